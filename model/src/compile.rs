@@ -1,0 +1,414 @@
+//! Turns a declared [`ModelSpec`] into the compiled [`Model`] decisions run on: words
+//! parsed into enums, globs and CEL compiled once, references between objects resolved.
+//! Every problem found, in any object, is returned at once.
+
+use crate::Kind;
+use crate::condition::Condition;
+use crate::glob::{self, GlobList};
+use crate::objects::*;
+use crate::outcome::{ActionClass, Outcome};
+use crate::problem::{AttrPath, Problem};
+use crate::validate::validate_object;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+#[derive(Debug)]
+pub struct Model {
+    pub spec: ModelSpec,
+    pub profiles: BTreeMap<String, CompiledProfile>,
+    /// Sorted by name, so every decision visits intents in one order.
+    pub intents: Vec<CompiledIntent>,
+    pub elements: Vec<CompiledElement>,
+}
+
+#[derive(Debug)]
+pub struct CompiledProfile {
+    pub name: String,
+    pub actions: BTreeMap<ActionClass, Outcome>,
+    pub max_blast_radius: Option<u64>,
+    pub max_changes: Option<u64>,
+    pub on_unknown: Outcome,
+    pub on_drift: Outcome,
+}
+
+impl CompiledProfile {
+    /// The outcome of an action class; unspecified classes allow.
+    pub fn outcome_of(&self, class: ActionClass) -> Outcome {
+        self.actions.get(&class).copied().unwrap_or(Outcome::Allow)
+    }
+}
+
+/// A blueprint rule or an intent constraint, ready to evaluate.
+#[derive(Debug)]
+pub struct CompiledRule {
+    /// The finding source: `blueprint:NAME@VERSION` or `intent:NAME`.
+    pub source: String,
+    pub id: String,
+    /// Empty means every type.
+    pub resource_types: GlobList,
+    pub actions: BTreeSet<ActionClass>,
+    pub condition: Condition,
+    pub outcome: Outcome,
+    pub message: Option<String>,
+}
+
+impl CompiledRule {
+    pub fn applies_to(&self, resource_type: &str, class: ActionClass) -> bool {
+        self.actions.contains(&class)
+            && (self.resource_types.is_empty() || self.resource_types.is_match(resource_type))
+    }
+}
+
+#[derive(Debug)]
+pub struct CompiledIntent {
+    pub name: String,
+    pub profile: String,
+    /// Empty means every workspace.
+    pub workspaces: GlobList,
+    /// Empty means the whole configuration.
+    pub modules: Vec<String>,
+    /// `None` permits every type.
+    pub allowed_resource_types: Option<GlobList>,
+    pub critical: GlobList,
+    /// Constraints first, then each blueprint's rules in the order listed.
+    pub rules: Vec<Arc<CompiledRule>>,
+}
+
+impl CompiledIntent {
+    pub fn governs_workspace(&self, workspace: &str) -> bool {
+        self.workspaces.is_empty() || self.workspaces.is_match(workspace)
+    }
+
+    pub fn governs_address(&self, address: &str) -> bool {
+        self.modules.is_empty()
+            || self
+                .modules
+                .iter()
+                .any(|m| glob::module_prefix_matches(m, address))
+    }
+}
+
+#[derive(Debug)]
+pub struct CompiledElement {
+    pub name: String,
+    pub kind: String,
+    pub matches: GlobList,
+    pub depends_on_elements: Vec<String>,
+}
+
+/// Rule `actions` left empty cover the classes that produce an object to judge.
+const DEFAULT_RULE_ACTIONS: [ActionClass; 3] = [
+    ActionClass::Create,
+    ActionClass::Update,
+    ActionClass::Replace,
+];
+
+impl Model {
+    pub fn compile(spec: ModelSpec) -> Result<Model, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let mut report = |kind: Kind, index: usize, name: &str, path: AttrPath, message: String| {
+            problems.push(Problem {
+                kind,
+                index,
+                name: name.to_string(),
+                path,
+                message,
+            })
+        };
+
+        for kind in Kind::ALL {
+            for (index, object) in objects_of(&spec, kind).into_iter().enumerate() {
+                for (path, message) in validate_object(&object) {
+                    report(kind, index, object.name(), path, message);
+                }
+            }
+        }
+
+        // Names are unique per kind; blueprints per name and version.
+        let mut seen: BTreeSet<(Kind, String)> = BTreeSet::new();
+        for kind in Kind::ALL {
+            for (index, object) in objects_of(&spec, kind).into_iter().enumerate() {
+                let key = match &object {
+                    Object::Blueprint(b) => format!("{}@{}", b.name, b.version),
+                    o => o.name().to_string(),
+                };
+                if !object.name().is_empty() && !seen.insert((kind, key.clone())) {
+                    report(
+                        kind,
+                        index,
+                        object.name(),
+                        AttrPath::attr("name"),
+                        format!(
+                            "duplicate name `{key}`: another {} has it",
+                            kind.resource_type()
+                        ),
+                    );
+                }
+            }
+        }
+
+        let profile_names: BTreeSet<&str> = spec.profiles.iter().map(|p| p.name.as_str()).collect();
+        let element_names: BTreeSet<&str> = spec.elements.iter().map(|e| e.name.as_str()).collect();
+
+        // Blueprint rules compile once and are shared by every intent that lists them.
+        let mut blueprints: BTreeMap<(String, String), Vec<Arc<CompiledRule>>> = BTreeMap::new();
+        for b in &spec.blueprints {
+            let source = format!("blueprint:{}@{}", b.name, b.version);
+            let rules = b
+                .rule
+                .iter()
+                .filter_map(|r| {
+                    compile_rule(
+                        &source,
+                        &r.id,
+                        &r.resource_types,
+                        &r.actions,
+                        &r.condition,
+                        &r.outcome,
+                        &r.message,
+                    )
+                })
+                .map(Arc::new)
+                .collect();
+            blueprints.insert((b.name.clone(), b.version.clone()), rules);
+        }
+
+        let mut intents = Vec::new();
+        for (index, it) in spec.intents.iter().enumerate() {
+            if !it.profile.is_empty() && !profile_names.contains(it.profile.as_str()) {
+                report(
+                    Kind::Intent,
+                    index,
+                    &it.name,
+                    AttrPath::attr("profile"),
+                    format!("no iom_profile is named `{}`", it.profile),
+                );
+            }
+            let source = format!("intent:{}", it.name);
+            let mut rules: Vec<Arc<CompiledRule>> = it
+                .constraint
+                .iter()
+                .filter_map(|c| {
+                    compile_rule(
+                        &source,
+                        &c.id,
+                        &c.resource_types,
+                        &c.actions,
+                        &c.condition,
+                        &c.outcome,
+                        &c.message,
+                    )
+                })
+                .map(Arc::new)
+                .collect();
+            for (i, reference) in it.blueprints.iter().enumerate() {
+                match resolve_blueprint(&blueprints, reference) {
+                    Ok(found) => rules.extend(found.iter().cloned()),
+                    Err(message) => report(
+                        Kind::Intent,
+                        index,
+                        &it.name,
+                        AttrPath::attr("blueprints").index(i),
+                        message,
+                    ),
+                }
+            }
+            let scope = it.scope.clone().unwrap_or_default();
+            intents.push(CompiledIntent {
+                name: it.name.clone(),
+                profile: it.profile.clone(),
+                workspaces: glob::compile_plain(&scope.workspaces).unwrap_or_default(),
+                modules: scope
+                    .modules
+                    .iter()
+                    .map(|m| m.trim_end_matches('.').to_string())
+                    .collect(),
+                allowed_resource_types: (!it.allowed_resource_types.is_empty())
+                    .then(|| glob::compile_plain(&it.allowed_resource_types).unwrap_or_default()),
+                critical: glob::compile_addresses(&it.critical).unwrap_or_default(),
+                rules,
+            });
+        }
+        intents.sort_by(|a, b| a.name.cmp(&b.name));
+
+        for (index, c) in spec.contracts.iter().enumerate() {
+            for (i, k) in c.constraint.iter().enumerate() {
+                if !k.profile.is_empty()
+                    && !k.profile.contains("{{")
+                    && !profile_names.contains(k.profile.as_str())
+                {
+                    report(
+                        Kind::Contract,
+                        index,
+                        &c.name,
+                        AttrPath::block("constraint", i).then("profile"),
+                        format!("no iom_profile is named `{}`", k.profile),
+                    );
+                }
+            }
+        }
+
+        let mut elements = Vec::new();
+        for (index, e) in spec.elements.iter().enumerate() {
+            for (i, d) in e.depends_on_elements.iter().enumerate() {
+                if !element_names.contains(d.as_str()) {
+                    report(
+                        Kind::Element,
+                        index,
+                        &e.name,
+                        AttrPath::attr("depends_on_elements").index(i),
+                        format!("no iom_element is named `{d}`"),
+                    );
+                }
+            }
+            elements.push(CompiledElement {
+                name: e.name.clone(),
+                kind: e.kind.clone(),
+                matches: glob::compile_addresses(&e.matches).unwrap_or_default(),
+                depends_on_elements: e.depends_on_elements.clone(),
+            });
+        }
+
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+
+        let profiles = spec
+            .profiles
+            .iter()
+            .map(|p| {
+                let compiled = CompiledProfile {
+                    name: p.name.clone(),
+                    actions: p
+                        .actions
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.parse().ok()?, v.parse().ok()?)))
+                        .collect(),
+                    max_blast_radius: p.max_blast_radius,
+                    max_changes: p.max_changes,
+                    on_unknown: word_or(&p.on_unknown, Outcome::Escalate),
+                    on_drift: word_or(&p.on_drift, Outcome::Escalate),
+                };
+                (p.name.clone(), compiled)
+            })
+            .collect();
+
+        Ok(Model {
+            spec,
+            profiles,
+            intents,
+            elements,
+        })
+    }
+
+    /// The model with no objects: every change is ungoverned.
+    pub fn empty() -> Model {
+        Model::compile(ModelSpec::default()).expect("the empty model is valid")
+    }
+}
+
+fn word_or(word: &Option<String>, default: Outcome) -> Outcome {
+    word.as_deref()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(default)
+}
+
+fn compile_rule(
+    source: &str,
+    id: &str,
+    types: &[String],
+    actions: &[String],
+    condition: &str,
+    outcome: &str,
+    message: &Option<String>,
+) -> Option<CompiledRule> {
+    // Validation has already reported anything that fails here.
+    let actions: BTreeSet<ActionClass> = if actions.is_empty() {
+        DEFAULT_RULE_ACTIONS.into_iter().collect()
+    } else {
+        actions.iter().filter_map(|a| a.parse().ok()).collect()
+    };
+    Some(CompiledRule {
+        source: source.to_string(),
+        id: id.to_string(),
+        resource_types: glob::compile_plain(types).ok()?,
+        actions,
+        condition: Condition::compile(condition).ok()?,
+        outcome: outcome.parse().ok()?,
+        message: message.clone(),
+    })
+}
+
+/// `name@version` must exist; a bare `name` takes the highest declared version.
+fn resolve_blueprint<'a>(
+    blueprints: &'a BTreeMap<(String, String), Vec<Arc<CompiledRule>>>,
+    reference: &str,
+) -> Result<&'a Vec<Arc<CompiledRule>>, String> {
+    match reference.split_once('@') {
+        Some((name, version)) => blueprints
+            .get(&(name.to_string(), version.to_string()))
+            .ok_or_else(|| {
+                let known: Vec<&str> = blueprints
+                    .keys()
+                    .filter(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                if known.is_empty() {
+                    format!("no iom_blueprint is named `{name}`")
+                } else {
+                    format!(
+                        "iom_blueprint `{name}` has no version `{version}` (declared: {})",
+                        known.join(", ")
+                    )
+                }
+            }),
+        None => blueprints
+            .iter()
+            .filter(|((n, _), _)| n == reference)
+            .max_by(|((_, a), _), ((_, b), _)| compare_versions(a, b))
+            .map(|(_, rules)| rules)
+            .ok_or_else(|| format!("no iom_blueprint is named `{reference}`")),
+    }
+}
+
+/// Compares dotted versions numerically where both parts are numbers.
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let mut pa = a.split(['.', '-', '+']);
+    let mut pb = b.split(['.', '-', '+']);
+    loop {
+        match (pa.next(), pb.next()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => {
+                let ord = match (x.parse::<u64>(), y.parse::<u64>()) {
+                    (Ok(x), Ok(y)) => x.cmp(&y),
+                    _ => x.cmp(y),
+                };
+                if ord.is_ne() {
+                    return ord;
+                }
+            }
+        }
+    }
+}
+
+fn objects_of(spec: &ModelSpec, kind: Kind) -> Vec<Object> {
+    match kind {
+        Kind::Profile => spec.profiles.iter().cloned().map(Object::Profile).collect(),
+        Kind::Blueprint => spec
+            .blueprints
+            .iter()
+            .cloned()
+            .map(Object::Blueprint)
+            .collect(),
+        Kind::Intent => spec.intents.iter().cloned().map(Object::Intent).collect(),
+        Kind::Contract => spec
+            .contracts
+            .iter()
+            .cloned()
+            .map(Object::Contract)
+            .collect(),
+        Kind::Element => spec.elements.iter().cloned().map(Object::Element).collect(),
+    }
+}

@@ -1,0 +1,150 @@
+//! Globs over workspace names, resource types and resource addresses.
+//!
+//! Addresses contain instance keys such as `aws_instance.web[0]` or
+//! `module.app["eu"]`, which a shell glob would read as character classes. A bracket
+//! whose content is a number or a quoted string is therefore matched literally;
+//! any other bracket is a character class as usual.
+
+use globset::{GlobBuilder, GlobMatcher};
+
+/// A compiled list of globs; an empty list matches nothing (callers decide what empty means).
+#[derive(Debug, Clone, Default)]
+pub struct GlobList {
+    matchers: Vec<GlobMatcher>,
+}
+
+impl GlobList {
+    pub fn is_empty(&self) -> bool {
+        self.matchers.is_empty()
+    }
+
+    pub fn is_match(&self, candidate: &str) -> bool {
+        self.matchers.iter().any(|m| m.is_match(candidate))
+    }
+}
+
+/// Compiles plain globs (workspaces, resource types). Errors carry the index of the bad glob.
+pub fn compile_plain(patterns: &[String]) -> Result<GlobList, (usize, String)> {
+    compile_with(patterns, |p| p.to_string())
+}
+
+/// Compiles address globs, with instance-key brackets taken literally.
+pub fn compile_addresses(patterns: &[String]) -> Result<GlobList, (usize, String)> {
+    compile_with(patterns, |p| escape_instance_keys(p))
+}
+
+fn compile_with(
+    patterns: &[String],
+    prepare: impl Fn(&str) -> String,
+) -> Result<GlobList, (usize, String)> {
+    let mut matchers = Vec::with_capacity(patterns.len());
+    for (i, p) in patterns.iter().enumerate() {
+        if p.is_empty() {
+            return Err((i, "empty glob: it would match nothing".to_string()));
+        }
+        matchers.push(
+            build(&prepare(p)).map_err(|e| (i, format!("invalid glob `{p}`: {}", e.kind())))?,
+        );
+    }
+    Ok(GlobList { matchers })
+}
+
+fn build(pattern: &str) -> Result<GlobMatcher, globset::Error> {
+    Ok(GlobBuilder::new(pattern)
+        .literal_separator(false)
+        .backslash_escape(true)
+        .build()?
+        .compile_matcher())
+}
+
+/// Rewrites `[0]` and `["key"]` into escaped literal brackets.
+fn escape_instance_keys(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut rest = pattern;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(']') {
+            Some(close) if is_instance_key(&after[..close]) => {
+                out.push_str("\\[");
+                for c in after[..close].chars() {
+                    if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push_str("\\]");
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_instance_key(inner: &str) -> bool {
+    (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()))
+        || (inner.len() >= 2 && inner.starts_with('"') && inner.ends_with('"'))
+}
+
+/// Whether `address` lies under the module address `prefix` (`module.a` covers
+/// `module.a.x.y`, `module.a["k"].x.y` and `module.a.module.b.x.y`, not `module.ab.x.y`).
+pub fn module_prefix_matches(prefix: &str, address: &str) -> bool {
+    let prefix = prefix.trim_end_matches('.');
+    if prefix.is_empty() {
+        return true;
+    }
+    match address.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('.') || rest.starts_with('['),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(p: &[&str]) -> Vec<String> {
+        p.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn instance_keys_are_literal() {
+        let g = compile_addresses(&list(&["aws_instance.web[0]", "module.app[\"eu\"].*"])).unwrap();
+        assert!(g.is_match("aws_instance.web[0]"));
+        assert!(!g.is_match("aws_instance.web0"));
+        assert!(g.is_match("module.app[\"eu\"].aws_s3_bucket.b"));
+        assert!(!g.is_match("module.app[\"us\"].aws_s3_bucket.b"));
+    }
+
+    #[test]
+    fn star_crosses_dots_and_keys() {
+        let g = compile_addresses(&list(&["aws_db_instance.*"])).unwrap();
+        assert!(g.is_match("aws_db_instance.main"));
+        assert!(g.is_match("aws_db_instance.main[2]"));
+        assert!(!g.is_match("module.x.aws_db_instance.main"));
+        let g = compile_plain(&list(&["aws_*"])).unwrap();
+        assert!(g.is_match("aws_s3_bucket"));
+    }
+
+    #[test]
+    fn bad_globs_name_their_index() {
+        let err = compile_plain(&list(&["ok", "aws_[s3"])).unwrap_err();
+        assert_eq!(err.0, 1);
+        assert!(err.1.contains("aws_[s3"), "{}", err.1);
+        assert!(compile_plain(&list(&[""])).is_err());
+    }
+
+    #[test]
+    fn module_prefixes() {
+        assert!(module_prefix_matches("module.a", "module.a.x.y"));
+        assert!(module_prefix_matches("module.a", "module.a[\"k\"].x.y"));
+        assert!(module_prefix_matches("module.a", "module.a.module.b.x.y"));
+        assert!(!module_prefix_matches("module.a", "module.ab.x.y"));
+        assert!(!module_prefix_matches("module.a", "x.y"));
+    }
+}

@@ -1,0 +1,601 @@
+//! Loads the governance objects straight from the `.tf` files of a directory
+//! (`plan-guard check --model DIR`): `iom_*` resource blocks, with `var.*` defaults,
+//! `local.*` values and references between iom resources resolved statically. Every
+//! other block is ignored, so the directory can be the provider workspace itself.
+
+use crate::objects::{ModelSpec, Object};
+use crate::problem::{Problem, Step};
+use crate::schema::{AttrType, Kind, ObjectSchema};
+use hcl::eval::{Context, ErrorKind, Evaluate};
+use hcl_edit::Span;
+use hcl_edit::structure::{Block, Body};
+use serde_json::{Map, Value as Json};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// A problem in a governance file, located at a line and column (both 1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+/// A parsed file and where its lines start, to turn byte offsets into positions.
+struct SourceFile {
+    path: PathBuf,
+    text: String,
+    body: Body,
+}
+
+impl SourceFile {
+    fn error(&self, span: Option<Range<usize>>, message: String) -> LoadError {
+        let offset = span.map(|s| s.start).unwrap_or(0).min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before
+            .rfind('\n')
+            .map(|nl| offset - nl)
+            .unwrap_or(offset + 1);
+        LoadError {
+            file: self.path.clone(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+/// One `resource "iom_*" "label"` block awaiting evaluation.
+struct Declared {
+    kind: Kind,
+    label: String,
+    file: usize,
+    block: Block,
+}
+
+/// Loads every `iom_*` resource of the `.tf` files directly in `dir`.
+pub fn load_dir(dir: &Path) -> Result<ModelSpec, Vec<LoadError>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| {
+            vec![LoadError {
+                file: dir.to_path_buf(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read model directory: {e}"),
+            }]
+        })?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "tf") && p.is_file())
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(vec![LoadError {
+            file: dir.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: "no .tf files in the model directory".into(),
+        }]);
+    }
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(LoadError {
+                    file: path,
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        match hcl_edit::parser::parse_body(&text) {
+            Ok(body) => sources.push(SourceFile { path, text, body }),
+            Err(e) => {
+                let loc = e.location();
+                errors.push(LoadError {
+                    file: path,
+                    line: loc.line(),
+                    column: loc.column(),
+                    message: format!("HCL syntax error: {}", e.message()),
+                });
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    load_sources(&sources)
+}
+
+/// Loads governance objects from HCL text, as if it were one file named `name`.
+pub fn load_str(name: &str, text: &str) -> Result<ModelSpec, Vec<LoadError>> {
+    let body = hcl_edit::parser::parse_body(text).map_err(|e| {
+        let loc = e.location();
+        vec![LoadError {
+            file: name.into(),
+            line: loc.line(),
+            column: loc.column(),
+            message: format!("HCL syntax error: {}", e.message()),
+        }]
+    })?;
+    load_sources(&[SourceFile {
+        path: name.into(),
+        text: text.to_string(),
+        body,
+    }])
+}
+
+fn load_sources(sources: &[SourceFile]) -> Result<ModelSpec, Vec<LoadError>> {
+    let mut errors = Vec::new();
+    let mut variables: Map<String, Json> = Map::new();
+    let mut locals: Vec<(usize, String, hcl::Expression, Option<Range<usize>>)> = Vec::new();
+    let mut declared: Vec<Declared> = Vec::new();
+
+    for (fi, src) in sources.iter().enumerate() {
+        for block in src.body.blocks() {
+            match (block.ident.as_str(), block.labels.as_slice()) {
+                ("variable", [name]) => {
+                    if let Some(default) = block.body.get_attribute("default") {
+                        let expr: hcl::Expression = default.value.clone().into();
+                        match expr.evaluate(&Context::new()) {
+                            Ok(v) => {
+                                variables.insert(name.as_str().to_string(), to_json(&v));
+                            }
+                            Err(e) => errors.push(src.error(
+                                default.value.span(),
+                                format!("variable `{}` default: {}", name.as_str(), e.kind()),
+                            )),
+                        }
+                    }
+                }
+                ("locals", []) => {
+                    for attr in block.body.attributes() {
+                        locals.push((
+                            fi,
+                            attr.key.as_str().to_string(),
+                            attr.value.clone().into(),
+                            attr.value.span(),
+                        ));
+                    }
+                }
+                ("resource", [rtype, label]) if rtype.as_str().starts_with("iom_") => {
+                    match Kind::from_resource_type(rtype.as_str()) {
+                        Some(kind) => {
+                            check_shape(src, block, kind.schema(), &mut errors);
+                            declared.push(Declared {
+                                kind,
+                                label: label.as_str().to_string(),
+                                file: fi,
+                                block: block.clone(),
+                            });
+                        }
+                        None => errors.push(src.error(
+                            block.span(),
+                            format!("unknown governance resource type `{}`", rtype.as_str()),
+                        )),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    // Resolve locals and resources in as many passes as their references need.
+    let mut local_values: Map<String, Json> = Map::new();
+    let mut resolved: BTreeMap<(Kind, String), Json> = BTreeMap::new();
+    let mut pending_locals: Vec<usize> = (0..locals.len()).collect();
+    let mut pending: Vec<usize> = (0..declared.len()).collect();
+    loop {
+        let ctx = context(&variables, &local_values, &resolved);
+        let mut progressed = false;
+        pending_locals.retain(|&i| {
+            let (_, name, expr, _) = &locals[i];
+            match expr.evaluate(&ctx) {
+                Ok(v) => {
+                    local_values.insert(name.clone(), to_json(&v));
+                    progressed = true;
+                    false
+                }
+                Err(_) => true,
+            }
+        });
+        pending.retain(|&i| {
+            let d = &declared[i];
+            match evaluate_object(&d.block.body, d.kind.schema(), &ctx) {
+                Ok(value) => {
+                    resolved.insert((d.kind, d.label.clone()), value);
+                    progressed = true;
+                    false
+                }
+                Err(_) => true,
+            }
+        });
+        if !progressed || (pending.is_empty() && pending_locals.is_empty()) {
+            break;
+        }
+    }
+
+    // Whatever is left cannot be resolved statically: say where and why.
+    let ctx = context(&variables, &local_values, &resolved);
+    for &i in &pending_locals {
+        let (fi, name, expr, span) = &locals[i];
+        if let Err(e) = expr.evaluate(&ctx) {
+            errors.push(sources[*fi].error(
+                span.clone(),
+                format!(
+                    "local `{name}` cannot be resolved statically: {}",
+                    describe(&e)
+                ),
+            ));
+        }
+    }
+    for &i in &pending {
+        let d = &declared[i];
+        if let Err((span, message)) = evaluate_object(&d.block.body, d.kind.schema(), &ctx) {
+            errors.push(sources[d.file].error(
+                span,
+                format!("{}.{}: {message}", d.kind.resource_type(), d.label),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut spec = ModelSpec::default();
+    let mut origin: BTreeMap<(Kind, usize), usize> = BTreeMap::new();
+    let mut counts: BTreeMap<Kind, usize> = BTreeMap::new();
+    for (i, d) in declared.iter().enumerate() {
+        let mut value = resolved
+            .remove(&(d.kind, d.label.clone()))
+            .expect("every declared object resolved");
+        if let Json::Object(map) = &mut value {
+            map.remove("id");
+            map.remove("revision");
+        }
+        match Object::from_json(d.kind, value) {
+            Ok(object) => {
+                let n = counts.entry(d.kind).or_default();
+                origin.insert((d.kind, *n), i);
+                *n += 1;
+                spec.push(object);
+            }
+            Err(e) => errors.push(sources[d.file].error(
+                d.block.span(),
+                format!("{}.{}: {e}", d.kind.resource_type(), d.label),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    // Validate here too, so that problems point at the file and line that declared them.
+    if let Err(problems) = crate::Model::compile(spec.clone()) {
+        return Err(problems
+            .into_iter()
+            .map(|p| {
+                let d = &declared[origin[&(p.kind, p.index)]];
+                locate_problem(&sources[d.file], d, &p)
+            })
+            .collect());
+    }
+    Ok(spec)
+}
+
+fn context(
+    variables: &Map<String, Json>,
+    locals: &Map<String, Json>,
+    resolved: &BTreeMap<(Kind, String), Json>,
+) -> Context<'static> {
+    let mut ctx = Context::new();
+    ctx.declare_var("var", to_hcl(&Json::Object(variables.clone())));
+    ctx.declare_var("local", to_hcl(&Json::Object(locals.clone())));
+    let mut by_type: BTreeMap<&str, Map<String, Json>> = BTreeMap::new();
+    for ((kind, label), value) in resolved {
+        by_type
+            .entry(kind.resource_type())
+            .or_default()
+            .insert(label.clone(), value.clone());
+    }
+    for (rtype, objects) in by_type {
+        ctx.declare_var(rtype, to_hcl(&Json::Object(objects)));
+    }
+    ctx
+}
+
+/// Evaluates a resource body into its JSON form; on failure, the span and reason.
+fn evaluate_object(
+    body: &Body,
+    schema: &ObjectSchema,
+    ctx: &Context,
+) -> Result<Json, (Option<Range<usize>>, String)> {
+    let mut out = Map::new();
+    for attr in body.attributes() {
+        let key = attr.key.as_str();
+        if schema.attribute(key).is_none() {
+            continue; // meta-arguments such as depends_on
+        }
+        let expr: hcl::Expression = attr.value.clone().into();
+        let v = expr.evaluate(ctx).map_err(|e| {
+            (
+                attr.value.span(),
+                format!(
+                    "attribute `{key}` cannot be resolved statically: {}",
+                    describe(&e)
+                ),
+            )
+        })?;
+        out.insert(key.to_string(), to_json(&v));
+    }
+    for block_schema in schema.blocks {
+        let mut items = Vec::new();
+        for block in body.get_blocks(block_schema.name) {
+            let mut item = Map::new();
+            for attr in block.body.attributes() {
+                let key = attr.key.as_str();
+                let expr: hcl::Expression = attr.value.clone().into();
+                let v = expr.evaluate(ctx).map_err(|e| {
+                    (
+                        attr.value.span(),
+                        format!(
+                            "`{}.{key}` cannot be resolved statically: {}",
+                            block_schema.name,
+                            describe(&e)
+                        ),
+                    )
+                })?;
+                item.insert(key.to_string(), to_json(&v));
+            }
+            items.push(Json::Object(item));
+        }
+        if block_schema.repeated {
+            out.insert(block_schema.name.to_string(), Json::Array(items));
+        } else if let Some(first) = items.into_iter().next() {
+            out.insert(block_schema.name.to_string(), first);
+        }
+    }
+    // Like the provider, the id of an object is its name, so `iom_profile.x.id` resolves.
+    if let Some(name) = out.get("name").cloned() {
+        out.insert("id".to_string(), name);
+    }
+    normalise_numbers(&mut out, schema);
+    Ok(Json::Object(out))
+}
+
+/// HCL numbers arrive as floats; whole numbers become integers so counts deserialize.
+fn normalise_numbers(out: &mut Map<String, Json>, schema: &ObjectSchema) {
+    for attr in schema.attributes {
+        if attr.ty == AttrType::Number {
+            if let Some(Json::Number(n)) = out.get(attr.name) {
+                if let Some(f) = n.as_f64() {
+                    if f.fract() == 0.0 && f >= 0.0 && f < 9.0e15 {
+                        out.insert(attr.name.to_string(), Json::from(f as u64));
+                    }
+                }
+            }
+        }
+    }
+    for block in schema.blocks {
+        let items: Vec<&mut Map<String, Json>> = match out.get_mut(block.name) {
+            Some(Json::Array(a)) => a.iter_mut().filter_map(Json::as_object_mut).collect(),
+            Some(Json::Object(o)) => vec![o],
+            _ => vec![],
+        };
+        for item in items {
+            for attr in block.attributes {
+                if attr.ty == AttrType::Number && !matches!(attr.name, "min" | "max") {
+                    if let Some(f) = item.get(attr.name).and_then(Json::as_f64) {
+                        if f.fract() == 0.0 && f >= 0.0 {
+                            item.insert(attr.name.to_string(), Json::from(f as u64));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reports attributes and blocks the schema does not have, before anything is evaluated.
+fn check_shape(
+    src: &SourceFile,
+    block: &Block,
+    schema: &ObjectSchema,
+    errors: &mut Vec<LoadError>,
+) {
+    const META: &[&str] = &["depends_on", "provider", "lifecycle", "count", "for_each"];
+    let label = block.labels.get(1).map(|l| l.as_str()).unwrap_or("");
+    for attr in block.body.attributes() {
+        let key = attr.key.as_str();
+        match schema.attribute(key) {
+            Some(a) if a.presence == crate::schema::Presence::Computed => errors.push(src.error(
+                attr.key.span(),
+                format!("{}.{label}: attribute `{key}` is set by the provider and cannot be declared", schema.resource_type),
+            )),
+            Some(_) => {}
+            None if key == "count" || key == "for_each" => errors.push(src.error(
+                attr.key.span(),
+                format!("{}.{label}: `{key}` on a governance object cannot be resolved statically; declare each object", schema.resource_type),
+            )),
+            None if META.contains(&key) => {}
+            None => errors.push(src.error(attr.key.span(), format!("{}.{label}: unknown attribute `{key}`{}", schema.resource_type, suggest(key, schema)))),
+        }
+    }
+    for inner in block.body.blocks() {
+        let ident = inner.ident.as_str();
+        match schema.block(ident) {
+            Some(bs) => {
+                for attr in inner.body.attributes() {
+                    if bs.attribute(attr.key.as_str()).is_none() {
+                        errors.push(src.error(
+                            attr.key.span(),
+                            format!(
+                                "{}.{label}: unknown attribute `{}` in `{ident}` block",
+                                schema.resource_type,
+                                attr.key.as_str()
+                            ),
+                        ));
+                    }
+                }
+                if !bs.repeated && block.body.get_blocks(ident).count() > 1 {
+                    errors.push(src.error(
+                        inner.ident.span(),
+                        format!(
+                            "{}.{label}: at most one `{ident}` block is allowed",
+                            schema.resource_type
+                        ),
+                    ));
+                }
+            }
+            None if ident == "lifecycle" => {}
+            None => errors.push(src.error(
+                inner.ident.span(),
+                format!("{}.{label}: unknown block `{ident}`", schema.resource_type),
+            )),
+        }
+    }
+    for attr in schema.attributes {
+        if attr.presence == crate::schema::Presence::Required
+            && !block.body.has_attribute(attr.name)
+        {
+            errors.push(src.error(
+                block.ident.span(),
+                format!(
+                    "{}.{label}: required attribute `{}` is missing",
+                    schema.resource_type, attr.name
+                ),
+            ));
+        }
+    }
+    for bs in schema.blocks {
+        for (i, inner) in block.body.get_blocks(bs.name).enumerate() {
+            for attr in bs.attributes {
+                if attr.presence == crate::schema::Presence::Required
+                    && !inner.body.has_attribute(attr.name)
+                {
+                    errors.push(src.error(
+                        inner.ident.span(),
+                        format!(
+                            "{}.{label}: `{}[{i}]` is missing required attribute `{}`",
+                            schema.resource_type, bs.name, attr.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn suggest(key: &str, schema: &ObjectSchema) -> String {
+    let close = schema
+        .attributes
+        .iter()
+        .map(|a| a.name)
+        .chain(schema.blocks.iter().map(|b| b.name))
+        .find(|name| edit_distance(key, name) <= 2);
+    close
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Points a validation problem at the attribute (or block) its path names.
+fn locate_problem(src: &SourceFile, d: &Declared, p: &Problem) -> LoadError {
+    let mut span = d.block.ident.span();
+    let mut body = &d.block.body;
+    let mut steps = p.path.0.iter().peekable();
+    while let Some(step) = steps.next() {
+        let Step::Attr(name) = step else { break };
+        if let Some(attr) = body.get_attribute(name) {
+            span = attr.value.span().or(span);
+            break;
+        }
+        let blocks: Vec<&Block> = body.get_blocks(name).collect();
+        let index = match steps.peek() {
+            Some(Step::Index(i)) => {
+                steps.next();
+                *i
+            }
+            _ => 0,
+        };
+        match blocks.get(index) {
+            Some(b) => {
+                span = b.ident.span().or(span);
+                body = &b.body;
+            }
+            None => break,
+        }
+    }
+    let path = if p.path.0.is_empty() {
+        String::new()
+    } else {
+        format!(", attribute `{}`", p.path)
+    };
+    src.error(
+        span,
+        format!(
+            "{}.{}{path}: {}",
+            d.kind.resource_type(),
+            d.label,
+            p.message
+        ),
+    )
+}
+
+fn describe(e: &hcl::eval::Error) -> String {
+    match e.kind() {
+        ErrorKind::UndefinedVar(name) => format!(
+            "`{name}` is not known statically (declare a variable default, a local or an iom resource)"
+        ),
+        ErrorKind::UndefinedFunc(name) => {
+            format!("function `{name}` is not available when loading a model statically")
+        }
+        ErrorKind::NoSuchKey(key) => format!("no attribute or key `{key}`"),
+        other => other.to_string(),
+    }
+}
+
+fn to_json(v: &hcl::Value) -> Json {
+    serde_json::to_value(v).unwrap_or(Json::Null)
+}
+
+fn to_hcl(v: &Json) -> hcl::Value {
+    hcl::to_value(v).unwrap_or(hcl::Value::Null)
+}

@@ -1,0 +1,25 @@
+//! The IOM governance model, shared by the provider and plan-guard (which never depend
+//! on each other). It owns the five object kinds as declared (profiles, blueprints,
+//! intents, contracts, elements), their schema (declared once, for the loader, the
+//! provider and the docs), validation that points at the offending attribute, the
+//! compiled form decisions run on (globs and CEL conditions compiled once per model),
+//! and loading a model straight from the `.tf` files of a directory.
+
+pub mod compile;
+pub mod condition;
+pub mod glob;
+pub mod hcl_load;
+pub mod objects;
+pub mod outcome;
+pub mod problem;
+pub mod schema;
+pub mod validate;
+
+pub use compile::{CompiledIntent, CompiledProfile, CompiledRule, Model};
+pub use condition::{Condition, PathStep};
+pub use hcl_load::{LoadError, load_dir, load_str};
+pub use objects::*;
+pub use outcome::{ActionClass, Outcome};
+pub use problem::{AttrPath, Problem, Step};
+pub use schema::{Kind, ObjectSchema};
+pub use validate::validate_object;

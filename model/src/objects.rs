@@ -1,0 +1,267 @@
+//! The governance objects as declared (DESIGN section 4). These are the *spec* forms:
+//! plain data as written in HCL or stored, with words kept as strings so that
+//! validation can point at the attribute that is wrong. [`crate::compile`] turns a
+//! validated set of them into the typed, compiled model that decisions run on.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What each class of action yields in an environment, its thresholds and approvers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub actions: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_blast_radius: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_changes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_unknown: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_drift: Option<String>,
+    pub approvers: Vec<String>,
+    pub require_distinct_approver: bool,
+    pub groups: BTreeMap<String, Vec<String>>,
+}
+
+/// A named, versioned rule set that intents reference.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Blueprint {
+    pub name: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub rule: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub resource_types: Vec<String>,
+    pub actions: Vec<String>,
+    pub condition: String,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// What an environment is for, who owns it, what it may contain and which rules apply.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Intent {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub profile: String,
+    pub blueprints: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    pub allowed_resource_types: Vec<String>,
+    pub critical: Vec<String>,
+    pub constraint: Vec<Constraint>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scope {
+    pub workspaces: Vec<String>,
+    pub modules: Vec<String>,
+}
+
+/// An intent constraint: like a blueprint rule, but owned by one intent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Constraint {
+    pub id: String,
+    pub resource_types: Vec<String>,
+    pub actions: Vec<String>,
+    pub condition: String,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// An operational contract over the module calls its `module` glob matches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Contract {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub module: String,
+    pub input: Vec<ContractInput>,
+    pub pre_condition: Vec<PreCondition>,
+    pub constraint: Vec<ContractConstraint>,
+    pub post_verify: Vec<PostVerify>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContractInput {
+    pub name: String,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<String>,
+    pub required: bool,
+    #[serde(rename = "enum")]
+    pub allowed: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PreCondition {
+    pub check: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContractConstraint {
+    pub profile: String,
+    pub forbid_actions: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostVerify {
+    pub probe: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+}
+
+/// A declared part of the estate that plans and states are matched against.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Element {
+    pub name: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub matches: Vec<String>,
+    pub depends_on_elements: Vec<String>,
+}
+
+/// Every governance object of one model, as declared. Lists keep declaration order;
+/// validation guarantees unique names within each kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelSpec {
+    pub profiles: Vec<Profile>,
+    pub blueprints: Vec<Blueprint>,
+    pub intents: Vec<Intent>,
+    pub contracts: Vec<Contract>,
+    pub elements: Vec<Element>,
+}
+
+/// One governance object of any kind: what a provider resource or an HCL block holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Object {
+    Profile(Profile),
+    Blueprint(Blueprint),
+    Intent(Intent),
+    Contract(Contract),
+    Element(Element),
+}
+
+impl Object {
+    pub fn name(&self) -> &str {
+        match self {
+            Object::Profile(o) => &o.name,
+            Object::Blueprint(o) => &o.name,
+            Object::Intent(o) => &o.name,
+            Object::Contract(o) => &o.name,
+            Object::Element(o) => &o.name,
+        }
+    }
+
+    pub fn kind(&self) -> crate::Kind {
+        match self {
+            Object::Profile(_) => crate::Kind::Profile,
+            Object::Blueprint(_) => crate::Kind::Blueprint,
+            Object::Intent(_) => crate::Kind::Intent,
+            Object::Contract(_) => crate::Kind::Contract,
+            Object::Element(_) => crate::Kind::Element,
+        }
+    }
+
+    /// Builds an object of `kind` from its JSON form (attributes, nested blocks as arrays).
+    pub fn from_json(
+        kind: crate::Kind,
+        value: serde_json::Value,
+    ) -> Result<Object, serde_json::Error> {
+        use crate::Kind;
+        Ok(match kind {
+            Kind::Profile => Object::Profile(serde_json::from_value(value)?),
+            Kind::Blueprint => Object::Blueprint(serde_json::from_value(value)?),
+            Kind::Intent => Object::Intent(serde_json::from_value(value)?),
+            Kind::Contract => Object::Contract(serde_json::from_value(value)?),
+            Kind::Element => Object::Element(serde_json::from_value(value)?),
+        })
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let v = match self {
+            Object::Profile(o) => serde_json::to_value(o),
+            Object::Blueprint(o) => serde_json::to_value(o),
+            Object::Intent(o) => serde_json::to_value(o),
+            Object::Contract(o) => serde_json::to_value(o),
+            Object::Element(o) => serde_json::to_value(o),
+        };
+        v.expect("governance objects always serialize")
+    }
+}
+
+impl ModelSpec {
+    pub fn push(&mut self, object: Object) {
+        match object {
+            Object::Profile(o) => self.profiles.push(o),
+            Object::Blueprint(o) => self.blueprints.push(o),
+            Object::Intent(o) => self.intents.push(o),
+            Object::Contract(o) => self.contracts.push(o),
+            Object::Element(o) => self.elements.push(o),
+        }
+    }
+}

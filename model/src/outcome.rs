@@ -1,0 +1,158 @@
+//! The two small vocabularies every decision is written in: outcomes and action classes.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a finding asks for. Ordered: the verdict of a change is its highest finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Allow,
+    Warn,
+    Escalate,
+    Block,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Allow,
+        Outcome::Warn,
+        Outcome::Escalate,
+        Outcome::Block,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Warn => "warn",
+            Outcome::Escalate => "escalate",
+            Outcome::Block => "block",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown outcome `{s}`: expected one of allow, warn, escalate, block")
+            })
+    }
+}
+
+/// The single class of a planned resource change (DESIGN section 5). A replace is
+/// its own class, never also a create or a delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ActionClass {
+    #[serde(rename = "create")]
+    Create,
+    #[serde(rename = "update")]
+    Update,
+    #[serde(rename = "replace")]
+    Replace,
+    #[serde(rename = "delete")]
+    Delete,
+    #[serde(rename = "read")]
+    Read,
+    #[serde(rename = "forget")]
+    Forget,
+    #[serde(rename = "no-op")]
+    NoOp,
+}
+
+impl ActionClass {
+    pub const ALL: [ActionClass; 7] = [
+        ActionClass::Create,
+        ActionClass::Update,
+        ActionClass::Replace,
+        ActionClass::Delete,
+        ActionClass::Read,
+        ActionClass::Forget,
+        ActionClass::NoOp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionClass::Create => "create",
+            ActionClass::Update => "update",
+            ActionClass::Replace => "replace",
+            ActionClass::Delete => "delete",
+            ActionClass::Read => "read",
+            ActionClass::Forget => "forget",
+            ActionClass::NoOp => "no-op",
+        }
+    }
+
+    /// Classifies Terraform's `actions` list. `None` for a list no Terraform writes.
+    pub fn from_actions<S: AsRef<str>>(actions: &[S]) -> Option<ActionClass> {
+        let a: Vec<&str> = actions.iter().map(AsRef::as_ref).collect();
+        Some(match a.as_slice() {
+            ["create"] => ActionClass::Create,
+            ["update"] => ActionClass::Update,
+            ["delete", "create"] | ["create", "delete"] => ActionClass::Replace,
+            ["delete"] => ActionClass::Delete,
+            ["read"] => ActionClass::Read,
+            ["forget"] => ActionClass::Forget,
+            // OpenTofu and Terraform 1.7+ write a forget that also creates for some replaces.
+            ["create", "forget"] | ["forget", "create"] => ActionClass::Replace,
+            ["no-op"] | [] => ActionClass::NoOp,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ActionClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ActionClass {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ActionClass::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
+            format!("unknown action `{s}`: expected one of create, update, replace, delete, read, forget, no-op")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_are_ordered() {
+        assert!(Outcome::Allow < Outcome::Warn);
+        assert!(Outcome::Warn < Outcome::Escalate);
+        assert!(Outcome::Escalate < Outcome::Block);
+        assert_eq!("escalate".parse::<Outcome>(), Ok(Outcome::Escalate));
+        assert!("deny".parse::<Outcome>().is_err());
+    }
+
+    #[test]
+    fn both_replace_orderings_are_one_class() {
+        assert_eq!(
+            ActionClass::from_actions(&["delete", "create"]),
+            Some(ActionClass::Replace)
+        );
+        assert_eq!(
+            ActionClass::from_actions(&["create", "delete"]),
+            Some(ActionClass::Replace)
+        );
+        assert_eq!(
+            ActionClass::from_actions(&["no-op"]),
+            Some(ActionClass::NoOp)
+        );
+        assert_eq!(ActionClass::from_actions(&["delete", "update"]), None);
+    }
+}

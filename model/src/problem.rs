@@ -1,0 +1,75 @@
+//! Validation problems: what is wrong, in which object, at which attribute.
+
+use crate::Kind;
+use std::fmt;
+
+/// One step of an attribute path: `rule[1].condition` is `[Attr(rule), Index(1), Attr(condition)]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Attr(String),
+    Index(usize),
+    Key(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttrPath(pub Vec<Step>);
+
+impl AttrPath {
+    pub fn attr(name: &str) -> AttrPath {
+        AttrPath(vec![Step::Attr(name.to_string())])
+    }
+    pub fn block(name: &str, index: usize) -> AttrPath {
+        AttrPath(vec![Step::Attr(name.to_string()), Step::Index(index)])
+    }
+    pub fn then(&self, name: &str) -> AttrPath {
+        let mut p = self.clone();
+        p.0.push(Step::Attr(name.to_string()));
+        p
+    }
+    pub fn index(&self, i: usize) -> AttrPath {
+        let mut p = self.clone();
+        p.0.push(Step::Index(i));
+        p
+    }
+    pub fn key(&self, k: &str) -> AttrPath {
+        let mut p = self.clone();
+        p.0.push(Step::Key(k.to_string()));
+        p
+    }
+}
+
+impl fmt::Display for AttrPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, step) in self.0.iter().enumerate() {
+            match step {
+                Step::Attr(a) if i == 0 => write!(f, "{a}")?,
+                Step::Attr(a) => write!(f, ".{a}")?,
+                Step::Index(n) => write!(f, "[{n}]")?,
+                Step::Key(k) => write!(f, "[\"{k}\"]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A problem with one declared object, found at load or validation time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub kind: Kind,
+    /// Position of the object among the declared objects of its kind.
+    pub index: usize,
+    /// The object's name as declared (may be empty when the name itself is the problem).
+    pub name: String,
+    pub path: AttrPath,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.kind.resource_type(), self.name)?;
+        if !self.path.0.is_empty() {
+            write!(f, ", attribute `{}`", self.path)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}

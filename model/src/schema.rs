@@ -1,0 +1,461 @@
+//! The schema of every governance object, declared once. It drives the HCL loader's
+//! checks for unknown attributes, the provider's `GetProviderSchema`, and the docs.
+
+/// The kinds of governance object, each a resource type of the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Profile,
+    Blueprint,
+    Intent,
+    Contract,
+    Element,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Profile,
+        Kind::Blueprint,
+        Kind::Intent,
+        Kind::Contract,
+        Kind::Element,
+    ];
+
+    /// The Terraform resource type, e.g. `iom_profile`.
+    pub fn resource_type(self) -> &'static str {
+        self.schema().resource_type
+    }
+
+    pub fn from_resource_type(t: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.resource_type() == t)
+    }
+
+    pub fn schema(self) -> &'static ObjectSchema {
+        match self {
+            Kind::Profile => &PROFILE,
+            Kind::Blueprint => &BLUEPRINT,
+            Kind::Intent => &INTENT,
+            Kind::Contract => &CONTRACT,
+            Kind::Element => &ELEMENT,
+        }
+    }
+}
+
+/// The value type of an attribute, in the terms Terraform's type system uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrType {
+    String,
+    Number,
+    Bool,
+    ListOfString,
+    MapOfString,
+    MapOfListOfString,
+    /// A list whose elements may be strings, numbers or bools (contract `enum`).
+    ListOfDynamic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Required,
+    Optional,
+    /// Set by the provider, never by the user (`id`, `revision`).
+    Computed,
+}
+
+#[derive(Debug)]
+pub struct AttributeSchema {
+    pub name: &'static str,
+    pub ty: AttrType,
+    pub presence: Presence,
+    pub description: &'static str,
+}
+
+/// A nested block. Blocks carry no labels: repeated blocks name themselves.
+#[derive(Debug)]
+pub struct BlockSchema {
+    pub name: &'static str,
+    /// `true` for blocks that may repeat (a list), `false` for at most one.
+    pub repeated: bool,
+    pub description: &'static str,
+    pub attributes: &'static [AttributeSchema],
+}
+
+#[derive(Debug)]
+pub struct ObjectSchema {
+    pub resource_type: &'static str,
+    pub description: &'static str,
+    pub attributes: &'static [AttributeSchema],
+    pub blocks: &'static [BlockSchema],
+}
+
+impl ObjectSchema {
+    pub fn attribute(&self, name: &str) -> Option<&AttributeSchema> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+    pub fn block(&self, name: &str) -> Option<&BlockSchema> {
+        self.blocks.iter().find(|b| b.name == name)
+    }
+}
+
+impl BlockSchema {
+    pub fn attribute(&self, name: &str) -> Option<&AttributeSchema> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+const fn req(name: &'static str, ty: AttrType, description: &'static str) -> AttributeSchema {
+    AttributeSchema {
+        name,
+        ty,
+        presence: Presence::Required,
+        description,
+    }
+}
+const fn opt(name: &'static str, ty: AttrType, description: &'static str) -> AttributeSchema {
+    AttributeSchema {
+        name,
+        ty,
+        presence: Presence::Optional,
+        description,
+    }
+}
+const fn computed(name: &'static str, ty: AttrType, description: &'static str) -> AttributeSchema {
+    AttributeSchema {
+        name,
+        ty,
+        presence: Presence::Computed,
+        description,
+    }
+}
+
+use AttrType::*;
+
+const ID: AttributeSchema = computed(
+    "id",
+    String,
+    "Identifier of the object in the model store: its name.",
+);
+const REVISION: AttributeSchema = computed(
+    "revision",
+    Number,
+    "Model revision at which this object was last written.",
+);
+const NAME: AttributeSchema = req(
+    "name",
+    String,
+    "Unique name of the object, used in references and for `terraform import`. Changing it replaces the object.",
+);
+const DESCRIPTION: AttributeSchema = opt(
+    "description",
+    String,
+    "Free text for people reading the model.",
+);
+const OUTCOME_HELP: &str = "One of `warn`, `escalate`, `block`.";
+
+pub static PROFILE: ObjectSchema = ObjectSchema {
+    resource_type: "iom_profile",
+    description: "What each class of action yields in an environment, its blast-radius and change thresholds, and who may approve escalations.",
+    attributes: &[
+        ID,
+        REVISION,
+        NAME,
+        DESCRIPTION,
+        opt(
+            "actions",
+            MapOfString,
+            "Outcome per action class (`create`, `update`, `replace`, `delete`, `read`, `forget`): `allow`, `warn`, `escalate` or `block`. Unspecified classes allow.",
+        ),
+        opt(
+            "max_blast_radius",
+            Number,
+            "A change whose transitive blast radius exceeds this escalates.",
+        ),
+        opt(
+            "max_changes",
+            Number,
+            "A plan with more changes in scope than this escalates.",
+        ),
+        opt(
+            "on_unknown",
+            String,
+            "Outcome when a condition cannot be decided at plan time because it reads an unknown value. Default `escalate`.",
+        ),
+        opt(
+            "on_drift",
+            String,
+            "Outcome of a check while a governed resource has unreconciled drift. Default `escalate`.",
+        ),
+        opt(
+            "approvers",
+            ListOfString,
+            "Actors allowed to approve escalations; `group:NAME` names a group of `groups`.",
+        ),
+        opt(
+            "require_distinct_approver",
+            Bool,
+            "When true, the actor who ran the check may not approve it.",
+        ),
+        opt(
+            "groups",
+            MapOfListOfString,
+            "Approver groups: group name to its members.",
+        ),
+    ],
+    blocks: &[],
+};
+
+const RULE_ATTRS: &[AttributeSchema] = &[
+    req(
+        "id",
+        String,
+        "Identifier of the rule, unique within its blueprint; the finding's `rule`.",
+    ),
+    opt(
+        "resource_types",
+        ListOfString,
+        "Resource type globs the rule applies to; empty means every type.",
+    ),
+    opt(
+        "actions",
+        ListOfString,
+        "Action classes the rule applies to; empty means `create`, `update` and `replace`.",
+    ),
+    req(
+        "condition",
+        String,
+        "CEL expression over `after`, `before`, `address`, `type`, `name`, `module`, `actions`, `action`, `provider`, `workspace`; true means compliant.",
+    ),
+    req("outcome", String, OUTCOME_HELP),
+    opt("message", String, "One sentence shown when the rule fails."),
+];
+
+pub static BLUEPRINT: ObjectSchema = ObjectSchema {
+    resource_type: "iom_blueprint",
+    description: "A named, versioned set of rules that intents reference, portable across workspaces.",
+    attributes: &[
+        ID,
+        REVISION,
+        NAME,
+        req(
+            "version",
+            String,
+            "Version of the rule set (semantic version); intents may pin it as `name@version`.",
+        ),
+        DESCRIPTION,
+    ],
+    blocks: &[BlockSchema {
+        name: "rule",
+        repeated: true,
+        description: "A rule every governed change it applies to must satisfy.",
+        attributes: RULE_ATTRS,
+    }],
+};
+
+pub static INTENT: ObjectSchema = ObjectSchema {
+    resource_type: "iom_intent",
+    description: "What a part of the estate is for: its purpose, owner, profile, blueprints, permitted types, critical resources and constraints.",
+    attributes: &[
+        ID,
+        REVISION,
+        NAME,
+        opt(
+            "purpose",
+            String,
+            "What the governed infrastructure is for.",
+        ),
+        opt("environment", String, "Environment name, such as `prod`."),
+        opt("owner", String, "Owning team or person."),
+        req(
+            "profile",
+            String,
+            "Name of the `iom_profile` that decides action outcomes.",
+        ),
+        opt(
+            "blueprints",
+            ListOfString,
+            "Blueprints that apply, as `name` or `name@version`.",
+        ),
+        opt(
+            "allowed_resource_types",
+            ListOfString,
+            "Resource type globs permitted; a change of any other type blocks. Empty permits every type.",
+        ),
+        opt(
+            "critical",
+            ListOfString,
+            "Resource address globs; any change to a match escalates at least.",
+        ),
+    ],
+    blocks: &[
+        BlockSchema {
+            name: "scope",
+            repeated: false,
+            description: "Where the intent applies. No scope, or empty lists, govern everything.",
+            attributes: &[
+                opt("workspaces", ListOfString, "Workspace name globs."),
+                opt(
+                    "modules",
+                    ListOfString,
+                    "Module address prefixes, such as `module.payments`.",
+                ),
+            ],
+        },
+        BlockSchema {
+            name: "constraint",
+            repeated: true,
+            description: "A condition every governed change must satisfy.",
+            attributes: RULE_ATTRS,
+        },
+    ],
+};
+
+pub static CONTRACT: ObjectSchema = ObjectSchema {
+    resource_type: "iom_contract",
+    description: "An operational contract for the module calls its `module` glob matches: typed inputs, pre-conditions, per-profile constraints and post-apply verification.",
+    attributes: &[
+        ID,
+        REVISION,
+        NAME,
+        DESCRIPTION,
+        req(
+            "module",
+            String,
+            "Glob over module call addresses governed, such as `module.service*`; `\"\"` is the root module.",
+        ),
+    ],
+    blocks: &[
+        BlockSchema {
+            name: "input",
+            repeated: true,
+            description: "A typed input of the module call.",
+            attributes: &[
+                req("name", String, "Input variable name."),
+                opt(
+                    "type",
+                    String,
+                    "`string`, `number`, `bool`, `list`, `map` or `any`.",
+                ),
+                opt("required", Bool, "A missing input is a violation."),
+                opt("enum", ListOfDynamic, "Allowed values."),
+                opt("min", Number, "Smallest allowed number."),
+                opt("max", Number, "Largest allowed number."),
+                opt(
+                    "pattern",
+                    String,
+                    "Regular expression a string must match in full.",
+                ),
+                DESCRIPTION,
+            ],
+        },
+        BlockSchema {
+            name: "pre_condition",
+            repeated: true,
+            description: "A condition checked before apply.",
+            attributes: &[
+                req(
+                    "check",
+                    String,
+                    "`profile_active`, `element_exists`, `no_drift`, `tcp_reachable` or `http_ok`.",
+                ),
+                opt(
+                    "profile",
+                    String,
+                    "For `profile_active`: the profile that must govern the workspace.",
+                ),
+                opt(
+                    "element",
+                    String,
+                    "For `element_exists`: the element that must be declared.",
+                ),
+                opt("target", String, "For `tcp_reachable`: `host:port`."),
+                opt("url", String, "For `http_ok`: the URL to request."),
+                opt(
+                    "expect_status",
+                    Number,
+                    "For `http_ok`: the expected status (default any 2xx).",
+                ),
+                opt(
+                    "timeout_ms",
+                    Number,
+                    "Time limit of a network check (default 2000).",
+                ),
+                opt(
+                    "outcome",
+                    String,
+                    "Outcome when the check fails (default `block`).",
+                ),
+            ],
+        },
+        BlockSchema {
+            name: "constraint",
+            repeated: true,
+            description: "Actions forbidden under a profile.",
+            attributes: &[
+                req(
+                    "profile",
+                    String,
+                    "Profile name the constraint applies under.",
+                ),
+                req("forbid_actions", ListOfString, "Action classes forbidden."),
+                opt(
+                    "outcome",
+                    String,
+                    "Outcome of a forbidden action (default `block`).",
+                ),
+            ],
+        },
+        BlockSchema {
+            name: "post_verify",
+            repeated: true,
+            description: "A probe run after a governed apply.",
+            attributes: &[
+                req(
+                    "probe",
+                    String,
+                    "`http`, `tcp`, `state` or `run_record_written`.",
+                ),
+                opt("url", String, "For `http`: the URL to request."),
+                opt("target", String, "For `tcp`: `host:port`."),
+                opt(
+                    "expect_status",
+                    Number,
+                    "For `http`: expected status (default 200).",
+                ),
+                opt("retries", Number, "Attempts beyond the first."),
+                opt("timeout_ms", Number, "Time limit of each attempt."),
+                opt(
+                    "condition",
+                    String,
+                    "For `state`: CEL over the resulting state.",
+                ),
+            ],
+        },
+    ],
+};
+
+pub static ELEMENT: ObjectSchema = ObjectSchema {
+    resource_type: "iom_element",
+    description: "A declared part of the estate (network, identity, service, ...) and the resource addresses that make it up.",
+    attributes: &[
+        ID,
+        REVISION,
+        NAME,
+        req(
+            "kind",
+            String,
+            "`network`, `identity`, `service`, `cloud`, `data` or `other`.",
+        ),
+        DESCRIPTION,
+        opt("owner", String, "Owning team or person."),
+        opt(
+            "matches",
+            ListOfString,
+            "Resource address globs that make up the element.",
+        ),
+        opt(
+            "depends_on_elements",
+            ListOfString,
+            "Names of elements this one depends on.",
+        ),
+    ],
+    blocks: &[],
+};

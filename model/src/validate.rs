@@ -1,0 +1,365 @@
+//! Checks of one object on its own: words, globs, CEL, required fields. The provider's
+//! `ValidateResourceConfig` and the HCL loader both call [`validate_object`]; checks that
+//! need the other objects (references, duplicates) live in [`crate::compile`].
+
+use crate::condition::Condition;
+use crate::glob;
+use crate::objects::*;
+use crate::outcome::{ActionClass, Outcome};
+use crate::problem::AttrPath;
+
+/// Problems of one object, each with the attribute path it concerns.
+pub fn validate_object(object: &Object) -> Vec<(AttrPath, String)> {
+    let mut v = Validator::default();
+    match object {
+        Object::Profile(p) => v.profile(p),
+        Object::Blueprint(b) => v.blueprint(b),
+        Object::Intent(i) => v.intent(i),
+        Object::Contract(c) => v.contract(c),
+        Object::Element(e) => v.element(e),
+    }
+    v.problems
+}
+
+pub const PRE_CONDITION_CHECKS: &[&str] = &[
+    "profile_active",
+    "element_exists",
+    "no_drift",
+    "tcp_reachable",
+    "http_ok",
+];
+pub const PROBES: &[&str] = &["http", "tcp", "state", "run_record_written"];
+pub const ELEMENT_KINDS: &[&str] = &["network", "identity", "service", "cloud", "data", "other"];
+pub const INPUT_TYPES: &[&str] = &["string", "number", "bool", "list", "map", "any"];
+
+#[derive(Default)]
+struct Validator {
+    problems: Vec<(AttrPath, String)>,
+}
+
+impl Validator {
+    fn fail(&mut self, path: AttrPath, message: impl Into<String>) {
+        self.problems.push((path, message.into()));
+    }
+
+    fn name(&mut self, name: &str) {
+        if name.trim().is_empty() {
+            self.fail(AttrPath::attr("name"), "must not be empty");
+        } else if name.chars().any(|c| c.is_whitespace() || c == '@') {
+            self.fail(
+                AttrPath::attr("name"),
+                format!("`{name}` must not contain spaces or `@`"),
+            );
+        }
+    }
+
+    fn outcome(&mut self, path: AttrPath, word: &str, allow_ok: bool) -> Option<Outcome> {
+        match word.parse::<Outcome>() {
+            Ok(Outcome::Allow) if !allow_ok => {
+                self.fail(
+                    path,
+                    "`allow` is not a failing outcome: use warn, escalate or block",
+                );
+                None
+            }
+            Ok(o) => Some(o),
+            Err(e) => {
+                self.fail(path, e);
+                None
+            }
+        }
+    }
+
+    fn actions(&mut self, path: AttrPath, actions: &[String]) {
+        for (i, a) in actions.iter().enumerate() {
+            match a.parse::<ActionClass>() {
+                Ok(ActionClass::NoOp) => self.fail(path.index(i), "`no-op` is never judged"),
+                Ok(_) => {}
+                Err(e) => self.fail(path.index(i), e),
+            }
+        }
+    }
+
+    fn plain_globs(&mut self, path: AttrPath, globs: &[String]) {
+        if let Err((i, e)) = glob::compile_plain(globs) {
+            self.fail(path.index(i), e);
+        }
+    }
+
+    fn address_globs(&mut self, path: AttrPath, globs: &[String]) {
+        if let Err((i, e)) = glob::compile_addresses(globs) {
+            self.fail(path.index(i), e);
+        }
+    }
+
+    fn condition(&mut self, path: AttrPath, source: &str) {
+        if let Err(e) = Condition::compile(source) {
+            self.fail(path, e);
+        }
+    }
+
+    fn profile(&mut self, p: &Profile) {
+        self.name(&p.name);
+        for (class, word) in &p.actions {
+            let path = AttrPath::attr("actions").key(class);
+            match class.parse::<ActionClass>() {
+                Ok(ActionClass::NoOp) => self.fail(path.clone(), "`no-op` is never judged"),
+                Ok(_) => {}
+                Err(e) => self.fail(path.clone(), e),
+            }
+            self.outcome(path, word, true);
+        }
+        if let Some(w) = &p.on_unknown {
+            self.outcome(AttrPath::attr("on_unknown"), w, true);
+        }
+        if let Some(w) = &p.on_drift {
+            self.outcome(AttrPath::attr("on_drift"), w, true);
+        }
+        for (i, a) in p.approvers.iter().enumerate() {
+            if a.trim().is_empty() {
+                self.fail(
+                    AttrPath::attr("approvers").index(i),
+                    "approver must not be empty",
+                );
+            }
+        }
+        for (g, members) in &p.groups {
+            if members.iter().any(|m| m.trim().is_empty()) {
+                self.fail(
+                    AttrPath::attr("groups").key(g),
+                    "group members must not be empty",
+                );
+            }
+        }
+    }
+
+    fn rule_like(
+        &mut self,
+        block: &str,
+        i: usize,
+        id: &str,
+        types: &[String],
+        actions: &[String],
+        cond: &str,
+        outcome: &str,
+    ) {
+        let at = AttrPath::block(block, i);
+        if id.trim().is_empty() {
+            self.fail(at.then("id"), "must not be empty");
+        }
+        self.plain_globs(at.then("resource_types"), types);
+        self.actions(at.then("actions"), actions);
+        self.condition(at.then("condition"), cond);
+        self.outcome(at.then("outcome"), outcome, false);
+    }
+
+    fn unique_ids<'a>(&mut self, block: &str, field: &str, ids: impl Iterator<Item = &'a str>) {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, id) in ids.enumerate() {
+            if !id.is_empty() && !seen.insert(id) {
+                self.fail(
+                    AttrPath::block(block, i).then(field),
+                    format!("duplicate {field} `{id}`"),
+                );
+            }
+        }
+    }
+
+    fn blueprint(&mut self, b: &Blueprint) {
+        self.name(&b.name);
+        if b.version.trim().is_empty() || b.version.contains(char::is_whitespace) {
+            self.fail(
+                AttrPath::attr("version"),
+                "must be a version such as `1.0.0`",
+            );
+        }
+        for (i, r) in b.rule.iter().enumerate() {
+            self.rule_like(
+                "rule",
+                i,
+                &r.id,
+                &r.resource_types,
+                &r.actions,
+                &r.condition,
+                &r.outcome,
+            );
+        }
+        self.unique_ids("rule", "id", b.rule.iter().map(|r| r.id.as_str()));
+    }
+
+    fn intent(&mut self, it: &Intent) {
+        self.name(&it.name);
+        if it.profile.trim().is_empty() {
+            self.fail(AttrPath::attr("profile"), "must name an iom_profile");
+        }
+        if let Some(scope) = &it.scope {
+            let at = AttrPath::block("scope", 0);
+            self.plain_globs(at.then("workspaces"), &scope.workspaces);
+            for (i, m) in scope.modules.iter().enumerate() {
+                if !(m.starts_with("module.") && m.len() > "module.".len()) {
+                    self.fail(
+                        at.then("modules").index(i),
+                        format!("`{m}` is not a module address such as `module.payments`"),
+                    );
+                }
+            }
+        }
+        self.plain_globs(
+            AttrPath::attr("allowed_resource_types"),
+            &it.allowed_resource_types,
+        );
+        self.address_globs(AttrPath::attr("critical"), &it.critical);
+        for (i, b) in it.blueprints.iter().enumerate() {
+            if b.trim().is_empty() || b.ends_with('@') || b.starts_with('@') {
+                self.fail(
+                    AttrPath::attr("blueprints").index(i),
+                    format!("`{b}` is not `name` or `name@version`"),
+                );
+            }
+        }
+        for (i, c) in it.constraint.iter().enumerate() {
+            self.rule_like(
+                "constraint",
+                i,
+                &c.id,
+                &c.resource_types,
+                &c.actions,
+                &c.condition,
+                &c.outcome,
+            );
+        }
+        self.unique_ids(
+            "constraint",
+            "id",
+            it.constraint.iter().map(|c| c.id.as_str()),
+        );
+    }
+
+    fn contract(&mut self, c: &Contract) {
+        self.name(&c.name);
+        if !c.module.is_empty() {
+            self.address_globs(AttrPath::attr("module"), std::slice::from_ref(&c.module));
+        }
+        for (i, input) in c.input.iter().enumerate() {
+            let at = AttrPath::block("input", i);
+            if input.name.trim().is_empty() {
+                self.fail(at.then("name"), "must not be empty");
+            }
+            if let Some(t) = &input.ty {
+                if !INPUT_TYPES.contains(&t.as_str()) {
+                    self.fail(
+                        at.then("type"),
+                        format!(
+                            "unknown type `{t}`: expected one of {}",
+                            INPUT_TYPES.join(", ")
+                        ),
+                    );
+                }
+            }
+            if let (Some(lo), Some(hi)) = (input.min, input.max) {
+                if lo > hi {
+                    self.fail(at.then("min"), format!("min {lo} is greater than max {hi}"));
+                }
+            }
+            if let Some(p) = &input.pattern {
+                if let Err(e) = regex::Regex::new(p) {
+                    let first = e
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string();
+                    self.fail(
+                        at.then("pattern"),
+                        format!("invalid regular expression: {first}"),
+                    );
+                }
+            }
+        }
+        self.unique_ids("input", "name", c.input.iter().map(|x| x.name.as_str()));
+        for (i, pc) in c.pre_condition.iter().enumerate() {
+            let at = AttrPath::block("pre_condition", i);
+            let needs: &[(&str, bool)] = match pc.check.as_str() {
+                "profile_active" => &[("profile", pc.profile.is_some())],
+                "element_exists" => &[("element", pc.element.is_some())],
+                "tcp_reachable" => &[("target", pc.target.is_some())],
+                "http_ok" => &[("url", pc.url.is_some())],
+                "no_drift" => &[],
+                other => {
+                    self.fail(
+                        at.then("check"),
+                        format!(
+                            "unknown check `{other}`: expected one of {}",
+                            PRE_CONDITION_CHECKS.join(", ")
+                        ),
+                    );
+                    &[]
+                }
+            };
+            for (attr, present) in needs {
+                if !present {
+                    self.fail(
+                        at.then(attr),
+                        format!("check `{}` needs `{attr}`", pc.check),
+                    );
+                }
+            }
+            if let Some(o) = &pc.outcome {
+                self.outcome(at.then("outcome"), o, false);
+            }
+        }
+        for (i, k) in c.constraint.iter().enumerate() {
+            let at = AttrPath::block("constraint", i);
+            if k.profile.trim().is_empty() {
+                self.fail(at.then("profile"), "must name an iom_profile");
+            }
+            self.actions(at.then("forbid_actions"), &k.forbid_actions);
+            if let Some(o) = &k.outcome {
+                self.outcome(at.then("outcome"), o, false);
+            }
+        }
+        for (i, p) in c.post_verify.iter().enumerate() {
+            let at = AttrPath::block("post_verify", i);
+            let needs: &[(&str, bool)] = match p.probe.as_str() {
+                "http" => &[("url", p.url.is_some())],
+                "tcp" => &[("target", p.target.is_some())],
+                "state" => &[("condition", p.condition.is_some())],
+                "run_record_written" => &[],
+                other => {
+                    self.fail(
+                        at.then("probe"),
+                        format!(
+                            "unknown probe `{other}`: expected one of {}",
+                            PROBES.join(", ")
+                        ),
+                    );
+                    &[]
+                }
+            };
+            for (attr, present) in needs {
+                if !present {
+                    self.fail(at.then(attr), format!("probe `{}` needs `{attr}`", p.probe));
+                }
+            }
+            if let Some(cond) = &p.condition {
+                self.condition(at.then("condition"), cond);
+            }
+        }
+    }
+
+    fn element(&mut self, e: &Element) {
+        self.name(&e.name);
+        if !ELEMENT_KINDS.contains(&e.kind.as_str()) {
+            self.fail(
+                AttrPath::attr("kind"),
+                format!(
+                    "unknown kind `{}`: expected one of {}",
+                    e.kind,
+                    ELEMENT_KINDS.join(", ")
+                ),
+            );
+        }
+        self.address_globs(AttrPath::attr("matches"), &e.matches);
+    }
+}

@@ -1,0 +1,185 @@
+//! Loading governance HCL: the DESIGN example resolves, and every kind of mistake is an
+//! error that names the file, line and attribute.
+
+use iom_model::{Model, load_dir, load_str};
+use std::path::Path;
+
+#[test]
+fn design_example_loads_and_resolves_references() {
+    let spec =
+        load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")).expect("loads");
+    assert_eq!(spec.profiles.len(), 1);
+    assert_eq!(spec.profiles[0].name, "prod-safe");
+    assert_eq!(spec.profiles[0].max_blast_radius, Some(20));
+    assert_eq!(spec.profiles[0].groups["platform"], vec!["bob", "carol"]);
+    let intent = &spec.intents[0];
+    assert_eq!(intent.profile, "prod-safe");
+    assert_eq!(intent.environment.as_deref(), Some("prod"));
+    assert_eq!(intent.blueprints, vec!["encrypted-storage@1.0.0"]);
+    assert_eq!(
+        intent.scope.as_ref().unwrap().modules,
+        vec!["module.payments"]
+    );
+    assert_eq!(spec.contracts[0].input.len(), 2);
+    assert_eq!(spec.contracts[0].input[1].min, Some(1.0));
+    assert_eq!(spec.contracts[0].post_verify[0].retries, Some(3));
+    assert_eq!(spec.elements.len(), 2);
+    let model = Model::compile(spec).expect("compiles");
+    assert_eq!(
+        model.intents[0].rules.len(),
+        2,
+        "constraint + blueprint rule"
+    );
+}
+
+fn load_err(text: &str) -> String {
+    let errors = load_str("gov.tf", text).expect_err("must fail");
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn unknown_outcome_word_points_at_the_attribute() {
+    let e = load_err(
+        r#"
+resource "iom_profile" "p" {
+  name    = "p"
+  actions = { delete = "deny" }
+}
+"#,
+    );
+    assert!(
+        e.starts_with("gov.tf:4:13: iom_profile.p, attribute `actions[\"delete\"]`"),
+        "{e}"
+    );
+    assert!(e.contains("unknown outcome `deny`"), "{e}");
+}
+
+#[test]
+fn bad_cel_is_an_error_at_load() {
+    let e = load_err(
+        r#"
+resource "iom_blueprint" "b" {
+  name    = "b"
+  version = "1.0.0"
+  rule {
+    id        = "r"
+    condition = "after.x =="
+    outcome   = "block"
+  }
+}
+"#,
+    );
+    assert!(
+        e.starts_with(
+            "gov.tf:7:17: iom_blueprint.b, attribute `rule[0].condition`: CEL syntax error"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_glob_duplicate_names_and_missing_references() {
+    let e = load_err(
+        r#"
+resource "iom_profile" "a" { name = "same" }
+resource "iom_profile" "b" { name = "same" }
+resource "iom_intent" "i" {
+  name       = "i"
+  profile    = "nope"
+  blueprints = ["storage@9.9.9"]
+  critical   = ["aws_[db"]
+}
+"#,
+    );
+    assert!(e.contains("gov.tf:3:"), "{e}");
+    assert!(e.contains("duplicate name `same`"), "{e}");
+    assert!(
+        e.contains(
+            "gov.tf:6:16: iom_intent.i, attribute `profile`: no iom_profile is named `nope`"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("attribute `blueprints[0]`: no iom_blueprint is named `storage`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("attribute `critical[0]`: invalid glob `aws_[db`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_blueprint_version_is_named() {
+    let e = load_err(
+        r#"
+resource "iom_profile" "p" { name = "p" }
+resource "iom_blueprint" "b" {
+  name    = "naming"
+  version = "2.0.0"
+}
+resource "iom_intent" "i" {
+  name       = "i"
+  profile    = iom_profile.p.name
+  blueprints = ["${iom_blueprint.b.name}@2.1.0"]
+}
+"#,
+    );
+    assert!(
+        e.contains("has no version `2.1.0` (declared: 2.0.0)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unresolvable_references_name_file_line_and_attribute() {
+    let e = load_err(
+        r#"
+resource "iom_profile" "p" {
+  name       = "p"
+  on_unknown = var.missing
+}
+"#,
+    );
+    assert!(
+        e.starts_with(
+            "gov.tf:4:16: iom_profile.p: attribute `on_unknown` cannot be resolved statically"
+        ),
+        "{e}"
+    );
+    let e = load_err(
+        r#"
+resource "iom_intent" "i" {
+  name    = "i"
+  profile = iom_profile.ghost.name
+}
+"#,
+    );
+    assert!(e.contains("gov.tf:4:13"), "{e}");
+}
+
+#[test]
+fn unknown_attributes_and_syntax_errors() {
+    let e = load_err("resource \"iom_profile\" \"p\" {\n  name = \"p\"\n  max_blast = 3\n}\n");
+    assert!(
+        e.contains("gov.tf:3:3: iom_profile.p: unknown attribute `max_blast`"),
+        "{e}"
+    );
+    let e = load_err("resource \"iom_profile\" \"p\" {\n  name = \n}\n");
+    assert!(e.contains("HCL syntax error"), "{e}");
+    assert!(e.starts_with("gov.tf:"), "{e}");
+}
+
+#[test]
+fn other_blocks_are_ignored() {
+    let spec = load_str(
+        "x.tf",
+        "resource \"aws_instance\" \"x\" { ami = data.x.y }\nterraform {}\n",
+    )
+    .unwrap();
+    assert!(spec.profiles.is_empty());
+}
