@@ -1,0 +1,442 @@
+//! The decision core (DESIGN section 5): for every planned change, find the intents that
+//! govern it, collect findings from their profiles, permitted types, critical addresses,
+//! constraints and blueprint rules, thresholds and the ungoverned policy, and take the
+//! highest outcome. One evaluation core; every output format renders its [`Report`].
+
+use crate::cel_input::{Unknown, to_cel};
+use crate::graph::{BlastRadius, ChangeGraph, Scratch};
+use crate::plan::{Plan, RawPlan, ResourceChange};
+use crate::report::{ChangeReport, Finding, ModelInfo, PlanInfo, Report, Summary};
+use cel::{Context, ExecutionError, Value};
+use iom_model::{
+    ActionClass, CompiledIntent, CompiledProfile, CompiledRule, Model, Outcome, PathStep,
+};
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub struct CheckOptions {
+    pub workspace: String,
+    pub actor: String,
+    /// Outcome for a change no intent governs.
+    pub ungoverned: Outcome,
+    pub model_source: String,
+    pub model_revision: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(
+        "{source_name}: the plan is marked errored: Terraform could not finish planning, so it cannot be judged"
+    )]
+    Errored { source_name: String },
+    #[error("{source_name}: {address}: unsupported action list {actions:?}")]
+    UnsupportedActions {
+        source_name: String,
+        address: String,
+        actions: Vec<String>,
+    },
+    #[error("{source_name}: {address}: `{field}` is not valid JSON: {message}")]
+    BadValue {
+        source_name: String,
+        address: String,
+        field: &'static str,
+        message: String,
+    },
+}
+
+/// Judges every change of `plan` against `model`.
+pub fn check(
+    raw: &RawPlan,
+    plan: &Plan<'_>,
+    model: &Model,
+    opts: &CheckOptions,
+) -> Result<Report, CheckError> {
+    let source_name = raw.source.to_string();
+    if plan.errored {
+        return Err(CheckError::Errored { source_name });
+    }
+    let graph = ChangeGraph::build(plan);
+    let intents: Vec<&CompiledIntent> = model
+        .intents
+        .iter()
+        .filter(|i| i.governs_workspace(&opts.workspace))
+        .collect();
+
+    // Classify first: an action list no Terraform writes stops the check.
+    let mut judged: Vec<(&ResourceChange, ActionClass, Vec<&CompiledIntent>)> = Vec::new();
+    for rc in &plan.resource_changes {
+        let class = ActionClass::from_actions(&rc.change.actions).ok_or_else(|| {
+            CheckError::UnsupportedActions {
+                source_name: source_name.clone(),
+                address: rc.address.clone(),
+                actions: rc.change.actions.clone(),
+            }
+        })?;
+        if class == ActionClass::NoOp {
+            continue;
+        }
+        let governing = intents
+            .iter()
+            .copied()
+            .filter(|i| i.governs_address(&rc.address))
+            .collect();
+        judged.push((rc, class, governing));
+    }
+
+    let mut in_scope: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, _, governing) in &judged {
+        for i in governing {
+            *in_scope.entry(i.name.as_str()).or_default() += 1;
+        }
+    }
+
+    let root = Context::default();
+    let mut scratch = Scratch::default();
+    let mut changes = Vec::with_capacity(judged.len());
+    for (rc, class, governing) in judged {
+        let blast = match graph.node(&rc.address, rc.deposed.as_deref()) {
+            Some(n) => graph.blast_radius(n, &mut scratch),
+            None => BlastRadius::default(),
+        };
+        let values = ChangeValues {
+            rc,
+            class,
+            workspace: &opts.workspace,
+            after: OnceCell::new(),
+            before: OnceCell::new(),
+            unknown: OnceCell::new(),
+        };
+        let mut findings = Vec::new();
+        for intent in &governing {
+            let Some(profile) = model.profiles.get(&intent.profile) else {
+                continue;
+            };
+            judge(
+                intent,
+                profile,
+                &values,
+                &blast,
+                in_scope[intent.name.as_str()],
+                &root,
+                &mut findings,
+            )
+            .map_err(|(field, message)| CheckError::BadValue {
+                source_name: source_name.clone(),
+                address: rc.address.clone(),
+                field,
+                message,
+            })?;
+        }
+        if governing.is_empty() && opts.ungoverned > Outcome::Allow {
+            findings.push(Finding {
+                source: "model".into(),
+                rule: "ungoverned".into(),
+                outcome: opts.ungoverned,
+                message: format!(
+                    "no intent governs {} in workspace {}",
+                    rc.address, opts.workspace
+                ),
+            });
+        }
+        findings.sort_by(|a, b| {
+            (&a.source, &a.rule, &a.message).cmp(&(&b.source, &b.rule, &b.message))
+        });
+        findings.dedup();
+        let verdict = findings
+            .iter()
+            .map(|f| f.outcome)
+            .max()
+            .unwrap_or(Outcome::Allow);
+        let mut governed_by: Vec<String> = governing.iter().map(|i| i.name.clone()).collect();
+        governed_by.sort();
+        changes.push(ChangeReport {
+            action: class,
+            actions: rc.change.actions.clone(),
+            address: rc.address.clone(),
+            blast_radius: blast,
+            deposed: rc.deposed.clone(),
+            findings,
+            governed_by,
+            importing: rc.change.importing.is_some(),
+            module: module_of(rc),
+            previous_address: rc.previous_address.clone(),
+            ty: rc.ty.clone(),
+            verdict,
+        });
+    }
+    changes.sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
+
+    let mut summary = Summary::default();
+    changes.iter().for_each(|c| summary.count(c));
+    let verdict = changes
+        .iter()
+        .map(|c| c.verdict)
+        .max()
+        .unwrap_or(Outcome::Allow);
+    Ok(Report {
+        actor: opts.actor.clone(),
+        changes,
+        decision_id: crate::ids::decision_id(&raw.sha256),
+        generated_at: crate::ids::now_rfc3339(),
+        model: ModelInfo {
+            revision: opts.model_revision,
+            source: opts.model_source.clone(),
+        },
+        plan: PlanInfo {
+            format_version: plan.format_version.clone(),
+            sha256: raw.sha256.clone(),
+            source: raw.source.to_string(),
+            terraform_version: plan.terraform_version.clone(),
+        },
+        summary,
+        verdict,
+        workspace: opts.workspace.clone(),
+    })
+}
+
+fn module_of(rc: &ResourceChange) -> String {
+    match &rc.module_address {
+        Some(m) => m.clone(),
+        None => crate::address::InstanceAddress::parse(&rc.address)
+            .map(|a| a.module_address())
+            .unwrap_or_default(),
+    }
+}
+
+/// The values of one change, parsed only when a condition first needs them.
+struct ChangeValues<'p> {
+    rc: &'p ResourceChange<'p>,
+    class: ActionClass,
+    workspace: &'p str,
+    after: OnceCell<Result<Value, String>>,
+    before: OnceCell<Result<Value, String>>,
+    unknown: OnceCell<Unknown>,
+}
+
+type Judged = Result<(), (&'static str, String)>;
+
+fn judge(
+    intent: &CompiledIntent,
+    profile: &CompiledProfile,
+    v: &ChangeValues,
+    blast: &BlastRadius,
+    changes_in_scope: usize,
+    root: &Context,
+    out: &mut Vec<Finding>,
+) -> Judged {
+    let profile_source = format!("profile:{}", profile.name);
+    let intent_source = format!("intent:{}", intent.name);
+    let rc = v.rc;
+
+    let action_outcome = profile.outcome_of(v.class);
+    if action_outcome > Outcome::Allow {
+        out.push(Finding {
+            source: profile_source.clone(),
+            rule: v.class.as_str().into(),
+            outcome: action_outcome,
+            message: format!(
+                "profile {} maps {} to {}",
+                profile.name, v.class, action_outcome
+            ),
+        });
+    }
+    if let Some(allowed) = &intent.allowed_resource_types {
+        if !allowed.is_match(&rc.ty) {
+            out.push(Finding {
+                source: intent_source.clone(),
+                rule: "allowed_resource_types".into(),
+                outcome: Outcome::Block,
+                message: format!(
+                    "type {} is not among the types intent {} permits",
+                    rc.ty, intent.name
+                ),
+            });
+        }
+    }
+    if intent.critical.is_match(&rc.address) {
+        out.push(Finding {
+            source: intent_source.clone(),
+            rule: "critical".into(),
+            outcome: Outcome::Escalate,
+            message: format!(
+                "{} is critical to intent {}: any change escalates",
+                rc.address, intent.name
+            ),
+        });
+    }
+    if let Some(max) = profile.max_blast_radius {
+        if blast.transitive as u64 > max {
+            out.push(Finding {
+                source: profile_source.clone(),
+                rule: "max_blast_radius".into(),
+                outcome: Outcome::Escalate,
+                message: format!(
+                    "blast radius {} exceeds max_blast_radius {} of profile {}",
+                    blast.transitive, max, profile.name
+                ),
+            });
+        }
+    }
+    if let Some(max) = profile.max_changes {
+        if changes_in_scope as u64 > max {
+            out.push(Finding {
+                source: profile_source.clone(),
+                rule: "max_changes".into(),
+                outcome: Outcome::Escalate,
+                message: format!("{changes_in_scope} changes in scope of intent {} exceed max_changes {} of profile {}", intent.name, max, profile.name),
+            });
+        }
+    }
+    for rule in &intent.rules {
+        if !rule.applies_to(&rc.ty, v.class) {
+            continue;
+        }
+        if let Some(path) = unknown_read(rule, v) {
+            out.push(Finding {
+                source: profile_source.clone(),
+                rule: "on_unknown".into(),
+                outcome: profile.on_unknown,
+                message: format!(
+                    "{} rule {} reads {path}, which is unknown until apply",
+                    rule.source, rule.id
+                ),
+            });
+            continue;
+        }
+        let failed = |message: String| Finding {
+            source: rule.source.clone(),
+            rule: rule.id.clone(),
+            outcome: rule.outcome,
+            message,
+        };
+        match evaluate(rule, v, root)? {
+            Ok(true) => {}
+            Ok(false) => out.push(failed(rule.message.clone().unwrap_or_else(|| {
+                format!("condition `{}` is false", rule.condition.source())
+            }))),
+            Err(why) => out.push(failed(format!(
+                "condition `{}` could not be evaluated: {why}",
+                rule.condition.source()
+            ))),
+        }
+    }
+    Ok(())
+}
+
+/// The first path a rule reads that is unknown until apply, as `after.a.b`.
+fn unknown_read(rule: &CompiledRule, v: &ChangeValues) -> Option<String> {
+    if rule.condition.reads_after.is_empty() {
+        return None;
+    }
+    let unknown = v
+        .unknown
+        .get_or_init(|| Unknown::parse(v.rc.change.after_unknown));
+    rule.condition
+        .reads_after
+        .iter()
+        .find(|p| unknown.touches(p))
+        .map(|p| {
+            let mut s = String::from("after");
+            for step in p {
+                match step {
+                    PathStep::Key(k) => {
+                        s.push('.');
+                        s.push_str(k);
+                    }
+                    PathStep::Index(i) => s.push_str(&format!("[{i}]")),
+                }
+            }
+            s
+        })
+}
+
+/// Runs a condition. The outer error is a plan value that is not JSON (stops the check);
+/// the inner one is a condition that could not be evaluated (a failed rule).
+fn evaluate(
+    rule: &CompiledRule,
+    v: &ChangeValues,
+    root: &Context,
+) -> Result<Result<bool, String>, (&'static str, String)> {
+    let mut ctx = root.new_inner_scope();
+    let cond = &rule.condition;
+    if cond.mentions("after") {
+        let after = v
+            .after
+            .get_or_init(|| to_cel(v.rc.change.after).map_err(|e| e.to_string()));
+        ctx.add_variable_from_value("after", after.clone().map_err(|e| ("after", e))?);
+    }
+    if cond.mentions("before") {
+        let before = v
+            .before
+            .get_or_init(|| to_cel(v.rc.change.before).map_err(|e| e.to_string()));
+        ctx.add_variable_from_value("before", before.clone().map_err(|e| ("before", e))?);
+    }
+    let rc = v.rc;
+    let text = |s: &str| Value::String(Arc::new(s.to_string()));
+    ctx.add_variable_from_value("address", text(&rc.address));
+    ctx.add_variable_from_value("type", text(&rc.ty));
+    ctx.add_variable_from_value("name", text(&rc.name));
+    ctx.add_variable_from_value("module", text(&module_of(rc)));
+    ctx.add_variable_from_value("provider", text(rc.provider_name.as_deref().unwrap_or("")));
+    ctx.add_variable_from_value("workspace", text(v.workspace));
+    ctx.add_variable_from_value("action", text(v.class.as_str()));
+    ctx.add_variable_from_value(
+        "actions",
+        Value::List(Arc::new(
+            rc.change.actions.iter().map(|a| text(a)).collect(),
+        )),
+    );
+    Ok(match cond.program().execute(&ctx) {
+        Ok(Value::Bool(b)) => Ok(b),
+        Ok(other) => Err(format!(
+            "it returned a {} instead of a bool",
+            other.type_of()
+        )),
+        Err(e) => Err(describe_error(&e, cond.source())),
+    })
+}
+
+/// CEL's own error text can quote the values involved, which may be sensitive. Only
+/// names that appear in the condition's source, and type names, are shown.
+fn describe_error(e: &ExecutionError, source: &str) -> String {
+    let named = |what: &str, name: &str| {
+        if source.contains(name) {
+            format!("{what} `{name}`")
+        } else {
+            what.to_string()
+        }
+    };
+    match e {
+        ExecutionError::NoSuchKey(k) => named("no such key", k),
+        ExecutionError::UndeclaredReference(r) => named("undeclared reference", r),
+        ExecutionError::NoSuchOverload(o) => {
+            format!(
+                "no overload of `{}` takes ({})",
+                o.function(),
+                o.argument_types().join(", ")
+            )
+        }
+        ExecutionError::UnexpectedType { got, want } => format!("expected {want}, got {got}"),
+        ExecutionError::InvalidArgumentCount { expected, actual } => {
+            format!("expected {expected} arguments, got {actual}")
+        }
+        ExecutionError::FunctionError { function, .. } => format!("function `{function}` failed"),
+        ExecutionError::ValuesNotComparable(a, b) => {
+            format!("a {} cannot be compared to a {}", a.type_of(), b.type_of())
+        }
+        ExecutionError::DivisionByZero(_) | ExecutionError::RemainderByZero(_) => {
+            "division by zero".into()
+        }
+        ExecutionError::IndexOutOfBounds(_) => "index out of bounds".into(),
+        ExecutionError::UnsupportedIndex(_, target) => {
+            format!("a {} cannot be indexed that way", target.type_of())
+        }
+        ExecutionError::UnsupportedBinaryOperator(op, a, b) => format!(
+            "operator {op} does not apply to {} and {}",
+            a.type_of(),
+            b.type_of()
+        ),
+        _ => "evaluation error (details withheld: they may quote plan values)".into(),
+    }
+}

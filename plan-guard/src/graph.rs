@@ -1,0 +1,634 @@
+//! The change graph: every resource instance of the plan (changed or not, data sources
+//! included) as a node, and an edge from each instance to every instance that depends
+//! on it. Edges come from the configuration: references resolved through module input
+//! variables and outputs, `depends_on` (on resources and module calls), module
+//! `count`/`for_each`. Terraform records state dependencies transitively and keeps them
+//! after the configuration changes, so they are used only where the configuration
+//! cannot speak: objects it no longer has (orphans, deposed objects), resources whose
+//! references pass through `local` values (which the plan does not record), and
+//! plans without a configuration.
+
+use crate::address::{InstanceAddress, config_module_names, segments};
+use crate::plan::{ConfigModule, Expr, ModuleCall, Plan};
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    pub address: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deposed: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// The action class when the plan changes this instance; `None` for unchanged ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(skip)]
+    parsed: Option<InstanceAddress>,
+}
+
+impl Node {
+    /// The address with its deposed key, unique among nodes.
+    pub fn key(&self) -> String {
+        match &self.deposed {
+            Some(d) => format!("{} (deposed {d})", self.address),
+            None => self.address.clone(),
+        }
+    }
+}
+
+pub struct ChangeGraph {
+    pub graph: DiGraph<Node, ()>,
+    index: HashMap<(String, Option<String>), NodeIndex>,
+}
+
+/// Instances that depend on one changed instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BlastRadius {
+    pub direct: usize,
+    pub transitive: usize,
+    pub addresses: Vec<String>,
+}
+
+/// A dependency target found by resolving a reference: a configuration block and,
+/// when the reference named one, an instance key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Target {
+    config: String,
+    key: Option<String>,
+}
+
+impl ChangeGraph {
+    pub fn build(plan: &Plan<'_>) -> ChangeGraph {
+        let mut g = ChangeGraph {
+            graph: DiGraph::new(),
+            index: HashMap::new(),
+        };
+        for rc in &plan.resource_changes {
+            let class = model_class(&rc.change.actions);
+            g.add_node(&rc.address, rc.deposed.clone(), &rc.ty, class);
+        }
+        let mut state_resources = Vec::new();
+        if let Some(values) = plan.prior_state.as_ref().and_then(|s| s.values.as_ref()) {
+            values.root_module.walk(&mut state_resources);
+        }
+        for sr in &state_resources {
+            g.add_node(&sr.address, sr.deposed_key.clone(), &sr.ty, None);
+        }
+
+        // Instances grouped by the configuration block they come from.
+        let mut by_config: HashMap<String, Vec<NodeIndex>> = HashMap::new();
+        for idx in g.graph.node_indices() {
+            if let Some(parsed) = &g.graph[idx].parsed {
+                by_config
+                    .entry(parsed.config_address())
+                    .or_default()
+                    .push(idx);
+            }
+        }
+
+        let mut edges: Vec<(NodeIndex, NodeIndex)> = Vec::new();
+        let mut configured: HashSet<String> = HashSet::new();
+        let mut via_state: HashSet<String> = HashSet::new();
+        let mut matcher = InstanceMatcher::default();
+
+        if let Some(config) = &plan.configuration {
+            let mut resolver = Resolver::new(&config.root_module);
+            let blocks = resolver.blocks.clone();
+            for (config_address, module_path) in blocks {
+                configured.insert(config_address.clone());
+                let (targets, through_locals) =
+                    resolver.dependencies_of(&config_address, &module_path);
+                if through_locals {
+                    via_state.insert(config_address.clone());
+                }
+                let Some(dependents) = by_config.get(&config_address) else {
+                    continue;
+                };
+                for target in &targets {
+                    matcher.link(&g, &by_config, dependents, &module_path, target, &mut edges);
+                }
+            }
+        }
+
+        // State dependencies, for what the configuration cannot describe.
+        let state_deps: HashMap<(&str, Option<&str>), &Vec<String>> = state_resources
+            .iter()
+            .map(|sr| {
+                (
+                    (sr.address.as_str(), sr.deposed_key.as_deref()),
+                    &sr.depends_on,
+                )
+            })
+            .collect();
+        let mut dependents_by_state: HashMap<&str, Vec<NodeIndex>> = HashMap::new();
+        for sr in &state_resources {
+            if let Some(&idx) = g.index.get(&(sr.address.clone(), sr.deposed_key.clone())) {
+                for dep in &sr.depends_on {
+                    dependents_by_state
+                        .entry(dep.as_str())
+                        .or_default()
+                        .push(idx);
+                }
+            }
+        }
+        for idx in g.graph.node_indices().collect::<Vec<_>>() {
+            let node = &g.graph[idx];
+            let Some(parsed) = node.parsed.clone() else {
+                continue;
+            };
+            let config_address = parsed.config_address();
+            let orphan = !configured.contains(&config_address) || node.deposed.is_some();
+            if !(orphan || via_state.contains(&config_address)) {
+                continue;
+            }
+            let deps = state_deps.get(&(node.address.as_str(), node.deposed.as_deref()));
+            let module_path = parsed.module_names();
+            for dep in deps.into_iter().flat_map(|d| d.iter()) {
+                let target = Target {
+                    config: dep.clone(),
+                    key: None,
+                };
+                matcher.link(&g, &by_config, &[idx], &module_path, &target, &mut edges);
+            }
+            if orphan {
+                // Whatever recorded a dependency on the orphan depends on it still.
+                for &dependent in dependents_by_state
+                    .get(config_address.as_str())
+                    .into_iter()
+                    .flatten()
+                {
+                    edges.push((idx, dependent));
+                }
+            }
+        }
+
+        edges.retain(|(a, b)| a != b);
+        edges.sort_unstable();
+        edges.dedup();
+        g.graph.reserve_edges(edges.len());
+        for (from, to) in edges {
+            g.graph.add_edge(from, to, ());
+        }
+        g
+    }
+
+    fn add_node(
+        &mut self,
+        address: &str,
+        deposed: Option<String>,
+        ty: &str,
+        action: Option<String>,
+    ) {
+        let key = (address.to_string(), deposed.clone());
+        if let Some(&existing) = self.index.get(&key) {
+            if action.is_some() && self.graph[existing].action.is_none() {
+                self.graph[existing].action = action;
+            }
+            return;
+        }
+        let parsed = InstanceAddress::parse(address);
+        let idx = self.graph.add_node(Node {
+            address: address.to_string(),
+            deposed,
+            ty: ty.to_string(),
+            action,
+            parsed,
+        });
+        self.index.insert(key, idx);
+    }
+
+    pub fn node(&self, address: &str, deposed: Option<&str>) -> Option<NodeIndex> {
+        self.index
+            .get(&(address.to_string(), deposed.map(str::to_string)))
+            .copied()
+    }
+
+    /// Everything that depends on `start`, directly or transitively. `seen` is scratch
+    /// space reused across calls, so a plan with many changes allocates once.
+    pub fn blast_radius(&self, start: NodeIndex, scratch: &mut Scratch) -> BlastRadius {
+        scratch.prepare(self.graph.node_count());
+        let mut direct = 0;
+        scratch.stack.clear();
+        scratch.reached.clear();
+        scratch.mark(start);
+        for n in self.graph.neighbors_directed(start, Direction::Outgoing) {
+            if scratch.mark(n) {
+                direct += 1;
+                scratch.stack.push(n);
+                scratch.reached.push(n);
+            }
+        }
+        while let Some(n) = scratch.stack.pop() {
+            for m in self.graph.neighbors_directed(n, Direction::Outgoing) {
+                if scratch.mark(m) {
+                    scratch.stack.push(m);
+                    scratch.reached.push(m);
+                }
+            }
+        }
+        let mut addresses: Vec<String> = scratch
+            .reached
+            .iter()
+            .map(|&n| self.graph[n].key())
+            .collect();
+        addresses.sort_unstable();
+        BlastRadius {
+            direct,
+            transitive: addresses.len(),
+            addresses,
+        }
+    }
+
+    /// Edges as (dependency, dependent) keys, sorted: the printable form of the graph.
+    pub fn edge_list(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .graph
+            .edge_indices()
+            .filter_map(|e| self.graph.edge_endpoints(e))
+            .map(|(a, b)| (self.graph[a].key(), self.graph[b].key()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    pub fn nodes_sorted(&self) -> Vec<&Node> {
+        let mut nodes: Vec<&Node> = self.graph.node_weights().collect();
+        nodes.sort_by_key(|n| n.key());
+        nodes
+    }
+}
+
+/// Visit marks that need no clearing between searches: a node is marked when its
+/// stamp equals the current epoch.
+#[derive(Default)]
+pub struct Scratch {
+    stamps: Vec<u32>,
+    epoch: u32,
+    stack: Vec<NodeIndex>,
+    reached: Vec<NodeIndex>,
+}
+
+impl Scratch {
+    fn prepare(&mut self, n: usize) {
+        if self.stamps.len() < n {
+            self.stamps.resize(n, 0);
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.stamps.iter_mut().for_each(|s| *s = 0);
+            self.epoch = 1;
+        }
+    }
+    fn mark(&mut self, n: NodeIndex) -> bool {
+        let s = &mut self.stamps[n.index()];
+        if *s == self.epoch {
+            false
+        } else {
+            *s = self.epoch;
+            true
+        }
+    }
+}
+
+fn model_class(actions: &[String]) -> Option<String> {
+    iom_model::ActionClass::from_actions(actions).map(|c| c.as_str().to_string())
+}
+
+/// Links dependents to the instances of a target that sit in the same module instances
+/// as far as their module paths agree: inside `module.a["x"]`, a reference to a sibling
+/// resource means the sibling in `module.a["x"]`, not in `module.a["y"]`.
+#[derive(Default)]
+struct InstanceMatcher {
+    /// (target config, shared depth) → module key prefix → instances.
+    groups: HashMap<(String, usize), HashMap<Vec<Option<String>>, Vec<NodeIndex>>>,
+}
+
+impl InstanceMatcher {
+    fn link(
+        &mut self,
+        g: &ChangeGraph,
+        by_config: &HashMap<String, Vec<NodeIndex>>,
+        dependents: &[NodeIndex],
+        dependent_modules: &[String],
+        target: &Target,
+        edges: &mut Vec<(NodeIndex, NodeIndex)>,
+    ) {
+        let Some(instances) = by_config.get(&target.config) else {
+            return;
+        };
+        let target_modules = config_module_names(&target.config);
+        let shared = dependent_modules
+            .iter()
+            .zip(&target_modules)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let groups = self
+            .groups
+            .entry((target.config.clone(), shared))
+            .or_insert_with(|| {
+                let mut m: HashMap<Vec<Option<String>>, Vec<NodeIndex>> = HashMap::new();
+                for &i in instances {
+                    if let Some(p) = &g.graph[i].parsed {
+                        m.entry(module_keys(p, shared)).or_default().push(i);
+                    }
+                }
+                m
+            });
+        for &d in dependents {
+            let Some(p) = &g.graph[d].parsed else {
+                continue;
+            };
+            let Some(candidates) = groups.get(&module_keys(p, shared)) else {
+                continue;
+            };
+            for &t in candidates {
+                let key_matches = match (&target.key, &g.graph[t].parsed) {
+                    (Some(k), Some(tp)) => tp.key.as_ref() == Some(k),
+                    _ => true,
+                };
+                if key_matches {
+                    edges.push((t, d));
+                }
+            }
+        }
+    }
+}
+
+fn module_keys(a: &InstanceAddress, depth: usize) -> Vec<Option<String>> {
+    a.modules
+        .iter()
+        .take(depth)
+        .map(|m| m.key.clone())
+        .collect()
+}
+
+/// Resolves configuration references into dependency targets, through module input
+/// variables and outputs, memoising per module.
+struct Resolver<'c> {
+    modules: HashMap<Vec<String>, &'c ConfigModule>,
+    calls: HashMap<Vec<String>, &'c ModuleCall>,
+    /// Every configuration block as (absolute config address, module path).
+    blocks: Vec<(String, Vec<String>)>,
+    known: HashSet<String>,
+    memo: HashMap<(Vec<String>, String), (BTreeSet<Target>, bool)>,
+    inherited: HashMap<Vec<String>, (BTreeSet<Target>, bool)>,
+    resources: HashMap<String, &'c crate::plan::ConfigResource>,
+}
+
+const MAX_DEPTH: usize = 128;
+
+impl<'c> Resolver<'c> {
+    fn new(root: &'c ConfigModule) -> Resolver<'c> {
+        let mut r = Resolver {
+            modules: HashMap::new(),
+            calls: HashMap::new(),
+            blocks: Vec::new(),
+            known: HashSet::new(),
+            memo: HashMap::new(),
+            inherited: HashMap::new(),
+            resources: HashMap::new(),
+        };
+        r.index(Vec::new(), root);
+        r
+    }
+
+    fn index(&mut self, path: Vec<String>, module: &'c ConfigModule) {
+        for res in &module.resources {
+            let address = absolute(&path, &res.address);
+            self.known.insert(address.clone());
+            self.resources.insert(address.clone(), res);
+            self.blocks.push((address, path.clone()));
+        }
+        for (name, call) in &module.module_calls {
+            let mut child = path.clone();
+            child.push(name.clone());
+            self.calls.insert(child.clone(), call);
+            self.index(child, &call.module);
+        }
+        self.modules.insert(path, module);
+    }
+
+    /// Targets a configuration block depends on, and whether a `local` value was on the way.
+    fn dependencies_of(&mut self, address: &str, path: &[String]) -> (BTreeSet<Target>, bool) {
+        let res = self.resources[address];
+        let mut out = BTreeSet::new();
+        let mut locals = false;
+        for expr in [
+            Some(&res.expressions),
+            res.count_expression.as_ref(),
+            res.for_each_expression.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            locals |= self.resolve_expr(path, expr, &mut out, 0);
+        }
+        for dep in &res.depends_on {
+            locals |= self.resolve_depends_on(path, dep, &mut out);
+        }
+        let (inherited, inherited_locals) = self.inherited_by(path);
+        out.extend(inherited);
+        (out, locals || inherited_locals)
+    }
+
+    /// What every block inside a module depends on through its calls' `depends_on`,
+    /// `count` and `for_each`, all the way up.
+    fn inherited_by(&mut self, path: &[String]) -> (BTreeSet<Target>, bool) {
+        if path.is_empty() {
+            return (BTreeSet::new(), false);
+        }
+        if let Some(hit) = self.inherited.get(path) {
+            return hit.clone();
+        }
+        let (mut out, mut locals) = self.inherited_by(&path[..path.len() - 1]);
+        if let Some(call) = self.calls.get(path).copied() {
+            let parent = &path[..path.len() - 1];
+            for expr in [
+                call.count_expression.as_ref(),
+                call.for_each_expression.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                locals |= self.resolve_expr(parent, expr, &mut out, 0);
+            }
+            for dep in &call.depends_on {
+                locals |= self.resolve_depends_on(parent, dep, &mut out);
+            }
+        }
+        self.inherited.insert(path.to_vec(), (out.clone(), locals));
+        (out, locals)
+    }
+
+    fn resolve_expr(
+        &mut self,
+        scope: &[String],
+        expr: &Expr,
+        out: &mut BTreeSet<Target>,
+        depth: usize,
+    ) -> bool {
+        // `module.m.out` comes listed with a bare `module.m`; the bare one would mean every output.
+        let specific: HashSet<&str> = expr
+            .references
+            .iter()
+            .filter_map(|r| {
+                let mut it = r.splitn(3, '.');
+                match (it.next(), it.next(), it.next()) {
+                    (Some("module"), Some(m), Some(_)) => Some(m.split('[').next().unwrap_or(m)),
+                    _ => None,
+                }
+            })
+            .collect();
+        let mut locals = false;
+        for reference in &expr.references {
+            if let Some(m) = reference.strip_prefix("module.") {
+                if !m.contains('.') && specific.contains(m.split('[').next().unwrap_or(m)) {
+                    continue;
+                }
+            }
+            locals |= self.resolve(scope, reference, out, depth);
+        }
+        locals
+    }
+
+    /// Resolves one reference made in module `scope`. Returns whether a local was met.
+    fn resolve(
+        &mut self,
+        scope: &[String],
+        reference: &str,
+        out: &mut BTreeSet<Target>,
+        depth: usize,
+    ) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let memo_key = (scope.to_vec(), reference.to_string());
+        if let Some((targets, locals)) = self.memo.get(&memo_key) {
+            out.extend(targets.iter().cloned());
+            return *locals;
+        }
+        let mut found = BTreeSet::new();
+        let locals = self.resolve_uncached(scope, reference, &mut found, depth);
+        out.extend(found.iter().cloned());
+        self.memo.insert(memo_key, (found, locals));
+        locals
+    }
+
+    fn resolve_uncached(
+        &mut self,
+        scope: &[String],
+        reference: &str,
+        out: &mut BTreeSet<Target>,
+        depth: usize,
+    ) -> bool {
+        let Some(segs) = segments(reference) else {
+            return false;
+        };
+        match segs[0].name.as_str() {
+            "local" => true,
+            "var" => {
+                let (Some(var), false) = (segs.get(1), scope.is_empty()) else {
+                    return false;
+                };
+                let Some(call) = self.calls.get(scope).copied() else {
+                    return false;
+                };
+                let parent = &scope[..scope.len() - 1];
+                match call.expressions.get(&var.name) {
+                    Some(expr) => self.resolve_expr(parent, expr, out, depth + 1),
+                    None => false,
+                }
+            }
+            "module" => {
+                let Some(call) = segs.get(1) else {
+                    return false;
+                };
+                let mut child = scope.to_vec();
+                child.push(call.name.clone());
+                let Some(module) = self.modules.get(&child).copied() else {
+                    return false;
+                };
+                let outputs: Vec<&crate::plan::ConfigOutput> = match segs.get(2) {
+                    Some(output) => module.outputs.get(&output.name).into_iter().collect(),
+                    None => module.outputs.values().collect(),
+                };
+                let mut locals = false;
+                for o in outputs {
+                    if let Some(expr) = &o.expression {
+                        locals |= self.resolve_expr(&child, expr, out, depth + 1);
+                    }
+                    for dep in &o.depends_on {
+                        locals |= self.resolve_depends_on(&child, dep, out);
+                    }
+                }
+                locals
+            }
+            "data" => {
+                let (Some(t), Some(n)) = (segs.get(1), segs.get(2)) else {
+                    return false;
+                };
+                self.push_known(
+                    absolute(scope, &format!("data.{}.{}", t.name, n.name)),
+                    n.key.clone(),
+                    out,
+                );
+                false
+            }
+            "count" | "each" | "path" | "terraform" | "self" | "ephemeral" | "provider" => false,
+            _ => {
+                let Some(n) = segs.get(1) else { return false };
+                self.push_known(
+                    absolute(scope, &format!("{}.{}", segs[0].name, n.name)),
+                    n.key.clone(),
+                    out,
+                );
+                false
+            }
+        }
+    }
+
+    /// `depends_on` names resources (`aws_x.y`, `data.a.b`) or whole modules (`module.m`).
+    fn resolve_depends_on(
+        &mut self,
+        scope: &[String],
+        dep: &str,
+        out: &mut BTreeSet<Target>,
+    ) -> bool {
+        let Some(segs) = segments(dep) else {
+            return false;
+        };
+        if segs[0].name == "module" && segs.len() == 2 {
+            let prefix = absolute(scope, &format!("module.{}.", segs[1].name));
+            for known in &self.known {
+                if known.starts_with(&prefix) {
+                    out.insert(Target {
+                        config: known.clone(),
+                        key: None,
+                    });
+                }
+            }
+            return false;
+        }
+        self.resolve(scope, dep, out, 0)
+    }
+
+    fn push_known(&self, config: String, key: Option<String>, out: &mut BTreeSet<Target>) {
+        if self.known.contains(&config) {
+            out.insert(Target { config, key });
+        }
+    }
+}
+
+fn absolute(path: &[String], relative: &str) -> String {
+    let mut s = String::new();
+    for m in path {
+        s.push_str("module.");
+        s.push_str(m);
+        s.push('.');
+    }
+    s.push_str(relative);
+    s
+}

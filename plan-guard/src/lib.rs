@@ -1,0 +1,17 @@
+//! plan-guard's library: everything between a `terraform show -json` document and a
+//! verdict. It owns reading plans ([`plan`]), the change graph and blast radius
+//! ([`graph`]), the decision core ([`decide`]) that judges each change against the
+//! compiled governance model from `iom-model`, the [`report`] every output format
+//! renders, and the renderers ([`render`]). The binary in `main.rs` is a thin CLI over it.
+
+pub mod address;
+pub mod cel_input;
+pub mod decide;
+pub mod graph;
+pub mod ids;
+pub mod plan;
+pub mod render;
+pub mod report;
+
+#[cfg(test)]
+pub(crate) mod testing;

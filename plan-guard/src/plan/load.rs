@@ -1,0 +1,234 @@
+//! Reading a plan from a JSON file, standard input, or a binary plan file (rendered with
+//! `show -json` by the Terraform or OpenTofu binary at hand). Errors name the file and,
+//! for JSON, the line and column; nothing here ever yields a partial plan.
+
+use super::Plan;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where a plan came from, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanSource {
+    Stdin,
+    File(PathBuf),
+}
+
+impl fmt::Display for PlanSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanSource::Stdin => f.write_str("<stdin>"),
+            PlanSource::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{source_name}: cannot read plan: {error}")]
+    Io {
+        source_name: PlanSource,
+        error: std::io::Error,
+    },
+    #[error("{source_name}:{line}:{column}: invalid plan JSON: {message}")]
+    Json {
+        source_name: PlanSource,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{source_name}: not a Terraform plan: {reason}")]
+    NotAPlan {
+        source_name: PlanSource,
+        reason: String,
+    },
+    #[error("{source_name}: binary plan file, but `{binary} show -json` failed: {message}")]
+    Show {
+        source_name: PlanSource,
+        binary: String,
+        message: String,
+    },
+}
+
+/// The plan document's text, decoded, with the SHA-256 of the bytes as given.
+pub struct RawPlan {
+    pub source: PlanSource,
+    pub text: String,
+    pub sha256: String,
+}
+
+/// Reads `arg` (`-` is standard input) into a [`RawPlan`]. Binary plan files are rendered
+/// with `show -json` using `$TERRAFORM_BINARY`, else `terraform`, else `tofu`.
+pub fn read_plan(arg: &str) -> Result<RawPlan, PlanError> {
+    let source = if arg == "-" {
+        PlanSource::Stdin
+    } else {
+        PlanSource::File(PathBuf::from(arg))
+    };
+    let io = |error| PlanError::Io {
+        source_name: source.clone(),
+        error,
+    };
+    let bytes = match &source {
+        PlanSource::Stdin => {
+            let mut buf = Vec::new();
+            std::io::stdin().read_to_end(&mut buf).map_err(io)?;
+            buf
+        }
+        PlanSource::File(p) => std::fs::read(p).map_err(io)?,
+    };
+    let sha256 = hex_digest(&Sha256::digest(&bytes));
+    // Saved plans are zip archives; everything else must be JSON text.
+    let text = if bytes.starts_with(b"PK\x03\x04") {
+        match &source {
+            PlanSource::File(p) => show_json(&source, p)?,
+            PlanSource::Stdin => {
+                return Err(PlanError::NotAPlan {
+                    source_name: source,
+                    reason: "a binary plan file cannot be read from standard input; pass its path"
+                        .into(),
+                });
+            }
+        }
+    } else {
+        decode_text(&source, bytes)?
+    };
+    Ok(RawPlan {
+        source,
+        text,
+        sha256,
+    })
+}
+
+impl RawPlan {
+    /// Parses the document. A syntax error, a truncated file or a JSON document that is
+    /// not a plan is an error; an `errored` plan parses (the caller refuses to judge it).
+    pub fn parse(&self) -> Result<Plan<'_>, PlanError> {
+        let trimmed = self.text.trim_start();
+        if !trimmed.starts_with('{') {
+            let reason = if trimmed.is_empty() {
+                "the file is empty".to_string()
+            } else {
+                "the document is not a JSON object".to_string()
+            };
+            return Err(PlanError::NotAPlan {
+                source_name: self.source.clone(),
+                reason,
+            });
+        }
+        let mut plan: Plan = serde_json::from_str(&self.text).map_err(|e| PlanError::Json {
+            source_name: self.source.clone(),
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        })?;
+        if plan.planned_values.is_none()
+            && plan.resource_changes.is_empty()
+            && plan.configuration.is_none()
+            && plan.prior_state.is_none()
+        {
+            return Err(PlanError::NotAPlan {
+                source_name: self.source.clone(),
+                reason: "it has none of `planned_values`, `resource_changes`, `configuration` or `prior_state` (is it a state file? use `terraform show -json PLANFILE`)".into(),
+            });
+        }
+        plan.fill_addresses();
+        Ok(plan)
+    }
+}
+
+/// Plans written on Windows may be UTF-16 with a byte order mark.
+fn decode_text(source: &PlanSource, bytes: Vec<u8>) -> Result<String, PlanError> {
+    let not_text = |reason: &str| PlanError::NotAPlan {
+        source_name: source.clone(),
+        reason: reason.to_string(),
+    };
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16(&units).map_err(|_| not_text("invalid UTF-16 text"));
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16(&units).map_err(|_| not_text("invalid UTF-16 text"));
+    }
+    let bytes = match bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        not_text(&format!(
+            "invalid UTF-8 at byte {offset}; is it a binary file?"
+        ))
+    })
+}
+
+fn show_json(source: &PlanSource, path: &Path) -> Result<String, PlanError> {
+    let candidates: Vec<String> = match std::env::var("TERRAFORM_BINARY") {
+        Ok(b) if !b.is_empty() => vec![b],
+        _ => vec!["terraform".into(), "tofu".into()],
+    };
+    let mut last = String::new();
+    for binary in &candidates {
+        match Command::new(binary)
+            .arg("show")
+            .arg("-json")
+            .arg(path)
+            .output()
+        {
+            Ok(out) if out.status.success() => {
+                return String::from_utf8(out.stdout).map_err(|_| PlanError::Show {
+                    source_name: source.clone(),
+                    binary: binary.clone(),
+                    message: "output is not UTF-8".into(),
+                });
+            }
+            Ok(out) => {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                return Err(PlanError::Show {
+                    source_name: source.clone(),
+                    binary: binary.clone(),
+                    message: format!(
+                        "exit {}: {}",
+                        out.status.code().unwrap_or(-1),
+                        stderr.trim()
+                    ),
+                });
+            }
+            Err(e) => last = format!("{binary}: {e}"),
+        }
+    }
+    Err(PlanError::Show {
+        source_name: source.clone(),
+        binary: candidates.join(" or "),
+        message: format!(
+            "no Terraform or OpenTofu binary could be run ({last}); set TERRAFORM_BINARY"
+        ),
+    })
+}
+
+/// serde_json appends " at line L column C"; we print the position first instead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+pub fn hex_digest(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

@@ -1,0 +1,275 @@
+//! The `terraform show -json` plan document, typed. Values that only some decisions
+//! read (`before`, `after`, unknown and sensitive masks) stay as borrowed raw JSON and
+//! are parsed on demand, which keeps reading a large plan close to the cost of
+//! scanning it. Every format version Terraform (0.12 to 1.15) and OpenTofu have
+//! written deserializes into these types; fields a version lacks default.
+
+mod exprs;
+mod load;
+
+pub use exprs::Expr;
+pub use load::{PlanError, PlanSource, RawPlan, hex_digest, read_plan};
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+pub struct Plan<'a> {
+    #[serde(default)]
+    pub format_version: Option<String>,
+    #[serde(default)]
+    pub terraform_version: Option<String>,
+    #[serde(default, borrow)]
+    pub variables: BTreeMap<String, Variable<'a>>,
+    #[serde(default)]
+    pub planned_values: Option<IgnoredAny>,
+    #[serde(default, borrow)]
+    pub resource_drift: Vec<ResourceChange<'a>>,
+    #[serde(default, borrow)]
+    pub resource_changes: Vec<ResourceChange<'a>>,
+    #[serde(default, borrow)]
+    pub output_changes: BTreeMap<String, Change<'a>>,
+    #[serde(default)]
+    pub prior_state: Option<State>,
+    #[serde(default)]
+    pub configuration: Option<Configuration>,
+    #[serde(default)]
+    pub errored: bool,
+    #[serde(default)]
+    pub applyable: Option<bool>,
+    #[serde(default)]
+    pub complete: Option<bool>,
+    #[serde(default)]
+    pub timestamp: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Variable<'a> {
+    #[serde(default, borrow)]
+    pub value: Option<&'a RawValue>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Managed,
+    Data,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResourceChange<'a> {
+    /// Some trimmed plans omit it; [`Plan::fill_addresses`] rebuilds it from the parts.
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub previous_address: Option<String>,
+    #[serde(default)]
+    pub module_address: Option<String>,
+    #[serde(default)]
+    pub mode: Mode,
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub index: Option<serde_json::Value>,
+    #[serde(default)]
+    pub provider_name: Option<String>,
+    #[serde(default)]
+    pub deposed: Option<String>,
+    #[serde(borrow)]
+    pub change: Change<'a>,
+    #[serde(default)]
+    pub action_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Change<'a> {
+    pub actions: Vec<String>,
+    #[serde(default, borrow)]
+    pub before: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub after: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub after_unknown: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub before_sensitive: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub after_sensitive: Option<&'a RawValue>,
+    #[serde(default)]
+    pub replace_paths: Option<IgnoredAny>,
+    #[serde(default)]
+    pub importing: Option<Importing>,
+    #[serde(default)]
+    pub generated_config: Option<IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Importing {
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct State {
+    #[serde(default)]
+    pub values: Option<StateValues>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StateValues {
+    #[serde(default)]
+    pub root_module: StateModule,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StateModule {
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub resources: Vec<StateResource>,
+    #[serde(default)]
+    pub child_modules: Vec<StateModule>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StateResource {
+    pub address: String,
+    #[serde(default)]
+    pub mode: Mode,
+    #[serde(rename = "type", default)]
+    pub ty: String,
+    #[serde(default)]
+    pub deposed_key: Option<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+}
+
+impl StateModule {
+    /// Every resource of this module and its descendants.
+    pub fn walk<'s>(&'s self, out: &mut Vec<&'s StateResource>) {
+        out.extend(self.resources.iter());
+        for child in &self.child_modules {
+            child.walk(out);
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Configuration {
+    #[serde(default)]
+    pub root_module: ConfigModule,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfigModule {
+    #[serde(default)]
+    pub outputs: BTreeMap<String, ConfigOutput>,
+    #[serde(default)]
+    pub resources: Vec<ConfigResource>,
+    #[serde(default)]
+    pub module_calls: BTreeMap<String, ModuleCall>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, ConfigVariable>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfigResource {
+    /// Relative to its module: `aws_instance.web` or `data.aws_ami.x`.
+    pub address: String,
+    #[serde(default)]
+    pub mode: Mode,
+    #[serde(rename = "type", default)]
+    pub ty: String,
+    #[serde(default)]
+    pub expressions: Expr,
+    #[serde(default)]
+    pub count_expression: Option<Expr>,
+    #[serde(default)]
+    pub for_each_expression: Option<Expr>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ModuleCall {
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub expressions: BTreeMap<String, Expr>,
+    #[serde(default)]
+    pub count_expression: Option<Expr>,
+    #[serde(default)]
+    pub for_each_expression: Option<Expr>,
+    #[serde(default)]
+    pub module: ConfigModule,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfigOutput {
+    #[serde(default)]
+    pub expression: Option<Expr>,
+    #[serde(default)]
+    pub sensitive: bool,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfigVariable {
+    #[serde(default)]
+    pub sensitive: bool,
+}
+
+impl Plan<'_> {
+    /// Rebuilds missing change addresses from module address, mode, type, name and index.
+    pub fn fill_addresses(&mut self) {
+        for rc in self
+            .resource_changes
+            .iter_mut()
+            .chain(self.resource_drift.iter_mut())
+        {
+            if !rc.address.is_empty() {
+                continue;
+            }
+            let mut a = String::new();
+            if let Some(m) = rc.module_address.as_deref().filter(|m| !m.is_empty()) {
+                a.push_str(m);
+                a.push('.');
+            }
+            if rc.mode == Mode::Data {
+                a.push_str("data.");
+            }
+            a.push_str(&rc.ty);
+            a.push('.');
+            a.push_str(&rc.name);
+            match &rc.index {
+                Some(serde_json::Value::Number(n)) => a.push_str(&format!("[{n}]")),
+                Some(serde_json::Value::String(k)) => {
+                    a.push_str(&format!("[{}]", serde_json::Value::String(k.clone())))
+                }
+                _ => {}
+            }
+            rc.address = a;
+        }
+    }
+
+    /// Names of root variables declared sensitive; their values are never shown.
+    pub fn sensitive_variables(&self) -> Vec<&str> {
+        match &self.configuration {
+            Some(c) => c
+                .root_module
+                .variables
+                .iter()
+                .filter(|(_, v)| v.sensitive)
+                .map(|(k, _)| k.as_str())
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+}

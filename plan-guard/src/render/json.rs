@@ -1,0 +1,22 @@
+//! `--format json`: the report as DESIGN section 5 defines it, keys sorted.
+
+use crate::report::Report;
+
+pub fn render_json(report: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(report).expect("reports always serialize");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    /// Keys must come out sorted: serializing through `serde_json::Value` (whose maps
+    /// sort) must give the same text as serializing the structs directly.
+    #[test]
+    fn keys_are_sorted() {
+        let report = crate::testing::sample_report();
+        let direct = serde_json::to_string(&report).unwrap();
+        let via_value = serde_json::to_string(&serde_json::to_value(&report).unwrap()).unwrap();
+        assert_eq!(direct, via_value);
+    }
+}

@@ -1,0 +1,134 @@
+//! `--format text`: a one-screen summary first, then every change that is not allowed
+//! with each finding, its source and reason. Colour only when asked (a TTY without
+//! `NO_COLOR`).
+
+use crate::report::{ChangeReport, Report};
+use anstyle::{AnsiColor, Style};
+use iom_model::Outcome;
+use std::fmt::Write;
+
+fn style(outcome: Outcome) -> Style {
+    let color = match outcome {
+        Outcome::Allow => AnsiColor::Green,
+        Outcome::Warn => AnsiColor::Yellow,
+        Outcome::Escalate => AnsiColor::Magenta,
+        Outcome::Block => AnsiColor::Red,
+    };
+    Style::new().fg_color(Some(color.into())).bold()
+}
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, s: &str, style: Style) -> String {
+        if self.color {
+            format!("{style}{s}{style:#}")
+        } else {
+            s.to_string()
+        }
+    }
+    fn outcome(&self, o: Outcome, width: usize) -> String {
+        let label = format!("{:<width$}", o.as_str().to_uppercase());
+        self.paint(&label, style(o))
+    }
+    fn dim(&self, s: &str) -> String {
+        self.paint(s, Style::new().dimmed())
+    }
+}
+
+pub fn render_text(r: &Report, color: bool) -> String {
+    let p = Painter { color };
+    let mut out = String::new();
+    let s = &r.summary;
+    let _ = writeln!(
+        out,
+        "{}  workspace {}  ({} changes)",
+        p.outcome(r.verdict, 0),
+        r.workspace,
+        s.changes
+    );
+    let mut actions = Vec::new();
+    for (n, label) in [
+        (s.create, "create"),
+        (s.update, "update"),
+        (s.replace, "replace"),
+        (s.delete, "delete"),
+        (s.read, "read"),
+        (s.forget, "forget"),
+        (s.import, "import"),
+    ] {
+        if n > 0 {
+            actions.push(format!("{n} {label}"));
+        }
+    }
+    if !actions.is_empty() {
+        let _ = writeln!(out, "  actions   {}", actions.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "  verdicts  {} allow, {} warn, {} escalate, {} block",
+        s.allow, s.warn, s.escalate, s.block
+    );
+    let tf = r.plan.terraform_version.as_deref().unwrap_or("unknown");
+    let _ = writeln!(
+        out,
+        "  plan      {} {}",
+        r.plan.source,
+        p.dim(&format!(
+            "(sha256 {}…, terraform {tf})",
+            &r.plan.sha256[..12]
+        ))
+    );
+    let revision = r
+        .model
+        .revision
+        .map(|n| format!(" revision {n}"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  model     {}{revision}", r.model.source);
+    let _ = writeln!(out, "  decision  {}", r.decision_id);
+
+    let flagged: Vec<&ChangeReport> = r
+        .riskiest()
+        .into_iter()
+        .filter(|c| c.verdict > Outcome::Allow)
+        .collect();
+    if flagged.is_empty() {
+        let _ = writeln!(out, "\nEvery change is allowed.");
+        return out;
+    }
+    let _ = writeln!(out);
+    for c in flagged {
+        let mut head = format!("{} {}  {}", p.outcome(c.verdict, 8), c.address, c.action);
+        if let Some(d) = &c.deposed {
+            head.push_str(&format!(" (deposed {d})"));
+        }
+        let _ = writeln!(out, "{head}");
+        if c.blast_radius.transitive > 0 {
+            let _ = writeln!(
+                out,
+                "         {}",
+                p.dim(&format!(
+                    "blast radius: {} direct, {} transitive",
+                    c.blast_radius.direct, c.blast_radius.transitive
+                ))
+            );
+        }
+        for f in c
+            .findings
+            .iter()
+            .rev()
+            .filter(|f| f.outcome > Outcome::Allow)
+        {
+            let _ = writeln!(
+                out,
+                "  {} {} {}",
+                p.outcome(f.outcome, 8),
+                p.dim(&format!("[{} / {}]", f.source, f.rule)),
+                f.message
+            );
+        }
+    }
+    out
+}

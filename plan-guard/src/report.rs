@@ -1,0 +1,128 @@
+//! The one report of a check. Every output format renders this value; none re-derives
+//! a verdict. Fields are declared in alphabetical order and lists are sorted, so the
+//! JSON form is byte-identical for the same plan and model (`decision_id` and
+//! `generated_at` aside).
+
+use crate::graph::BlastRadius;
+use iom_model::{ActionClass, Outcome};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub actor: String,
+    pub changes: Vec<ChangeReport>,
+    pub decision_id: String,
+    pub generated_at: String,
+    pub model: ModelInfo,
+    pub plan: PlanInfo,
+    pub summary: Summary,
+    pub verdict: Outcome,
+    pub workspace: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub revision: Option<u64>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanInfo {
+    pub format_version: Option<String>,
+    pub sha256: String,
+    pub source: String,
+    pub terraform_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub allow: usize,
+    pub block: usize,
+    /// Judged changes: every change but `no-op`.
+    pub changes: usize,
+    pub create: usize,
+    pub delete: usize,
+    pub escalate: usize,
+    pub forget: usize,
+    pub import: usize,
+    pub read: usize,
+    pub replace: usize,
+    pub update: usize,
+    pub warn: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeReport {
+    pub action: ActionClass,
+    pub actions: Vec<String>,
+    pub address: String,
+    pub blast_radius: BlastRadius,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deposed: Option<String>,
+    pub findings: Vec<Finding>,
+    /// Names of the intents that govern this change.
+    pub governed_by: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub importing: bool,
+    pub module: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_address: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub verdict: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Finding {
+    pub message: String,
+    pub outcome: Outcome,
+    pub rule: String,
+    pub source: String,
+}
+
+impl Summary {
+    pub fn count(&mut self, change: &ChangeReport) {
+        self.changes += 1;
+        match change.action {
+            ActionClass::Create => self.create += 1,
+            ActionClass::Update => self.update += 1,
+            ActionClass::Replace => self.replace += 1,
+            ActionClass::Delete => self.delete += 1,
+            ActionClass::Read => self.read += 1,
+            ActionClass::Forget => self.forget += 1,
+            ActionClass::NoOp => {}
+        }
+        if change.importing {
+            self.import += 1;
+        }
+        match change.verdict {
+            Outcome::Allow => self.allow += 1,
+            Outcome::Warn => self.warn += 1,
+            Outcome::Escalate => self.escalate += 1,
+            Outcome::Block => self.block += 1,
+        }
+    }
+}
+
+impl Report {
+    /// `plan-guard check`'s exit code for this verdict (DESIGN section 5).
+    pub fn exit_code(&self) -> i32 {
+        match self.verdict {
+            Outcome::Allow | Outcome::Warn => 0,
+            Outcome::Block => 2,
+            Outcome::Escalate => 3,
+        }
+    }
+
+    /// Changes ordered riskiest first (verdict, then blast radius, then address).
+    pub fn riskiest(&self) -> Vec<&ChangeReport> {
+        let mut v: Vec<&ChangeReport> = self.changes.iter().collect();
+        v.sort_by(|a, b| {
+            b.verdict
+                .cmp(&a.verdict)
+                .then(b.blast_radius.transitive.cmp(&a.blast_radius.transitive))
+                .then(a.address.cmp(&b.address))
+        });
+        v
+    }
+}

@@ -1,0 +1,88 @@
+//! Every real plan of the shared corpus (Terraform 0.12 to 1.15 and OpenTofu, format
+//! versions 0.1 to 1.2) loads, builds a graph, and is judged; the judged changes are
+//! exactly the plan's non-`no-op` resource changes, counted independently here.
+
+use iom_model::Model;
+use plan_guard::decide::{CheckError, CheckOptions, check};
+use plan_guard::graph::ChangeGraph;
+use plan_guard::plan::read_plan;
+use std::path::PathBuf;
+
+fn corpus_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/plans");
+    assert!(
+        dir.is_dir(),
+        "the plan corpus must be at {} (shared/ beside the checkout)",
+        dir.display()
+    );
+    dir
+}
+
+fn options() -> CheckOptions {
+    CheckOptions {
+        workspace: "default".into(),
+        actor: "test".into(),
+        ungoverned: iom_model::Outcome::Escalate,
+        model_source: "empty".into(),
+        model_revision: None,
+    }
+}
+
+/// Counts non-no-op changes with a plain JSON tree, as a second opinion.
+fn expected_changes(text: &str) -> usize {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    v["resource_changes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|rc| rc["change"]["actions"] != serde_json::json!(["no-op"]))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn every_corpus_plan_loads_and_is_judged() {
+    let model = Model::empty();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 150, "corpus has {} plans", files.len());
+    let mut judged = 0;
+    let mut errored = 0;
+    for path in &files {
+        let raw = read_plan(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
+        let plan = raw.parse().unwrap_or_else(|e| panic!("{e}"));
+        let graph = ChangeGraph::build(&plan);
+        assert!(
+            graph.graph.node_count() >= plan.resource_changes.len().min(1),
+            "{}",
+            path.display()
+        );
+        match check(&raw, &plan, &model, &options()) {
+            Ok(report) => {
+                assert_eq!(
+                    report.changes.len(),
+                    expected_changes(&raw.text),
+                    "{}",
+                    path.display()
+                );
+                // With an empty model every judged change is ungoverned, so escalates.
+                if !report.changes.is_empty() {
+                    assert_eq!(report.exit_code(), 3, "{}", path.display());
+                }
+                judged += report.changes.len();
+            }
+            Err(CheckError::Errored { .. }) => {
+                assert!(plan.errored);
+                errored += 1;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(judged > 500, "judged {judged} changes");
+    assert!(errored >= 1, "the corpus holds an errored plan");
+}
