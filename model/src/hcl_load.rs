@@ -312,6 +312,7 @@ fn context(
     resolved: &BTreeMap<(Kind, String), Json>,
 ) -> Context<'static> {
     let mut ctx = Context::new();
+    declare_functions(&mut ctx);
     ctx.declare_var("var", to_hcl(&Json::Object(variables.clone())));
     ctx.declare_var("local", to_hcl(&Json::Object(locals.clone())));
     let mut by_type: BTreeMap<&str, Map<String, Json>> = BTreeMap::new();
@@ -325,6 +326,72 @@ fn context(
         ctx.declare_var(rtype, to_hcl(&Json::Object(objects)));
     }
     ctx
+}
+
+/// The few Terraform functions that governance files commonly use to build strings.
+fn declare_functions(ctx: &mut Context) {
+    use hcl::eval::{FuncArgs, FuncDef, ParamType};
+    fn jsonencode(args: FuncArgs) -> Result<hcl::Value, String> {
+        serde_json::to_string(&to_json(&args[0]))
+            .map(hcl::Value::String)
+            .map_err(|e| e.to_string())
+    }
+    fn lower(args: FuncArgs) -> Result<hcl::Value, String> {
+        Ok(hcl::Value::String(
+            args[0].as_str().unwrap_or_default().to_lowercase(),
+        ))
+    }
+    fn upper(args: FuncArgs) -> Result<hcl::Value, String> {
+        Ok(hcl::Value::String(
+            args[0].as_str().unwrap_or_default().to_uppercase(),
+        ))
+    }
+    fn join(args: FuncArgs) -> Result<hcl::Value, String> {
+        let sep = args[0].as_str().unwrap_or_default();
+        let items: Vec<String> = args[1]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .collect();
+        Ok(hcl::Value::String(items.join(sep)))
+    }
+    fn concat(args: FuncArgs) -> Result<hcl::Value, String> {
+        Ok(hcl::Value::Array(
+            args.iter()
+                .flat_map(|a| a.as_array().cloned().unwrap_or_default())
+                .collect(),
+        ))
+    }
+    ctx.declare_func(
+        "jsonencode",
+        FuncDef::builder().param(ParamType::Any).build(jsonencode),
+    );
+    ctx.declare_func(
+        "lower",
+        FuncDef::builder().param(ParamType::String).build(lower),
+    );
+    ctx.declare_func(
+        "upper",
+        FuncDef::builder().param(ParamType::String).build(upper),
+    );
+    ctx.declare_func(
+        "join",
+        FuncDef::builder()
+            .param(ParamType::String)
+            .param(ParamType::array_of(ParamType::Any))
+            .build(join),
+    );
+    ctx.declare_func(
+        "concat",
+        FuncDef::builder()
+            .variadic_param(ParamType::array_of(ParamType::Any))
+            .build(concat),
+    );
 }
 
 /// Evaluates a resource body into its JSON form; on failure, the span and reason.

@@ -1,0 +1,107 @@
+# Example governance for the demo workspace in ../workspace.
+#
+# plan-guard reads these blocks statically (`plan-guard check --model examples/governance`);
+# the same file applies with the iom provider to write them into the model store.
+
+variable "approved_regions" {
+  default = ["eu-west-1", "eu-central-1"]
+}
+
+resource "iom_profile" "prod" {
+  name             = "prod-safe"
+  description      = "Production: replacing needs a human, deleting is never automatic."
+  actions          = { create = "allow", update = "allow", replace = "escalate", delete = "block" }
+  max_blast_radius = 20
+  max_changes      = 100
+  on_unknown       = "escalate"
+  approvers        = ["alice", "group:platform"]
+  groups           = { platform = ["bob", "carol"] }
+
+  require_distinct_approver = true
+}
+
+resource "iom_profile" "shared" {
+  name    = "shared-services"
+  actions = { replace = "warn", delete = "escalate" }
+}
+
+resource "iom_blueprint" "tagging" {
+  name    = "tagged-inputs"
+  version = "1.0.0"
+
+  rule {
+    id             = "owner-declared"
+    resource_types = ["terraform_data"]
+    condition      = "after.input == null || type(after.input) != map || has(after.input.owner)"
+    outcome        = "warn"
+    message        = "every resource input should name its owner"
+  }
+}
+
+resource "iom_blueprint" "storage" {
+  name    = "encrypted-storage"
+  version = "1.0.0"
+
+  rule {
+    id             = "encrypted-at-rest"
+    resource_types = ["terraform_data"]
+    condition      = "!has(after.input.encrypted) || after.input.encrypted == true"
+    outcome        = "block"
+    message        = "stored data must be encrypted at rest"
+  }
+}
+
+resource "iom_intent" "payments" {
+  name        = "payments-prod"
+  purpose     = "customer payments, PCI scope"
+  environment = "prod"
+  owner       = "team-payments"
+  profile     = iom_profile.prod.name
+  blueprints  = ["${iom_blueprint.storage.name}@${iom_blueprint.storage.version}", iom_blueprint.tagging.name]
+
+  scope {
+    workspaces = ["payments-*", "default"]
+    modules    = ["module.payments"]
+  }
+
+  allowed_resource_types = ["terraform_data"]
+  critical               = ["module.payments.terraform_data.ledger_db*"]
+
+  constraint {
+    id             = "eu-only"
+    resource_types = ["terraform_data"]
+    condition      = "!has(after.input.region) || after.input.region in ${jsonencode(var.approved_regions)}"
+    outcome        = "block"
+    message        = "payments data stays in approved EU regions"
+  }
+}
+
+resource "iom_intent" "network" {
+  name    = "network-prod"
+  purpose = "shared network for every product"
+  owner   = "team-platform"
+  profile = iom_profile.shared.name
+
+  scope {
+    modules = ["module.network"]
+  }
+}
+
+resource "iom_intent" "root" {
+  name    = "platform-root"
+  purpose = "resources declared in the root module"
+  owner   = "team-platform"
+  profile = iom_profile.shared.name
+
+  scope {
+    workspaces = ["payments-*", "default"]
+  }
+
+  allowed_resource_types = ["terraform_data"]
+}
+
+resource "iom_element" "ledger" {
+  name    = "payments-ledger"
+  kind    = "data"
+  matches = ["module.payments.terraform_data.ledger_db*"]
+}
