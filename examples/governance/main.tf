@@ -32,7 +32,7 @@ resource "iom_blueprint" "tagging" {
   rule {
     id             = "owner-declared"
     resource_types = ["terraform_data"]
-    condition      = "after.input == null || type(after.input) != map || has(after.input.owner)"
+    condition      = "has(after.input.owner)"
     outcome        = "warn"
     message        = "every resource input should name its owner"
   }

@@ -1,0 +1,41 @@
+variable "region" {
+  type = string
+}
+
+variable "subnet_ids" {
+  type = list(string)
+}
+
+variable "api_token" {
+  type      = string
+  sensitive = true
+}
+
+variable "enable_ledger_db" {
+  type = bool
+}
+
+resource "terraform_data" "api" {
+  count = 2
+  input = {
+    region    = var.region
+    subnet    = var.subnet_ids[count.index % length(var.subnet_ids)]
+    token     = var.api_token
+    encrypted = true
+    owner     = "team-payments"
+  }
+}
+
+resource "terraform_data" "ledger_db" {
+  count = var.enable_ledger_db ? 1 : 0
+  input = { region = var.region, encrypted = true, owner = "team-payments" }
+}
+
+resource "terraform_data" "queue" {
+  input      = { region = var.region, encrypted = true, owner = "team-payments" }
+  depends_on = [terraform_data.api]
+}
+
+output "endpoint" {
+  value = terraform_data.api[0].id
+}
