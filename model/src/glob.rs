@@ -30,7 +30,7 @@ pub fn compile_plain(patterns: &[String]) -> Result<GlobList, (usize, String)> {
 
 /// Compiles address globs, with instance-key brackets taken literally.
 pub fn compile_addresses(patterns: &[String]) -> Result<GlobList, (usize, String)> {
-    compile_with(patterns, |p| escape_instance_keys(p))
+    compile_with(patterns, escape_instance_keys)
 }
 
 fn compile_with(

@@ -456,14 +456,13 @@ fn evaluate_object(
 /// HCL numbers arrive as floats; whole numbers become integers so counts deserialize.
 fn normalise_numbers(out: &mut Map<String, Json>, schema: &ObjectSchema) {
     for attr in schema.attributes {
-        if attr.ty == AttrType::Number {
-            if let Some(Json::Number(n)) = out.get(attr.name) {
-                if let Some(f) = n.as_f64() {
-                    if f.fract() == 0.0 && f >= 0.0 && f < 9.0e15 {
-                        out.insert(attr.name.to_string(), Json::from(f as u64));
-                    }
-                }
-            }
+        if attr.ty == AttrType::Number
+            && let Some(Json::Number(n)) = out.get(attr.name)
+            && let Some(f) = n.as_f64()
+            && f.fract() == 0.0
+            && (0.0..9.0e15).contains(&f)
+        {
+            out.insert(attr.name.to_string(), Json::from(f as u64));
         }
     }
     for block in schema.blocks {
@@ -474,12 +473,13 @@ fn normalise_numbers(out: &mut Map<String, Json>, schema: &ObjectSchema) {
         };
         for item in items {
             for attr in block.attributes {
-                if attr.ty == AttrType::Number && !matches!(attr.name, "min" | "max") {
-                    if let Some(f) = item.get(attr.name).and_then(Json::as_f64) {
-                        if f.fract() == 0.0 && f >= 0.0 {
-                            item.insert(attr.name.to_string(), Json::from(f as u64));
-                        }
-                    }
+                if attr.ty == AttrType::Number
+                    && !matches!(attr.name, "min" | "max")
+                    && let Some(f) = item.get(attr.name).and_then(Json::as_f64)
+                    && f.fract() == 0.0
+                    && f >= 0.0
+                {
+                    item.insert(attr.name.to_string(), Json::from(f as u64));
                 }
             }
         }

@@ -90,6 +90,19 @@ pub struct Constraint {
     pub message: Option<String>,
 }
 
+impl From<&Constraint> for Rule {
+    fn from(c: &Constraint) -> Rule {
+        Rule {
+            id: c.id.clone(),
+            resource_types: c.resource_types.clone(),
+            actions: c.actions.clone(),
+            condition: c.condition.clone(),
+            outcome: c.outcome.clone(),
+            message: c.message.clone(),
+        }
+    }
+}
+
 /// An operational contract over the module calls its `module` glob matches.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -133,24 +133,15 @@ impl Validator {
         }
     }
 
-    fn rule_like(
-        &mut self,
-        block: &str,
-        i: usize,
-        id: &str,
-        types: &[String],
-        actions: &[String],
-        cond: &str,
-        outcome: &str,
-    ) {
+    fn rule_like(&mut self, block: &str, i: usize, r: &Rule) {
         let at = AttrPath::block(block, i);
-        if id.trim().is_empty() {
+        if r.id.trim().is_empty() {
             self.fail(at.then("id"), "must not be empty");
         }
-        self.plain_globs(at.then("resource_types"), types);
-        self.actions(at.then("actions"), actions);
-        self.condition(at.then("condition"), cond);
-        self.outcome(at.then("outcome"), outcome, false);
+        self.plain_globs(at.then("resource_types"), &r.resource_types);
+        self.actions(at.then("actions"), &r.actions);
+        self.condition(at.then("condition"), &r.condition);
+        self.outcome(at.then("outcome"), &r.outcome, false);
     }
 
     fn unique_ids<'a>(&mut self, block: &str, field: &str, ids: impl Iterator<Item = &'a str>) {
@@ -174,15 +165,7 @@ impl Validator {
             );
         }
         for (i, r) in b.rule.iter().enumerate() {
-            self.rule_like(
-                "rule",
-                i,
-                &r.id,
-                &r.resource_types,
-                &r.actions,
-                &r.condition,
-                &r.outcome,
-            );
+            self.rule_like("rule", i, r);
         }
         self.unique_ids("rule", "id", b.rule.iter().map(|r| r.id.as_str()));
     }
@@ -218,15 +201,7 @@ impl Validator {
             }
         }
         for (i, c) in it.constraint.iter().enumerate() {
-            self.rule_like(
-                "constraint",
-                i,
-                &c.id,
-                &c.resource_types,
-                &c.actions,
-                &c.condition,
-                &c.outcome,
-            );
+            self.rule_like("constraint", i, &Rule::from(c));
         }
         self.unique_ids(
             "constraint",
@@ -245,36 +220,36 @@ impl Validator {
             if input.name.trim().is_empty() {
                 self.fail(at.then("name"), "must not be empty");
             }
-            if let Some(t) = &input.ty {
-                if !INPUT_TYPES.contains(&t.as_str()) {
-                    self.fail(
-                        at.then("type"),
-                        format!(
-                            "unknown type `{t}`: expected one of {}",
-                            INPUT_TYPES.join(", ")
-                        ),
-                    );
-                }
+            if let Some(t) = &input.ty
+                && !INPUT_TYPES.contains(&t.as_str())
+            {
+                self.fail(
+                    at.then("type"),
+                    format!(
+                        "unknown type `{t}`: expected one of {}",
+                        INPUT_TYPES.join(", ")
+                    ),
+                );
             }
-            if let (Some(lo), Some(hi)) = (input.min, input.max) {
-                if lo > hi {
-                    self.fail(at.then("min"), format!("min {lo} is greater than max {hi}"));
-                }
+            if let (Some(lo), Some(hi)) = (input.min, input.max)
+                && lo > hi
+            {
+                self.fail(at.then("min"), format!("min {lo} is greater than max {hi}"));
             }
-            if let Some(p) = &input.pattern {
-                if let Err(e) = regex::Regex::new(p) {
-                    let first = e
-                        .to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .trim()
-                        .to_string();
-                    self.fail(
-                        at.then("pattern"),
-                        format!("invalid regular expression: {first}"),
-                    );
-                }
+            if let Some(p) = &input.pattern
+                && let Err(e) = regex::Regex::new(p)
+            {
+                let first = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                self.fail(
+                    at.then("pattern"),
+                    format!("invalid regular expression: {first}"),
+                );
             }
         }
         self.unique_ids("input", "name", c.input.iter().map(|x| x.name.as_str()));

@@ -241,18 +241,18 @@ fn judge(
             ),
         });
     }
-    if let Some(allowed) = &intent.allowed_resource_types {
-        if !allowed.is_match(&rc.ty) {
-            out.push(Finding {
-                source: intent_source.clone(),
-                rule: "allowed_resource_types".into(),
-                outcome: Outcome::Block,
-                message: format!(
-                    "type {} is not among the types intent {} permits",
-                    rc.ty, intent.name
-                ),
-            });
-        }
+    if let Some(allowed) = &intent.allowed_resource_types
+        && !allowed.is_match(&rc.ty)
+    {
+        out.push(Finding {
+            source: intent_source.clone(),
+            rule: "allowed_resource_types".into(),
+            outcome: Outcome::Block,
+            message: format!(
+                "type {} is not among the types intent {} permits",
+                rc.ty, intent.name
+            ),
+        });
     }
     if intent.critical.is_match(&rc.address) {
         out.push(Finding {
@@ -265,28 +265,28 @@ fn judge(
             ),
         });
     }
-    if let Some(max) = profile.max_blast_radius {
-        if blast.transitive as u64 > max {
-            out.push(Finding {
-                source: profile_source.clone(),
-                rule: "max_blast_radius".into(),
-                outcome: Outcome::Escalate,
-                message: format!(
-                    "blast radius {} exceeds max_blast_radius {} of profile {}",
-                    blast.transitive, max, profile.name
-                ),
-            });
-        }
+    if let Some(max) = profile.max_blast_radius
+        && blast.transitive as u64 > max
+    {
+        out.push(Finding {
+            source: profile_source.clone(),
+            rule: "max_blast_radius".into(),
+            outcome: Outcome::Escalate,
+            message: format!(
+                "blast radius {} exceeds max_blast_radius {} of profile {}",
+                blast.transitive, max, profile.name
+            ),
+        });
     }
-    if let Some(max) = profile.max_changes {
-        if changes_in_scope as u64 > max {
-            out.push(Finding {
+    if let Some(max) = profile.max_changes
+        && changes_in_scope as u64 > max
+    {
+        out.push(Finding {
                 source: profile_source.clone(),
                 rule: "max_changes".into(),
                 outcome: Outcome::Escalate,
                 message: format!("{changes_in_scope} changes in scope of intent {} exceed max_changes {} of profile {}", intent.name, max, profile.name),
             });
-        }
     }
     for rule in &intent.rules {
         if !rule.applies_to(&rc.ty, v.class) {

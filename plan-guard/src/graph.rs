@@ -47,9 +47,9 @@ pub struct ChangeGraph {
 /// Instances that depend on one changed instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BlastRadius {
+    pub addresses: Vec<String>,
     pub direct: usize,
     pub transitive: usize,
-    pub addresses: Vec<String>,
 }
 
 /// A dependency target found by resolving a reference: a configuration block and,
@@ -303,7 +303,7 @@ fn model_class(actions: &[String]) -> Option<String> {
 #[derive(Default)]
 struct InstanceMatcher {
     /// (target config, shared depth) → module key prefix → instances.
-    groups: HashMap<(String, usize), HashMap<Vec<Option<String>>, Vec<NodeIndex>>>,
+    groups: HashMap<(String, usize), ByModuleKeys>,
 }
 
 impl InstanceMatcher {
@@ -329,7 +329,7 @@ impl InstanceMatcher {
             .groups
             .entry((target.config.clone(), shared))
             .or_insert_with(|| {
-                let mut m: HashMap<Vec<Option<String>>, Vec<NodeIndex>> = HashMap::new();
+                let mut m = ByModuleKeys::new();
                 for &i in instances {
                     if let Some(p) = &g.graph[i].parsed {
                         m.entry(module_keys(p, shared)).or_default().push(i);
@@ -356,6 +356,9 @@ impl InstanceMatcher {
         }
     }
 }
+
+/// Instances grouped by the instance keys of their first module calls.
+type ByModuleKeys = HashMap<Vec<Option<String>>, Vec<NodeIndex>>;
 
 fn module_keys(a: &InstanceAddress, depth: usize) -> Vec<Option<String>> {
     a.modules
@@ -484,10 +487,11 @@ impl<'c> Resolver<'c> {
             .collect();
         let mut locals = false;
         for reference in &expr.references {
-            if let Some(m) = reference.strip_prefix("module.") {
-                if !m.contains('.') && specific.contains(m.split('[').next().unwrap_or(m)) {
-                    continue;
-                }
+            if let Some(m) = reference.strip_prefix("module.")
+                && !m.contains('.')
+                && specific.contains(m.split('[').next().unwrap_or(m))
+            {
+                continue;
             }
             locals |= self.resolve(scope, reference, out, depth);
         }

@@ -11,20 +11,43 @@ fn repo() -> PathBuf {
 }
 
 fn terraform() -> PathBuf {
-    let path = std::env::var_os("TERRAFORM_BINARY").map(PathBuf::from).unwrap_or_else(|| repo().join(".tools/bin/terraform"));
-    assert!(path.exists(), "no Terraform at {}: run scripts/install-terraform.sh (or set TERRAFORM_BINARY)", path.display());
+    let path = std::env::var_os("TERRAFORM_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/bin/terraform"));
+    assert!(
+        path.exists(),
+        "no Terraform at {}: run scripts/install-terraform.sh (or set TERRAFORM_BINARY)",
+        path.display()
+    );
     path
 }
 
 fn tf(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(terraform()).arg(format!("-chdir={}", dir.display())).args(args).output().unwrap();
-    assert!(out.status.success(), "terraform {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(terraform())
+        .arg(format!("-chdir={}", dir.display()))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "terraform {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 fn plan_guard(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_plan-guard")).args(args).current_dir(cwd).env("TERRAFORM_BINARY", terraform()).output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .args(args)
+        .current_dir(cwd)
+        .env("TERRAFORM_BINARY", terraform())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 #[test]
@@ -33,7 +56,12 @@ fn example_workspace_gives_allow_escalate_and_block() {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).unwrap();
     let src = repo().join("examples/workspace");
-    let status = Command::new("cp").arg("-r").arg(format!("{}/.", src.display())).arg(&work).status().unwrap();
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(format!("{}/.", src.display()))
+        .arg(&work)
+        .status()
+        .unwrap();
     assert!(status.success());
     tf(&work, &["init", "-input=false", "-no-color"]);
     let governance = repo().join("examples/governance");
@@ -41,20 +69,47 @@ fn example_workspace_gives_allow_escalate_and_block() {
 
     for (vars, expected, flagged) in [
         (vec![], 0, None),
-        (vec!["-var", "enable_ledger_db=true"], 3, Some("module.payments.terraform_data.ledger_db[0]")),
-        (vec!["-var", "region=us-east-1"], 2, Some("module.payments.terraform_data.queue")),
+        (
+            vec!["-var", "enable_ledger_db=true"],
+            3,
+            Some("module.payments.terraform_data.ledger_db[0]"),
+        ),
+        (
+            vec!["-var", "region=us-east-1"],
+            2,
+            Some("module.payments.terraform_data.queue"),
+        ),
     ] {
         let mut args = vec!["plan", "-input=false", "-no-color", "-out=tfplan"];
         args.extend(vars.iter().copied());
         tf(&work, &args);
         let json = tf(&work, &["show", "-json", "tfplan"]);
-        assert!(json.contains("demo-secret-canary-7f3a"), "the plan JSON carries the canary, so the test means something");
+        assert!(
+            json.contains("demo-secret-canary-7f3a"),
+            "the plan JSON carries the canary, so the test means something"
+        );
         std::fs::write(work.join("plan.json"), &json).unwrap();
         for input in ["plan.json", "tfplan"] {
             for format in ["text", "json"] {
-                let (code, out, err) = plan_guard(&["check", input, "--model", governance, "--workspace", "payments-prod", "--format", format], &work);
+                let (code, out, err) = plan_guard(
+                    &[
+                        "check",
+                        input,
+                        "--model",
+                        governance,
+                        "--workspace",
+                        "payments-prod",
+                        "--format",
+                        format,
+                    ],
+                    &work,
+                );
                 assert_eq!(code, expected, "{vars:?} {input} {format}: {out}{err}");
-                assert!(!out.contains("demo-secret-canary-7f3a") && !err.contains("demo-secret-canary-7f3a"), "canary leaked: {out}{err}");
+                assert!(
+                    !out.contains("demo-secret-canary-7f3a")
+                        && !err.contains("demo-secret-canary-7f3a"),
+                    "canary leaked: {out}{err}"
+                );
                 if let Some(address) = flagged {
                     assert!(out.contains(address), "{out}");
                 }
@@ -65,10 +120,18 @@ fn example_workspace_gives_allow_escalate_and_block() {
     let (code, dot, _) = plan_guard(&["graph", "plan.json", "--format", "dot"], &work);
     assert_eq!(code, 0);
     // The root `dns` reads module.payments.endpoint, which is api[0]'s id inside the module.
-    assert!(dot.contains(r#""module.payments.terraform_data.api[0]" -> "terraform_data.dns""#), "{dot}");
+    assert!(
+        dot.contains(r#""module.payments.terraform_data.api[0]" -> "terraform_data.dns""#),
+        "{dot}"
+    );
     // api reads module.network.subnet_ids through the module input variable.
     assert!(dot.contains(r#""module.network.terraform_data.subnet[\"a\"]" -> "module.payments.terraform_data.api[0]""#), "{dot}");
     // depends_on inside the module.
-    assert!(dot.contains(r#""module.payments.terraform_data.api[1]" -> "module.payments.terraform_data.queue""#), "{dot}");
+    assert!(
+        dot.contains(
+            r#""module.payments.terraform_data.api[1]" -> "module.payments.terraform_data.queue""#
+        ),
+        "{dot}"
+    );
     let _ = std::fs::remove_dir_all(&work);
 }
