@@ -485,12 +485,32 @@ impl<'c> Resolver<'c> {
                 }
             })
             .collect();
+        // Likewise `aws_x.y[0].id` comes with a bare `aws_x.y`, which would mean every instance.
+        let keyed: HashSet<String> = expr
+            .references
+            .iter()
+            .filter_map(|r| {
+                let segs = segments(r)?;
+                let at = if segs[0].name == "data" { 2 } else { 1 };
+                segs.get(at)?.key.as_ref()?;
+                Some(
+                    segs[..=at]
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("."),
+                )
+            })
+            .collect();
         let mut locals = false;
         for reference in &expr.references {
             if let Some(m) = reference.strip_prefix("module.")
                 && !m.contains('.')
                 && specific.contains(m.split('[').next().unwrap_or(m))
             {
+                continue;
+            }
+            if keyed.contains(reference.as_str()) {
                 continue;
             }
             locals |= self.resolve(scope, reference, out, depth);

@@ -1,0 +1,56 @@
+//! Snapshots of everything a person reads, on plans written by the real Terraform from
+//! the example workspace, judged against the example governance. Run-specific values
+//! (decision id, time, the plan's path) are masked.
+
+use iom_model::{Model, Outcome, load_dir};
+use plan_guard::decide::{CheckOptions, check};
+use plan_guard::plan::read_plan;
+use plan_guard::render::{render_json, render_text};
+use std::path::PathBuf;
+
+fn report(name: &str) -> plan_guard::report::Report {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let model = Model::compile(load_dir(&root.join("../examples/governance")).unwrap()).unwrap();
+    let raw = read_plan(
+        root.join("tests/fixtures/plans")
+            .join(name)
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let plan = raw.parse().unwrap();
+    let opts = CheckOptions {
+        workspace: "payments-prod".into(),
+        actor: "snapshot".into(),
+        ungoverned: Outcome::Escalate,
+        model_source: "examples/governance".into(),
+        model_revision: None,
+    };
+    let mut r = check(&raw, &plan, &model, &opts).unwrap();
+    r.decision_id = "[decision-id]".into();
+    r.generated_at = "[time]".into();
+    r.plan.source = name.into();
+    r
+}
+
+#[test]
+fn text_reports() {
+    for name in [
+        "example_allow.json",
+        "example_escalate.json",
+        "example_block.json",
+    ] {
+        let text = render_text(&report(name), false);
+        assert!(!text.contains("demo-secret-canary-7f3a"));
+        insta::assert_snapshot!(format!("text_{name}"), text);
+    }
+}
+
+#[test]
+fn json_reports() {
+    for name in ["example_escalate.json", "example_block.json"] {
+        let json = render_json(&report(name));
+        assert!(!json.contains("demo-secret-canary-7f3a"));
+        insta::assert_snapshot!(format!("json_{name}"), json);
+    }
+}
