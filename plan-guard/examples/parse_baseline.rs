@@ -7,7 +7,10 @@ use std::time::Instant;
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: parse_baseline PLAN.json [RUNS]");
-    let runs: usize = args.next().map(|n| n.parse().expect("RUNS is a number")).unwrap_or(5);
+    let runs: usize = args
+        .next()
+        .map(|n| n.parse().expect("RUNS is a number"))
+        .unwrap_or(5);
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let start = Instant::now();
