@@ -42,4 +42,5 @@ SH
 chmod +x "$bin/terraform"
 touch "$tools/empty.tfrc"
 
-"$bin/terraform" version | head -1
+"$bin/terraform" version >"$tools/version.txt"
+head -1 "$tools/version.txt"
