@@ -1,0 +1,290 @@
+//! The [`Provider`] trait: the calls Terraform makes, in Rust types.
+//!
+//! Each call takes a request struct and returns a response struct carrying
+//! its diagnostics, so fields can be added later without breaking providers.
+//! A state value of [`Value::Null`] means "no object" (a read that finds the
+//! object gone, an apply that destroyed it or failed to create it).
+
+use async_trait::async_trait;
+
+use crate::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use crate::schema::{Block, ProviderSchema};
+use crate::value::{Type, Value};
+
+/// A Terraform provider. The server calls these concurrently from several
+/// tasks, hence `Send + Sync`; a provider keeps its configured state behind
+/// its own lock or `OnceLock`.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// The schemas of the provider, its resources and data sources. Called
+    /// once when the server starts.
+    fn schema(&self) -> ProviderSchema;
+
+    /// Checks the provider block before it is configured. Values may be unknown.
+    async fn validate_provider_config(&self, _config: Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Checks a resource block. Values may be unknown.
+    async fn validate_resource_config(&self, _type_name: &str, _config: Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Checks a data block. Values may be unknown.
+    async fn validate_data_source_config(&self, _type_name: &str, _config: Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Receives the provider block's values before any resource call.
+    async fn configure(&self, _request: ConfigureRequest) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Brings state stored under an older schema version (or by an older
+    /// provider) to the current schema. The default reads the stored JSON
+    /// with the current type, dropping attributes the schema no longer has
+    /// and leaving new ones null: right whenever the schema only grew.
+    async fn upgrade_resource_state(&self, request: UpgradeRequest) -> UpgradeResponse {
+        let mut response = UpgradeResponse::default();
+        match request.raw_json.as_deref() {
+            Some(json) => match Value::from_json(json, &request.current_type) {
+                Ok(state) => response.upgraded_state = state,
+                Err(e) => response.diagnostics.error(
+                    "Cannot read stored state",
+                    format!(
+                        "The state of this {} does not fit its schema: {e}",
+                        request.type_name
+                    ),
+                ),
+            },
+            None => response.diagnostics.error(
+                "Unsupported state format",
+                "This provider only reads state in JSON form; state this old must first be \
+                 refreshed with the provider version that wrote it.",
+            ),
+        }
+        response
+    }
+
+    /// Refreshes state from the real object. The default returns the state
+    /// unchanged, which suits objects that live only in state.
+    async fn read_resource(&self, request: ReadRequest) -> ReadResponse {
+        ReadResponse {
+            new_state: request.current_state,
+            private: request.private,
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    /// Plans a create (`prior_state` null) or update. Not called for destroys.
+    /// [`plan_computed`] is the usual starting point.
+    async fn plan_resource_change(&self, request: PlanRequest) -> PlanResponse;
+
+    /// Carries out a planned create, update (`prior_state` and
+    /// `planned_state` both set) or destroy (`planned_state` null).
+    async fn apply_resource_change(&self, request: ApplyRequest) -> ApplyResponse;
+
+    /// Turns an import ID into state; Terraform then calls `read_resource`.
+    async fn import_resource_state(&self, request: ImportRequest) -> ImportResponse {
+        ImportResponse {
+            imported: Vec::new(),
+            diagnostics: Diagnostic::error(
+                "Resource import not supported",
+                format!("{} cannot be imported.", request.type_name),
+            )
+            .into(),
+        }
+    }
+
+    /// Reads a data source.
+    async fn read_data_source(&self, request: ReadDataRequest) -> ReadDataResponse {
+        ReadDataResponse {
+            state: Value::Null,
+            diagnostics: Diagnostic::error(
+                "Unknown data source",
+                format!("This provider has no data source {}.", request.type_name),
+            )
+            .into(),
+        }
+    }
+
+    /// Terraform was interrupted: abandon long-running work soon. The
+    /// process keeps serving; Terraform ends it later with a shutdown.
+    async fn stop(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ConfigureRequest {
+    /// Version of the Terraform (or OpenTofu) binary calling.
+    pub terraform_version: String,
+    pub config: Value,
+}
+
+#[derive(Clone, Debug)]
+pub struct UpgradeRequest {
+    pub type_name: String,
+    /// Schema version the state was stored with.
+    pub version: i64,
+    /// Stored state as JSON; `None` for state from Terraform 0.11 and older,
+    /// which only had a flat string map (`raw_flatmap`).
+    pub raw_json: Option<Vec<u8>>,
+    pub raw_flatmap: std::collections::BTreeMap<String, String>,
+    /// Type of the current schema, which the result must have.
+    pub current_type: Type,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct UpgradeResponse {
+    pub upgraded_state: Value,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ReadRequest {
+    pub type_name: String,
+    pub current_state: Value,
+    /// Opaque bytes the provider returned with this state last time.
+    pub private: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ReadResponse {
+    /// Null when the object no longer exists: Terraform then plans to create it.
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PlanRequest {
+    pub type_name: String,
+    /// Null when creating.
+    pub prior_state: Value,
+    /// Terraform's merge of configuration over prior state: configured
+    /// values, and for computed attributes left unset, their prior values
+    /// (null on create).
+    pub proposed_new_state: Value,
+    pub config: Value,
+    pub prior_private: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PlanResponse {
+    /// Unknown where the value will only be known after apply.
+    pub planned_state: Value,
+    /// Attributes whose change forces replacing the object.
+    pub requires_replace: Vec<AttributePath>,
+    pub planned_private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ApplyRequest {
+    pub type_name: String,
+    pub prior_state: Value,
+    pub planned_state: Value,
+    pub config: Value,
+    pub planned_private: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ApplyResponse {
+    /// Must be wholly known and agree with every known planned value.
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ImportRequest {
+    pub type_name: String,
+    /// The ID the user gave to `terraform import` or an `import` block.
+    pub id: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ImportedResource {
+    pub type_name: String,
+    pub state: Value,
+    pub private: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ImportResponse {
+    pub imported: Vec<ImportedResource>,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ReadDataRequest {
+    pub type_name: String,
+    pub config: Value,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ReadDataResponse {
+    pub state: Value,
+    pub diagnostics: Diagnostics,
+}
+
+/// The plan most resources want: the proposed state, with every computed
+/// attribute that configuration leaves unset marked unknown on create (its
+/// prior value is kept on update). Nested blocks are taken as proposed.
+pub fn plan_computed(block: &Block, request: &PlanRequest) -> Value {
+    let mut planned = request.proposed_new_state.clone();
+    if !request.prior_state.is_null() || planned.is_null() {
+        return planned;
+    }
+    for attribute in block.attributes.iter().filter(|a| a.computed) {
+        let configured = request
+            .config
+            .get(&attribute.name)
+            .is_some_and(|v| !v.is_null());
+        if !configured {
+            planned.set(attribute.name.clone(), Value::Unknown);
+        }
+    }
+    planned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Attribute;
+
+    #[test]
+    fn plan_computed_marks_unset_computed_attributes_unknown_on_create() {
+        let block = Block::new()
+            .attribute(Attribute::required("name", Type::String))
+            .attribute(Attribute::computed("id", Type::String))
+            .attribute(Attribute::optional_computed("zone", Type::String));
+        let config = Value::object([
+            ("name", "a".into()),
+            ("id", Value::Null),
+            ("zone", "z1".into()),
+        ]);
+        let create = PlanRequest {
+            proposed_new_state: config.clone(),
+            config: config.clone(),
+            ..PlanRequest::default()
+        };
+        let planned = plan_computed(&block, &create);
+        assert_eq!(planned.get("id"), Some(&Value::Unknown));
+        assert_eq!(planned.get("zone"), Some(&Value::from("z1")));
+
+        let prior = Value::object([
+            ("name", "a".into()),
+            ("id", "x-1".into()),
+            ("zone", "z1".into()),
+        ]);
+        let update = PlanRequest {
+            prior_state: prior.clone(),
+            proposed_new_state: prior.clone(),
+            config,
+            ..PlanRequest::default()
+        };
+        assert_eq!(plan_computed(&block, &update), prior);
+    }
+}

@@ -1,0 +1,326 @@
+//! Schemas: what a provider tells Terraform about its configuration and
+//! every resource and data source type. Terraform derives from them the cty
+//! type of each value it sends, so the same schema also drives decoding.
+
+use std::collections::BTreeMap;
+
+use crate::value::Type;
+
+/// Everything Terraform asks for in `GetProviderSchema`.
+#[derive(Clone, Debug, Default)]
+pub struct ProviderSchema {
+    /// The `provider "name" { ... }` block.
+    pub provider: Schema,
+    pub resources: BTreeMap<String, Schema>,
+    pub data_sources: BTreeMap<String, Schema>,
+}
+
+/// The schema of one block type, with the version stored state was written in.
+#[derive(Clone, Debug, Default)]
+pub struct Schema {
+    /// Bump when stored state needs upgrading; Terraform then calls
+    /// `upgrade_resource_state` with the old version.
+    pub version: i64,
+    pub block: Block,
+}
+
+impl Schema {
+    pub fn new(block: Block) -> Self {
+        Schema { version: 0, block }
+    }
+
+    pub fn version(mut self, version: i64) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The type of values of this schema (an object type).
+    pub fn value_type(&self) -> Type {
+        self.block.value_type()
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DescriptionKind {
+    #[default]
+    Plain,
+    Markdown,
+}
+
+/// A configuration block: attributes and nested blocks.
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+    pub description: String,
+    pub description_kind: DescriptionKind,
+    pub deprecated: bool,
+}
+
+impl Block {
+    pub fn new() -> Self {
+        Block::default()
+    }
+
+    pub fn attribute(mut self, attribute: Attribute) -> Self {
+        self.attributes.push(attribute);
+        self
+    }
+
+    pub fn block(mut self, block: NestedBlock) -> Self {
+        self.blocks.push(block);
+        self
+    }
+
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = text.into();
+        self
+    }
+
+    pub fn markdown(mut self) -> Self {
+        self.description_kind = DescriptionKind::Markdown;
+        self
+    }
+
+    /// An object type with one attribute per attribute and nested block.
+    pub fn value_type(&self) -> Type {
+        let attrs = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.value_type()));
+        let blocks = self.blocks.iter().map(|b| {
+            let object = b.block.value_type();
+            let ty = match b.nesting {
+                Nesting::Single | Nesting::Group => object,
+                Nesting::List => Type::list(object),
+                Nesting::Set => Type::set(object),
+                Nesting::Map => Type::map(object),
+            };
+            (b.type_name.clone(), ty)
+        });
+        Type::Object(attrs.chain(blocks).collect())
+    }
+
+    pub fn attribute_named(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+/// What an attribute holds: a plain type, or (protocol 6 only) nested
+/// attributes with their own required/optional/computed flags.
+#[derive(Clone, Debug)]
+pub enum AttributeType {
+    Type(Type),
+    Nested(NestedAttributes),
+}
+
+#[derive(Clone, Debug)]
+pub struct NestedAttributes {
+    pub nesting: ObjectNesting,
+    pub attributes: Vec<Attribute>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectNesting {
+    Single,
+    List,
+    Set,
+    Map,
+}
+
+#[derive(Clone, Debug)]
+pub struct Attribute {
+    pub name: String,
+    pub ty: AttributeType,
+    pub description: String,
+    pub description_kind: DescriptionKind,
+    /// Must be set in configuration.
+    pub required: bool,
+    /// May be set in configuration.
+    pub optional: bool,
+    /// Set by the provider (alone) or defaulted by it (with `optional`).
+    pub computed: bool,
+    /// Redacted in Terraform's output.
+    pub sensitive: bool,
+    pub deprecated: bool,
+    /// Never stored in state or plan (Terraform 1.11+).
+    pub write_only: bool,
+}
+
+impl Attribute {
+    fn new(name: impl Into<String>, ty: Type) -> Self {
+        Attribute {
+            name: name.into(),
+            ty: AttributeType::Type(ty),
+            description: String::new(),
+            description_kind: DescriptionKind::Plain,
+            required: false,
+            optional: false,
+            computed: false,
+            sensitive: false,
+            deprecated: false,
+            write_only: false,
+        }
+    }
+
+    pub fn required(name: impl Into<String>, ty: Type) -> Self {
+        Attribute {
+            required: true,
+            ..Attribute::new(name, ty)
+        }
+    }
+
+    pub fn optional(name: impl Into<String>, ty: Type) -> Self {
+        Attribute {
+            optional: true,
+            ..Attribute::new(name, ty)
+        }
+    }
+
+    pub fn computed(name: impl Into<String>, ty: Type) -> Self {
+        Attribute {
+            computed: true,
+            ..Attribute::new(name, ty)
+        }
+    }
+
+    /// Optional in configuration, filled in by the provider when absent.
+    pub fn optional_computed(name: impl Into<String>, ty: Type) -> Self {
+        Attribute {
+            optional: true,
+            computed: true,
+            ..Attribute::new(name, ty)
+        }
+    }
+
+    /// Replaces the type with nested attributes.
+    pub fn nested(mut self, nesting: ObjectNesting, attributes: Vec<Attribute>) -> Self {
+        self.ty = AttributeType::Nested(NestedAttributes {
+            nesting,
+            attributes,
+        });
+        self
+    }
+
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = text.into();
+        self
+    }
+
+    pub fn markdown(mut self) -> Self {
+        self.description_kind = DescriptionKind::Markdown;
+        self
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn deprecated(mut self) -> Self {
+        self.deprecated = true;
+        self
+    }
+
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self
+    }
+
+    pub fn value_type(&self) -> Type {
+        match &self.ty {
+            AttributeType::Type(ty) => ty.clone(),
+            AttributeType::Nested(nested) => {
+                let object = Type::Object(
+                    nested
+                        .attributes
+                        .iter()
+                        .map(|a| (a.name.clone(), a.value_type()))
+                        .collect(),
+                );
+                match nested.nesting {
+                    ObjectNesting::Single => object,
+                    ObjectNesting::List => Type::list(object),
+                    ObjectNesting::Set => Type::set(object),
+                    ObjectNesting::Map => Type::map(object),
+                }
+            }
+        }
+    }
+}
+
+/// How a nested block may repeat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nesting {
+    /// At most one; absent is null.
+    Single,
+    /// Exactly one, never null: absent means all attributes null.
+    Group,
+    List,
+    Set,
+    /// Labelled blocks, by label.
+    Map,
+}
+
+#[derive(Clone, Debug)]
+pub struct NestedBlock {
+    pub type_name: String,
+    pub block: Block,
+    pub nesting: Nesting,
+    pub min_items: i64,
+    pub max_items: i64,
+}
+
+impl NestedBlock {
+    pub fn new(type_name: impl Into<String>, nesting: Nesting, block: Block) -> Self {
+        NestedBlock {
+            type_name: type_name.into(),
+            block,
+            nesting,
+            min_items: 0,
+            max_items: 0,
+        }
+    }
+
+    /// Bounds on the number of blocks (0 = no bound).
+    pub fn items(mut self, min: i64, max: i64) -> Self {
+        self.min_items = min;
+        self.max_items = max;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_type_includes_nested_blocks_and_attributes() {
+        let block = Block::new()
+            .attribute(Attribute::required("name", Type::String))
+            .attribute(Attribute::computed("id", Type::String))
+            .attribute(Attribute::optional("input", Type::Dynamic).nested(
+                ObjectNesting::List,
+                vec![Attribute::required("n", Type::Number)],
+            ))
+            .block(NestedBlock::new(
+                "rule",
+                Nesting::List,
+                Block::new().attribute(Attribute::optional("tags", Type::set(Type::String))),
+            ))
+            .block(NestedBlock::new("scope", Nesting::Single, Block::new()));
+        assert_eq!(
+            block.value_type(),
+            Type::object([
+                ("name", Type::String),
+                ("id", Type::String),
+                ("input", Type::list(Type::object([("n", Type::Number)]))),
+                (
+                    "rule",
+                    Type::list(Type::object([("tags", Type::set(Type::String))]))
+                ),
+                ("scope", Type::object::<String>([])),
+            ])
+        );
+    }
+}
