@@ -1,6 +1,6 @@
 //! The example provider loaded by the real Terraform through `dev_overrides`:
-//! plan, apply, a no-op plan, a replacing change and a destroy, checking
-//! Terraform's output and the state it wrote.
+//! plan, apply, a no-op plan, a replacing change, an import and a destroy,
+//! checking Terraform's output and the state it wrote.
 //!
 //! Terraform comes from `TERRAFORM_BINARY`, else `<repo>/.tools/bin/terraform`
 //! (installed by scripts/install-terraform.sh). Terraform 1.0.3, which only
@@ -99,10 +99,19 @@ output "echo" {{
         std::fs::write(self.work().join("main.tf"), config).unwrap();
     }
 
+    /// Runs a subcommand that takes `-input` and `-no-color` (placed before
+    /// its positional arguments, where Terraform parses flags).
     fn terraform(&self, args: &[&str]) -> Output {
+        let (command, rest) = args.split_first().expect("a subcommand");
+        let mut all = vec![*command, "-input=false", "-no-color"];
+        all.extend(rest);
+        self.terraform_plain(&all)
+    }
+
+    /// Runs a command with exactly these arguments.
+    fn terraform_plain(&self, args: &[&str]) -> Output {
         let output = Command::new(&self.terraform)
             .args(args)
-            .args(["-input=false", "-no-color"])
             .current_dir(self.work())
             .env("TF_CLI_CONFIG_FILE", self.root.path().join("cli.tfrc"))
             .env("IOMTEST_TRACE", self.root.path().join("trace.log"))
@@ -177,6 +186,17 @@ fn lifecycle(terraform: PathBuf, label: &str) -> String {
     assert!(stdout(&replace).contains("must be replaced"));
     assert!(stdout(&replace).contains("Resources: 1 added, 0 changed, 1 destroyed"));
     assert_eq!(ws.thing_attributes().unwrap()["id"], "t-beta");
+
+    // Import: forget the object, then bring it back by id (ImportResourceState,
+    // then ReadResource on what it returned).
+    let forget = ws.terraform_plain(&["state", "rm", "iomtest_thing.a"]);
+    assert!(forget.status.success(), "state rm succeeds");
+    assert!(ws.thing_attributes().is_none());
+    let import = ws.terraform(&["import", "iomtest_thing.a", "t-beta"]);
+    assert!(import.status.success(), "import succeeds");
+    let imported = ws.thing_attributes().expect("imported into state");
+    assert_eq!(imported["id"], "t-beta");
+    assert_eq!(imported["name"], "beta");
 
     let destroy = ws.terraform(&["destroy", "-auto-approve"]);
     assert!(destroy.status.success(), "destroy succeeds");
