@@ -9,7 +9,10 @@
 //! an error diagnostic rather than a gRPC error, which Terraform would report
 //! as a broken plugin.
 
-use std::collections::BTreeMap;
+mod schemas;
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 
 use tokio_stream::Once;
@@ -21,98 +24,11 @@ use crate::provider::{
     ApplyRequest, ConfigureRequest, ImportRequest, PlanRequest, Provider, ReadDataRequest,
     ReadRequest, UpgradeRequest,
 };
-use crate::schema::ProviderSchema;
 use crate::value::{Type, Value};
 use crate::wire::tfplugin6 as w;
 use crate::wire::tfplugin6::provider_server::Provider as Rpc;
 
-/// Schemas in the forms the service needs, computed once at start-up.
-pub(crate) struct Schemas {
-    provider: Type,
-    resources: BTreeMap<String, Type>,
-    data_sources: BTreeMap<String, Type>,
-    schema_response: w::get_provider_schema::Response,
-    metadata_response: w::get_metadata::Response,
-}
-
-impl Schemas {
-    pub(crate) fn new(schema: &ProviderSchema) -> Self {
-        let capabilities = w::ServerCapabilities {
-            // Destroy plans need no provider input: Terraform plans a null.
-            plan_destroy: false,
-            // Terraform 1.6+ may then reuse a cached schema instead of asking
-            // every provider process for it: the schema is static here.
-            get_provider_schema_optional: true,
-            move_resource_state: false,
-            generate_resource_config: false,
-        };
-        let schema_response = w::get_provider_schema::Response {
-            provider: Some(convert::schema(&schema.provider)),
-            resource_schemas: schema
-                .resources
-                .iter()
-                .map(|(name, s)| (name.clone(), convert::schema(s)))
-                .collect(),
-            data_source_schemas: schema
-                .data_sources
-                .iter()
-                .map(|(name, s)| (name.clone(), convert::schema(s)))
-                .collect(),
-            server_capabilities: Some(capabilities),
-            ..Default::default()
-        };
-        let metadata_response = w::get_metadata::Response {
-            server_capabilities: Some(capabilities),
-            resources: schema
-                .resources
-                .keys()
-                .map(|name| w::get_metadata::ResourceMetadata {
-                    type_name: name.clone(),
-                })
-                .collect(),
-            data_sources: schema
-                .data_sources
-                .keys()
-                .map(|name| w::get_metadata::DataSourceMetadata {
-                    type_name: name.clone(),
-                })
-                .collect(),
-            ..Default::default()
-        };
-        Schemas {
-            provider: schema.provider.value_type(),
-            resources: types_of(&schema.resources),
-            data_sources: types_of(&schema.data_sources),
-            schema_response,
-            metadata_response,
-        }
-    }
-
-    fn resource(&self, type_name: &str) -> Result<&Type, Diagnostic> {
-        self.resources.get(type_name).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown resource type",
-                format!("This provider has no resource type {type_name:?}."),
-            )
-        })
-    }
-
-    fn data_source(&self, type_name: &str) -> Result<&Type, Diagnostic> {
-        self.data_sources.get(type_name).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown data source",
-                format!("This provider has no data source {type_name:?}."),
-            )
-        })
-    }
-}
-
-fn types_of(schemas: &BTreeMap<String, crate::schema::Schema>) -> BTreeMap<String, Type> {
-    schemas
-        .iter()
-        .map(|(name, s)| (name.clone(), s.value_type()))
-        .collect()
-}
+pub(crate) use schemas::Schemas;
 
 pub(crate) struct ProviderService<P> {
     provider: Arc<P>,
@@ -699,147 +615,5 @@ impl<P: Provider> Rpc for ProviderService<P> {
         reply(w::validate_action_config::Response {
             diagnostics: unsupported("actions"),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::provider::{ApplyResponse, PlanResponse};
-    use crate::schema::{Attribute, Block, Schema};
-
-    struct Echo;
-
-    #[async_trait::async_trait]
-    impl Provider for Echo {
-        fn schema(&self) -> ProviderSchema {
-            let block = Block::new()
-                .attribute(Attribute::required("name", Type::String))
-                .attribute(Attribute::computed("id", Type::String));
-            ProviderSchema {
-                resources: [("echo_thing".to_owned(), Schema::new(block))].into(),
-                ..ProviderSchema::default()
-            }
-        }
-        async fn plan_resource_change(&self, r: PlanRequest) -> PlanResponse {
-            PlanResponse {
-                planned_state: r.proposed_new_state,
-                ..PlanResponse::default()
-            }
-        }
-        async fn apply_resource_change(&self, _: ApplyRequest) -> ApplyResponse {
-            // Not the schema's shape: the service must report it, not panic.
-            ApplyResponse {
-                new_state: Value::object([("nope", Value::from(1))]),
-                ..ApplyResponse::default()
-            }
-        }
-    }
-
-    fn service() -> ProviderService<Echo> {
-        let schemas = Arc::new(Schemas::new(&Echo.schema()));
-        ProviderService::new(Arc::new(Echo), schemas)
-    }
-
-    fn thing_type() -> Type {
-        Type::object([("name", Type::String), ("id", Type::String)])
-    }
-
-    fn msgpack(value: &Value) -> Option<w::DynamicValue> {
-        Some(convert::encode(value, &thing_type()).unwrap())
-    }
-
-    #[tokio::test]
-    async fn unknown_resource_types_get_a_diagnostic() {
-        let request = w::validate_resource_config::Request {
-            type_name: "echo_nothing".into(),
-            ..Default::default()
-        };
-        let response = service()
-            .validate_resource_config(Request::new(request))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(response.diagnostics[0].summary, "Unknown resource type");
-    }
-
-    #[tokio::test]
-    async fn plan_passes_values_through_the_codec() {
-        let proposed = Value::object([("name", "a".into()), ("id", Value::Unknown)]);
-        let request = w::plan_resource_change::Request {
-            type_name: "echo_thing".into(),
-            proposed_new_state: msgpack(&proposed),
-            config: msgpack(&proposed),
-            ..Default::default()
-        };
-        let response = service()
-            .plan_resource_change(Request::new(request))
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(response.diagnostics.is_empty());
-        let planned = convert::decode(response.planned_state, &thing_type()).unwrap();
-        assert_eq!(planned, proposed);
-    }
-
-    #[tokio::test]
-    async fn values_that_do_not_fit_the_schema_become_errors() {
-        let request = w::apply_resource_change::Request {
-            type_name: "echo_thing".into(),
-            ..Default::default()
-        };
-        let response = service()
-            .apply_resource_change(Request::new(request))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            response.diagnostics[0].summary,
-            "Provider returned an invalid value"
-        );
-    }
-
-    #[tokio::test]
-    async fn stored_json_state_is_upgraded_to_msgpack() {
-        let request = w::upgrade_resource_state::Request {
-            type_name: "echo_thing".into(),
-            version: 0,
-            raw_state: Some(w::RawState {
-                json: br#"{"id":"x","name":"a","gone":1}"#.to_vec(),
-                flatmap: Default::default(),
-            }),
-        };
-        let response = service()
-            .upgrade_resource_state(Request::new(request))
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(response.diagnostics.is_empty());
-        let state = convert::decode(response.upgraded_state, &thing_type()).unwrap();
-        assert_eq!(
-            state,
-            Value::object([("id", "x".into()), ("name", "a".into())])
-        );
-    }
-
-    #[tokio::test]
-    async fn calls_newer_terraform_makes_of_every_provider_answer_empty() {
-        let s = service();
-        let functions = s
-            .get_functions(Request::new(Default::default()))
-            .await
-            .unwrap();
-        assert!(functions.get_ref().functions.is_empty());
-        assert!(functions.get_ref().diagnostics.is_empty());
-        let identities = s
-            .get_resource_identity_schemas(Request::new(Default::default()))
-            .await
-            .unwrap();
-        assert!(identities.get_ref().identity_schemas.is_empty());
-        let metadata = s
-            .get_metadata(Request::new(Default::default()))
-            .await
-            .unwrap();
-        assert_eq!(metadata.get_ref().resources[0].type_name, "echo_thing");
     }
 }
