@@ -18,7 +18,8 @@ use serde_json::Value as Json;
 
 fn tools_bin(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
+        .parent()
+        .expect("proto/ sits in the repository root")
         .join(".tools")
         .join("bin")
         .join(name)
@@ -31,10 +32,14 @@ fn find_terraform(env_var: &str, default_name: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!(
+        // Straight to the stderr handle: the test harness captures eprintln!
+        // of passing tests, and a skip must not go unnoticed.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
             "\n########################################################################\n\
              SKIPPED: no Terraform at {} (set {env_var} or run scripts/install-terraform.sh)\n\
-             ########################################################################\n",
+             ########################################################################",
             path.display()
         );
         None
