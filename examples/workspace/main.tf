@@ -1,20 +1,26 @@
-# Demo workspace: only the built-in terraform_data resource, so no provider download.
-# Variables pick the scenario; see README.md.
+# Demo workspace: only Terraform's built-in terraform_data resource, so `terraform init`
+# downloads nothing. The variables pick the scenario (see README.md):
+#   allow     no variables
+#   escalate  -var enable_ledger_db=true   (creates a resource the governance calls critical)
+#   block     -var region=us-east-1        (inputs leave the approved EU regions)
 
 variable "region" {
-  type    = string
-  default = "eu-west-1"
+  description = "Region every resource's input names; the governance allows only EU regions."
+  type        = string
+  default     = "eu-west-1"
 }
 
 variable "enable_ledger_db" {
-  type    = bool
-  default = false
+  description = "Adds module.payments.terraform_data.ledger_db[0], a critical resource."
+  type        = bool
+  default     = false
 }
 
 variable "api_token" {
-  type      = string
-  sensitive = true
-  default   = "demo-secret-canary-7f3a"
+  description = "Sensitive: flows into the payments API inputs; must never be printed."
+  type        = string
+  sensitive   = true
+  default     = "demo-secret-canary-7f3a"
 }
 
 module "network" {
@@ -26,15 +32,19 @@ module "network" {
 module "payments" {
   source           = "./modules/payments"
   region           = var.region
-  subnet_ids       = module.network.subnet_ids
+  subnet_ids       = module.network.subnet_ids # unknown until the subnets exist
   api_token        = var.api_token
   enable_ledger_db = var.enable_ledger_db
+
+  # Already implied by subnet_ids; stated so the plan also records a module-level depends_on.
+  depends_on = [module.network]
 }
 
 resource "terraform_data" "dns" {
   input = {
     name     = "payments.example.internal"
-    endpoint = module.payments.endpoint
+    region   = var.region
+    endpoint = module.payments.endpoint # the id of an instance inside module.payments
     owner    = "team-platform"
   }
 }

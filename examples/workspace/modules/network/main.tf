@@ -1,3 +1,5 @@
+# Shared network: one VPC and a subnet per name (for_each), each subnet reading the VPC's id.
+
 variable "region" {
   type = string
 }
@@ -7,12 +9,23 @@ variable "subnets" {
 }
 
 resource "terraform_data" "vpc" {
-  input = { region = var.region, cidr = "10.0.0.0/16", owner = "team-platform" }
+  input = {
+    name   = "core-vpc"
+    region = var.region
+    cidr   = "10.0.0.0/16"
+    owner  = "team-platform"
+  }
 }
 
 resource "terraform_data" "subnet" {
   for_each = toset(var.subnets)
-  input    = { region = var.region, vpc = terraform_data.vpc.id, zone = each.key, owner = "team-platform" }
+  input = {
+    name   = "core-subnet-${each.key}"
+    region = var.region
+    vpc    = terraform_data.vpc.id # unknown at plan time
+    zone   = each.key
+    owner  = "team-platform"
+  }
 }
 
 output "subnet_ids" {

@@ -1,3 +1,6 @@
+# Payments: an API tier (count), an optional ledger database (count 0 or 1) and a queue
+# that waits for the API (depends_on). Every input names its region and encryption.
+
 variable "region" {
   type = string
 }
@@ -18,6 +21,7 @@ variable "enable_ledger_db" {
 resource "terraform_data" "api" {
   count = 2
   input = {
+    name      = "payments-api-${count.index}"
     region    = var.region
     subnet    = var.subnet_ids[count.index % length(var.subnet_ids)]
     token     = var.api_token
@@ -28,11 +32,21 @@ resource "terraform_data" "api" {
 
 resource "terraform_data" "ledger_db" {
   count = var.enable_ledger_db ? 1 : 0
-  input = { region = var.region, encrypted = true, owner = "team-payments" }
+  input = {
+    name      = "payments-ledger"
+    region    = var.region
+    encrypted = true
+    owner     = "team-payments"
+  }
 }
 
 resource "terraform_data" "queue" {
-  input      = { region = var.region, encrypted = true, owner = "team-payments" }
+  input = {
+    name      = "payments-events"
+    region    = var.region
+    encrypted = true
+    owner     = "team-payments"
+  }
   depends_on = [terraform_data.api]
 }
 
