@@ -1,0 +1,137 @@
+//! The IOM model store. It owns where the canonical model lives between runs: the
+//! governance objects the provider writes and plan-guard reads, each stamped with the
+//! model revision that last wrote it, and the revision itself, which increases by one
+//! on every write. A write is one transaction, so a crash leaves the previous revision
+//! whole. The URL forms are stable (DESIGN section 7): `sqlite://PATH` embedded, the
+//! default being `sqlite://.iom/model.db` unless `$IOM_STORE` says otherwise.
+
+mod sqlite;
+mod url;
+
+use iom_model::{Kind, ModelSpec, Object};
+
+pub use url::{DEFAULT_STORE, StoreUrl};
+
+/// An object as the store holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub object: Object,
+    /// The model revision of the write that last changed this object.
+    pub revision: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("invalid store URL {url:?}: {why}")]
+    BadUrl { url: String, why: String },
+    #[error("store {url}: {source}")]
+    Sqlite {
+        url: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("store {url}: cannot create {dir}: {source}")]
+    CreateDir {
+        url: String,
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("store {url}: {kind} {name:?} already exists (import it instead)")]
+    AlreadyExists {
+        url: String,
+        kind: &'static str,
+        name: String,
+    },
+    #[error("store {url}: {kind} {name:?} holds an unreadable object: {why}")]
+    Corrupt {
+        url: String,
+        kind: &'static str,
+        name: String,
+        why: String,
+    },
+    #[error(
+        "store {url}: written by a newer IOM (schema {found}, this build reads up to {supported})"
+    )]
+    TooNew {
+        url: String,
+        found: i64,
+        supported: i64,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A handle on one store. Cheap to share between threads: every call takes the
+/// connection for the length of one transaction.
+pub struct Store {
+    url: StoreUrl,
+    backend: sqlite::SqliteStore,
+}
+
+impl Store {
+    /// Opens (creating when needed) the store a URL names.
+    pub fn open(url: &str) -> Result<Store> {
+        let url = StoreUrl::parse(url)?;
+        let backend = match &url {
+            StoreUrl::Sqlite(path) => sqlite::SqliteStore::open(path, &url.to_string())?,
+        };
+        Ok(Store { url, backend })
+    }
+
+    /// The store `--store`/the provider's `store` names, else `$IOM_STORE`, else the default.
+    pub fn open_configured(explicit: Option<&str>) -> Result<Store> {
+        Store::open(&StoreUrl::configured(explicit))
+    }
+
+    pub fn url(&self) -> &StoreUrl {
+        &self.url
+    }
+
+    /// The current model revision: 0 for a store nothing has been written to.
+    pub fn revision(&self) -> Result<u64> {
+        self.backend.revision()
+    }
+
+    /// Writes a new object; fails when one of the same kind and name exists.
+    /// Returns the new model revision, which is also the object's.
+    pub fn create(&self, object: &Object) -> Result<u64> {
+        self.backend.write(object, false)
+    }
+
+    /// Writes an object whether or not it exists. Returns the new model revision.
+    pub fn put(&self, object: &Object) -> Result<u64> {
+        self.backend.write(object, true)
+    }
+
+    /// Removes an object. Returns the new model revision, or `None` when it was not there
+    /// (and the revision did not move).
+    pub fn delete(&self, kind: Kind, name: &str) -> Result<Option<u64>> {
+        self.backend.delete(kind, name)
+    }
+
+    pub fn get(&self, kind: Kind, name: &str) -> Result<Option<Stored>> {
+        self.backend.get(kind, name)
+    }
+
+    /// Every object, ordered by kind then name.
+    pub fn list(&self) -> Result<Vec<Stored>> {
+        Ok(self.backend.snapshot()?.0)
+    }
+
+    /// The whole model as one consistent snapshot, with the revision it was read at.
+    pub fn load_model(&self) -> Result<(ModelSpec, u64)> {
+        let (objects, revision) = self.backend.snapshot()?;
+        let mut spec = ModelSpec::default();
+        for stored in objects {
+            match stored.object {
+                Object::Profile(o) => spec.profiles.push(o),
+                Object::Blueprint(o) => spec.blueprints.push(o),
+                Object::Intent(o) => spec.intents.push(o),
+                Object::Contract(o) => spec.contracts.push(o),
+                Object::Element(o) => spec.elements.push(o),
+            }
+        }
+        Ok((spec, revision))
+    }
+}
