@@ -1,7 +1,8 @@
 //! plan-guard's library: everything between a `terraform show -json` document and a
 //! verdict. It owns reading plans ([`plan`]), the change graph and blast radius
 //! ([`graph`]), the decision core ([`decide`]) that judges each change against the
-//! compiled governance model from `iom-model`, the [`report`] every output format
+//! compiled governance model from `iom-model` (read from a directory or the store,
+//! [`model_source`]), the [`report`] every output format
 //! renders, and the renderers ([`render`]). The binary in `main.rs` is a thin CLI over it.
 
 pub mod address;
@@ -9,6 +10,7 @@ pub mod cel_input;
 pub mod decide;
 pub mod graph;
 pub mod ids;
+pub mod model_source;
 pub mod plan;
 pub mod render;
 pub mod report;

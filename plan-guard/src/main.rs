@@ -1,11 +1,12 @@
 //! The `plan-guard` command line: parses arguments, runs the library, maps results to
 //! exit codes (0 allow/warn, 2 block, 3 escalate, 1 error) and prints errors.
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use iom_model::{Model, Outcome};
+use iom_model::Outcome;
 use plan_guard::decide::{CheckOptions, check};
 use plan_guard::graph::ChangeGraph;
+use plan_guard::model_source;
 use plan_guard::plan::read_plan;
 use plan_guard::render::{Format, GraphFormat, render, render_graph};
 use std::io::{IsTerminal, Write};
@@ -34,8 +35,9 @@ enum Command {
         /// Read the governance objects from the .tf files of this directory.
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
-        /// Model store URL (the model when --model is not given).
-        #[arg(long, value_name = "URL", env = "IOM_STORE")]
+        /// Model store URL: the model when --model is not given
+        /// [default: $IOM_STORE, else sqlite://.iom/model.db].
+        #[arg(long, value_name = "URL")]
         store: Option<String>,
         /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`].
         #[arg(long, value_name = "W")]
@@ -95,29 +97,7 @@ fn run(cli: Cli) -> Result<u8> {
         } => {
             let raw = read_plan(&plan)?;
             let parsed = raw.parse()?;
-            let (model, source) = match (&model, &store) {
-                (Some(dir), _) => {
-                    let spec = iom_model::load_dir(dir).map_err(|errors| {
-                        anyhow!(
-                            "the governance model is invalid:\n{}",
-                            errors
-                                .iter()
-                                .map(|e| format!("  {e}"))
-                                .collect::<Vec<_>>()
-                                .join("\n")
-                        )
-                    })?;
-                    let model = Model::compile(spec)
-                        .map_err(|p| anyhow!("the governance model is invalid: {}", p[0]))?;
-                    (model, dir.display().to_string())
-                }
-                (None, Some(url)) => {
-                    return Err(anyhow!(
-                        "model store `{url}`: reading the model from a store is not available in this build; pass --model DIR"
-                    ));
-                }
-                (None, None) => return Err(anyhow!("no governance model: pass --model DIR")),
-            };
+            let loaded = model_source::load(model.as_deref(), store.as_deref())?;
             let opts = CheckOptions {
                 workspace: workspace
                     .or_else(|| first_env(&["TF_WORKSPACE", "WORKSPACE"]))
@@ -128,10 +108,10 @@ fn run(cli: Cli) -> Result<u8> {
                     })
                     .unwrap_or_else(|| "unknown".into()),
                 ungoverned,
-                model_source: source,
-                model_revision: None,
+                model_source: loaded.source,
+                model_revision: loaded.revision,
             };
-            let report = check(&raw, &parsed, &model, &opts)?;
+            let report = check(&raw, &parsed, &loaded.model, &opts)?;
             let color = output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

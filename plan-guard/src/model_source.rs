@@ -1,0 +1,64 @@
+//! Where a check's governance model comes from: `--model DIR` (the `.tf` files, read-only)
+//! when given, else the model store (`--store`, `$IOM_STORE`, else the default SQLite file).
+//! Either way the model is compiled before any plan is judged, and a model that cannot be
+//! read or compiled is an error: a check never runs against half a model.
+
+use std::path::Path;
+
+use anyhow::{Result, anyhow};
+use iom_model::{Model, ModelSpec};
+use iom_store::Store;
+
+/// A compiled model and what the report says about its origin.
+pub struct LoadedModel {
+    pub model: Model,
+    /// The directory or store URL.
+    pub source: String,
+    /// The store's model revision; `None` for a directory.
+    pub revision: Option<u64>,
+}
+
+pub fn load(dir: Option<&Path>, store: Option<&str>) -> Result<LoadedModel> {
+    if let Some(dir) = dir {
+        let spec = iom_model::load_dir(dir).map_err(|errors| {
+            anyhow!(
+                "the governance model in {} is invalid:\n{}",
+                dir.display(),
+                bullets(errors)
+            )
+        })?;
+        return compiled(spec, dir.display().to_string(), None);
+    }
+    let store = Store::open_configured(store)?;
+    let url = store.url().to_string();
+    let (spec, revision) = store.load_model()?;
+    if revision == 0 {
+        return Err(anyhow!(
+            "the model store {url} is empty: apply the governance workspace with \
+             terraform-provider-iom first, or pass --model DIR"
+        ));
+    }
+    compiled(spec, url, Some(revision))
+}
+
+fn compiled(spec: ModelSpec, source: String, revision: Option<u64>) -> Result<LoadedModel> {
+    let model = Model::compile(spec).map_err(|problems| {
+        anyhow!(
+            "the governance model in {source} is invalid:\n{}",
+            bullets(problems)
+        )
+    })?;
+    Ok(LoadedModel {
+        model,
+        source,
+        revision,
+    })
+}
+
+fn bullets<T: std::fmt::Display>(items: Vec<T>) -> String {
+    items
+        .iter()
+        .map(|e| format!("  {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
