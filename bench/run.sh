@@ -1,55 +1,77 @@
 #!/usr/bin/env bash
 # Benchmark of `plan-guard check`: generates workspaces of about N terraform_data instances
-# (modules with count, references across modules, sensitive and unknown values), plans each
-# with the real Terraform, and prints plan size, plan-guard's median wall time, its peak
+# (modules with count, references across modules, sensitive and unknown values), applies
+# each with the real Terraform, then plans a change with creates, updates, replaces and
+# deletes, and times a check against bench/governance (a dozen rules, three intents, a
+# contract), and prints plan size, plan-guard's median wall time, its peak
 # RSS, and the ratio to a bare serde_json parse of the same file.
 #   bash bench/run.sh [N ...]      (default: 1000 10000 50000)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$repo/scripts/install-terraform.sh" >/dev/null
 tf="$repo/.tools/bin/terraform"
-cargo build --quiet --release -p plan-guard --examples --manifest-path "$repo/Cargo.toml"
+cargo build --quiet --release -p plan-guard --bins --examples --manifest-path "$repo/Cargo.toml"
 pg="$repo/target/release/plan-guard"
 baseline="$repo/target/release/examples/parse_baseline"
 out="$repo/bench/out"
 mkdir -p "$out"
 runs=5
 
-gen() { # N DIR
+gen() { # N DIR: a workspace whose `gen` variable moves it from its applied state (1)
+  # to the planned one (2): about 10% of units rotate their base (replace, and unknown
+  # values downstream), 10% touch their items (update), 10% rotate a sensitive value,
+  # 10% shrink their count (delete), and 5% more units appear (create).
   local n="$1" dir="$2" per=10
   local mods=$(( (n + per - 1) / per ))
   mkdir -p "$dir/modules/unit"
   cat >"$dir/modules/unit/main.tf" <<'TF'
+variable "gen" { type = number }
+variable "slot" { type = number }
 variable "region" { type = string }
 variable "upstream" { type = string }
 variable "secret" {
   type      = string
   sensitive = true
 }
+locals {
+  rotate = var.slot % 10 == 0 ? var.gen : 1
+  touch  = var.slot % 10 == 1 ? var.gen : 1
+  items  = var.slot % 10 == 2 && var.gen == 2 ? 6 : 9
+  secret = var.slot % 10 == 3 && var.gen == 2 ? "${var.secret}-rotated" : var.secret
+}
 resource "terraform_data" "base" {
-  input = { region = var.region, upstream = var.upstream, owner = "bench" }
+  input            = { region = var.region, upstream = var.upstream, owner = "bench" }
+  triggers_replace = [local.rotate]
 }
 resource "terraform_data" "item" {
-  count = 9
-  input = { region = var.region, base = terraform_data.base.id, secret = var.secret, owner = "bench" }
+  count = local.items
+  input = { region = var.region, base = terraform_data.base.id, secret = local.secret, owner = "bench", rev = local.touch }
 }
 output "id" { value = terraform_data.base.id }
 TF
-  {
-    echo 'variable "secret" {'
-    echo '  type      = string'
-    echo '  sensitive = true'
-    echo '  default   = "bench-canary"'
-    echo '}'
-    echo 'resource "terraform_data" "root" { input = { region = "eu-west-1", owner = "bench" } }'
-    echo "module \"unit\" {"
-    echo "  source   = \"./modules/unit\""
-    echo "  count    = $mods"
-    echo "  region   = count.index % 7 == 0 ? \"us-east-1\" : \"eu-west-1\""
-    echo "  upstream = terraform_data.root.id"
-    echo "  secret   = var.secret"
-    echo "}"
-  } >"$dir/main.tf"
+  cat >"$dir/main.tf" <<TF
+variable "gen" {
+  type    = number
+  default = 1
+}
+variable "secret" {
+  type      = string
+  sensitive = true
+  default   = "bench-canary"
+}
+resource "terraform_data" "root" {
+  input = { region = "eu-west-1", owner = "bench" }
+}
+module "unit" {
+  source   = "./modules/unit"
+  count    = var.gen == 2 ? $(( mods + mods / 20 )) : $mods
+  gen      = var.gen
+  slot     = count.index
+  region   = count.index % 7 == 0 ? "us-east-1" : "eu-west-1"
+  upstream = terraform_data.root.id
+  secret   = var.secret
+}
+TF
 }
 
 printf '%-8s %8s %12s %12s %10s %8s %10s\n' instances "plan MB" "check ms" "parse ms" "ratio" "RSS MB" "RSS/file"
@@ -59,19 +81,20 @@ for n in "${@:-1000 10000 50000}"; do
   if [ ! -s "$plan" ]; then
     rm -rf "$dir" && gen "$n" "$dir"
     "$tf" -chdir="$dir" init -input=false >/dev/null
-    "$tf" -chdir="$dir" plan -input=false -out=tfplan -parallelism=32 >/dev/null
+    "$tf" -chdir="$dir" apply -input=false -auto-approve -parallelism=32 -var gen=1 >/dev/null
+    "$tf" -chdir="$dir" plan -input=false -out=tfplan -parallelism=32 -var gen=2 >/dev/null
     "$tf" -chdir="$dir" show -json tfplan >"$plan"
   fi
   bytes=$(stat -c %s "$plan")
   times=()
   for _ in $(seq $runs); do
     s=$(date +%s%N)
-    "$pg" check "$plan" --model "$repo/examples/governance" --workspace payments-prod --format json --output /dev/null || true
+    "$pg" check "$plan" --model "$repo/bench/governance" --workspace bench-estate --format json --output /dev/null || true
     times+=($(( ($(date +%s%N) - s) / 1000000 )))
   done
   check_ms=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
   parse_ms=$("$baseline" "$plan" $runs)
-  rss_kb=$( { /usr/bin/time -f '%M' "$pg" check "$plan" --model "$repo/examples/governance" --format json --output /dev/null >/dev/null || true; } 2>&1 | tail -1)
+  rss_kb=$( { /usr/bin/time -f '%M' "$pg" check "$plan" --model "$repo/bench/governance" --workspace bench-estate --format json --output /dev/null >/dev/null || true; } 2>&1 | tail -1)
   awk -v n="$n" -v b="$bytes" -v c="$check_ms" -v p="$parse_ms" -v r="$rss_kb" 'BEGIN {
     printf "%-8s %8.1f %12d %12.1f %10.2f %8.1f %10.2f\n", n, b/1048576, c, p, c/p, r/1024, r*1024/b }'
 done

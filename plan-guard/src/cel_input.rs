@@ -3,20 +3,24 @@
 //! reads them for. Unknown-at-plan-time masks are parsed into a small tree used to
 //! tell whether a condition touches an unknown value.
 
-use cel::Value;
-use cel::objects::{Key, Map};
+use cel::common::types::{CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull};
+use cel::common::types::{CelString, CelUInt};
+use cel::common::value::Val;
 use iom_model::PathStep;
 use serde::Deserializer;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
-/// Parses a raw JSON value into a CEL value; `None` (JSON absent) is CEL null.
-pub fn to_cel(raw: Option<&RawValue>) -> Result<Value, serde_json::Error> {
+/// A CEL value that may borrow strings from the plan text it was parsed from.
+pub type CelVal<'p> = Box<dyn Val + 'p>;
+
+/// Parses a raw JSON value into a CEL value; `None` (JSON absent) is CEL null. Strings
+/// without escapes are borrowed from the plan, not copied.
+pub fn to_cel<'p>(raw: Option<&'p RawValue>) -> Result<CelVal<'p>, serde_json::Error> {
     match raw {
-        None => Ok(Value::Null),
+        None => Ok(Box::new(CelNull)),
         Some(r) => {
             let mut d = serde_json::Deserializer::from_str(r.get());
             CelSeed.deserialize(&mut d)
@@ -27,8 +31,8 @@ pub fn to_cel(raw: Option<&RawValue>) -> Result<Value, serde_json::Error> {
 struct CelSeed;
 
 impl<'de> DeserializeSeed<'de> for CelSeed {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+    type Value = CelVal<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<CelVal<'de>, D::Error> {
         d.deserialize_any(CelVisitor)
     }
 }
@@ -36,49 +40,82 @@ impl<'de> DeserializeSeed<'de> for CelSeed {
 struct CelVisitor;
 
 impl<'de> Visitor<'de> for CelVisitor {
-    type Value = Value;
+    type Value = CelVal<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Box::new(CelBool::from(v)))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Int(v))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Box::new(CelInt::from(v)))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(i64::try_from(v).map(Value::Int).unwrap_or(Value::UInt(v)))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(match i64::try_from(v) {
+            Ok(i) => Box::new(CelInt::from(i)),
+            Err(_) => Box::new(CelUInt::from(v)),
+        })
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Float(v))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Box::new(CelDouble::from(v)))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(Arc::new(v.to_string())))
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Box::new(CelString::from(v)))
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(Arc::new(v)))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Box::new(CelString::from(v.to_string())))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Box::new(CelString::from(v)))
     }
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Box::new(CelNull))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Box::new(CelNull))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(v) = seq.next_element_seed(CelSeed)? {
             items.push(v);
         }
-        Ok(Value::List(Arc::new(items)))
+        Ok(Box::new(CelList::from(items)))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out: HashMap<Key, Value> = HashMap::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(k) = map.next_key::<String>()? {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out: HashMap<CelMapKey<'de>, CelVal<'de>> =
+            HashMap::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(k) = map.next_key_seed(KeySeed)? {
             let v = map.next_value_seed(CelSeed)?;
-            out.insert(Key::String(Arc::new(k)), v);
+            out.insert(k, v);
         }
-        Ok(Value::Map(Map { map: Arc::new(out) }))
+        Ok(Box::new(CelMap::from(out)))
+    }
+}
+
+/// Object keys, borrowed from the plan when they need no unescaping.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = CelMapKey<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<CelMapKey<'de>, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = CelMapKey<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(CelMapKey::from(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(CelMapKey::from(v.to_string()))
     }
 }
 
@@ -164,19 +201,22 @@ mod tests {
 
     #[test]
     fn json_becomes_cel() {
-        let r = raw(r#"{"a":[1,2.5,"x",null,true],"n":18446744073709551615}"#);
-        let v = to_cel(Some(&r)).unwrap();
-        let Value::Map(m) = v else { panic!("map") };
-        let Value::List(a) = &m.map[&Key::String(Arc::new("a".into()))] else {
-            panic!("list")
-        };
-        assert_eq!(a[0], Value::Int(1));
-        assert_eq!(a[1], Value::Float(2.5));
-        assert_eq!(a[3], Value::Null);
+        use cel::Context;
+        let r = raw(r#"{"a":[1,2.5,"x\u0041",null,true],"n":18446744073709551615,"k\u0042":1}"#);
+        let mut ctx = Context::default();
+        ctx.add_variable_as_val("v", to_cel(Some(&r)).unwrap());
+        let eval = |src: &str| cel::Program::compile(src).unwrap().execute(&ctx).unwrap();
         assert_eq!(
-            m.map[&Key::String(Arc::new("n".into()))],
-            Value::UInt(u64::MAX)
+            eval("v.a[0] == 1 && v.a[1] == 2.5 && v.a[3] == null && v.a[4]"),
+            true.into()
         );
+        assert_eq!(
+            eval("v.a[2] == 'x\\u0041'"),
+            true.into(),
+            "escapes are decoded"
+        );
+        assert_eq!(eval("v.n == 18446744073709551615u"), true.into());
+        assert_eq!(eval("has(v.kB) && size(v) == 3"), true.into());
     }
 
     #[test]

@@ -7,13 +7,13 @@ use crate::cel_input::{Unknown, to_cel};
 use crate::graph::{BlastRadius, ChangeGraph, Scratch};
 use crate::plan::{Plan, RawPlan, ResourceChange};
 use crate::report::{ChangeReport, Finding, ModelInfo, PlanInfo, Report, Summary};
+use cel::common::types::{CelList, CelString};
 use cel::{Context, ExecutionError, Value};
 use iom_model::{
     ActionClass, CompiledIntent, CompiledProfile, CompiledRule, Model, Outcome, PathStep,
 };
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 pub struct CheckOptions {
     pub workspace: String,
@@ -99,12 +99,15 @@ pub fn check(
             Some(n) => graph.blast_radius(n, &mut scratch),
             None => BlastRadius::default(),
         };
+        let module = module_of(rc);
         let values = ChangeValues {
             rc,
             class,
             workspace: &opts.workspace,
-            after: OnceCell::new(),
-            before: OnceCell::new(),
+            module: &module,
+            governing: &governing,
+            root: &root,
+            ctx: OnceCell::new(),
             unknown: OnceCell::new(),
         };
         let mut findings = Vec::new();
@@ -118,7 +121,6 @@ pub fn check(
                 &values,
                 &blast,
                 in_scope[intent.name.as_str()],
-                &root,
                 &mut findings,
             )
             .map_err(|(field, message)| CheckError::BadValue {
@@ -128,6 +130,7 @@ pub fn check(
                 message,
             })?;
         }
+        drop(values); // releases its borrow of `module`, which the report takes
         if governing.is_empty() && opts.ungoverned > Outcome::Allow {
             findings.push(Finding {
                 source: "model".into(),
@@ -159,7 +162,7 @@ pub fn check(
             findings,
             governed_by,
             importing: rc.change.importing.is_some(),
-            module: module_of(rc),
+            module,
             previous_address: rc.previous_address.clone(),
             ty: rc.ty.clone(),
             verdict,
@@ -204,14 +207,63 @@ fn module_of(rc: &ResourceChange) -> String {
     }
 }
 
-/// The values of one change, parsed only when a condition first needs them.
-struct ChangeValues<'p> {
-    rc: &'p ResourceChange<'p>,
+/// One change as conditions see it. Its CEL variables are bound once, when the first
+/// condition runs, and shared by every rule of every governing intent: binding converts
+/// `after`/`before` into CEL values, the costliest step of a check.
+struct ChangeValues<'a> {
+    rc: &'a ResourceChange<'a>,
     class: ActionClass,
-    workspace: &'p str,
-    after: OnceCell<Result<Value, String>>,
-    before: OnceCell<Result<Value, String>>,
+    workspace: &'a str,
+    module: &'a str,
+    governing: &'a [&'a CompiledIntent],
+    root: &'a Context<'a, 'a>,
+    ctx: OnceCell<Result<Context<'a, 'a>, (&'static str, String)>>,
     unknown: OnceCell<Unknown>,
+}
+
+impl<'a> ChangeValues<'a> {
+    /// Whether any rule that applies to this change reads `variable`.
+    fn read_by_a_rule(&self, variable: &str) -> bool {
+        self.governing.iter().any(|i| {
+            i.rules
+                .iter()
+                .any(|r| r.applies_to(&self.rc.ty, self.class) && r.condition.mentions(variable))
+        })
+    }
+
+    fn context(&self) -> Result<&Context<'a, 'a>, (&'static str, String)> {
+        self.ctx
+            .get_or_init(|| self.bind())
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn bind(&self) -> Result<Context<'a, 'a>, (&'static str, String)> {
+        let rc = self.rc;
+        let mut ctx = self.root.new_inner_scope();
+        for (name, raw) in [("after", rc.change.after), ("before", rc.change.before)] {
+            if self.read_by_a_rule(name) {
+                let value = to_cel(raw).map_err(|e| (name, e.to_string()))?;
+                ctx.add_variable_as_val(name, value);
+            }
+        }
+        let text = |s: &'a str| Box::new(CelString::from(s));
+        ctx.add_variable_as_val("address", text(&rc.address));
+        ctx.add_variable_as_val("type", text(&rc.ty));
+        ctx.add_variable_as_val("name", text(&rc.name));
+        ctx.add_variable_as_val("module", text(self.module));
+        ctx.add_variable_as_val("provider", text(rc.provider_name.as_deref().unwrap_or("")));
+        ctx.add_variable_as_val("workspace", text(self.workspace));
+        ctx.add_variable_as_val("action", text(self.class.as_str()));
+        let actions: Vec<Box<dyn cel::common::value::Val + 'a>> = rc
+            .change
+            .actions
+            .iter()
+            .map(|a| text(a) as Box<dyn cel::common::value::Val + 'a>)
+            .collect();
+        ctx.add_variable_as_val("actions", Box::new(CelList::from(actions)));
+        Ok(ctx)
+    }
 }
 
 type Judged = Result<(), (&'static str, String)>;
@@ -222,7 +274,6 @@ fn judge(
     v: &ChangeValues,
     blast: &BlastRadius,
     changes_in_scope: usize,
-    root: &Context,
     out: &mut Vec<Finding>,
 ) -> Judged {
     let profile_source = format!("profile:{}", profile.name);
@@ -310,7 +361,7 @@ fn judge(
             outcome: rule.outcome,
             message,
         };
-        match evaluate(rule, v, root)? {
+        match evaluate(rule, v)? {
             Ok(true) => {}
             Ok(false) => out.push(failed(rule.message.clone().unwrap_or_else(|| {
                 format!("condition `{}` is false", rule.condition.source())
@@ -356,38 +407,9 @@ fn unknown_read(rule: &CompiledRule, v: &ChangeValues) -> Option<String> {
 fn evaluate(
     rule: &CompiledRule,
     v: &ChangeValues,
-    root: &Context,
 ) -> Result<Result<bool, String>, (&'static str, String)> {
-    let mut ctx = root.new_inner_scope();
     let cond = &rule.condition;
-    if cond.mentions("after") {
-        let after = v
-            .after
-            .get_or_init(|| to_cel(v.rc.change.after).map_err(|e| e.to_string()));
-        ctx.add_variable_from_value("after", after.clone().map_err(|e| ("after", e))?);
-    }
-    if cond.mentions("before") {
-        let before = v
-            .before
-            .get_or_init(|| to_cel(v.rc.change.before).map_err(|e| e.to_string()));
-        ctx.add_variable_from_value("before", before.clone().map_err(|e| ("before", e))?);
-    }
-    let rc = v.rc;
-    let text = |s: &str| Value::String(Arc::new(s.to_string()));
-    ctx.add_variable_from_value("address", text(&rc.address));
-    ctx.add_variable_from_value("type", text(&rc.ty));
-    ctx.add_variable_from_value("name", text(&rc.name));
-    ctx.add_variable_from_value("module", text(&module_of(rc)));
-    ctx.add_variable_from_value("provider", text(rc.provider_name.as_deref().unwrap_or("")));
-    ctx.add_variable_from_value("workspace", text(v.workspace));
-    ctx.add_variable_from_value("action", text(v.class.as_str()));
-    ctx.add_variable_from_value(
-        "actions",
-        Value::List(Arc::new(
-            rc.change.actions.iter().map(|a| text(a)).collect(),
-        )),
-    );
-    Ok(match cond.program().execute(&ctx) {
+    Ok(match cond.program().execute(v.context()?) {
         Ok(Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!(
             "it returned a {} instead of a bool",
