@@ -1,11 +1,24 @@
 //! CEL conditions: compiled once per model, with a static record of which parts of
 //! `after` and `before` each one reads, so a decision can tell, without evaluating,
 //! whether a condition touches a value that is unknown until apply.
+//!
+//! CEL's `matches` compiles its regular expression on every call, which would dominate a
+//! check of a large plan. Compiling rewrites those calls to a function of ours that keeps
+//! each pattern compiled once per process; literal patterns are compiled, and so
+//! validated, when the condition is.
 
 use cel::common::ast::{EntryExpr, Expr, LiteralValue};
+use cel::extractors::This;
+use cel::objects::Value;
 use cel::parser::Expression;
+use cel::{Context, ExecutionError};
+use regex::Regex;
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The name `matches` calls are rewritten to; not a name a condition can spell.
+const CACHED_MATCHES: &str = "matches#cached";
 
 /// One step into a value: an attribute or map key, or a list index.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -18,7 +31,8 @@ pub enum PathStep {
 #[derive(Clone)]
 pub struct Condition {
     source: Arc<str>,
-    program: Arc<cel::Program>,
+    expression: Arc<Expression>,
+    variables: Arc<[String]>,
     /// Paths under `after` the condition reads; an empty path means all of `after`.
     pub reads_after: Arc<[Vec<PathStep>]>,
     pub reads_before: Arc<[Vec<PathStep>]>,
@@ -45,9 +59,19 @@ impl Condition {
         })?;
         let mut reads = Reads::default();
         reads.walk(program.expression());
+        let mut variables: Vec<String> = program
+            .references()
+            .variables()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        variables.sort();
+        let mut expression = program.expression().clone();
+        use_cached_matches(&mut expression)?;
         Ok(Condition {
             source: source.into(),
-            program: Arc::new(program),
+            expression: Arc::new(expression),
+            variables: variables.into(),
             reads_after: reads.after.into(),
             reads_before: reads.before.into(),
         })
@@ -57,13 +81,107 @@ impl Condition {
         &self.source
     }
 
-    pub fn program(&self) -> &cel::Program {
-        &self.program
-    }
-
     /// Whether the condition mentions the variable `name` at all.
     pub fn mentions(&self, name: &str) -> bool {
-        self.program.references().has_variable(name)
+        self.variables
+            .binary_search_by(|v| v.as_str().cmp(name))
+            .is_ok()
+    }
+
+    /// Evaluates the condition in a scope of [`root_context`].
+    pub fn evaluate(&self, ctx: &Context) -> Result<Value, ExecutionError> {
+        ctx.resolve(&self.expression)
+    }
+}
+
+/// The context conditions are evaluated under: CEL's standard library and our `matches`.
+pub fn root_context() -> Context<'static, 'static> {
+    let mut ctx = Context::default();
+    ctx.add_function(CACHED_MATCHES, cached_matches)
+        .expect("a name no library declares");
+    ctx
+}
+
+fn cached_matches(
+    This(text): This<Arc<String>>,
+    pattern: Arc<String>,
+) -> Result<bool, ExecutionError> {
+    let regex = compiled(&pattern).map_err(|message| ExecutionError::FunctionError {
+        function: "matches".into(),
+        message,
+    })?;
+    Ok(regex.is_match(&text))
+}
+
+/// Every pattern compiled so far in this process. Patterns come from the model, so the
+/// map stays small.
+fn compiled(pattern: &str) -> Result<Arc<Regex>, String> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(r) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(pattern) {
+        return Ok(Arc::clone(r));
+    }
+    let regex =
+        Arc::new(Regex::new(pattern).map_err(|e| format!("invalid regular expression: {e}"))?);
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(pattern.to_string(), Arc::clone(&regex));
+    Ok(regex)
+}
+
+fn entry_matches(e: &mut EntryExpr) -> Result<(), String> {
+    match e {
+        EntryExpr::StructField(f) => use_cached_matches(&mut f.value),
+        EntryExpr::MapEntry(m) => {
+            use_cached_matches(&mut m.key)?;
+            use_cached_matches(&mut m.value)
+        }
+    }
+}
+
+/// Points every `matches` call at [`cached_matches`], compiling literal patterns now.
+fn use_cached_matches(e: &mut Expression) -> Result<(), String> {
+    match &mut e.expr {
+        Expr::Call(call) => {
+            if call.func_name == "matches" {
+                let pattern = match (&call.target, call.args.as_slice()) {
+                    (Some(_), [p]) | (None, [_, p]) => Some(p),
+                    _ => None,
+                };
+                if let Some(Expr::Literal(LiteralValue::String(p))) = pattern.map(|p| &p.expr) {
+                    compiled(p).map_err(|e| format!("matches({p:?}): {e}"))?;
+                }
+                call.func_name = CACHED_MATCHES.to_string();
+                // The global form `matches(s, re)` becomes the member form our function takes.
+                if call.target.is_none() && call.args.len() == 2 {
+                    let text = call.args.remove(0);
+                    call.target = Some(Box::new(text));
+                }
+            }
+            if let Some(t) = &mut call.target {
+                use_cached_matches(t)?;
+            }
+            call.args.iter_mut().try_for_each(use_cached_matches)
+        }
+        Expr::List(l) => l.elements.iter_mut().try_for_each(use_cached_matches),
+        Expr::Map(m) => m
+            .entries
+            .iter_mut()
+            .try_for_each(|x| entry_matches(&mut x.expr)),
+        Expr::Struct(st) => st
+            .entries
+            .iter_mut()
+            .try_for_each(|x| entry_matches(&mut x.expr)),
+        Expr::Select(sel) => use_cached_matches(&mut sel.operand),
+        Expr::Comprehension(c) => {
+            use_cached_matches(&mut c.iter_range)?;
+            use_cached_matches(&mut c.accu_init)?;
+            use_cached_matches(&mut c.loop_cond)?;
+            use_cached_matches(&mut c.loop_step)?;
+            use_cached_matches(&mut c.result)
+        }
+        _ => Ok(()),
     }
 }
 
@@ -190,5 +308,40 @@ mod tests {
         let e = Condition::compile("after.x ==").unwrap_err();
         assert!(e.contains("CEL syntax error"), "{e}");
         assert!(Condition::compile("  ").is_err());
+    }
+
+    #[test]
+    fn matches_keeps_cel_semantics_with_cached_patterns() {
+        let ctx = {
+            let mut c = root_context();
+            c.add_variable_from_value("address", "module.a.terraform_data.x[0]");
+            c.add_variable_from_value("re", "^module\\.");
+            c
+        };
+        let eval = |src: &str| Condition::compile(src).unwrap().evaluate(&ctx);
+        assert_eq!(
+            eval("address.matches('x\\\\[0\\\\]$')"),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            eval("matches(address, '^terraform_data')"),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(
+            eval("address.matches(re)"),
+            Ok(Value::Bool(true)),
+            "a pattern from a variable"
+        );
+        assert_eq!(
+            eval("['a1', 'b2'].all(s, s.matches('[0-9]$'))"),
+            Ok(Value::Bool(true))
+        );
+        let bad = Condition::compile("address.matches('(')")
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            bad.contains("matches(") && bad.contains("regular expression"),
+            "{bad}"
+        );
     }
 }

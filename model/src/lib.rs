@@ -16,7 +16,7 @@ pub mod schema;
 pub mod validate;
 
 pub use compile::{CompiledIntent, CompiledProfile, CompiledRule, Model};
-pub use condition::{Condition, PathStep};
+pub use condition::{Condition, PathStep, root_context};
 pub use hcl_load::{LoadError, load_dir, load_str};
 pub use objects::*;
 pub use outcome::{ActionClass, Outcome};

@@ -91,7 +91,7 @@ pub fn check(
         }
     }
 
-    let root = Context::default();
+    let root = iom_model::root_context();
     let mut scratch = Scratch::default();
     let mut changes = Vec::with_capacity(judged.len());
     for (rc, class, governing) in judged {
@@ -409,7 +409,7 @@ fn evaluate(
     v: &ChangeValues,
 ) -> Result<Result<bool, String>, (&'static str, String)> {
     let cond = &rule.condition;
-    Ok(match cond.program().execute(v.context()?) {
+    Ok(match cond.evaluate(v.context()?) {
         Ok(Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!(
             "it returned a {} instead of a bool",
