@@ -180,7 +180,7 @@ pub fn check(
     Ok(Report {
         actor: opts.actor.clone(),
         changes,
-        decision_id: crate::ids::decision_id(&raw.sha256),
+        decision_id: crate::ids::decision_id(raw.sha256()),
         generated_at: crate::ids::now_rfc3339(),
         model: ModelInfo {
             revision: opts.model_revision,
@@ -188,7 +188,7 @@ pub fn check(
         },
         plan: PlanInfo {
             format_version: plan.format_version.clone(),
-            sha256: raw.sha256.clone(),
+            sha256: raw.sha256().to_string(),
             source: raw.source.to_string(),
             terraform_version: plan.terraform_version.clone(),
         },

@@ -8,6 +8,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 /// Where a plan came from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +57,10 @@ pub enum PlanError {
 pub struct RawPlan {
     pub source: PlanSource,
     pub text: String,
-    pub sha256: String,
+    /// Hex SHA-256 of the bytes read. Set at once when `text` differs from those bytes
+    /// (a binary plan, UTF-16, a byte-order mark); otherwise computed from `text`, on a
+    /// second core while [`RawPlan::parse`] runs.
+    digest: OnceLock<String>,
 }
 
 /// Reads `arg` (`-` is standard input) into a [`RawPlan`]. Binary plan files are rendered
@@ -79,7 +83,14 @@ pub fn read_plan(arg: &str) -> Result<RawPlan, PlanError> {
         }
         PlanSource::File(p) => std::fs::read(p).map_err(io)?,
     };
-    let sha256 = hex_digest(&Sha256::digest(&bytes));
+    let digest = OnceLock::new();
+    let plain_utf8 = !bytes.starts_with(b"PK\x03\x04")
+        && !bytes.starts_with(&[0xFF, 0xFE])
+        && !bytes.starts_with(&[0xFE, 0xFF])
+        && !bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
+    if !plain_utf8 {
+        let _ = digest.set(hex_digest(&Sha256::digest(&bytes)));
+    }
     // Saved plans are zip archives; everything else must be JSON text.
     let text = if bytes.starts_with(b"PK\x03\x04") {
         match &source {
@@ -98,14 +109,28 @@ pub fn read_plan(arg: &str) -> Result<RawPlan, PlanError> {
     Ok(RawPlan {
         source,
         text,
-        sha256,
+        digest,
     })
 }
 
 impl RawPlan {
+    /// The hex SHA-256 of the plan as read: what evidence records and `apply` compares.
+    pub fn sha256(&self) -> &str {
+        self.digest
+            .get_or_init(|| hex_digest(&Sha256::digest(self.text.as_bytes())))
+    }
+
     /// Parses the document. A syntax error, a truncated file or a JSON document that is
     /// not a plan is an error; an `errored` plan parses (the caller refuses to judge it).
     pub fn parse(&self) -> Result<Plan<'_>, PlanError> {
+        // Hashing and parsing each read the whole text: side by side they cost one pass.
+        std::thread::scope(|s| {
+            s.spawn(|| self.sha256());
+            self.parse_document()
+        })
+    }
+
+    fn parse_document(&self) -> Result<Plan<'_>, PlanError> {
         let trimmed = self.text.trim_start();
         if !trimmed.starts_with('{') {
             let reason = if trimmed.is_empty() {
