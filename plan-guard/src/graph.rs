@@ -5,8 +5,8 @@
 //! `count`/`for_each`. Terraform records state dependencies transitively and keeps them
 //! after the configuration changes, so they are used only where the configuration
 //! cannot speak: objects it no longer has (orphans, deposed objects), resources whose
-//! references pass through `local` values (which the plan does not record), and
-//! plans without a configuration.
+//! references pass through `local` values or `replace_triggered_by` (which the plan
+//! does not record), and plans without a configuration.
 
 use crate::address::{InstanceAddress, config_module_names, segments};
 use crate::plan::{ConfigModule, Expr, ModuleCall, Plan};
@@ -41,7 +41,10 @@ impl Node {
 
 pub struct ChangeGraph {
     pub graph: DiGraph<Node, ()>,
-    index: HashMap<(String, Option<String>), NodeIndex>,
+    /// Current objects by address, and deposed ones by address and deposed key: two maps
+    /// so that the common lookup borrows the address instead of building a key.
+    current: HashMap<String, NodeIndex>,
+    deposed: HashMap<(String, String), NodeIndex>,
 }
 
 /// Instances that depend on one changed instance.
@@ -64,11 +67,20 @@ impl ChangeGraph {
     pub fn build(plan: &Plan<'_>) -> ChangeGraph {
         let mut g = ChangeGraph {
             graph: DiGraph::new(),
-            index: HashMap::new(),
+            current: HashMap::new(),
+            deposed: HashMap::new(),
         };
+        // `replace_triggered_by` is not in the plan's configuration, but a replace it
+        // triggered says so in its reason, and Terraform records its references as state
+        // dependencies: those changes take their state dependencies too, so what triggers
+        // a replace has it in its blast radius.
+        let mut triggered: HashSet<(&str, Option<&str>)> = HashSet::new();
         for rc in &plan.resource_changes {
             let class = model_class(&rc.change.actions);
             g.add_node(&rc.address, rc.deposed.clone(), &rc.ty, class);
+            if rc.action_reason.as_deref() == Some("replace_by_triggers") {
+                triggered.insert((rc.address.as_str(), rc.deposed.as_deref()));
+            }
         }
         let mut state_resources = Vec::new();
         if let Some(values) = plan.prior_state.as_ref().and_then(|s| s.values.as_ref()) {
@@ -125,7 +137,7 @@ impl ChangeGraph {
             .collect();
         let mut dependents_by_state: HashMap<&str, Vec<NodeIndex>> = HashMap::new();
         for sr in &state_resources {
-            if let Some(&idx) = g.index.get(&(sr.address.clone(), sr.deposed_key.clone())) {
+            if let Some(idx) = g.node(&sr.address, sr.deposed_key.as_deref()) {
                 for dep in &sr.depends_on {
                     dependents_by_state
                         .entry(dep.as_str())
@@ -141,7 +153,8 @@ impl ChangeGraph {
             };
             let config_address = parsed.config_address();
             let orphan = !configured.contains(&config_address) || node.deposed.is_some();
-            if !(orphan || via_state.contains(&config_address)) {
+            let triggered = triggered.contains(&(node.address.as_str(), node.deposed.as_deref()));
+            if !(orphan || triggered || via_state.contains(&config_address)) {
                 continue;
             }
             let deps = state_deps.get(&(node.address.as_str(), node.deposed.as_deref()));
@@ -182,8 +195,7 @@ impl ChangeGraph {
         ty: &str,
         action: Option<String>,
     ) {
-        let key = (address.to_string(), deposed.clone());
-        if let Some(&existing) = self.index.get(&key) {
+        if let Some(existing) = self.node(address, deposed.as_deref()) {
             if action.is_some() && self.graph[existing].action.is_none() {
                 self.graph[existing].action = action;
             }
@@ -192,18 +204,25 @@ impl ChangeGraph {
         let parsed = InstanceAddress::parse(address);
         let idx = self.graph.add_node(Node {
             address: address.to_string(),
-            deposed,
+            deposed: deposed.clone(),
             ty: ty.to_string(),
             action,
             parsed,
         });
-        self.index.insert(key, idx);
+        match deposed {
+            Some(key) => self.deposed.insert((address.to_string(), key), idx),
+            None => self.current.insert(address.to_string(), idx),
+        };
     }
 
     pub fn node(&self, address: &str, deposed: Option<&str>) -> Option<NodeIndex> {
-        self.index
-            .get(&(address.to_string(), deposed.map(str::to_string)))
-            .copied()
+        match deposed {
+            None => self.current.get(address).copied(),
+            Some(key) => self
+                .deposed
+                .get(&(address.to_string(), key.to_string()))
+                .copied(),
+        }
     }
 
     /// Everything that depends on `start`, directly or transitively. `seen` is scratch
