@@ -7,6 +7,7 @@
 
 pub mod compile;
 pub mod condition;
+pub mod contract;
 pub mod glob;
 pub mod hcl_load;
 pub mod objects;
@@ -17,6 +18,7 @@ pub mod validate;
 
 pub use compile::{CompiledIntent, CompiledProfile, CompiledRule, Model};
 pub use condition::{Condition, PathStep, root_context};
+pub use contract::{InputValue, InputViolation, check_contract_inputs, expand_inputs};
 pub use hcl_load::{LoadError, load_dir, load_str};
 pub use objects::*;
 pub use outcome::{ActionClass, Outcome};
