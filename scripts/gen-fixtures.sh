@@ -387,7 +387,9 @@ resource "terraform_data" "svc" {
 EOF
   file config/main.tf <<'EOF'
 # terraform_data.a, terraform_data.b and module.gone are gone from the configuration;
-# c no longer depends on b, but its state still records the dependency.
+# c no longer depends on b. The stored state still records the dependency, but c is a
+# no-op, so the plan's prior_state already has c's new (empty) dependencies, while
+# module.legacy[0] (an update) keeps its recorded dependency on terraform_data.a.
 resource "terraform_data" "c" {
   input = { name = "c" }
 }
@@ -1600,6 +1602,86 @@ EOF
     expect data.terraform_remote_state.settings read
     finish
   fi
+fi
+
+if begin contracts "module calls judged by contracts: constant arguments (a good call, a bad enum, a number over its max), an argument computed from a resource (unknown in the plan), a root variable, a replace inside a governed module, and a sensitive root variable"; then
+  file before/main.tf <<'EOF'
+variable "env" {
+  type    = string
+  default = "prod"
+}
+
+variable "token" {
+  type      = string
+  sensitive = true
+  default   = "CANARY-SENSITIVE-41c9"
+}
+
+resource "terraform_data" "ticket" {
+  input = { name = "chg-42" }
+}
+
+module "service_api" {
+  source   = "./modules/service"
+  env      = "prod"
+  replicas = 3
+  ticket   = terraform_data.ticket.id
+  token    = var.token
+}
+
+module "service_batch" {
+  source   = "./modules/service"
+  env      = "qa"
+  replicas = 12
+  ticket   = "chg-7"
+  token    = var.token
+}
+
+module "other" {
+  source   = "./modules/service"
+  env      = "lab"
+  replicas = 1
+  ticket   = "chg-1"
+  token    = var.token
+}
+EOF
+  file before/modules/service/main.tf <<'EOF'
+variable "env" {
+  type = string
+}
+
+variable "replicas" {
+  type = number
+}
+
+variable "ticket" {
+  type = string
+}
+
+variable "token" {
+  type      = string
+  sensitive = true
+}
+
+resource "terraform_data" "deploy" {
+  input            = { env = var.env, replicas = var.replicas, ticket = var.ticket }
+  triggers_replace = [var.env]
+}
+
+resource "terraform_data" "secret" {
+  input = { token = var.token }
+}
+EOF
+  # The planned configuration moves the api to a new environment name, which replaces
+  # its deployment; everything else stays as applied.
+  mkdir -p "$fx/config"
+  cp -r "$fx/before/." "$fx/config/"
+  sed -i 's/env      = "prod"/env      = "staging"/' "$fx/config/main.tf"
+  stage before && init && apply
+  stage config && plan
+  expect module.service_api.terraform_data.deploy delete,create replace_because_cannot_update
+  unmasked_ok='^(variables|configuration)'
+  finish
 fi
 
 [ ${#generated[@]} -gt 0 ] || die "no fixture matched: ${wanted[*]}"
