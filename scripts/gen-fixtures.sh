@@ -1632,7 +1632,7 @@ module "service_api" {
 module "service_batch" {
   source   = "./modules/service"
   env      = "qa"
-  replicas = 12
+  replicas = 2
   ticket   = "chg-7"
   token    = var.token
 }
@@ -1668,18 +1668,24 @@ resource "terraform_data" "deploy" {
   triggers_replace = [var.env]
 }
 
-resource "terraform_data" "secret" {
-  input = { token = var.token }
+# The token is passed but not stored: terraform_data's `output` copies its input
+# without the sensitive mark, which would leave the canary unmasked in the plan.
+output "token_length" {
+  value     = length(var.token)
+  sensitive = true
 }
 EOF
   # The planned configuration moves the api to a new environment name, which replaces
-  # its deployment; everything else stays as applied.
+  # its deployment, and scales the batch service up (an update); `other` stays as applied.
   mkdir -p "$fx/config"
   cp -r "$fx/before/." "$fx/config/"
   sed -i 's/env      = "prod"/env      = "staging"/' "$fx/config/main.tf"
+  sed -i 's/replicas = 2$/replicas = 12/' "$fx/config/main.tf"
   stage before && init && apply
   stage config && plan
   expect module.service_api.terraform_data.deploy delete,create replace_because_cannot_update
+  expect module.service_batch.terraform_data.deploy update
+  expect module.other.terraform_data.deploy no-op
   unmasked_ok='^(variables|configuration)'
   finish
 fi

@@ -4,6 +4,7 @@
 //! highest outcome. One evaluation core; every output format renders its [`Report`].
 
 use crate::cel_input::{Unknown, to_cel};
+use crate::contracts::Contracts;
 use crate::graph::{BlastRadius, ChangeGraph, Scratch};
 use crate::plan::{Plan, RawPlan, ResourceChange};
 use crate::report::{ChangeReport, Finding, ModelInfo, PlanInfo, Report, Summary};
@@ -91,6 +92,9 @@ pub fn check(
         }
     }
 
+    let targets: Vec<&ResourceChange> = judged.iter().map(|(rc, _, _)| *rc).collect();
+    let contracts = Contracts::evaluate(plan, model, &intents, &targets);
+
     let root = iom_model::root_context();
     let mut scratch = Scratch::default();
     let mut changes = Vec::with_capacity(judged.len());
@@ -131,6 +135,7 @@ pub fn check(
             })?;
         }
         drop(values); // releases its borrow of `module`, which the report takes
+        findings.extend(contracts.findings_for(rc, class, &governing, model));
         if governing.is_empty() && opts.ungoverned > Outcome::Allow {
             findings.push(Finding {
                 source: "model".into(),

@@ -7,11 +7,13 @@
 
 pub mod address;
 pub mod cel_input;
+pub mod contracts;
 pub mod decide;
 pub mod graph;
 pub mod ids;
 pub mod model_source;
 pub mod plan;
+pub mod probes;
 pub mod render;
 pub mod report;
 

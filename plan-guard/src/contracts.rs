@@ -1,0 +1,349 @@
+//! Contracts in `check` (DESIGN section 4): a contract governs the module calls its
+//! `module` glob matches (`""` is the root module, and so the whole configuration). For
+//! each governed call it checks the call's inputs, its pre-conditions and, per change,
+//! its `forbid_actions` constraints. Findings come from source `contract:NAME`.
+//!
+//! Input values come from the plan: a module call's constant arguments, the root
+//! module's variables. An argument computed from anything else has no value in the plan
+//! JSON, so it is unknown and takes the governing profile's `on_unknown`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use iom_model::{
+    ActionClass, CompiledIntent, Contract, InputValue, Model, Outcome, check_contract_inputs,
+    expand_inputs, glob,
+};
+
+use crate::address::InstanceAddress;
+use crate::plan::{ConfigModule, Plan, ResourceChange};
+use crate::probes::{self, Probe};
+use crate::report::Finding;
+
+/// One contract applied to one module call (by configuration path, instance keys aside).
+struct Governed<'m> {
+    contract: &'m Contract,
+    /// `module.a.module.b`, or `""` for the root module.
+    call: String,
+    inputs: BTreeMap<String, InputValue>,
+    /// Findings that do not depend on the change: inputs and pre-conditions.
+    findings: Vec<Finding>,
+    /// Inputs unknown until apply (findings take each change's `on_unknown`).
+    unknown: Vec<String>,
+}
+
+pub struct Contracts<'m> {
+    governed: Vec<Governed<'m>>,
+    /// Index into `governed`, per configuration module path of the plan's changes.
+    by_path: HashMap<Vec<String>, Vec<usize>>,
+}
+
+impl<'m> Contracts<'m> {
+    /// Evaluates every contract that governs a module call some change lives in; network
+    /// pre-conditions of all of them run concurrently.
+    pub fn evaluate(
+        plan: &Plan<'_>,
+        model: &'m Model,
+        workspace_intents: &[&CompiledIntent],
+        changes: &[&ResourceChange<'_>],
+    ) -> Contracts<'m> {
+        let mut out = Contracts {
+            governed: Vec::new(),
+            by_path: HashMap::new(),
+        };
+        if model.spec.contracts.is_empty() {
+            return out;
+        }
+        let globs: Vec<_> = model
+            .spec
+            .contracts
+            .iter()
+            .map(|c| glob::compile_addresses(std::slice::from_ref(&c.module)).ok())
+            .collect();
+        let paths: BTreeSet<Vec<String>> = changes.iter().map(|rc| module_path(rc)).collect();
+        let mut index: HashMap<(usize, String), usize> = HashMap::new();
+        for path in paths {
+            let mut here = Vec::new();
+            for depth in 0..=path.len() {
+                let call = call_address(&path[..depth]);
+                for (ci, c) in model.spec.contracts.iter().enumerate() {
+                    let governs = match (depth, c.module.as_str(), &globs[ci]) {
+                        (0, "", _) => true,
+                        (0, _, _) | (_, "", _) => false,
+                        (_, _, Some(g)) => g.is_match(&call),
+                        (_, _, None) => false,
+                    };
+                    if !governs {
+                        continue;
+                    }
+                    let at = *index.entry((ci, call.clone())).or_insert_with(|| {
+                        out.governed.push(Governed {
+                            contract: c,
+                            inputs: inputs_of(plan, &path[..depth]),
+                            call: call.clone(),
+                            findings: Vec::new(),
+                            unknown: Vec::new(),
+                        });
+                        out.governed.len() - 1
+                    });
+                    here.push(at);
+                }
+            }
+            out.by_path.insert(path, here);
+        }
+        let profiles: BTreeSet<&str> = workspace_intents
+            .iter()
+            .map(|i| i.profile.as_str())
+            .collect();
+        let mut probes = Vec::new();
+        for (gi, g) in out.governed.iter_mut().enumerate() {
+            g.check_inputs();
+            g.check_pre_conditions(gi, plan, model, &profiles, &mut probes);
+        }
+        let (targets, runs): (Vec<_>, Vec<_>) = probes.into_iter().unzip();
+        for ((gi, finding), result) in targets.into_iter().zip(probes::run_all(&runs)) {
+            if let Err(why) = result {
+                let g = &mut out.governed[gi];
+                let mut finding: Finding = finding;
+                finding.message = format!("{}: {why}", finding.message);
+                g.findings.push(finding);
+            }
+        }
+        out
+    }
+
+    /// The contract findings of one change.
+    pub fn findings_for(
+        &self,
+        rc: &ResourceChange<'_>,
+        class: ActionClass,
+        governing: &[&CompiledIntent],
+        model: &Model,
+    ) -> Vec<Finding> {
+        let Some(indexes) = self.by_path.get(&module_path(rc)) else {
+            return Vec::new();
+        };
+        let on_unknown = governing
+            .iter()
+            .filter_map(|i| model.profiles.get(&i.profile))
+            .map(|p| p.on_unknown)
+            .max()
+            .unwrap_or(Outcome::Escalate);
+        let mut out = Vec::new();
+        for &gi in indexes {
+            let g = &self.governed[gi];
+            out.extend(g.findings.iter().cloned());
+            for input in &g.unknown {
+                out.push(g.finding(
+                    format!("input.{input}"),
+                    on_unknown,
+                    format!("input `{input}` is unknown until apply, so it cannot be checked"),
+                ));
+            }
+            for (i, k) in g.contract.constraint.iter().enumerate() {
+                let Ok(profile) = expand_inputs(&k.profile, &g.inputs) else {
+                    continue;
+                };
+                let applies = governing.iter().any(|it| it.profile == profile);
+                if applies && k.forbid_actions.iter().any(|a| a == class.as_str()) {
+                    out.push(g.finding(
+                        format!("constraint[{i}]"),
+                        outcome_or_block(k.outcome.as_deref()),
+                        format!("profile {profile} forbids {class} here"),
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Governed<'_> {
+    fn finding(&self, rule: String, outcome: Outcome, message: String) -> Finding {
+        let place = if self.call.is_empty() {
+            "the root module".to_string()
+        } else {
+            self.call.clone()
+        };
+        Finding {
+            source: format!("contract:{}", self.contract.name),
+            rule,
+            outcome,
+            message: format!("{place}: {message}"),
+        }
+    }
+
+    fn check_inputs(&mut self) {
+        for v in check_contract_inputs(self.contract, &self.inputs) {
+            if v.unknown {
+                self.unknown.push(v.input);
+            } else {
+                let f = self.finding(format!("input.{}", v.input), Outcome::Block, v.message);
+                self.findings.push(f);
+            }
+        }
+    }
+
+    fn check_pre_conditions(
+        &mut self,
+        gi: usize,
+        plan: &Plan<'_>,
+        model: &Model,
+        profiles: &BTreeSet<&str>,
+        probes: &mut Vec<((usize, Finding), Probe)>,
+    ) {
+        for (i, pc) in self.contract.pre_condition.iter().enumerate() {
+            let rule = format!("pre_condition[{i}].{}", pc.check);
+            let outcome = outcome_or_block(pc.outcome.as_deref());
+            let timeout =
+                Duration::from_millis(pc.timeout_ms.unwrap_or(probes::DEFAULT_TIMEOUT_MS));
+            let expand =
+                |s: &Option<String>| expand_inputs(s.as_deref().unwrap_or(""), &self.inputs);
+            let failed = match pc.check.as_str() {
+                "profile_active" => match expand(&pc.profile) {
+                    Ok(p) if profiles.contains(p.as_str()) => None,
+                    Ok(p) => Some(format!("profile {p} does not govern this workspace")),
+                    Err(input) => Some(format!(
+                        "profile depends on input `{input}`, which has no known value"
+                    )),
+                },
+                "element_exists" => match expand(&pc.element) {
+                    Ok(e) if model.spec.elements.iter().any(|x| x.name == e) => None,
+                    Ok(e) => Some(format!("no iom_element is named {e}")),
+                    Err(input) => Some(format!(
+                        "element depends on input `{input}`, which has no known value"
+                    )),
+                },
+                "no_drift" => {
+                    let path: Vec<String> = config_path(&self.call);
+                    let drifted: Vec<&str> = plan
+                        .resource_drift
+                        .iter()
+                        .filter(|d| module_path(d).starts_with(&path))
+                        .map(|d| d.address.as_str())
+                        .collect();
+                    (!drifted.is_empty()).then(|| {
+                        format!(
+                            "{} drifted outside Terraform: {}",
+                            plural(drifted.len()),
+                            drifted.join(", ")
+                        )
+                    })
+                }
+                "tcp_reachable" | "http_ok" => {
+                    let target = if pc.check == "tcp_reachable" {
+                        &pc.target
+                    } else {
+                        &pc.url
+                    };
+                    match expand(target) {
+                        Ok(t) => {
+                            let probe = if pc.check == "tcp_reachable" {
+                                Probe::Tcp {
+                                    target: t.clone(),
+                                    timeout,
+                                }
+                            } else {
+                                Probe::Http {
+                                    url: t.clone(),
+                                    expect_status: pc.expect_status.unwrap_or(200),
+                                    timeout,
+                                }
+                            };
+                            let f =
+                                self.finding(rule.clone(), outcome, format!("{} {t}", pc.check));
+                            probes.push(((gi, f), probe));
+                            None
+                        }
+                        Err(input) => Some(format!(
+                            "target depends on input `{input}`, which has no known value"
+                        )),
+                    }
+                }
+                other => Some(format!("unknown check {other}")),
+            };
+            if let Some(message) = failed {
+                let f = self.finding(rule, outcome, message);
+                self.findings.push(f);
+            }
+        }
+    }
+}
+
+fn outcome_or_block(word: Option<&str>) -> Outcome {
+    word.and_then(|w| w.parse().ok()).unwrap_or(Outcome::Block)
+}
+
+fn plural(n: usize) -> String {
+    if n == 1 {
+        "1 resource".into()
+    } else {
+        format!("{n} resources")
+    }
+}
+
+/// Module call names from the root to the module a change lives in.
+fn module_path(rc: &ResourceChange<'_>) -> Vec<String> {
+    InstanceAddress::parse(&rc.address)
+        .map(|a| a.module_names())
+        .unwrap_or_default()
+}
+
+fn call_address(path: &[String]) -> String {
+    path.iter()
+        .map(|m| format!("module.{m}"))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn config_path(call: &str) -> Vec<String> {
+    call.split('.')
+        .collect::<Vec<_>>()
+        .chunks(2)
+        .filter(|c| c.len() == 2 && c[0] == "module")
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+/// The inputs of the module call at `path`: constant arguments are known, others are
+/// not in the plan. The root module's inputs are its variables.
+fn inputs_of(plan: &Plan<'_>, path: &[String]) -> BTreeMap<String, InputValue> {
+    if path.is_empty() {
+        return plan
+            .variables
+            .iter()
+            .map(|(name, v)| {
+                let value = v
+                    .value
+                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                    .map_or(InputValue::Unknown, InputValue::Known);
+                (name.clone(), value)
+            })
+            .collect();
+    }
+    let Some(config) = &plan.configuration else {
+        return BTreeMap::new();
+    };
+    let mut module: &ConfigModule = &config.root_module;
+    let mut call = None;
+    for name in path {
+        let Some(c) = module.module_calls.get(name) else {
+            return BTreeMap::new();
+        };
+        module = &c.module;
+        call = Some(c);
+    }
+    call.map(|c| {
+        c.expressions
+            .iter()
+            .map(|(name, e)| {
+                let value = match &e.constant {
+                    Some(v) => InputValue::Known(v.clone()),
+                    None => InputValue::Unknown,
+                };
+                (name.clone(), value)
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}

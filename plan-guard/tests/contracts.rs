@@ -1,0 +1,285 @@
+//! Contracts in `check` on real plans: module call inputs, pre-conditions (including
+//! network probes against real sockets) and `forbid_actions`, each with its finding
+//! source `contract:NAME`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use iom_model::{Model, Outcome, load_str};
+use plan_guard::decide::{CheckOptions, check};
+use plan_guard::plan::read_plan;
+use plan_guard::render::{render_json, render_text};
+use plan_guard::report::Report;
+
+fn judge(plan: &str, governance: &str) -> Report {
+    let spec = load_str("gov.tf", governance).unwrap_or_else(|e| panic!("{}", e[0]));
+    let model = Model::compile(spec).unwrap_or_else(|p| panic!("{}", p[0]));
+    let raw = read_plan(plan).unwrap();
+    let parsed = raw.parse().unwrap();
+    let opts = CheckOptions {
+        workspace: "payments-prod".into(),
+        actor: "tester".into(),
+        ungoverned: Outcome::Allow,
+        model_source: "gov".into(),
+        model_revision: None,
+    };
+    check(&raw, &parsed, &model, &opts).unwrap()
+}
+
+fn fixture() -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    root.join("tests/fixtures/plans/contracts/plan.json")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// (rule, outcome, message) of one change's contract findings.
+fn contract_findings(r: &Report, address: &str) -> Vec<(String, Outcome, String)> {
+    let change = r
+        .changes
+        .iter()
+        .find(|c| c.address == address)
+        .unwrap_or_else(|| panic!("no change {address}"));
+    change
+        .findings
+        .iter()
+        .filter(|f| f.source == "contract:deploy-service")
+        .map(|f| (f.rule.clone(), f.outcome, f.message.clone()))
+        .collect()
+}
+
+fn governance(tcp_target: &str) -> String {
+    format!(
+        r#"
+resource "iom_profile" "prod" {{
+  name       = "prod-safe"
+  on_unknown = "warn"
+}}
+
+resource "iom_intent" "payments" {{
+  name    = "payments"
+  profile = "prod-safe"
+}}
+
+resource "iom_element" "net" {{
+  name = "core-network"
+  kind = "network"
+}}
+
+resource "iom_contract" "deploy" {{
+  name   = "deploy-service"
+  module = "module.service_*"
+  input {{
+    name     = "env"
+    type     = "string"
+    required = true
+    enum     = ["lab", "staging", "prod"]
+  }}
+  input {{
+    name = "replicas"
+    type = "number"
+    min  = 1
+    max  = 10
+  }}
+  input {{
+    name    = "ticket"
+    type    = "string"
+    pattern = "^chg-[0-9]+$"
+  }}
+  input {{
+    name     = "owner"
+    required = false
+  }}
+  pre_condition {{
+    check   = "element_exists"
+    element = "core-network"
+  }}
+  pre_condition {{
+    check   = "profile_active"
+    profile = "{{{{ inputs.env }}}}-safe"
+    outcome = "escalate"
+  }}
+  pre_condition {{
+    check      = "tcp_reachable"
+    target     = "{tcp_target}"
+    timeout_ms = 1000
+  }}
+  constraint {{
+    profile        = "prod-safe"
+    forbid_actions = ["replace", "delete"]
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn inputs_preconditions_and_forbidden_actions_on_a_real_plan() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let open = listener.local_addr().unwrap().to_string();
+    let r = judge(&fixture(), &governance(&open));
+
+    // service_api: env "staging" is allowed, but `staging-safe` governs nothing; the
+    // ticket comes from a resource, so it is unknown (the profile's on_unknown: warn);
+    // and the replace is forbidden under prod-safe.
+    let api = contract_findings(&r, "module.service_api.terraform_data.deploy");
+    let rules: Vec<(&str, Outcome)> = api.iter().map(|(r, o, _)| (r.as_str(), *o)).collect();
+    assert_eq!(
+        rules,
+        [
+            ("constraint[0]", Outcome::Block),
+            ("input.ticket", Outcome::Warn),
+            ("pre_condition[1].profile_active", Outcome::Escalate),
+        ],
+        "{api:#?}"
+    );
+    assert!(
+        api[0]
+            .2
+            .starts_with("module.service_api: profile prod-safe forbids replace")
+    );
+    assert!(
+        api[2]
+            .2
+            .contains("profile staging-safe does not govern this workspace")
+    );
+
+    // service_batch: `qa` is not an allowed env and 12 replicas exceed the maximum; the
+    // update itself is not forbidden.
+    let batch = contract_findings(&r, "module.service_batch.terraform_data.deploy");
+    let rules: Vec<&str> = batch.iter().map(|(r, _, _)| r.as_str()).collect();
+    assert_eq!(
+        rules,
+        [
+            "input.env",
+            "input.replicas",
+            "pre_condition[1].profile_active"
+        ],
+        "{batch:#?}"
+    );
+    assert!(
+        batch[0]
+            .2
+            .ends_with("input `env` must be one of lab, staging, prod")
+    );
+    assert!(
+        batch[1]
+            .2
+            .ends_with("input `replicas` is above its maximum 10")
+    );
+    let verdict = |a: &str| r.changes.iter().find(|c| c.address == a).unwrap().verdict;
+    assert_eq!(
+        verdict("module.service_batch.terraform_data.deploy"),
+        Outcome::Block
+    );
+    assert_eq!(
+        verdict("module.service_api.terraform_data.deploy"),
+        Outcome::Block
+    );
+
+    // Contract findings stay inside the module calls the glob matches.
+    for c in &r.changes {
+        let governed = c.address.starts_with("module.service_");
+        let has = c.findings.iter().any(|f| f.source.starts_with("contract:"));
+        assert!(governed || !has, "{} has contract findings", c.address);
+    }
+    drop(listener);
+}
+
+#[test]
+fn an_unreachable_target_is_a_violation_not_a_hang() {
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let r = judge(&fixture(), &governance(&target));
+    let batch = contract_findings(&r, "module.service_batch.terraform_data.deploy");
+    let tcp: Vec<_> = batch
+        .iter()
+        .filter(|(rule, _, _)| rule == "pre_condition[2].tcp_reachable")
+        .collect();
+    assert_eq!(tcp.len(), 1, "{batch:#?}");
+    assert_eq!(tcp[0].1, Outcome::Block);
+    assert!(
+        tcp[0]
+            .2
+            .contains(&format!("tcp_reachable {target}: cannot connect")),
+        "{}",
+        tcp[0].2
+    );
+}
+
+#[test]
+fn the_root_contract_reads_variables_and_no_drift_reads_resource_drift() {
+    let governance = r#"
+resource "iom_profile" "p" { name = "p" }
+resource "iom_intent" "i" {
+  name    = "all"
+  profile = "p"
+}
+resource "iom_contract" "root" {
+  name   = "deploy-service"
+  module = ""
+  input {
+    name = "env"
+    enum = ["prod"]
+  }
+  input {
+    name     = "region"
+    required = true
+  }
+  pre_condition { check = "no_drift" }
+}
+"#;
+    let r = judge(&fixture(), governance);
+    let f = contract_findings(&r, "module.service_batch.terraform_data.deploy");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].0, "input.region");
+    assert_eq!(
+        f[0].2,
+        "the root module: required input `region` is missing"
+    );
+
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus/plans/029_tf_drift.json");
+    let r = judge(corpus.to_str().unwrap(), governance);
+    let drifted = r
+        .changes
+        .iter()
+        .flat_map(|c| &c.findings)
+        .find(|f| f.rule == "pre_condition[0].no_drift")
+        .expect("a no_drift finding");
+    assert!(
+        drifted.message.contains("drifted outside Terraform"),
+        "{}",
+        drifted.message
+    );
+}
+
+#[test]
+fn sensitive_inputs_never_reach_a_report() {
+    // `token` is a sensitive root variable whose value is a canary; a contract that
+    // rejects it must not quote it.
+    let governance = r#"
+resource "iom_profile" "p" { name = "p" }
+resource "iom_intent" "i" {
+  name    = "all"
+  profile = "p"
+}
+resource "iom_contract" "root" {
+  name   = "deploy-service"
+  module = ""
+  input {
+    name    = "token"
+    pattern = "^[0-9]+$"
+    enum    = ["x"]
+  }
+}
+"#;
+    let r = judge(&fixture(), governance);
+    let text = render_text(&r, false);
+    let json = render_json(&r);
+    assert!(text.contains("input `token` must be one of x"), "{text}");
+    for out in [text, json] {
+        assert!(!out.contains("CANARY-SENSITIVE-41c9"));
+    }
+}
