@@ -91,17 +91,56 @@ fn is_instance_key(inner: &str) -> bool {
         || (inner.len() >= 2 && inner.starts_with('"') && inner.ends_with('"'))
 }
 
-/// Whether `address` lies under the module address `prefix` (`module.a` covers
-/// `module.a.x.y`, `module.a["k"].x.y` and `module.a.module.b.x.y`, not `module.ab.x.y`).
+/// Whether `address` lies under the module address `prefix`, step by step: a step
+/// without an instance key covers every instance of that call (`module.a.module.b`
+/// covers `module.a["k"].module.b[0].x.y`), a step with one only that instance, and
+/// `module.a` does not cover `module.ab`.
 pub fn module_prefix_matches(prefix: &str, address: &str) -> bool {
-    let prefix = prefix.trim_end_matches('.');
-    if prefix.is_empty() {
+    let mut rest = address;
+    let mut steps = prefix.trim_end_matches('.');
+    if steps.is_empty() {
         return true;
     }
-    match address.strip_prefix(prefix) {
-        Some(rest) => rest.is_empty() || rest.starts_with('.') || rest.starts_with('['),
-        None => false,
+    while !steps.is_empty() {
+        let Some((name, key, more)) = split_module_step(steps) else {
+            return false;
+        };
+        let Some((at_name, at_key, after)) = split_module_step(rest) else {
+            return false;
+        };
+        if name != at_name || key.is_some_and(|k| Some(k) != at_key) {
+            return false;
+        }
+        steps = more.strip_prefix('.').unwrap_or(more);
+        rest = after;
     }
+    rest.is_empty() || rest.starts_with('.')
+}
+
+/// `module.NAME[KEY]` at the start of `text`: (name, key as written, the rest).
+fn split_module_step(text: &str) -> Option<(&str, Option<&str>, &str)> {
+    let text = text
+        .strip_prefix('.')
+        .unwrap_or(text)
+        .strip_prefix("module.")?;
+    let end = text.find(['.', '[']).unwrap_or(text.len());
+    let (name, rest) = text.split_at(end);
+    if !rest.starts_with('[') {
+        return Some((name, None, rest));
+    }
+    // The key may be a quoted string holding `]`, `.` or escaped quotes.
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in rest.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            ']' if !in_string => return Some((name, Some(&rest[1..i]), &rest[i + 1..])),
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -146,5 +185,35 @@ mod tests {
         assert!(module_prefix_matches("module.a", "module.a.module.b.x.y"));
         assert!(!module_prefix_matches("module.a", "module.ab.x.y"));
         assert!(!module_prefix_matches("module.a", "x.y"));
+        let nested = r#"module.region["eu-west-1"].module.cluster[1].terraform_data.x"#;
+        assert!(module_prefix_matches(
+            "module.region.module.cluster",
+            nested
+        ));
+        assert!(module_prefix_matches(
+            r#"module.region["eu-west-1"].module.cluster"#,
+            nested
+        ));
+        assert!(module_prefix_matches(
+            "module.region.module.cluster[1]",
+            nested
+        ));
+        assert!(!module_prefix_matches(
+            "module.region.module.cluster[0]",
+            nested
+        ));
+        assert!(!module_prefix_matches(
+            r#"module.region["us"].module.cluster"#,
+            nested
+        ));
+        assert!(!module_prefix_matches(
+            "module.region.module.clusters",
+            nested
+        ));
+        assert!(module_prefix_matches(
+            r#"module.m["a.b]"]"#,
+            r#"module.m["a.b]"].x.y"#
+        ));
+        assert!(module_prefix_matches("", "x.y"));
     }
 }
