@@ -21,15 +21,15 @@ use crate::probes::{self, Probe};
 use crate::report::Finding;
 
 /// One contract applied to one module call (by configuration path, instance keys aside).
-struct Governed<'m> {
-    contract: &'m Contract,
+pub struct Governed<'m> {
+    pub contract: &'m Contract,
     /// `module.a.module.b`, or `""` for the root module.
-    call: String,
-    inputs: BTreeMap<String, InputValue>,
+    pub call: String,
+    pub inputs: BTreeMap<String, InputValue>,
     /// Findings that do not depend on the change: inputs and pre-conditions.
-    findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
     /// Inputs unknown until apply (findings take each change's `on_unknown`).
-    unknown: Vec<String>,
+    pub(crate) unknown: Vec<String>,
 }
 
 pub struct Contracts<'m> {
@@ -45,6 +45,35 @@ impl<'m> Contracts<'m> {
         plan: &Plan<'_>,
         model: &'m Model,
         workspace_intents: &[&CompiledIntent],
+        changes: &[&ResourceChange<'_>],
+    ) -> Contracts<'m> {
+        let mut out = Contracts::governing(plan, model, changes);
+        let profiles: BTreeSet<&str> = workspace_intents
+            .iter()
+            .map(|i| i.profile.as_str())
+            .collect();
+        let mut probes = Vec::new();
+        for (gi, g) in out.governed.iter_mut().enumerate() {
+            g.check_inputs();
+            g.check_pre_conditions(gi, plan, model, &profiles, &mut probes);
+        }
+        let (targets, runs): (Vec<_>, Vec<_>) = probes.into_iter().unzip();
+        for ((gi, finding), result) in targets.into_iter().zip(probes::run_all(&runs)) {
+            if let Err(why) = result {
+                let g = &mut out.governed[gi];
+                let mut finding: Finding = finding;
+                finding.message = format!("{}: {why}", finding.message);
+                g.findings.push(finding);
+            }
+        }
+        out
+    }
+
+    /// The module calls each contract governs among those `changes` live in, with their
+    /// inputs, judged nothing yet.
+    pub fn governing(
+        plan: &Plan<'_>,
+        model: &'m Model,
         changes: &[&ResourceChange<'_>],
     ) -> Contracts<'m> {
         let mut out = Contracts {
@@ -91,25 +120,12 @@ impl<'m> Contracts<'m> {
             }
             out.by_path.insert(path, here);
         }
-        let profiles: BTreeSet<&str> = workspace_intents
-            .iter()
-            .map(|i| i.profile.as_str())
-            .collect();
-        let mut probes = Vec::new();
-        for (gi, g) in out.governed.iter_mut().enumerate() {
-            g.check_inputs();
-            g.check_pre_conditions(gi, plan, model, &profiles, &mut probes);
-        }
-        let (targets, runs): (Vec<_>, Vec<_>) = probes.into_iter().unzip();
-        for ((gi, finding), result) in targets.into_iter().zip(probes::run_all(&runs)) {
-            if let Err(why) = result {
-                let g = &mut out.governed[gi];
-                let mut finding: Finding = finding;
-                finding.message = format!("{}: {why}", finding.message);
-                g.findings.push(finding);
-            }
-        }
         out
+    }
+
+    /// Every governed module call, in the order first met.
+    pub fn calls(&self) -> &[Governed<'m>] {
+        &self.governed
     }
 
     /// The contract findings of one change.

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod probes;
 pub mod render;
 pub mod report;
+pub mod verify;
 
 #[cfg(test)]
 pub(crate) mod testing;

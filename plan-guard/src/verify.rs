@@ -1,0 +1,305 @@
+//! Post-verify probes: after a governed apply, each contract that governed a changed
+//! module call checks the result. `http` (status, with retries), `tcp`, and `state` — a
+//! CEL condition over the state `terraform show -json` reads afterwards, with variables
+//! `state` (its `values`) and `resources` (address → attributes). `run_record_written` is
+//! answered by the caller, which owns the ledger.
+
+use std::time::Duration;
+
+use iom_model::{Condition, expand_inputs};
+use serde_json::value::RawValue;
+
+use crate::cel_input::to_cel;
+use crate::contracts::Governed;
+use crate::probes::{self, Probe};
+
+/// The outcome of one post-verify probe.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProbeResult {
+    pub contract: String,
+    /// `post_verify[INDEX].PROBE`
+    pub probe: String,
+    pub ok: bool,
+    pub message: String,
+}
+
+/// How long an `http` probe waits between attempts.
+const RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// Runs every post-verify probe of `calls` except `run_record_written`, which is listed
+/// (with `ok` false) for the caller to settle. Network probes run concurrently; `state`
+/// probes read `state_json`, the output of `terraform show -json` after the apply.
+pub fn post_verify(calls: &[Governed<'_>], state_json: Option<&str>) -> Vec<ProbeResult> {
+    let mut results = Vec::new();
+    let mut network = Vec::new();
+    for g in calls {
+        for (i, pv) in g.contract.post_verify.iter().enumerate() {
+            let mut result = ProbeResult {
+                contract: g.contract.name.clone(),
+                probe: format!("post_verify[{i}].{}", pv.probe),
+                ok: false,
+                message: String::new(),
+            };
+            let timeout =
+                Duration::from_millis(pv.timeout_ms.unwrap_or(probes::DEFAULT_TIMEOUT_MS));
+            let expand = |s: &Option<String>| {
+                expand_inputs(s.as_deref().unwrap_or(""), &g.inputs)
+                    .map_err(|input| format!("input `{input}` has no known value"))
+            };
+            match pv.probe.as_str() {
+                "http" | "tcp" => {
+                    let target = if pv.probe == "http" {
+                        &pv.url
+                    } else {
+                        &pv.target
+                    };
+                    match expand(target) {
+                        Ok(t) => {
+                            let probe = if pv.probe == "http" {
+                                Probe::Http {
+                                    url: t,
+                                    expect_status: pv.expect_status.unwrap_or(200),
+                                    timeout,
+                                }
+                            } else {
+                                Probe::Tcp { target: t, timeout }
+                            };
+                            network.push((results.len(), probe, pv.retries.unwrap_or(0)));
+                        }
+                        Err(why) => result.message = why,
+                    }
+                }
+                "state" => {
+                    let verdict =
+                        state_condition(pv.condition.as_deref().unwrap_or(""), state_json);
+                    result.ok = verdict.is_ok();
+                    result.message = verdict.err().unwrap_or_else(|| "condition holds".into());
+                }
+                "run_record_written" => result.message = "not yet settled".into(),
+                other => result.message = format!("unknown probe {other}"),
+            }
+            results.push(result);
+        }
+    }
+    let outcomes = with_retries(&network);
+    for ((at, probe, _), outcome) in network.iter().zip(outcomes) {
+        let r = &mut results[*at];
+        r.ok = outcome.is_ok();
+        r.message = match outcome {
+            Ok(()) => match probe {
+                Probe::Http {
+                    url, expect_status, ..
+                } => format!("GET {url} answered {expect_status}"),
+                Probe::Tcp { target, .. } => format!("{target} accepts connections"),
+            },
+            Err(why) => why,
+        };
+    }
+    results
+}
+
+/// Runs the probes concurrently, each attempt of a round together; a failed probe with
+/// retries left is tried again after [`RETRY_DELAY`].
+fn with_retries(network: &[(usize, Probe, u32)]) -> Vec<Result<(), String>> {
+    let mut outcomes: Vec<Option<Result<(), String>>> = vec![None; network.len()];
+    let mut attempt = 0;
+    loop {
+        let pending: Vec<usize> = (0..network.len())
+            .filter(|&i| match &outcomes[i] {
+                None => true,
+                Some(Err(_)) => attempt <= network[i].2,
+                Some(Ok(())) => false,
+            })
+            .collect();
+        if pending.is_empty() {
+            break;
+        }
+        if attempt > 0 {
+            std::thread::sleep(RETRY_DELAY);
+        }
+        let probes: Vec<Probe> = pending.iter().map(|&i| network[i].1.clone()).collect();
+        for (i, outcome) in pending.into_iter().zip(probes::run_all(&probes)) {
+            outcomes[i] = Some(outcome);
+        }
+        attempt += 1;
+    }
+    outcomes.into_iter().map(|o| o.unwrap_or(Ok(()))).collect()
+}
+
+/// Evaluates a `state` condition. The error names what went wrong, never a state value.
+fn state_condition(source: &str, state_json: Option<&str>) -> Result<(), String> {
+    let Some(state_json) = state_json else {
+        return Err("the state after apply could not be read".into());
+    };
+    let condition = Condition::compile(source)?;
+    let doc: StateDoc = serde_json::from_str(state_json)
+        .map_err(|e| format!("the state after apply is not valid JSON: {e}"))?;
+    let mut resources = String::from("{");
+    if let Some(values) = &doc.values {
+        let module: StateValues = serde_json::from_str(values.get())
+            .map_err(|e| format!("unexpected state document: {e}"))?;
+        module.root_module.collect(&mut resources);
+    }
+    if resources.ends_with(',') {
+        resources.pop();
+    }
+    resources.push('}');
+    let resources = RawValue::from_string(resources).map_err(|e| e.to_string())?;
+    let root = iom_model::root_context();
+    let mut ctx = root.new_inner_scope();
+    ctx.add_variable_as_val("state", to_cel(doc.values).map_err(|e| e.to_string())?);
+    ctx.add_variable_as_val(
+        "resources",
+        to_cel(Some(&resources)).map_err(|e| e.to_string())?,
+    );
+    match condition.evaluate(&ctx) {
+        Ok(cel::Value::Bool(true)) => Ok(()),
+        Ok(cel::Value::Bool(false)) => Err(format!("condition `{source}` is false")),
+        Ok(other) => Err(format!(
+            "condition `{source}` returned a {} instead of a bool",
+            other.type_of()
+        )),
+        Err(_) => Err(format!(
+            "condition `{source}` could not be evaluated (details withheld: they may quote state values)"
+        )),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct StateDoc<'a> {
+    #[serde(borrow, default)]
+    values: Option<&'a RawValue>,
+}
+
+#[derive(serde::Deserialize)]
+struct StateValues<'a> {
+    #[serde(borrow)]
+    root_module: StateModule<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct StateModule<'a> {
+    #[serde(borrow, default)]
+    resources: Vec<StateResource<'a>>,
+    #[serde(borrow, default)]
+    child_modules: Vec<StateModule<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct StateResource<'a> {
+    address: String,
+    #[serde(borrow, default)]
+    values: Option<&'a RawValue>,
+}
+
+impl StateModule<'_> {
+    /// Appends `"address": values,` for every resource, depth first.
+    fn collect(&self, out: &mut String) {
+        for r in &self.resources {
+            out.push_str(&serde_json::to_string(&r.address).unwrap_or_default());
+            out.push(':');
+            out.push_str(r.values.map_or("null", |v| v.get()));
+            out.push(',');
+        }
+        for child in &self.child_modules {
+            child.collect(out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iom_model::{Contract, PostVerify};
+    use std::collections::BTreeMap;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An HTTP server answering 503 to its first `failures` requests, then 200.
+    fn flaky_server(failures: usize) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/health", listener.local_addr().unwrap());
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut s = stream.unwrap();
+                let _ = s.read(&mut [0u8; 1024]);
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let status = if n < failures { 503 } else { 200 };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+            }
+        });
+        (url, seen)
+    }
+
+    fn probe(kind: &str) -> PostVerify {
+        PostVerify {
+            probe: kind.into(),
+            timeout_ms: Some(1000),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn probes_after_apply() {
+        let (flaky, seen) = flaky_server(2);
+        let (down, _) = flaky_server(usize::MAX);
+        let contract = Contract {
+            name: "svc".into(),
+            post_verify: vec![
+                PostVerify {
+                    url: Some(flaky),
+                    retries: Some(3),
+                    ..probe("http")
+                },
+                PostVerify {
+                    url: Some("{{ inputs.health }}".into()),
+                    retries: Some(1),
+                    ..probe("http")
+                },
+                PostVerify {
+                    condition: Some("resources['terraform_data.x'].output.ready && size(state.root_module.resources) == 1".into()),
+                    ..probe("state")
+                },
+                PostVerify {
+                    condition: Some("resources['terraform_data.x'].output.token == 'guess'".into()),
+                    ..probe("state")
+                },
+                probe("run_record_written"),
+            ],
+            ..Default::default()
+        };
+        let inputs: BTreeMap<_, _> = [(
+            "health".to_string(),
+            iom_model::InputValue::Known(serde_json::json!(down)),
+        )]
+        .into();
+        let calls = [Governed {
+            contract: &contract,
+            call: "module.svc".into(),
+            inputs,
+            findings: Vec::new(),
+            unknown: Vec::new(),
+        }];
+        let state = r#"{"format_version":"1.0","values":{"root_module":{"resources":[
+            {"address":"terraform_data.x","values":{"output":{"ready":true,"token":"s3cret-canary"}}}]}}}"#;
+        let r = post_verify(&calls, Some(state));
+        let ok: Vec<bool> = r.iter().map(|p| p.ok).collect();
+        assert_eq!(ok, [true, false, true, false, false], "{r:#?}");
+        assert_eq!(seen.load(Ordering::SeqCst), 3, "two 503s, then the 200");
+        assert!(
+            r[1].message.contains("answered 503, expected 200"),
+            "{}",
+            r[1].message
+        );
+        assert_eq!(r[3].probe, "post_verify[3].state");
+        assert!(r.iter().all(|p| !p.message.contains("s3cret-canary")));
+        assert!(!post_verify(&calls[..], None)[2].ok, "no state, no verdict");
+    }
+}
