@@ -54,6 +54,15 @@ enum Command {
         #[arg(long, value_name = "OUTCOME", default_value = "escalate", value_parser = parse_outcome)]
         ungoverned: Outcome,
     },
+    /// Run governance unit tests: every `*.iomtest.hcl` file under DIR.
+    ///
+    /// Exit codes: 0 every test passed, 1 a test failed or could not run.
+    Test {
+        dir: PathBuf,
+        /// The governance directory, instead of each file's `model`.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+    },
     /// Print the dependency graph of a plan's resource instances.
     Graph {
         plan: String,
@@ -122,6 +131,11 @@ fn run(cli: Cli) -> Result<u8> {
                 None => std::io::stdout().write_all(text.as_bytes())?,
             }
             Ok(report.exit_code() as u8)
+        }
+        Command::Test { dir, model } => {
+            let summary = plan_guard::govtest::run(&dir, model.as_deref())?;
+            std::io::stdout().write_all(summary.text.as_bytes())?;
+            Ok(u8::from(summary.failed > 0))
         }
         Command::Graph { plan, format } => {
             let raw = read_plan(&plan)?;

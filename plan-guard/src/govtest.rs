@@ -1,0 +1,284 @@
+//! `plan-guard test DIR`: governance unit tests. Every `*.iomtest.hcl` file under DIR holds
+//! `test "NAME"` blocks, each a plan and the verdicts the governance must give it:
+//!
+//! ```hcl
+//! model = "../"                     # the governance directory, relative to this file
+//!
+//! test "a critical database escalates" {
+//!   terraform_dir = "../../workspace" # planned with the real Terraform, in a scratch copy
+//!   vars          = { enable_ledger_db = true }
+//!   # plan      = "plans/escalate.json" (a `show -json` file or a binary plan) instead
+//!   workspace     = "payments-prod"
+//!   verdict       = "escalate"
+//!   changes = {
+//!     "module.payments.terraform_data.ledger_db[0]" = "escalate"
+//!   }
+//! }
+//! ```
+//!
+//! Each case runs the same decision core as `check`; a case passes when the overall
+//! verdict and every listed change's verdict match.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use iom_model::{Model, Outcome};
+use serde::Deserialize;
+
+use crate::decide::{CheckOptions, check};
+use crate::plan::read_plan;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestFile {
+    model: Option<String>,
+    #[serde(default)]
+    test: BTreeMap<String, TestCase>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestCase {
+    plan: Option<String>,
+    terraform_dir: Option<String>,
+    #[serde(default)]
+    vars: BTreeMap<String, serde_json::Value>,
+    workspace: Option<String>,
+    actor: Option<String>,
+    ungoverned: Option<String>,
+    verdict: Option<String>,
+    #[serde(default)]
+    changes: BTreeMap<String, String>,
+}
+
+/// What a run found, for printing and the exit code.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub text: String,
+}
+
+/// Runs every test file under `dir`. `model_override` replaces the files' `model`.
+pub fn run(dir: &Path, model_override: Option<&Path>) -> Result<Summary> {
+    let mut files = Vec::new();
+    collect(dir, &mut files)?;
+    if files.is_empty() {
+        bail!("no *.iomtest.hcl files under {}", dir.display());
+    }
+    files.sort();
+    let mut summary = Summary::default();
+    for file in files {
+        run_file(&file, model_override, &mut summary)?;
+    }
+    let _ = writeln!(
+        summary.text,
+        "\n{} passed, {} failed",
+        summary.passed, summary.failed
+    );
+    Ok(summary)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != ".terraform") {
+                collect(&path, out)?;
+            }
+        } else if path.to_string_lossy().ends_with(".iomtest.hcl") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn run_file(file: &Path, model_override: Option<&Path>, summary: &mut Summary) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed: TestFile = hcl::from_str(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    let base = file.parent().unwrap_or(Path::new("."));
+    let model_dir = match (model_override, &parsed.model) {
+        (Some(m), _) => m.to_path_buf(),
+        (None, Some(m)) => base.join(m),
+        (None, None) => bail!("{}: no `model` and no --model", file.display()),
+    };
+    let spec = iom_model::load_dir(&model_dir).map_err(|errors| {
+        anyhow!(
+            "{}: the model in {} is invalid: {}",
+            file.display(),
+            model_dir.display(),
+            errors[0]
+        )
+    })?;
+    let model = Model::compile(spec)
+        .map_err(|p| anyhow!("{}: the model is invalid: {}", file.display(), p[0]))?;
+    let _ = writeln!(summary.text, "{}", file.display());
+    if parsed.test.is_empty() {
+        bail!("{}: no `test` blocks", file.display());
+    }
+    for (name, case) in &parsed.test {
+        match run_case(base, &model, case) {
+            Ok(failures) if failures.is_empty() => {
+                summary.passed += 1;
+                let _ = writeln!(summary.text, "  ok    {name}");
+            }
+            Ok(failures) => {
+                summary.failed += 1;
+                let _ = writeln!(summary.text, "  FAIL  {name}");
+                for f in failures {
+                    let _ = writeln!(summary.text, "        {f}");
+                }
+            }
+            Err(e) => {
+                summary.failed += 1;
+                let _ = writeln!(summary.text, "  ERROR {name}\n        {e:#}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The ways a case's expectations were not met; empty when it passes.
+fn run_case(base: &Path, model: &Model, case: &TestCase) -> Result<Vec<String>> {
+    let scratch;
+    let plan_path = match (&case.plan, &case.terraform_dir) {
+        (Some(p), None) => base.join(p),
+        (None, Some(dir)) => {
+            scratch = Scratch::new()?;
+            plan_workspace(&base.join(dir), &case.vars, &scratch.0)?
+        }
+        _ => bail!("a test needs exactly one of `plan` and `terraform_dir`"),
+    };
+    let raw = read_plan(&plan_path.to_string_lossy())?;
+    let plan = raw.parse()?;
+    let word = |w: &Option<String>, default: Outcome| -> Result<Outcome> {
+        w.as_deref()
+            .map_or(Ok(default), |w| w.parse().map_err(|e: String| anyhow!(e)))
+    };
+    let opts = CheckOptions {
+        workspace: case.workspace.clone().unwrap_or_else(|| "default".into()),
+        actor: case.actor.clone().unwrap_or_else(|| "test".into()),
+        ungoverned: word(&case.ungoverned, Outcome::Escalate)?,
+        model_source: "test".into(),
+        model_revision: None,
+    };
+    let report = check(&raw, &plan, model, &opts)?;
+    let mut failures = Vec::new();
+    if let Some(expected) = &case.verdict {
+        let expected: Outcome = expected.parse().map_err(|e: String| anyhow!(e))?;
+        if report.verdict != expected {
+            failures.push(format!(
+                "verdict: expected {expected}, got {}",
+                report.verdict
+            ));
+        }
+    }
+    for (address, expected) in &case.changes {
+        let expected: Outcome = expected.parse().map_err(|e: String| anyhow!(e))?;
+        match report.changes.iter().find(|c| &c.address == address) {
+            None => failures.push(format!(
+                "{address}: expected {expected}, but the plan does not change it"
+            )),
+            Some(c) if c.verdict != expected => {
+                let why: Vec<String> = c
+                    .findings
+                    .iter()
+                    .map(|f| format!("{}/{}", f.source, f.rule))
+                    .collect();
+                failures.push(format!(
+                    "{address}: expected {expected}, got {} ({})",
+                    c.verdict,
+                    if why.is_empty() {
+                        "no findings".into()
+                    } else {
+                        why.join(", ")
+                    }
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(failures)
+}
+
+/// A scratch directory removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Scratch> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("plan-guard-test-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Copies `dir` into `scratch` and plans it with the real Terraform, returning the path
+/// of the saved plan.
+fn plan_workspace(
+    dir: &Path,
+    vars: &BTreeMap<String, serde_json::Value>,
+    scratch: &Path,
+) -> Result<PathBuf> {
+    let work = scratch.join("workspace");
+    copy_tree(dir, &work).with_context(|| format!("cannot copy {}", dir.display()))?;
+    std::fs::write(
+        work.join("zz-iomtest.auto.tfvars.json"),
+        serde_json::to_vec(vars)?,
+    )?;
+    let binary = std::env::var("TERRAFORM_BINARY")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "terraform".into());
+    for args in [
+        vec!["init", "-input=false", "-no-color"],
+        vec!["plan", "-input=false", "-no-color", "-out=tfplan"],
+    ] {
+        let out = Command::new(&binary)
+            .arg(format!("-chdir={}", work.display()))
+            .args(&args)
+            .output()
+            .with_context(|| format!("cannot run {binary}"))?;
+        if !out.status.success() {
+            bail!(
+                "{binary} {} failed in a copy of {}:\n{}",
+                args[0],
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    Ok(work.join("tfplan"))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == ".terraform" || name == "tfplan" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
