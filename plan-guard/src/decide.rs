@@ -95,84 +95,15 @@ pub fn check(
     let targets: Vec<&ResourceChange> = judged.iter().map(|(rc, _, _)| *rc).collect();
     let contracts = Contracts::evaluate(plan, model, &intents, &targets);
 
-    let root = iom_model::root_context();
-    let mut scratch = Scratch::default();
-    let mut changes = Vec::with_capacity(judged.len());
-    for (rc, class, governing) in judged {
-        let blast = match graph.node(&rc.address, rc.deposed.as_deref()) {
-            Some(n) => graph.blast_radius(n, &mut scratch),
-            None => BlastRadius::default(),
-        };
-        let module = module_of(rc);
-        let values = ChangeValues {
-            rc,
-            class,
-            workspace: &opts.workspace,
-            module: &module,
-            governing: &governing,
-            root: &root,
-            ctx: OnceCell::new(),
-            unknown: OnceCell::new(),
-        };
-        let mut findings = Vec::new();
-        for intent in &governing {
-            let Some(profile) = model.profiles.get(&intent.profile) else {
-                continue;
-            };
-            judge(
-                intent,
-                profile,
-                &values,
-                &blast,
-                in_scope[intent.name.as_str()],
-                &mut findings,
-            )
-            .map_err(|(field, message)| CheckError::BadValue {
-                source_name: source_name.clone(),
-                address: rc.address.clone(),
-                field,
-                message,
-            })?;
-        }
-        drop(values); // releases its borrow of `module`, which the report takes
-        findings.extend(contracts.findings_for(rc, class, &governing, model));
-        if governing.is_empty() && opts.ungoverned > Outcome::Allow {
-            findings.push(Finding {
-                source: "model".into(),
-                rule: "ungoverned".into(),
-                outcome: opts.ungoverned,
-                message: format!(
-                    "no intent governs {} in workspace {}",
-                    rc.address, opts.workspace
-                ),
-            });
-        }
-        findings.sort_by(|a, b| {
-            (&a.source, &a.rule, &a.message).cmp(&(&b.source, &b.rule, &b.message))
-        });
-        findings.dedup();
-        let verdict = findings
-            .iter()
-            .map(|f| f.outcome)
-            .max()
-            .unwrap_or(Outcome::Allow);
-        let mut governed_by: Vec<String> = governing.iter().map(|i| i.name.clone()).collect();
-        governed_by.sort();
-        changes.push(ChangeReport {
-            action: class,
-            actions: rc.change.actions.clone(),
-            address: rc.address.clone(),
-            blast_radius: blast,
-            deposed: rc.deposed.clone(),
-            findings,
-            governed_by,
-            importing: rc.change.importing.is_some(),
-            module,
-            previous_address: rc.previous_address.clone(),
-            ty: rc.ty.clone(),
-            verdict,
-        });
-    }
+    let judge = Judge {
+        graph: &graph,
+        model,
+        opts,
+        in_scope: &in_scope,
+        contracts: &contracts,
+        source_name: &source_name,
+    };
+    let mut changes = judge.all(&judged)?;
     changes.sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
 
     let mut summary = Summary::default();
@@ -201,6 +132,156 @@ pub fn check(
         verdict,
         workspace: opts.workspace.clone(),
     })
+}
+
+/// What judging one change needs from the whole check; shared by the worker threads.
+struct Judge<'a, 'm> {
+    graph: &'a ChangeGraph,
+    model: &'m Model,
+    opts: &'a CheckOptions,
+    in_scope: &'a BTreeMap<&'m str, usize>,
+    contracts: &'a Contracts<'m>,
+    source_name: &'a str,
+}
+
+type Judged<'p, 'm> = (&'p ResourceChange<'p>, ActionClass, Vec<&'m CompiledIntent>);
+
+/// Below this many changes per thread, starting a thread costs more than it saves.
+const CHANGES_PER_THREAD: usize = 64;
+
+/// The most threads a check may use: `$PLAN_GUARD_THREADS`, else one per core.
+fn max_threads() -> usize {
+    std::env::var("PLAN_GUARD_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+impl<'m> Judge<'_, 'm> {
+    /// Judges every change, on as many threads as the machine has cores (each with its own
+    /// CEL context and scratch space); the reports come back in plan order, and the first
+    /// error in plan order wins, so the result does not depend on the threads.
+    fn all(&self, judged: &[Judged<'_, 'm>]) -> Result<Vec<ChangeReport>, CheckError> {
+        let threads = max_threads()
+            .min(judged.len().div_ceil(CHANGES_PER_THREAD))
+            .max(1);
+        let chunk = judged.len().div_ceil(threads).max(1);
+        let run = |part: &[Judged<'_, 'm>]| -> Result<Vec<ChangeReport>, CheckError> {
+            let root = iom_model::root_context();
+            let mut scratch = Scratch::default();
+            part.iter()
+                .map(|(rc, class, governing)| {
+                    self.change(rc, *class, governing, &root, &mut scratch)
+                })
+                .collect()
+        };
+        if threads == 1 {
+            return run(judged);
+        }
+        let parts: Vec<Result<Vec<ChangeReport>, CheckError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = judged
+                .chunks(chunk)
+                .map(|part| s.spawn(move || run(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(judged.len());
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+
+    fn change(
+        &self,
+        rc: &ResourceChange<'_>,
+        class: ActionClass,
+        governing: &[&CompiledIntent],
+        root: &Context<'_, '_>,
+        scratch: &mut Scratch,
+    ) -> Result<ChangeReport, CheckError> {
+        let (graph, model, opts) = (self.graph, self.model, self.opts);
+        let blast = match graph.node(&rc.address, rc.deposed.as_deref()) {
+            Some(n) => graph.blast_radius(n, scratch),
+            None => BlastRadius::default(),
+        };
+        let module = module_of(rc);
+        let values = ChangeValues {
+            rc,
+            class,
+            workspace: &opts.workspace,
+            module: &module,
+            governing,
+            root,
+            ctx: OnceCell::new(),
+            unknown: OnceCell::new(),
+        };
+        let mut findings = Vec::new();
+        for intent in governing {
+            let Some(profile) = model.profiles.get(&intent.profile) else {
+                continue;
+            };
+            judge(
+                intent,
+                profile,
+                &values,
+                &blast,
+                self.in_scope[intent.name.as_str()],
+                &mut findings,
+            )
+            .map_err(|(field, message)| CheckError::BadValue {
+                source_name: self.source_name.to_string(),
+                address: rc.address.clone(),
+                field,
+                message,
+            })?;
+        }
+        drop(values); // releases its borrow of `module`, which the report takes
+        findings.extend(self.contracts.findings_for(rc, class, governing, model));
+        if governing.is_empty() && opts.ungoverned > Outcome::Allow {
+            findings.push(Finding {
+                source: "model".into(),
+                rule: "ungoverned".into(),
+                outcome: opts.ungoverned,
+                message: format!(
+                    "no intent governs {} in workspace {}",
+                    rc.address, opts.workspace
+                ),
+            });
+        }
+        findings.sort_by(|a, b| {
+            (&a.source, &a.rule, &a.message).cmp(&(&b.source, &b.rule, &b.message))
+        });
+        findings.dedup();
+        let verdict = findings
+            .iter()
+            .map(|f| f.outcome)
+            .max()
+            .unwrap_or(Outcome::Allow);
+        let mut governed_by: Vec<String> = governing.iter().map(|i| i.name.clone()).collect();
+        governed_by.sort();
+        Ok(ChangeReport {
+            action: class,
+            actions: rc.change.actions.clone(),
+            address: rc.address.clone(),
+            blast_radius: blast,
+            deposed: rc.deposed.clone(),
+            findings,
+            governed_by,
+            importing: rc.change.importing.is_some(),
+            module,
+            previous_address: rc.previous_address.clone(),
+            ty: rc.ty.clone(),
+            verdict,
+        })
+    }
 }
 
 fn module_of(rc: &ResourceChange) -> String {
@@ -271,7 +352,7 @@ impl<'a> ChangeValues<'a> {
     }
 }
 
-type Judged = Result<(), (&'static str, String)>;
+type Judgement = Result<(), (&'static str, String)>;
 
 fn judge(
     intent: &CompiledIntent,
@@ -280,7 +361,7 @@ fn judge(
     blast: &BlastRadius,
     changes_in_scope: usize,
     out: &mut Vec<Finding>,
-) -> Judged {
+) -> Judgement {
     let profile_source = format!("profile:{}", profile.name);
     let intent_source = format!("intent:{}", intent.name);
     let rc = v.rc;

@@ -135,3 +135,79 @@ fn example_workspace_gives_allow_escalate_and_block() {
     );
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// A plan large enough to be judged on several threads gives, byte for byte, the report
+/// one thread gives (decision id and time aside).
+#[test]
+fn threads_do_not_change_the_report() {
+    let work = std::env::temp_dir().join(format!("pg-threads-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("main.tf"),
+        r#"
+resource "terraform_data" "hub" {
+  input = { region = "eu-west-1", owner = "platform" }
+}
+module "unit" {
+  source = "./unit"
+  count  = 40
+  hub    = terraform_data.hub.id
+  region = count.index % 3 == 0 ? "us-east-1" : "eu-west-1"
+}
+"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(work.join("unit")).unwrap();
+    std::fs::write(
+        work.join("unit/main.tf"),
+        r#"
+variable "hub" { type = string }
+variable "region" { type = string }
+resource "terraform_data" "item" {
+  count = 8
+  input = { region = var.region, hub = var.hub, owner = count.index == 0 ? "nobody" : "platform" }
+}
+"#,
+    )
+    .unwrap();
+    tf(&work, &["init", "-input=false", "-no-color"]);
+    tf(&work, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    std::fs::write(
+        work.join("plan.json"),
+        tf(&work, &["show", "-json", "tfplan"]),
+    )
+    .unwrap();
+    let governance = repo().join("bench/governance");
+    let report = |threads: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .args([
+                "check",
+                "plan.json",
+                "--format",
+                "json",
+                "--workspace",
+                "bench-x",
+            ])
+            .arg("--model")
+            .arg(&governance)
+            .env("PLAN_GUARD_THREADS", threads)
+            .current_dir(&work)
+            .output()
+            .unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["decision_id"] = "x".into();
+        v["generated_at"] = "x".into();
+        (out.status.code(), v)
+    };
+    let (code_one, one) = report("1");
+    let (code_four, four) = report("4");
+    assert_eq!(one["summary"]["changes"], 321);
+    assert_eq!(code_one, code_four);
+    assert_eq!(one, four);
+    assert!(
+        one["verdict"] != "allow",
+        "the plan breaks rules, so the comparison means something"
+    );
+    let _ = std::fs::remove_dir_all(&work);
+}
