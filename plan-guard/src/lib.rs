@@ -9,6 +9,7 @@ pub mod address;
 pub mod cel_input;
 pub mod contracts;
 pub mod decide;
+pub mod evidence;
 pub mod govtest;
 pub mod graph;
 pub mod ids;

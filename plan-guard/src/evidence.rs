@@ -1,0 +1,221 @@
+//! What plan-guard writes to the evidence ledger, and the rules read back from it. A
+//! `check` record holds the decision (never a value from the plan: the report is built
+//! from addresses, names and condition text only) and, for an escalation, who may approve
+//! it, resolved from the profiles at check time so the record says which rule applied.
+//! `approval` and `apply` records name the decision they belong to.
+
+use std::collections::BTreeSet;
+
+use iom_model::{Model, Outcome};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::report::Report;
+
+pub const CHECK: &str = "check";
+pub const APPROVAL: &str = "approval";
+pub const APPLY: &str = "apply";
+
+/// Who may approve an escalation under one profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileApprovers {
+    pub profile: String,
+    /// People, with `group:NAME` entries replaced by the group's members.
+    pub approvers: Vec<String>,
+    pub require_distinct_approver: bool,
+}
+
+/// The body of a `check` record.
+pub fn check_record(report: &Report, model: &Model) -> Value {
+    let changes: Vec<Value> = report
+        .changes
+        .iter()
+        .map(|c| {
+            json!({
+                "action": c.action,
+                "address": c.address,
+                "blast_radius": { "direct": c.blast_radius.direct, "transitive": c.blast_radius.transitive },
+                "deposed": c.deposed,
+                "findings": c.findings,
+                "governed_by": c.governed_by,
+                "verdict": c.verdict,
+            })
+        })
+        .collect();
+    json!({
+        "actor": report.actor,
+        "approvers": approvers_for(report, model),
+        "changes": changes,
+        "model": report.model,
+        "plan": report.plan,
+        "summary": report.summary,
+        "verdict": report.verdict,
+        "workspace": report.workspace,
+    })
+}
+
+/// The profiles of the intents that govern an escalated change, with their approvers.
+fn approvers_for(report: &Report, model: &Model) -> Vec<ProfileApprovers> {
+    let intents: BTreeSet<&str> = report
+        .changes
+        .iter()
+        .filter(|c| c.verdict == Outcome::Escalate)
+        .flat_map(|c| c.governed_by.iter().map(String::as_str))
+        .collect();
+    let profiles: BTreeSet<&str> = model
+        .intents
+        .iter()
+        .filter(|i| intents.contains(i.name.as_str()))
+        .map(|i| i.profile.as_str())
+        .collect();
+    model
+        .spec
+        .profiles
+        .iter()
+        .filter(|p| profiles.contains(p.name.as_str()))
+        .map(|p| {
+            let mut people = BTreeSet::new();
+            for entry in &p.approvers {
+                match entry.strip_prefix("group:") {
+                    Some(group) => {
+                        people.extend(p.groups.get(group).into_iter().flatten().cloned())
+                    }
+                    None => {
+                        people.insert(entry.clone());
+                    }
+                }
+            }
+            ProfileApprovers {
+                profile: p.name.clone(),
+                approvers: people.into_iter().collect(),
+                require_distinct_approver: p.require_distinct_approver,
+            }
+        })
+        .collect()
+}
+
+/// Whether `actor` may approve the decision a `check` record holds; `Err` says why not.
+/// Every profile that escalated must list the actor (an escalation no profile can be
+/// approved under, e.g. an ungoverned change, cannot be approved: govern it instead).
+pub fn may_approve(check: &Value, actor: &str) -> Result<(), String> {
+    let verdict = check["verdict"].as_str().unwrap_or("");
+    match verdict {
+        "block" => return Err("the decision is block: a blocked plan cannot be approved".into()),
+        "allow" | "warn" => return Err(format!("the decision is {verdict}: it needs no approval")),
+        "escalate" => {}
+        other => return Err(format!("the record holds an unreadable verdict {other:?}")),
+    }
+    let profiles: Vec<ProfileApprovers> = serde_json::from_value(check["approvers"].clone())
+        .map_err(|e| format!("the record's approvers are unreadable: {e}"))?;
+    if profiles.is_empty() {
+        return Err(
+            "no profile names approvers for this escalation (is the change governed?)".into(),
+        );
+    }
+    let author = check["actor"].as_str().unwrap_or("");
+    for p in &profiles {
+        if !p.approvers.iter().any(|a| a == actor) {
+            return Err(format!(
+                "{actor} is not an approver of profile {} (approvers: {})",
+                p.profile,
+                if p.approvers.is_empty() {
+                    "none".into()
+                } else {
+                    p.approvers.join(", ")
+                }
+            ));
+        }
+        if p.require_distinct_approver && actor == author {
+            return Err(format!(
+                "profile {} requires an approver other than {author}, who ran the check",
+                p.profile
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The body of an `approval` record.
+pub fn approval_record(check: &Value, actor: &str, reason: &str) -> Value {
+    json!({
+        "actor": actor,
+        "plan_sha256": check["plan"]["sha256"],
+        "reason": reason,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(verdict: &str, distinct: bool) -> Value {
+        json!({
+            "actor": "dave",
+            "verdict": verdict,
+            "approvers": [{ "profile": "prod-safe", "approvers": ["alice", "bob", "dave"], "require_distinct_approver": distinct }],
+            "plan": { "sha256": "ab" },
+        })
+    }
+
+    #[test]
+    fn approval_rules() {
+        assert_eq!(may_approve(&record("escalate", true), "alice"), Ok(()));
+        let e = may_approve(&record("escalate", true), "mallory").unwrap_err();
+        assert!(
+            e.contains(
+                "mallory is not an approver of profile prod-safe (approvers: alice, bob, dave)"
+            ),
+            "{e}"
+        );
+        let e = may_approve(&record("escalate", true), "dave").unwrap_err();
+        assert!(e.contains("requires an approver other than dave"), "{e}");
+        assert_eq!(may_approve(&record("escalate", false), "dave"), Ok(()));
+        assert!(
+            may_approve(&record("block", false), "alice")
+                .unwrap_err()
+                .contains("cannot be approved")
+        );
+        assert!(
+            may_approve(&record("allow", false), "alice")
+                .unwrap_err()
+                .contains("needs no approval")
+        );
+        let mut none = record("escalate", false);
+        none["approvers"] = json!([]);
+        assert!(may_approve(&none, "alice").is_err());
+    }
+
+    #[test]
+    fn groups_expand_to_members() {
+        let spec = iom_model::load_str(
+            "g.tf",
+            r#"
+resource "iom_profile" "p" {
+  name      = "prod-safe"
+  actions   = { create = "escalate" }
+  approvers = ["alice", "group:platform"]
+  groups    = { platform = ["bob", "carol"] }
+  require_distinct_approver = true
+}
+resource "iom_intent" "i" {
+  name    = "all"
+  profile = "prod-safe"
+}
+"#,
+        )
+        .unwrap();
+        let model = Model::compile(spec).unwrap();
+        let mut report = crate::testing::sample_report();
+        report.changes[0].governed_by = vec!["all".into()];
+        let rec = check_record(&report, &model);
+        assert_eq!(
+            rec["approvers"],
+            json!([{ "profile": "prod-safe", "approvers": ["alice", "bob", "carol"], "require_distinct_approver": true }])
+        );
+        assert_eq!(
+            rec["changes"][0]["address"],
+            "module.payments.aws_db_instance.main"
+        );
+        assert_eq!(rec["verdict"], "escalate");
+    }
+}
