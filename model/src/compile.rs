@@ -19,6 +19,36 @@ pub struct Model {
     /// Sorted by name, so every decision visits intents in one order.
     pub intents: Vec<CompiledIntent>,
     pub elements: Vec<CompiledElement>,
+    pub waivers: Vec<CompiledWaiver>,
+}
+
+/// A waiver ready to match findings.
+#[derive(Debug)]
+pub struct CompiledWaiver {
+    pub name: String,
+    pub source: String,
+    /// `*` matches every rule of the source.
+    pub rule: String,
+    /// `None` covers every address / workspace.
+    pub addresses: Option<glob::GlobList>,
+    pub workspaces: Option<glob::GlobList>,
+    pub reason: String,
+    pub approved_by: String,
+    pub expires: String,
+    pub expires_unix: i64,
+}
+
+impl CompiledWaiver {
+    /// Whether the waiver covers a finding, expired or not.
+    pub fn covers(&self, source: &str, rule: &str, address: &str, workspace: &str) -> bool {
+        self.source == source
+            && (self.rule == "*" || self.rule == rule)
+            && self.addresses.as_ref().is_none_or(|g| g.is_match(address))
+            && self
+                .workspaces
+                .as_ref()
+                .is_none_or(|g| g.is_match(workspace))
+    }
 }
 
 #[derive(Debug)]
@@ -293,11 +323,32 @@ impl Model {
             })
             .collect();
 
+        let waivers = spec
+            .waivers
+            .iter()
+            .map(|w| CompiledWaiver {
+                name: w.name.clone(),
+                source: w.source.clone(),
+                rule: w.rule.clone(),
+                addresses: (!w.addresses.is_empty())
+                    .then(|| glob::compile_addresses(&w.addresses).unwrap_or_default()),
+                workspaces: (!w.workspaces.is_empty())
+                    .then(|| glob::compile_plain(&w.workspaces).unwrap_or_default()),
+                reason: w.reason.clone(),
+                approved_by: w.approved_by.clone(),
+                expires: w.expires.clone(),
+                // Validation guarantees it parses; a hand-built model that does not
+                // has a waiver that never applies.
+                expires_unix: crate::time::parse_rfc3339(&w.expires).unwrap_or(i64::MIN),
+            })
+            .collect();
+
         Ok(Model {
             spec,
             profiles,
             intents,
             elements,
+            waivers,
         })
     }
 
@@ -410,5 +461,6 @@ fn objects_of(spec: &ModelSpec, kind: Kind) -> Vec<Object> {
             .map(Object::Contract)
             .collect(),
         Kind::Element => spec.elements.iter().cloned().map(Object::Element).collect(),
+        Kind::Waiver => spec.waivers.iter().cloned().map(Object::Waiver).collect(),
     }
 }

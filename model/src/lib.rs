@@ -14,9 +14,10 @@ pub mod objects;
 pub mod outcome;
 pub mod problem;
 pub mod schema;
+pub mod time;
 pub mod validate;
 
-pub use compile::{CompiledIntent, CompiledProfile, CompiledRule, Model};
+pub use compile::{CompiledIntent, CompiledProfile, CompiledRule, CompiledWaiver, Model};
 pub use condition::{Condition, PathStep, root_context};
 pub use contract::{InputValue, InputViolation, check_contract_inputs, expand_inputs};
 pub use hcl_load::{LoadError, load_dir, load_str};

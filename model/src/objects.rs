@@ -197,6 +197,23 @@ pub struct Element {
     pub depends_on_elements: Vec<String>,
 }
 
+/// A time-boxed exception: findings of one source and rule on matching addresses and
+/// workspaces are reported as waived (allowed, with the waiver named) until `expires`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Waiver {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub source: String,
+    pub rule: String,
+    pub addresses: Vec<String>,
+    pub workspaces: Vec<String>,
+    pub reason: String,
+    pub approved_by: String,
+    pub expires: String,
+}
+
 /// Every governance object of one model, as declared. Lists keep declaration order;
 /// validation guarantees unique names within each kind.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -207,6 +224,7 @@ pub struct ModelSpec {
     pub intents: Vec<Intent>,
     pub contracts: Vec<Contract>,
     pub elements: Vec<Element>,
+    pub waivers: Vec<Waiver>,
 }
 
 /// One governance object of any kind: what a provider resource or an HCL block holds.
@@ -217,6 +235,7 @@ pub enum Object {
     Intent(Intent),
     Contract(Contract),
     Element(Element),
+    Waiver(Waiver),
 }
 
 impl Object {
@@ -227,6 +246,7 @@ impl Object {
             Object::Intent(o) => &o.name,
             Object::Contract(o) => &o.name,
             Object::Element(o) => &o.name,
+            Object::Waiver(o) => &o.name,
         }
     }
 
@@ -237,6 +257,7 @@ impl Object {
             Object::Intent(_) => crate::Kind::Intent,
             Object::Contract(_) => crate::Kind::Contract,
             Object::Element(_) => crate::Kind::Element,
+            Object::Waiver(_) => crate::Kind::Waiver,
         }
     }
 
@@ -252,6 +273,7 @@ impl Object {
             Kind::Intent => Object::Intent(serde_json::from_value(value)?),
             Kind::Contract => Object::Contract(serde_json::from_value(value)?),
             Kind::Element => Object::Element(serde_json::from_value(value)?),
+            Kind::Waiver => Object::Waiver(serde_json::from_value(value)?),
         })
     }
 
@@ -262,6 +284,7 @@ impl Object {
             Object::Intent(o) => serde_json::to_value(o),
             Object::Contract(o) => serde_json::to_value(o),
             Object::Element(o) => serde_json::to_value(o),
+            Object::Waiver(o) => serde_json::to_value(o),
         };
         v.expect("governance objects always serialize")
     }
@@ -275,6 +298,7 @@ impl ModelSpec {
             Object::Intent(o) => self.intents.push(o),
             Object::Contract(o) => self.contracts.push(o),
             Object::Element(o) => self.elements.push(o),
+            Object::Waiver(o) => self.waivers.push(o),
         }
     }
 }

@@ -9,15 +9,17 @@ pub enum Kind {
     Intent,
     Contract,
     Element,
+    Waiver,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Profile,
         Kind::Blueprint,
         Kind::Intent,
         Kind::Contract,
         Kind::Element,
+        Kind::Waiver,
     ];
 
     /// The Terraform resource type, e.g. `iom_profile`.
@@ -36,6 +38,7 @@ impl Kind {
             Kind::Intent => &INTENT,
             Kind::Contract => &CONTRACT,
             Kind::Element => &ELEMENT,
+            Kind::Waiver => &WAIVER,
         }
     }
 }
@@ -455,6 +458,49 @@ pub static ELEMENT: ObjectSchema = ObjectSchema {
             "depends_on_elements",
             ListOfString,
             "Names of elements this one depends on.",
+        ),
+    ],
+    blocks: &[],
+};
+
+pub static WAIVER: ObjectSchema = ObjectSchema {
+    resource_type: "iom_waiver",
+    description: "A time-boxed exception: findings of one source and rule on matching addresses and workspaces are reported as waived (allowed, with the waiver named) until it expires; an expired waiver stops applying and checks warn that it expired.",
+    attributes: &[
+        ID,
+        REVISION,
+        NAME,
+        DESCRIPTION,
+        req(
+            "source",
+            String,
+            "Finding source it waives, as reports show it: `profile:prod-safe`, `intent:payments-prod`, `blueprint:storage@1.0.0`, `contract:deploy-service`, `model`.",
+        ),
+        req(
+            "rule",
+            String,
+            "Rule of that source it waives (`critical`, `replace`, a rule or constraint id, ...); `*` waives every rule of the source.",
+        ),
+        opt(
+            "addresses",
+            ListOfString,
+            "Resource address globs it covers; empty covers every address.",
+        ),
+        opt(
+            "workspaces",
+            ListOfString,
+            "Workspace name globs it covers; empty covers every workspace.",
+        ),
+        req(
+            "reason",
+            String,
+            "Why the exception is acceptable, for the record.",
+        ),
+        req("approved_by", String, "Who approved the exception."),
+        req(
+            "expires",
+            String,
+            "When it stops applying, RFC 3339 (`2026-12-31T23:59:59Z`).",
         ),
     ],
     blocks: &[],

@@ -17,6 +17,7 @@ pub fn validate_object(object: &Object) -> Vec<(AttrPath, String)> {
         Object::Intent(i) => v.intent(i),
         Object::Contract(c) => v.contract(c),
         Object::Element(e) => v.element(e),
+        Object::Waiver(w) => v.waiver(w),
     }
     v.problems
 }
@@ -336,5 +337,26 @@ impl Validator {
             );
         }
         self.address_globs(AttrPath::attr("matches"), &e.matches);
+    }
+
+    fn waiver(&mut self, w: &Waiver) {
+        self.name(&w.name);
+        for (attr, value) in [
+            ("source", &w.source),
+            ("rule", &w.rule),
+            ("reason", &w.reason),
+            ("approved_by", &w.approved_by),
+        ] {
+            if value.trim().is_empty() {
+                self.fail(AttrPath::attr(attr), "must not be empty");
+            }
+        }
+        self.address_globs(AttrPath::attr("addresses"), &w.addresses);
+        if let Err((i, e)) = crate::glob::compile_plain(&w.workspaces) {
+            self.fail(AttrPath::attr("workspaces").index(i), e);
+        }
+        if let Err(e) = crate::time::parse_rfc3339(&w.expires) {
+            self.fail(AttrPath::attr("expires"), e);
+        }
     }
 }

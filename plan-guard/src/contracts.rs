@@ -182,6 +182,7 @@ impl Governed<'_> {
             self.call.clone()
         };
         Finding {
+            waived_by: None,
             source: format!("contract:{}", self.contract.name),
             rule,
             outcome,

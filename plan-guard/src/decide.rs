@@ -102,6 +102,7 @@ pub fn check(
         in_scope: &in_scope,
         contracts: &contracts,
         source_name: &source_name,
+        now: iom_model::time::now_unix(),
     };
     let mut changes = judge.all(&judged)?;
     changes.sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
@@ -142,6 +143,8 @@ struct Judge<'a, 'm> {
     in_scope: &'a BTreeMap<&'m str, usize>,
     contracts: &'a Contracts<'m>,
     source_name: &'a str,
+    /// Unix seconds waivers expire against, read once so every change sees one instant.
+    now: i64,
 }
 
 type Judged<'p, 'm> = (&'p ResourceChange<'p>, ActionClass, Vec<&'m CompiledIntent>);
@@ -199,6 +202,42 @@ impl<'m> Judge<'_, 'm> {
         Ok(out)
     }
 
+    /// Turns findings a live waiver covers into allows that name it; a finding only an
+    /// expired waiver covers stands, with a warning that the waiver expired.
+    fn apply_waivers(&self, address: &str, findings: &mut Vec<Finding>) {
+        let workspace = self.opts.workspace.as_str();
+        let mut expired = Vec::new();
+        for f in findings.iter_mut().filter(|f| f.outcome > Outcome::Allow) {
+            let mut covering = self
+                .model
+                .waivers
+                .iter()
+                .filter(|w| w.covers(&f.source, &f.rule, address, workspace));
+            let (live, dead): (Vec<_>, Vec<_>) =
+                covering.by_ref().partition(|w| w.expires_unix > self.now);
+            if let Some(w) = live.first() {
+                f.message = format!(
+                    "{} (waived by {} until {}, approved by {}: {})",
+                    f.message, w.name, w.expires, w.approved_by, w.reason
+                );
+                f.outcome = Outcome::Allow;
+                f.waived_by = Some(w.name.clone());
+            } else if let Some(w) = dead.first() {
+                expired.push(Finding {
+                    message: format!(
+                        "waiver {} expired at {}: it no longer waives {} / {}",
+                        w.name, w.expires, f.source, f.rule
+                    ),
+                    outcome: Outcome::Warn,
+                    rule: "waiver_expired".into(),
+                    source: "model".into(),
+                    waived_by: None,
+                });
+            }
+        }
+        findings.extend(expired);
+    }
+
     fn change(
         &self,
         rc: &ResourceChange<'_>,
@@ -247,6 +286,7 @@ impl<'m> Judge<'_, 'm> {
         findings.extend(self.contracts.findings_for(rc, class, governing, model));
         if governing.is_empty() && opts.ungoverned > Outcome::Allow {
             findings.push(Finding {
+                waived_by: None,
                 source: "model".into(),
                 rule: "ungoverned".into(),
                 outcome: opts.ungoverned,
@@ -256,6 +296,7 @@ impl<'m> Judge<'_, 'm> {
                 ),
             });
         }
+        self.apply_waivers(&rc.address, &mut findings);
         findings.sort_by(|a, b| {
             (&a.source, &a.rule, &a.message).cmp(&(&b.source, &b.rule, &b.message))
         });
@@ -369,6 +410,7 @@ fn judge(
     let action_outcome = profile.outcome_of(v.class);
     if action_outcome > Outcome::Allow {
         out.push(Finding {
+            waived_by: None,
             source: profile_source.clone(),
             rule: v.class.as_str().into(),
             outcome: action_outcome,
@@ -382,6 +424,7 @@ fn judge(
         && !allowed.is_match(&rc.ty)
     {
         out.push(Finding {
+            waived_by: None,
             source: intent_source.clone(),
             rule: "allowed_resource_types".into(),
             outcome: Outcome::Block,
@@ -393,6 +436,7 @@ fn judge(
     }
     if intent.critical.is_match(&rc.address) {
         out.push(Finding {
+            waived_by: None,
             source: intent_source.clone(),
             rule: "critical".into(),
             outcome: Outcome::Escalate,
@@ -406,6 +450,7 @@ fn judge(
         && blast.transitive as u64 > max
     {
         out.push(Finding {
+            waived_by: None,
             source: profile_source.clone(),
             rule: "max_blast_radius".into(),
             outcome: Outcome::Escalate,
@@ -419,6 +464,7 @@ fn judge(
         && changes_in_scope as u64 > max
     {
         out.push(Finding {
+ waived_by: None,
                 source: profile_source.clone(),
                 rule: "max_changes".into(),
                 outcome: Outcome::Escalate,
@@ -431,6 +477,7 @@ fn judge(
         }
         if let Some(path) = unknown_read(rule, v) {
             out.push(Finding {
+                waived_by: None,
                 source: profile_source.clone(),
                 rule: "on_unknown".into(),
                 outcome: profile.on_unknown,
@@ -442,6 +489,7 @@ fn judge(
             continue;
         }
         let failed = |message: String| Finding {
+            waived_by: None,
             source: rule.source.clone(),
             rule: rule.id.clone(),
             outcome: rule.outcome,

@@ -78,6 +78,9 @@ pub struct Finding {
     pub outcome: Outcome,
     pub rule: String,
     pub source: String,
+    /// The waiver that turned this finding into an allow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived_by: Option<String>,
 }
 
 impl Summary {

@@ -16,6 +16,7 @@ pub fn sample_report() -> Report {
         },
         deposed: None,
         findings: vec![Finding {
+            waived_by: None,
             message: "m".into(),
             outcome: Outcome::Escalate,
             rule: "replace".into(),

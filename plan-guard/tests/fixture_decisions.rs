@@ -562,6 +562,7 @@ fn max_changes_counts_the_changes_in_the_intents_scope() {
     assert_eq!(r.summary.escalate, 22);
     assert!(r.changes.iter().all(|c| c.findings
         == vec![plan_guard::report::Finding {
+            waived_by: None,
             message: "22 changes in scope of intent i exceed max_changes 21 of profile p".into(),
             outcome: Escalate,
             rule: "max_changes".into(),

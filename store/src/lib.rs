@@ -130,6 +130,7 @@ impl Store {
                 Object::Intent(o) => spec.intents.push(o),
                 Object::Contract(o) => spec.contracts.push(o),
                 Object::Element(o) => spec.elements.push(o),
+                Object::Waiver(o) => spec.waivers.push(o),
             }
         }
         Ok((spec, revision))

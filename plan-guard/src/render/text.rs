@@ -94,8 +94,19 @@ pub fn render_text(r: &Report, color: bool) -> String {
         .into_iter()
         .filter(|c| c.verdict > Outcome::Allow)
         .collect();
+    let waived: Vec<(&str, &crate::report::Finding)> = r
+        .changes
+        .iter()
+        .flat_map(|c| {
+            c.findings
+                .iter()
+                .filter(|f| f.waived_by.is_some())
+                .map(move |f| (c.address.as_str(), f))
+        })
+        .collect();
     if flagged.is_empty() {
         let _ = writeln!(out, "\nEvery change is allowed.");
+        waived_lines(&mut out, &p, &waived);
         return out;
     }
     let _ = writeln!(out);
@@ -130,5 +141,23 @@ pub fn render_text(r: &Report, color: bool) -> String {
             );
         }
     }
+    waived_lines(&mut out, &p, &waived);
     out
+}
+
+/// Findings a waiver turned into allows: listed, so an exception is never silent.
+fn waived_lines(out: &mut String, p: &Painter, waived: &[(&str, &crate::report::Finding)]) {
+    if waived.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nWaived ({}):", waived.len());
+    for (address, f) in waived {
+        let _ = writeln!(
+            out,
+            "  {} {} {}",
+            address,
+            p.dim(&format!("[{} / {}]", f.source, f.rule)),
+            f.message
+        );
+    }
 }
