@@ -156,14 +156,14 @@ impl<'m> Contracts<'m> {
                     format!("input `{input}` is unknown until apply, so it cannot be checked"),
                 ));
             }
-            for (i, k) in g.contract.constraint.iter().enumerate() {
+            for k in &g.contract.constraint {
                 let Ok(profile) = expand_inputs(&k.profile, &g.inputs) else {
                     continue;
                 };
                 let applies = governing.iter().any(|it| it.profile == profile);
                 if applies && k.forbid_actions.iter().any(|a| a == class.as_str()) {
                     out.push(g.finding(
-                        format!("constraint[{i}]"),
+                        "constraint".to_string(),
                         outcome_or_block(k.outcome.as_deref()),
                         format!("profile {profile} forbids {class} here"),
                     ));
@@ -209,8 +209,10 @@ impl Governed<'_> {
         profiles: &BTreeSet<&str>,
         probes: &mut Vec<((usize, Finding), Probe)>,
     ) {
-        for (i, pc) in self.contract.pre_condition.iter().enumerate() {
-            let rule = format!("pre_condition[{i}].{}", pc.check);
+        for pc in &self.contract.pre_condition {
+            // DESIGN section 5 names the rule by the check; the message tells repeated
+            // checks apart.
+            let rule = format!("pre_condition.{}", pc.check);
             let outcome = outcome_or_block(pc.outcome.as_deref());
             let timeout =
                 Duration::from_millis(pc.timeout_ms.unwrap_or(probes::DEFAULT_TIMEOUT_MS));

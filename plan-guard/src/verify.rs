@@ -17,7 +17,7 @@ use crate::probes::{self, Probe};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ProbeResult {
     pub contract: String,
-    /// `post_verify[INDEX].PROBE`
+    /// `post_verify.PROBE`, the rule name of DESIGN section 5.
     pub probe: String,
     pub ok: bool,
     pub message: String,
@@ -33,10 +33,10 @@ pub fn post_verify(calls: &[Governed<'_>], state_json: Option<&str>) -> Vec<Prob
     let mut results = Vec::new();
     let mut network = Vec::new();
     for g in calls {
-        for (i, pv) in g.contract.post_verify.iter().enumerate() {
+        for pv in &g.contract.post_verify {
             let mut result = ProbeResult {
                 contract: g.contract.name.clone(),
-                probe: format!("post_verify[{i}].{}", pv.probe),
+                probe: format!("post_verify.{}", pv.probe),
                 ok: false,
                 message: String::new(),
             };
@@ -298,7 +298,7 @@ mod tests {
             "{}",
             r[1].message
         );
-        assert_eq!(r[3].probe, "post_verify[3].state");
+        assert_eq!(r[3].probe, "post_verify.state");
         assert!(r.iter().all(|p| !p.message.contains("s3cret-canary")));
         assert!(!post_verify(&calls[..], None)[2].ok, "no state, no verdict");
     }

@@ -127,9 +127,9 @@ fn inputs_preconditions_and_forbidden_actions_on_a_real_plan() {
     assert_eq!(
         rules,
         [
-            ("constraint[0]", Outcome::Block),
+            ("constraint", Outcome::Block),
             ("input.ticket", Outcome::Warn),
-            ("pre_condition[1].profile_active", Outcome::Escalate),
+            ("pre_condition.profile_active", Outcome::Escalate),
         ],
         "{api:#?}"
     );
@@ -153,7 +153,7 @@ fn inputs_preconditions_and_forbidden_actions_on_a_real_plan() {
         [
             "input.env",
             "input.replicas",
-            "pre_condition[1].profile_active"
+            "pre_condition.profile_active"
         ],
         "{batch:#?}"
     );
@@ -195,7 +195,7 @@ fn an_unreachable_target_is_a_violation_not_a_hang() {
     let batch = contract_findings(&r, "module.service_batch.terraform_data.deploy");
     let tcp: Vec<_> = batch
         .iter()
-        .filter(|(rule, _, _)| rule == "pre_condition[2].tcp_reachable")
+        .filter(|(rule, _, _)| rule == "pre_condition.tcp_reachable")
         .collect();
     assert_eq!(tcp.len(), 1, "{batch:#?}");
     assert_eq!(tcp[0].1, Outcome::Block);
@@ -246,7 +246,7 @@ resource "iom_contract" "root" {
         .changes
         .iter()
         .flat_map(|c| &c.findings)
-        .find(|f| f.rule == "pre_condition[0].no_drift")
+        .find(|f| f.rule == "pre_condition.no_drift")
         .expect("a no_drift finding");
     assert!(
         drifted.message.contains("drifted outside Terraform"),
