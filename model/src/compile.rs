@@ -352,6 +352,46 @@ impl Model {
         })
     }
 
+    /// The elements that depend, through `depends_on_elements`, on an element whose
+    /// `matches` cover `address`: those one link away, and all of them (sorted names).
+    pub fn element_dependents(&self, address: &str) -> (Vec<&str>, Vec<&str>) {
+        let matched: BTreeSet<&str> = self
+            .elements
+            .iter()
+            .filter(|e| e.matches.is_match(address))
+            .map(|e| e.name.as_str())
+            .collect();
+        if matched.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        let dependents_of = |names: &BTreeSet<&str>| -> BTreeSet<&str> {
+            self.elements
+                .iter()
+                .filter(|e| {
+                    e.depends_on_elements
+                        .iter()
+                        .any(|d| names.contains(d.as_str()))
+                })
+                .map(|e| e.name.as_str())
+                .collect()
+        };
+        let direct: BTreeSet<&str> = dependents_of(&matched);
+        let mut all = direct.clone();
+        let mut frontier = direct.clone();
+        while !frontier.is_empty() {
+            frontier = dependents_of(&frontier)
+                .into_iter()
+                .filter(|n| all.insert(n))
+                .collect();
+        }
+        let direct = direct
+            .into_iter()
+            .filter(|n| !matched.contains(n))
+            .collect();
+        let all = all.into_iter().filter(|n| !matched.contains(n)).collect();
+        (direct, all)
+    }
+
     /// The model with no objects: every change is ungoverned.
     pub fn empty() -> Model {
         Model::compile(ModelSpec::default()).expect("the empty model is valid")

@@ -247,10 +247,21 @@ impl<'m> Judge<'_, 'm> {
         scratch: &mut Scratch,
     ) -> Result<ChangeReport, CheckError> {
         let (graph, model, opts) = (self.graph, self.model, self.opts);
-        let blast = match graph.node(&rc.address, rc.deposed.as_deref()) {
+        let mut blast = match graph.node(&rc.address, rc.deposed.as_deref()) {
             Some(n) => graph.blast_radius(n, scratch),
             None => BlastRadius::default(),
         };
+        // Declared elements that depend on one this instance belongs to are in its blast
+        // radius too (DESIGN section 3, component 01), named `element:NAME`.
+        let (direct, all) = model.element_dependents(&rc.address);
+        if !all.is_empty() {
+            blast.direct += direct.len();
+            blast.transitive += all.len();
+            blast
+                .addresses
+                .extend(all.iter().map(|n| format!("element:{n}")));
+            blast.addresses.sort_unstable();
+        }
         let module = module_of(rc);
         let values = ChangeValues {
             rc,
