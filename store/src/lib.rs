@@ -2,14 +2,17 @@
 //! governance objects the provider writes and plan-guard reads, each stamped with the
 //! model revision that last wrote it, and the revision itself, which increases by one
 //! on every write. A write is one transaction, so a crash leaves the previous revision
-//! whole. The URL forms are stable (DESIGN section 7): `sqlite://PATH` embedded, the
+//! whole. It also holds the evidence ledger: append-only, hash-chained records of what
+//! plan-guard decided and did ([`ledger`]). The URL forms are stable (DESIGN section 7): `sqlite://PATH` embedded, the
 //! default being `sqlite://.iom/model.db` unless `$IOM_STORE` says otherwise.
 
+pub mod ledger;
 mod sqlite;
 mod url;
 
 use iom_model::{Kind, ModelSpec, Object};
 
+pub use ledger::{ChainError, Evidence, Head, Ledger, NewEvidence, SignatureCheck, verify_chain};
 pub use url::{DEFAULT_STORE, StoreUrl};
 
 /// An object as the store holds it.
@@ -134,5 +137,37 @@ impl Store {
             }
         }
         Ok((spec, revision))
+    }
+
+    /// Appends a record to the evidence ledger; `sign` (given the record's hash) returns
+    /// its signature when the writer signs.
+    pub fn append_evidence(
+        &self,
+        new: &NewEvidence,
+        sign: Option<&dyn Fn(&str) -> String>,
+    ) -> Result<Evidence> {
+        self.backend.append_evidence(new, sign)
+    }
+
+    /// The whole ledger, oldest first, with its head (last sequence number and hash).
+    pub fn evidence(&self) -> Result<Ledger> {
+        self.backend.evidence_where("1 = 1", &[])
+    }
+
+    /// The records of one decision, oldest first.
+    pub fn evidence_for(&self, decision_id: &str) -> Result<Vec<Evidence>> {
+        Ok(self
+            .backend
+            .evidence_where("decision_id = ?1", &[&decision_id])?
+            .records)
+    }
+
+    /// The newest `check` record of a plan, by its SHA-256.
+    pub fn latest_check_for_plan(&self, plan_sha256: &str) -> Result<Option<Evidence>> {
+        Ok(self
+            .backend
+            .evidence_where("plan_sha256 = ?1 AND kind = 'check'", &[&plan_sha256])?
+            .records
+            .pop())
     }
 }

@@ -10,10 +10,11 @@ use std::time::Duration;
 use iom_model::{Kind, Object};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, record_hash};
 use crate::{Result, StoreError, Stored};
 
 /// The schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS model_revision (
@@ -27,6 +28,24 @@ CREATE TABLE IF NOT EXISTS objects (
     spec     TEXT    NOT NULL,
     revision INTEGER NOT NULL,
     PRIMARY KEY (kind, name)
+);
+CREATE TABLE IF NOT EXISTS evidence (
+    seq         INTEGER PRIMARY KEY,
+    kind        TEXT    NOT NULL,
+    decision_id TEXT    NOT NULL,
+    recorded_at TEXT    NOT NULL,
+    plan_sha256 TEXT,
+    body        TEXT    NOT NULL,
+    prev_hash   TEXT    NOT NULL,
+    hash        TEXT    NOT NULL,
+    signature   TEXT
+);
+CREATE INDEX IF NOT EXISTS evidence_by_decision ON evidence (decision_id);
+CREATE INDEX IF NOT EXISTS evidence_by_plan ON evidence (plan_sha256, kind);
+CREATE TABLE IF NOT EXISTS evidence_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash TEXT    NOT NULL
 );
 ";
 
@@ -229,4 +248,151 @@ fn bump_revision(conn: &Connection) -> rusqlite::Result<u64> {
         |r| r.get::<_, i64>(0),
     )
     .map(|r| r as u64)
+}
+
+const EVIDENCE_COLUMNS: &str =
+    "seq, kind, decision_id, recorded_at, plan_sha256, body, prev_hash, hash, signature";
+
+impl SqliteStore {
+    /// Appends one record in one immediate transaction: the chain head is read and moved
+    /// under the write lock, so concurrent appends from any process form one chain.
+    pub(crate) fn append_evidence(
+        &self,
+        new: &NewEvidence,
+        sign: Option<&dyn Fn(&str) -> String>,
+    ) -> Result<Evidence> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let head: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT seq, hash FROM evidence_head WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let (seq, prev_hash) = match head {
+            Some((seq, hash)) => (seq as u64 + 1, hash),
+            None => (1, GENESIS.to_string()),
+        };
+        let hash = record_hash(
+            seq,
+            &new.kind,
+            &new.decision_id,
+            &new.recorded_at,
+            new.plan_sha256.as_deref(),
+            &new.body,
+            &prev_hash,
+        );
+        let signature = sign.map(|f| f(&hash));
+        tx.execute(
+            &format!("INSERT INTO evidence ({EVIDENCE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            params![
+                seq as i64,
+                new.kind,
+                new.decision_id,
+                new.recorded_at,
+                new.plan_sha256,
+                new.body.to_string(),
+                prev_hash,
+                hash,
+                signature
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT INTO evidence_head (id, seq, hash) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            params![seq as i64, hash],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(Evidence {
+            seq,
+            kind: new.kind.clone(),
+            decision_id: new.decision_id.clone(),
+            recorded_at: new.recorded_at.clone(),
+            plan_sha256: new.plan_sha256.clone(),
+            body: new.body.clone(),
+            prev_hash,
+            hash,
+            signature,
+        })
+    }
+
+    /// Records matching `filter` (an SQL condition on the evidence columns), oldest first,
+    /// and the chain head, read in one transaction.
+    pub(crate) fn evidence_where(
+        &self,
+        filter: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Ledger> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let head = tx
+            .query_row(
+                "SELECT seq, hash FROM evidence_head WHERE id = 1",
+                [],
+                |r| {
+                    Ok(Head {
+                        seq: r.get::<_, i64>(0)? as u64,
+                        hash: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let mut stmt = tx
+            .prepare(&format!(
+                "SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE {filter} ORDER BY seq"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(args, |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                seq,
+                kind,
+                decision_id,
+                recorded_at,
+                plan_sha256,
+                body,
+                prev_hash,
+                hash,
+                signature,
+            ) = row.map_err(|e| self.err(e))?;
+            // A body that no longer parses was edited; keep it as a string so the chain
+            // check reports that record instead of the read failing.
+            let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
+            out.push(Evidence {
+                seq: seq as u64,
+                kind,
+                decision_id,
+                recorded_at,
+                plan_sha256,
+                body,
+                prev_hash,
+                hash,
+                signature,
+            });
+        }
+        drop(stmt);
+        Ok(Ledger { records: out, head })
+    }
 }

@@ -1,0 +1,246 @@
+//! The evidence ledger's chain, independent of the backend. Each record holds the hash
+//! of the one before it; its own hash covers its sequence number, kind, decision id,
+//! time, body and that previous hash, so editing, deleting, inserting or reordering any
+//! record breaks the chain at that record. The chain head (last sequence number and hash)
+//! is kept beside the records, so deleting the newest records shows too.
+//!
+//! Bodies are what callers give; callers must never put a sensitive value in one.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The `prev_hash` of the first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A record to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvidence {
+    /// `check`, `approval`, `apply`, ...
+    pub kind: String,
+    pub decision_id: String,
+    /// RFC 3339, from the caller's clock.
+    pub recorded_at: String,
+    /// The plan hash the record is about, when there is one (indexed for `apply`).
+    pub plan_sha256: Option<String>,
+    pub body: Value,
+}
+
+/// A record as the ledger holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    pub seq: u64,
+    pub kind: String,
+    pub decision_id: String,
+    pub recorded_at: String,
+    pub plan_sha256: Option<String>,
+    pub body: Value,
+    pub prev_hash: String,
+    pub hash: String,
+    /// Hex ed25519 signature of `hash`, when the writer signed.
+    pub signature: Option<String>,
+}
+
+/// The newest record's sequence number and hash, kept beside the records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// The whole ledger read at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ledger {
+    pub records: Vec<Evidence>,
+    pub head: Option<Head>,
+}
+
+/// Given a record's hash and its signature, whether the signature is good.
+pub type SignatureCheck<'a> = &'a dyn Fn(&str, &str) -> bool;
+
+impl Ledger {
+    /// See [`verify_chain`].
+    pub fn verify(&self, verify_signature: Option<SignatureCheck>) -> Result<usize, ChainError> {
+        verify_chain(&self.records, self.head.as_ref(), verify_signature)
+    }
+}
+
+/// Where a chain first goes wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("record {seq} (decision {decision_id}): {why}")]
+pub struct ChainError {
+    pub seq: u64,
+    pub decision_id: String,
+    pub why: String,
+}
+
+/// The hash a record must carry.
+pub fn record_hash(
+    seq: u64,
+    kind: &str,
+    decision_id: &str,
+    recorded_at: &str,
+    plan_sha256: Option<&str>,
+    body: &Value,
+    prev_hash: &str,
+) -> String {
+    let mut canonical = String::new();
+    write_canonical(
+        &serde_json::json!({
+            "body": body,
+            "decision_id": decision_id,
+            "kind": kind,
+            "plan_sha256": plan_sha256,
+            "prev_hash": prev_hash,
+            "recorded_at": recorded_at,
+            "seq": seq,
+        }),
+        &mut canonical,
+    );
+    hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// Checks a whole ledger, oldest first, against its recorded head. `verify_signature`
+/// (given a hash and a signature) is asked about every record when given, and then every
+/// record must be signed. Returns the number of records.
+pub fn verify_chain(
+    records: &[Evidence],
+    head: Option<&Head>,
+    verify_signature: Option<SignatureCheck>,
+) -> Result<usize, ChainError> {
+    let mut prev = GENESIS.to_string();
+    for (i, r) in records.iter().enumerate() {
+        let bad = |why: String| ChainError {
+            seq: r.seq,
+            decision_id: r.decision_id.clone(),
+            why,
+        };
+        let expected_seq = i as u64 + 1;
+        if r.seq != expected_seq {
+            return Err(bad(format!(
+                "expected sequence number {expected_seq}: a record before it was deleted, or records were inserted or reordered"
+            )));
+        }
+        if r.prev_hash != prev {
+            return Err(bad(
+                "it does not chain to the record before it: that record was edited, deleted or reordered"
+                    .into(),
+            ));
+        }
+        let hash = record_hash(
+            r.seq,
+            &r.kind,
+            &r.decision_id,
+            &r.recorded_at,
+            r.plan_sha256.as_deref(),
+            &r.body,
+            &r.prev_hash,
+        );
+        if hash != r.hash {
+            return Err(bad(
+                "its content does not match its hash: it was edited".into()
+            ));
+        }
+        if let Some(verify) = verify_signature {
+            match &r.signature {
+                None => return Err(bad("it is not signed".into())),
+                Some(sig) if !verify(&r.hash, sig) => {
+                    return Err(bad(
+                        "its signature does not verify with this public key".into()
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        prev = r.hash.clone();
+    }
+    if let Some(Head { seq, hash }) = head {
+        let last = records.last();
+        if last.map(|r| (r.seq, &r.hash)) != Some((*seq, hash)) {
+            let (at, decision_id) =
+                last.map_or((0, String::new()), |r| (r.seq, r.decision_id.clone()));
+            return Err(ChainError {
+                seq: at,
+                decision_id,
+                why: format!(
+                    "the ledger's head is record {seq}: the records after this one were deleted"
+                ),
+            });
+        }
+    } else if let Some(first) = records.first() {
+        return Err(ChainError {
+            seq: first.seq,
+            decision_id: first.decision_id.clone(),
+            why: "the ledger has records but no head: its head was deleted".into(),
+        });
+    }
+    Ok(records.len())
+}
+
+/// JSON with object keys sorted at every level and no whitespace: one text per value,
+/// whatever map ordering serde_json was built with.
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_form_ignores_key_order() {
+        let a = record_hash(
+            1,
+            "check",
+            "d",
+            "t",
+            None,
+            &json!({"a": 1, "b": {"y": 2, "x": [1, {"q": 0, "p": 1}]}}),
+            GENESIS,
+        );
+        let b = record_hash(
+            1,
+            "check",
+            "d",
+            "t",
+            None,
+            &json!({"b": {"x": [1, {"p": 1, "q": 0}], "y": 2}, "a": 1}),
+            GENESIS,
+        );
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            record_hash(2, "check", "d", "t", None, &json!({}), GENESIS)
+        );
+    }
+}
