@@ -54,20 +54,50 @@ pub fn check_record(report: &Report, model: &Model) -> Value {
     })
 }
 
-/// The profiles of the intents that govern an escalated change, with their approvers.
+/// The profiles behind each escalation, with their approvers: the profile a finding names,
+/// the profile of the intent a finding names, or for a blueprint rule the profiles of the
+/// governing intents that carry it. Intents that govern the change but did not escalate it
+/// have no say.
 fn approvers_for(report: &Report, model: &Model) -> Vec<ProfileApprovers> {
-    let intents: BTreeSet<&str> = report
+    let mut profiles: BTreeSet<&str> = BTreeSet::new();
+    for change in report
         .changes
         .iter()
         .filter(|c| c.verdict == Outcome::Escalate)
-        .flat_map(|c| c.governed_by.iter().map(String::as_str))
-        .collect();
-    let profiles: BTreeSet<&str> = model
-        .intents
-        .iter()
-        .filter(|i| intents.contains(i.name.as_str()))
-        .map(|i| i.profile.as_str())
-        .collect();
+    {
+        let governing: Vec<_> = model
+            .intents
+            .iter()
+            .filter(|i| change.governed_by.contains(&i.name))
+            .collect();
+        for f in change
+            .findings
+            .iter()
+            .filter(|f| f.outcome == Outcome::Escalate)
+        {
+            if let Some(p) = f.source.strip_prefix("profile:") {
+                profiles.extend(model.profiles.get(p).map(|p| p.name.as_str()));
+            } else if let Some(i) = f.source.strip_prefix("intent:") {
+                profiles.extend(
+                    governing
+                        .iter()
+                        .filter(|it| it.name == i)
+                        .map(|it| it.profile.as_str()),
+                );
+            } else {
+                let carrying: Vec<&str> = governing
+                    .iter()
+                    .filter(|it| it.rules.iter().any(|r| r.source == f.source))
+                    .map(|it| it.profile.as_str())
+                    .collect();
+                if carrying.is_empty() {
+                    profiles.extend(governing.iter().map(|it| it.profile.as_str()));
+                } else {
+                    profiles.extend(carrying);
+                }
+            }
+        }
+    }
     model
         .spec
         .profiles
@@ -207,6 +237,7 @@ resource "iom_intent" "i" {
         let model = Model::compile(spec).unwrap();
         let mut report = crate::testing::sample_report();
         report.changes[0].governed_by = vec!["all".into()];
+        report.changes[0].findings[0].source = "profile:prod-safe".into();
         let rec = check_record(&report, &model);
         assert_eq!(
             rec["approvers"],

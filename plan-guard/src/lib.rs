@@ -18,7 +18,9 @@ pub mod plan;
 pub mod probes;
 pub mod render;
 pub mod report;
+pub mod signing;
 pub mod verify;
+pub mod workflow;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -4,11 +4,14 @@
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use iom_model::Outcome;
+use iom_store::Store;
 use plan_guard::decide::{CheckOptions, check};
 use plan_guard::graph::ChangeGraph;
 use plan_guard::model_source;
 use plan_guard::plan::read_plan;
 use plan_guard::render::{Format, GraphFormat, render, render_graph};
+use plan_guard::signing::{Signer, Verifier};
+use plan_guard::workflow;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +56,53 @@ enum Command {
         /// Outcome for changes no intent governs.
         #[arg(long, value_name = "OUTCOME", default_value = "escalate", value_parser = parse_outcome)]
         ungoverned: Outcome,
+        /// Sign the evidence record with this ed25519 private key (see `evidence keygen`).
+        #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
+        signing_key: Option<PathBuf>,
+    },
+    /// Approve an escalated decision, as an approver its profiles list.
+    Approve {
+        decision_id: String,
+        /// Who approves [default: $USER_NAME, $GITHUB_ACTOR, $GITLAB_USER_LOGIN, then $USER].
+        #[arg(long, value_name = "A")]
+        actor: Option<String>,
+        /// Why, for the record.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Model store URL [default: $IOM_STORE, else sqlite://.iom/model.db].
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+        #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
+        signing_key: Option<PathBuf>,
+    },
+    /// Run the apply command for a checked (and, when it escalates, approved) plan, then
+    /// the governing contracts' post-verify probes.
+    ///
+    /// Exit codes: the command's own when it fails, 4 when a probe fails, 1 when refused.
+    Apply {
+        /// The saved plan the command applies; it must be the plan that was checked.
+        #[arg(long, value_name = "PLANFILE")]
+        plan: String,
+        /// The decision to apply under [default: the latest check of this plan].
+        #[arg(long, value_name = "ID")]
+        decision: Option<String>,
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+        /// Governance directory for the post-verify probes [default: the store's model].
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
+        signing_key: Option<PathBuf>,
+        /// The apply command, e.g. `terraform apply tfplan`.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// Read and verify the evidence ledger.
+    Evidence {
+        #[command(subcommand)]
+        command: EvidenceCommand,
+        #[arg(long, value_name = "URL", global = true)]
+        store: Option<String>,
     },
     /// Run governance unit tests: every `*.iomtest.hcl` file under DIR.
     ///
@@ -71,6 +121,36 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum EvidenceCommand {
+    /// One line per record, oldest first.
+    List,
+    /// Every record of one decision, as JSON.
+    Show { decision_id: String },
+    /// Check the hash chain (and signatures, given a public key); names the first bad record.
+    Verify {
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
+    },
+    /// Every record as JSON Lines, for auditors.
+    Export {
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+    },
+    /// Write a new ed25519 key pair for signing records.
+    Keygen {
+        #[arg(long, value_name = "FILE")]
+        private_key: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        public_key: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Jsonl,
+}
+
 fn parse_outcome(s: &str) -> Result<Outcome, String> {
     s.parse()
 }
@@ -79,6 +159,79 @@ fn first_env(names: &[&str]) -> Option<String> {
     names
         .iter()
         .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+}
+
+fn default_actor() -> String {
+    first_env(&["USER_NAME", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER"])
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn evidence_command(store: &Store, command: EvidenceCommand) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        EvidenceCommand::List => {
+            for e in store.evidence()?.records {
+                writeln!(out, "{}", workflow::list_line(&e))?;
+            }
+        }
+        EvidenceCommand::Show { decision_id } => {
+            let records: Vec<_> = store
+                .evidence_for(&decision_id)?
+                .iter()
+                .map(workflow::record_json)
+                .collect();
+            if records.is_empty() {
+                anyhow::bail!("no evidence of decision {decision_id} in {}", store.url());
+            }
+            writeln!(out, "{}", serde_json::to_string_pretty(&records)?)?;
+        }
+        EvidenceCommand::Verify { public_key } => {
+            let verifier = public_key.as_deref().map(Verifier::from_file).transpose()?;
+            let check = verifier
+                .as_ref()
+                .map(|v| move |hash: &str, sig: &str| v.verify(hash, sig));
+            let check_ref = check.as_ref().map(|f| f as &dyn Fn(&str, &str) -> bool);
+            let ledger = store.evidence()?;
+            match ledger.verify(check_ref) {
+                Ok(n) => {
+                    let signed = if verifier.is_some() {
+                        ", every signature good"
+                    } else {
+                        ""
+                    };
+                    writeln!(
+                        out,
+                        "ledger verified: {n} records, chain intact{signed} ({})",
+                        store.url()
+                    )?;
+                }
+                Err(e) => {
+                    eprintln!("plan-guard: ledger broken at {e}");
+                    return Ok(1);
+                }
+            }
+        }
+        EvidenceCommand::Export {
+            format: ExportFormat::Jsonl,
+        } => {
+            for e in store.evidence()?.records {
+                writeln!(out, "{}", workflow::record_json(&e))?;
+            }
+        }
+        EvidenceCommand::Keygen {
+            private_key,
+            public_key,
+        } => {
+            plan_guard::signing::generate(&private_key, &public_key)?;
+            writeln!(
+                out,
+                "wrote {} (keep it secret) and {}",
+                private_key.display(),
+                public_key.display()
+            )?;
+        }
+    }
+    Ok(0)
 }
 
 fn main() -> ExitCode {
@@ -103,7 +256,9 @@ fn run(cli: Cli) -> Result<u8> {
             format,
             output,
             ungoverned,
+            signing_key,
         } => {
+            let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
             let raw = read_plan(&plan)?;
             let parsed = raw.parse()?;
             let loaded = model_source::load(model.as_deref(), store.as_deref())?;
@@ -111,16 +266,16 @@ fn run(cli: Cli) -> Result<u8> {
                 workspace: workspace
                     .or_else(|| first_env(&["TF_WORKSPACE", "WORKSPACE"]))
                     .unwrap_or_else(|| "default".into()),
-                actor: actor
-                    .or_else(|| {
-                        first_env(&["USER_NAME", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER"])
-                    })
-                    .unwrap_or_else(|| "unknown".into()),
+                actor: actor.unwrap_or_else(default_actor),
                 ungoverned,
                 model_source: loaded.source,
                 model_revision: loaded.revision,
             };
             let report = check(&raw, &parsed, &loaded.model, &opts)?;
+            // Recorded before it is shown: a decision that is not in the ledger cannot be
+            // applied, so an unrecordable one is an error, not a report.
+            let ledger = Store::open_configured(store.as_deref())?;
+            workflow::record_check(&ledger, signer.as_ref(), &report, &loaded.model)?;
             let color = output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -131,6 +286,60 @@ fn run(cli: Cli) -> Result<u8> {
                 None => std::io::stdout().write_all(text.as_bytes())?,
             }
             Ok(report.exit_code() as u8)
+        }
+        Command::Approve {
+            decision_id,
+            actor,
+            reason,
+            store,
+            signing_key,
+        } => {
+            let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
+            let store = Store::open_configured(store.as_deref())?;
+            let actor = actor.unwrap_or_else(default_actor);
+            let record = workflow::approve(&store, signer.as_ref(), &decision_id, &actor, &reason)?;
+            println!(
+                "approved {decision_id} by {actor} (evidence record {})",
+                record.seq
+            );
+            Ok(0)
+        }
+        Command::Apply {
+            plan,
+            decision,
+            store,
+            model,
+            signing_key,
+            command,
+        } => {
+            let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
+            let ledger = Store::open_configured(store.as_deref())?;
+            let (check, _) = workflow::authorize(&ledger, &plan, decision.as_deref())?;
+            let loaded = match model_source::load(model.as_deref(), store.as_deref()) {
+                Ok(loaded) => loaded.model,
+                // Without a model there are no contracts, so no probes; the apply itself
+                // was authorised by the recorded decision.
+                Err(e) if model.is_none() => {
+                    eprintln!("plan-guard: no model for post-verify probes ({e:#}); running none");
+                    iom_model::Model::empty()
+                }
+                Err(e) => return Err(e),
+            };
+            eprintln!("plan-guard: applying under decision {}", check.decision_id);
+            let applied =
+                workflow::apply(&ledger, signer.as_ref(), &plan, &check, &loaded, &command)?;
+            for p in &applied.probes {
+                let mark = if p.ok { "ok  " } else { "FAIL" };
+                eprintln!(
+                    "plan-guard: {mark} [contract:{} / {}] {}",
+                    p.contract, p.probe, p.message
+                );
+            }
+            Ok(applied.exit_code())
+        }
+        Command::Evidence { command, store } => {
+            let store = Store::open_configured(store.as_deref())?;
+            evidence_command(&store, command)
         }
         Command::Test { dir, model } => {
             let summary = plan_guard::govtest::run(&dir, model.as_deref())?;

@@ -1,0 +1,307 @@
+//! The steps around a check that go through the evidence ledger: recording a decision,
+//! approving an escalation, and the governed apply (refuse, run, verify, record). Each
+//! refusal is an [`Refused`] error with a message that says what to do next.
+
+use std::process::Command;
+
+use anyhow::{Context as _, Result, anyhow};
+use iom_model::Model;
+use iom_store::{Evidence, NewEvidence, Store};
+use serde_json::{Value, json};
+
+use crate::contracts::Contracts;
+use crate::evidence::{self, APPLY, APPROVAL, CHECK};
+use crate::plan::read_plan;
+use crate::report::Report;
+use crate::signing::Signer;
+use crate::verify::{ProbeResult, post_verify};
+
+/// A step plan-guard will not take; nothing was executed or recorded.
+#[derive(Debug, thiserror::Error)]
+#[error("refused: {0}")]
+pub struct Refused(pub String);
+
+fn append(store: &Store, signer: Option<&Signer>, new: NewEvidence) -> Result<Evidence> {
+    let sign = signer.map(|s| move |hash: &str| s.sign(hash));
+    let sign_ref: Option<&dyn Fn(&str) -> String> =
+        sign.as_ref().map(|f| f as &dyn Fn(&str) -> String);
+    store
+        .append_evidence(&new, sign_ref)
+        .with_context(|| format!("cannot record {} evidence in {}", new.kind, store.url()))
+}
+
+/// Appends the `check` record of a report.
+pub fn record_check(
+    store: &Store,
+    signer: Option<&Signer>,
+    report: &Report,
+    model: &Model,
+) -> Result<Evidence> {
+    append(
+        store,
+        signer,
+        NewEvidence {
+            kind: CHECK.into(),
+            decision_id: report.decision_id.clone(),
+            recorded_at: report.generated_at.clone(),
+            plan_sha256: Some(report.plan.sha256.clone()),
+            body: evidence::check_record(report, model),
+        },
+    )
+}
+
+fn check_of(store: &Store, decision_id: &str) -> Result<Evidence> {
+    store
+        .evidence_for(decision_id)?
+        .into_iter()
+        .find(|e| e.kind == CHECK)
+        .ok_or_else(|| {
+            anyhow!(Refused(format!(
+                "no check of decision {decision_id} is recorded in {}",
+                store.url()
+            )))
+        })
+}
+
+/// Records an approval when `actor` may give it.
+pub fn approve(
+    store: &Store,
+    signer: Option<&Signer>,
+    decision_id: &str,
+    actor: &str,
+    reason: &str,
+) -> Result<Evidence> {
+    if reason.trim().is_empty() {
+        return Err(anyhow!(Refused("an approval needs a --reason".into())));
+    }
+    let check = check_of(store, decision_id)?;
+    evidence::may_approve(&check.body, actor).map_err(|why| {
+        anyhow!(Refused(format!(
+            "{actor} cannot approve {decision_id}: {why}"
+        )))
+    })?;
+    append(
+        store,
+        signer,
+        NewEvidence {
+            kind: APPROVAL.into(),
+            decision_id: decision_id.into(),
+            recorded_at: crate::ids::now_rfc3339(),
+            plan_sha256: check.plan_sha256.clone(),
+            body: evidence::approval_record(&check.body, actor, reason),
+        },
+    )
+}
+
+/// What a governed apply did.
+pub struct Applied {
+    pub decision_id: String,
+    /// The command's exit code (`None` when a signal ended it).
+    pub exit_code: Option<i32>,
+    pub probes: Vec<ProbeResult>,
+}
+
+impl Applied {
+    /// The command's code when it failed, else 4 when a probe failed, else 0.
+    pub fn exit_code(&self) -> u8 {
+        match self.exit_code {
+            Some(0) if self.probes.iter().all(|p| p.ok) => 0,
+            Some(0) => 4,
+            Some(code) => u8::try_from(code).unwrap_or(1),
+            None => 1,
+        }
+    }
+}
+
+/// The decision a plan file may be applied under, or why not.
+pub fn authorize(
+    store: &Store,
+    plan_file: &str,
+    decision: Option<&str>,
+) -> Result<(Evidence, String)> {
+    let raw = read_plan(plan_file)?;
+    let sha = raw.sha256().to_string();
+    let check = match decision {
+        Some(id) => check_of(store, id)?,
+        None => store.latest_check_for_plan(&sha)?.ok_or_else(|| {
+            anyhow!(Refused(format!(
+                "no decision is recorded for this plan (sha256 {}…) in {}: run plan-guard check on it first",
+                &sha[..12],
+                store.url()
+            )))
+        })?,
+    };
+    let id = check.decision_id.clone();
+    let checked = check.plan_sha256.clone().unwrap_or_default();
+    if checked != sha {
+        return Err(anyhow!(Refused(format!(
+            "{plan_file} is not the plan decision {id} judged (checked sha256 {}…, this file {}…): check this plan",
+            checked.get(..12).unwrap_or(""),
+            &sha[..12]
+        ))));
+    }
+    match check.body["verdict"].as_str() {
+        Some("allow" | "warn") => {}
+        Some("escalate") => {
+            let approvals = store.evidence_for(&id)?;
+            let approved = approvals.iter().filter(|e| e.kind == APPROVAL).any(|e| {
+                let actor = e.body["actor"].as_str().unwrap_or("");
+                evidence::may_approve(&check.body, actor).is_ok()
+            });
+            if !approved {
+                let who: Vec<String> = check.body["approvers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|p| p["approvers"].as_array().into_iter().flatten())
+                    .filter_map(|a| a.as_str().map(String::from))
+                    .collect();
+                return Err(anyhow!(Refused(format!(
+                    "decision {id} escalates and has no valid approval: plan-guard approve {id} --actor NAME --reason TEXT, by {}",
+                    if who.is_empty() {
+                        "an approver its profiles list".into()
+                    } else {
+                        format!("one of {}", who.join(", "))
+                    }
+                ))));
+            }
+        }
+        Some("block") => return Err(anyhow!(Refused(format!("decision {id} blocks this plan")))),
+        other => {
+            return Err(anyhow!(Refused(format!(
+                "decision {id} holds an unreadable verdict {other:?}"
+            ))));
+        }
+    }
+    Ok((check, sha))
+}
+
+/// Runs `command` under decision `check`, then the post-verify probes of the contracts
+/// governing the plan's changes, and records the outcome.
+pub fn apply(
+    store: &Store,
+    signer: Option<&Signer>,
+    plan_file: &str,
+    check: &Evidence,
+    model: &Model,
+    command: &[String],
+) -> Result<Applied> {
+    let (program, args) = command
+        .split_first()
+        .ok_or_else(|| anyhow!("no command to run after --"))?;
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot run {program}"))?;
+    let mut probes = Vec::new();
+    if status.success() {
+        let raw = read_plan(plan_file)?;
+        let plan = raw.parse()?;
+        let changes: Vec<_> = plan
+            .resource_changes
+            .iter()
+            .filter(|rc| rc.change.actions != ["no-op"])
+            .collect();
+        let contracts = Contracts::governing(&plan, model, &changes);
+        let needs_state = contracts
+            .calls()
+            .iter()
+            .any(|g| g.contract.post_verify.iter().any(|p| p.probe == "state"));
+        let state = if needs_state {
+            state_after_apply()
+        } else {
+            None
+        };
+        probes = post_verify(contracts.calls(), state.as_deref());
+    }
+    let body = json!({
+        "command": command,
+        "exit_code": status.code(),
+        "plan_sha256": check.plan_sha256,
+        "probes": probes.iter().filter(|p| p.probe != "post_verify.run_record_written").collect::<Vec<_>>(),
+    });
+    let written = append(
+        store,
+        signer,
+        NewEvidence {
+            kind: APPLY.into(),
+            decision_id: check.decision_id.clone(),
+            recorded_at: crate::ids::now_rfc3339(),
+            plan_sha256: check.plan_sha256.clone(),
+            body,
+        },
+    );
+    // `run_record_written` holds when this run's record reads back from the ledger intact.
+    for p in probes
+        .iter_mut()
+        .filter(|p| p.probe == "post_verify.run_record_written")
+    {
+        (p.ok, p.message) = match &written {
+            Ok(e) => match store.evidence_for(&check.decision_id) {
+                Ok(records) if records.iter().any(|r| r.hash == e.hash) => {
+                    (true, format!("apply record {} is in the ledger", e.seq))
+                }
+                Ok(_) => (false, "the apply record does not read back".into()),
+                Err(err) => (false, format!("the ledger cannot be read: {err}")),
+            },
+            Err(err) => (false, format!("{err:#}")),
+        };
+    }
+    written?;
+    Ok(Applied {
+        decision_id: check.decision_id.clone(),
+        exit_code: status.code(),
+        probes,
+    })
+}
+
+/// The state `terraform show -json` reports in the working directory after the apply.
+fn state_after_apply() -> Option<String> {
+    let binary = std::env::var("TERRAFORM_BINARY")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "terraform".into());
+    let out = Command::new(binary).args(["show", "-json"]).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8(out.stdout).ok())
+        .flatten()
+}
+
+/// One ledger line for `evidence list`.
+pub fn list_line(e: &Evidence) -> String {
+    let detail = match e.kind.as_str() {
+        CHECK => format!(
+            "{} by {} in {}",
+            e.body["verdict"].as_str().unwrap_or("?"),
+            e.body["actor"].as_str().unwrap_or("?"),
+            e.body["workspace"].as_str().unwrap_or("?")
+        ),
+        APPROVAL => format!(
+            "by {}: {}",
+            e.body["actor"].as_str().unwrap_or("?"),
+            e.body["reason"].as_str().unwrap_or("")
+        ),
+        APPLY => format!("exit {}", e.body["exit_code"]),
+        _ => String::new(),
+    };
+    format!(
+        "{:>5}  {}  {:<8}  {}  {detail}",
+        e.seq, e.recorded_at, e.kind, e.decision_id
+    )
+}
+
+/// A record as exported and shown: every stored field.
+pub fn record_json(e: &Evidence) -> Value {
+    json!({
+        "seq": e.seq,
+        "kind": e.kind,
+        "decision_id": e.decision_id,
+        "recorded_at": e.recorded_at,
+        "plan_sha256": e.plan_sha256,
+        "body": e.body,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+        "signature": e.signature,
+    })
+}

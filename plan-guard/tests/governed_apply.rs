@@ -1,0 +1,498 @@
+//! The whole loop with the real Terraform and a real SQLite ledger: check → escalate →
+//! apply refused → approval by the author refused → approval by a listed approver →
+//! apply runs → post-verify probes against a local HTTP server → evidence verifies → one
+//! byte of one record changed in the database → verify names that record.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn terraform() -> PathBuf {
+    std::env::var_os("TERRAFORM_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/bin/terraform"))
+}
+
+fn copy(from: &Path, to: &Path) {
+    let ok = Command::new("cp")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "cp {} {}", from.display(), to.display());
+}
+
+fn tf(dir: &Path, args: &[&str]) {
+    let out = Command::new(terraform())
+        .arg(format!("-chdir={}", dir.display()))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "terraform {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn pg(dir: &Path, args: &[&str]) -> Run {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .args(args)
+        .current_dir(dir)
+        .env("TERRAFORM_BINARY", terraform())
+        .env_remove("IOM_STORE")
+        .env_remove("IOM_SIGNING_KEY")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// An HTTP server that answers 200 and counts requests.
+fn health_server() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/health", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&hits);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let mut s = stream.unwrap();
+            let _ = s.read(&mut [0u8; 2048]);
+            counter.fetch_add(1, Ordering::SeqCst);
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    (url, hits)
+}
+
+fn setup(tag: &str) -> (PathBuf, PathBuf, String) {
+    let root = std::env::temp_dir().join(format!("pg-apply-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let work = root.join("workspace");
+    let gov = root.join("governance");
+    copy(&repo().join("examples/workspace"), &work);
+    copy(&repo().join("examples/governance"), &gov);
+    let _ = std::fs::remove_dir_all(gov.join("tests"));
+    tf(&work, &["init", "-input=false", "-no-color"]);
+    let store = format!("sqlite://{}/ledger.db", root.display());
+    (work, gov, store)
+}
+
+fn decision_of(run: &Run) -> String {
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", run.stdout, run.stderr));
+    report["decision_id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn check_approve_apply_verify_and_tamper() {
+    let (work, gov, store) = setup("loop");
+    let (url, hits) = health_server();
+    std::fs::write(
+        gov.join("contract.tf"),
+        format!(
+            r#"
+resource "iom_contract" "payments" {{
+  name   = "payments-service"
+  module = "module.payments"
+  post_verify {{
+    probe         = "http"
+    url           = "{url}"
+    expect_status = 200
+    retries       = 2
+  }}
+  post_verify {{
+    probe     = "state"
+    condition = "resources['module.payments.terraform_data.ledger_db[0]'].input.encrypted == true"
+  }}
+  post_verify {{
+    probe = "run_record_written"
+  }}
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let gov_s = gov.to_str().unwrap();
+    tf(
+        &work,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-out=tfplan",
+            "-var",
+            "enable_ledger_db=true",
+        ],
+    );
+
+    // check: the critical ledger database escalates; alice ran the check.
+    let run = pg(
+        &work,
+        &[
+            "check",
+            "tfplan",
+            "--model",
+            gov_s,
+            "--store",
+            &store,
+            "--workspace",
+            "payments-prod",
+            "--actor",
+            "alice",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let id = decision_of(&run);
+
+    // apply before approval: refused, nothing run.
+    let run = pg(
+        &work,
+        &[
+            "apply",
+            "--plan",
+            "tfplan",
+            "--store",
+            &store,
+            "--",
+            terraform().to_str().unwrap(),
+            "apply",
+            "-input=false",
+            "-no-color",
+            "tfplan",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "decision {id} escalates and has no valid approval"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("one of alice, bob, carol"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !work.join("terraform.tfstate").exists(),
+        "nothing was applied"
+    );
+
+    // approvals: not a listed approver, then the author herself: both refused.
+    let run = pg(
+        &work,
+        &[
+            "approve", &id, "--actor", "mallory", "--reason", "ship it", "--store", &store,
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("mallory is not an approver of profile prod-safe"),
+        "{}",
+        run.stderr
+    );
+    let run = pg(
+        &work,
+        &[
+            "approve", &id, "--actor", "alice", "--reason", "ship it", "--store", &store,
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("requires an approver other than alice"),
+        "{}",
+        run.stderr
+    );
+
+    // bob, through group:platform, may.
+    let run = pg(
+        &work,
+        &[
+            "approve",
+            &id,
+            "--actor",
+            "bob",
+            "--reason",
+            "CHG-42 ledger rollout",
+            "--store",
+            &store,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Another plan under this decision: refused.
+    tf(
+        &work,
+        &["plan", "-input=false", "-no-color", "-out=other.tfplan"],
+    );
+    let run = pg(
+        &work,
+        &[
+            "apply",
+            "--plan",
+            "other.tfplan",
+            "--decision",
+            &id,
+            "--store",
+            &store,
+            "--",
+            "true",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("is not the plan decision"),
+        "{}",
+        run.stderr
+    );
+
+    // The governed apply: Terraform runs, then the probes.
+    let run = pg(
+        &work,
+        &[
+            "apply",
+            "--plan",
+            "tfplan",
+            "--store",
+            &store,
+            "--model",
+            gov_s,
+            "--",
+            terraform().to_str().unwrap(),
+            "apply",
+            "-input=false",
+            "-no-color",
+            "tfplan",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("Apply complete!"),
+        "Terraform's output streams through: {}",
+        run.stdout
+    );
+    assert!(work.join("terraform.tfstate").exists());
+    assert!(
+        hits.load(Ordering::SeqCst) >= 1,
+        "the http probe reached the server"
+    );
+    for probe in [
+        "post_verify.http",
+        "post_verify.state",
+        "post_verify.run_record_written",
+    ] {
+        assert!(
+            run.stderr
+                .contains(&format!("ok   [contract:payments-service / {probe}]")),
+            "{probe}: {}",
+            run.stderr
+        );
+    }
+
+    // The ledger: check, approval, apply; it verifies; the canary is nowhere in it.
+    let run = pg(&work, &["evidence", "verify", "--store", &store]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("ledger verified: 3 records"),
+        "{}",
+        run.stdout
+    );
+    let export = pg(
+        &work,
+        &["evidence", "export", "--format", "jsonl", "--store", &store],
+    )
+    .stdout;
+    let kinds: Vec<String> = export
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["check", "approval", "apply"]);
+    assert!(!export.contains("demo-secret-canary-7f3a"));
+    let list = pg(&work, &["evidence", "list", "--store", &store]).stdout;
+    assert!(
+        list.contains("escalate by alice in payments-prod") && list.contains("by bob: CHG-42"),
+        "{list}"
+    );
+
+    // One byte of the approval record changed in the database: verify names it.
+    let db = store.trim_start_matches("sqlite://");
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute(
+        "UPDATE evidence SET body = replace(body, 'bob', 'bow') WHERE seq = 2",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let run = pg(&work, &["evidence", "verify", "--store", &store]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains(&format!("ledger broken at record 2 (decision {id})")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn blocked_plans_are_never_approved_or_applied() {
+    let (work, gov, store) = setup("block");
+    tf(
+        &work,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-out=tfplan",
+            "-var",
+            "region=us-east-1",
+        ],
+    );
+    let run = pg(
+        &work,
+        &[
+            "check",
+            "tfplan",
+            "--model",
+            gov.to_str().unwrap(),
+            "--store",
+            &store,
+            "--workspace",
+            "payments-prod",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    let id = decision_of(&run);
+    let run = pg(
+        &work,
+        &[
+            "approve", &id, "--actor", "bob", "--reason", "please", "--store", &store,
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("a blocked plan cannot be approved"),
+        "{}",
+        run.stderr
+    );
+    let run = pg(
+        &work,
+        &[
+            "apply", "--plan", "tfplan", "--store", &store, "--", "touch", "ran",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains(&format!("decision {id} blocks this plan")),
+        "{}",
+        run.stderr
+    );
+    assert!(!work.join("ran").exists(), "the command never ran");
+}
+
+#[test]
+fn signed_records_verify_only_with_their_key() {
+    let (work, gov, store) = setup("signed");
+    tf(&work, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    let run = pg(
+        &work,
+        &[
+            "evidence",
+            "keygen",
+            "--private-key",
+            "ledger.key",
+            "--public-key",
+            "ledger.pub",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    pg(
+        &work,
+        &[
+            "evidence",
+            "keygen",
+            "--private-key",
+            "other.key",
+            "--public-key",
+            "other.pub",
+        ],
+    );
+    let run = pg(
+        &work,
+        &[
+            "check",
+            "tfplan",
+            "--model",
+            gov.to_str().unwrap(),
+            "--store",
+            &store,
+            "--workspace",
+            "payments-prod",
+            "--signing-key",
+            "ledger.key",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = pg(
+        &work,
+        &[
+            "evidence",
+            "verify",
+            "--store",
+            &store,
+            "--public-key",
+            "ledger.pub",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("every signature good"));
+    let run = pg(
+        &work,
+        &[
+            "evidence",
+            "verify",
+            "--store",
+            &store,
+            "--public-key",
+            "other.pub",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("record 1") && run.stderr.contains("signature does not verify"),
+        "{}",
+        run.stderr
+    );
+}
