@@ -496,3 +496,61 @@ fn signed_records_verify_only_with_their_key() {
         run.stderr
     );
 }
+
+/// 32 checks at once against one store leave 32 records in one verifying chain; checks
+/// killed mid-run leave a chain that still verifies.
+#[test]
+fn concurrent_and_killed_checks_keep_the_chain_whole() {
+    let root = std::env::temp_dir().join(format!("pg-apply-concurrent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let store = format!("sqlite://{}/ledger.db", root.display());
+    let plan = repo().join("plan-guard/tests/fixtures/plans/example_escalate.json");
+    let gov = repo().join("examples/governance");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .args([
+                "check",
+                plan.to_str().unwrap(),
+                "--model",
+                gov.to_str().unwrap(),
+            ])
+            .args([
+                "--store",
+                &store,
+                "--workspace",
+                "payments-prod",
+                "--format",
+                "json",
+            ])
+            .current_dir(&root)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let children: Vec<_> = (0..32).map(|_| spawn()).collect();
+    for mut c in children {
+        assert_eq!(c.wait().unwrap().code(), Some(3));
+    }
+    let run = pg(&root, &["evidence", "verify", "--store", &store]);
+    assert!(
+        run.stdout.contains("ledger verified: 32 records"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+
+    // Kill checks at staggered moments, some surely while they write.
+    let mut victims: Vec<_> = (0..16).map(|_| spawn()).collect();
+    for (i, c) in victims.iter_mut().enumerate() {
+        std::thread::sleep(std::time::Duration::from_millis((i as u64 % 4) * 3));
+        let _ = c.kill();
+    }
+    for mut c in victims {
+        let _ = c.wait();
+    }
+    let run = pg(&root, &["evidence", "verify", "--store", &store]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let _ = std::fs::remove_dir_all(&root);
+}
