@@ -8,10 +8,16 @@ cd "$repo"
 bash scripts/install-terraform.sh
 export TERRAFORM_BINARY="$repo/.tools/bin/terraform"
 
+# A real PostgreSQL server on loopback: the store and ledger tests run on it as well as
+# on SQLite, and must (IOM_REQUIRE_POSTGRES) rather than skip.
+bash scripts/install-postgres.sh
+IOM_TEST_POSTGRES_URL="$(bash scripts/pg.sh start)"
+export IOM_TEST_POSTGRES_URL IOM_REQUIRE_POSTGRES=1
+
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; bash scripts/pg.sh stop' EXIT
 cargo test --workspace 2>&1 | tee "$log"
 # One closing line for the whole workspace (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

@@ -7,6 +7,8 @@
 //! default being `sqlite://.iom/model.db` unless `$IOM_STORE` says otherwise.
 
 pub mod ledger;
+mod pg;
+mod rows;
 mod sqlite;
 mod url;
 
@@ -32,6 +34,12 @@ pub enum StoreError {
         url: String,
         #[source]
         source: rusqlite::Error,
+    },
+    #[error("store {url}: {source}")]
+    Postgres {
+        url: String,
+        #[source]
+        source: postgres::Error,
     },
     #[error("store {url}: cannot create {dir}: {source}")]
     CreateDir {
@@ -69,7 +77,22 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// connection for the length of one transaction.
 pub struct Store {
     url: StoreUrl,
-    backend: sqlite::SqliteStore,
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(pg::PgStore),
+}
+
+/// Calls the same method on whichever backend the store has.
+macro_rules! each {
+    ($store:expr, $b:ident => $call:expr) => {
+        match &$store.backend {
+            Backend::Sqlite($b) => $call,
+            Backend::Postgres($b) => $call,
+        }
+    };
 }
 
 impl Store {
@@ -77,7 +100,12 @@ impl Store {
     pub fn open(url: &str) -> Result<Store> {
         let url = StoreUrl::parse(url)?;
         let backend = match &url {
-            StoreUrl::Sqlite(path) => sqlite::SqliteStore::open(path, &url.to_string())?,
+            StoreUrl::Sqlite(path) => {
+                Backend::Sqlite(sqlite::SqliteStore::open(path, &url.to_string())?)
+            }
+            StoreUrl::Postgres(conninfo) => {
+                Backend::Postgres(pg::PgStore::open(conninfo, &url.to_string())?)
+            }
         };
         Ok(Store { url, backend })
     }
@@ -93,38 +121,38 @@ impl Store {
 
     /// The current model revision: 0 for a store nothing has been written to.
     pub fn revision(&self) -> Result<u64> {
-        self.backend.revision()
+        each!(self, b => b.revision())
     }
 
     /// Writes a new object; fails when one of the same kind and name exists.
     /// Returns the new model revision, which is also the object's.
     pub fn create(&self, object: &Object) -> Result<u64> {
-        self.backend.write(object, false)
+        each!(self, b => b.write(object, false))
     }
 
     /// Writes an object whether or not it exists. Returns the new model revision.
     pub fn put(&self, object: &Object) -> Result<u64> {
-        self.backend.write(object, true)
+        each!(self, b => b.write(object, true))
     }
 
     /// Removes an object. Returns the new model revision, or `None` when it was not there
     /// (and the revision did not move).
     pub fn delete(&self, kind: Kind, name: &str) -> Result<Option<u64>> {
-        self.backend.delete(kind, name)
+        each!(self, b => b.delete(kind, name))
     }
 
     pub fn get(&self, kind: Kind, name: &str) -> Result<Option<Stored>> {
-        self.backend.get(kind, name)
+        each!(self, b => b.get(kind, name))
     }
 
     /// Every object, ordered by kind then name.
     pub fn list(&self) -> Result<Vec<Stored>> {
-        Ok(self.backend.snapshot()?.0)
+        Ok(each!(self, b => b.snapshot())?.0)
     }
 
     /// The whole model as one consistent snapshot, with the revision it was read at.
     pub fn load_model(&self) -> Result<(ModelSpec, u64)> {
-        let (objects, revision) = self.backend.snapshot()?;
+        let (objects, revision) = each!(self, b => b.snapshot())?;
         let mut spec = ModelSpec::default();
         for stored in objects {
             match stored.object {
@@ -146,28 +174,36 @@ impl Store {
         new: &NewEvidence,
         sign: Option<&dyn Fn(&str) -> String>,
     ) -> Result<Evidence> {
-        self.backend.append_evidence(new, sign)
+        each!(self, b => b.append_evidence(new, sign))
     }
 
     /// The whole ledger, oldest first, with its head (last sequence number and hash).
     pub fn evidence(&self) -> Result<Ledger> {
-        self.backend.evidence_where("1 = 1", &[])
+        match &self.backend {
+            Backend::Sqlite(b) => b.evidence_where("1 = 1", &[]),
+            Backend::Postgres(b) => b.evidence_where("TRUE", None),
+        }
     }
 
     /// The records of one decision, oldest first.
     pub fn evidence_for(&self, decision_id: &str) -> Result<Vec<Evidence>> {
-        Ok(self
-            .backend
-            .evidence_where("decision_id = ?1", &[&decision_id])?
-            .records)
+        let ledger = match &self.backend {
+            Backend::Sqlite(b) => b.evidence_where("decision_id = ?1", &[&decision_id])?,
+            Backend::Postgres(b) => b.evidence_where("decision_id = $1", Some(decision_id))?,
+        };
+        Ok(ledger.records)
     }
 
     /// The newest `check` record of a plan, by its SHA-256.
     pub fn latest_check_for_plan(&self, plan_sha256: &str) -> Result<Option<Evidence>> {
-        Ok(self
-            .backend
-            .evidence_where("plan_sha256 = ?1 AND kind = 'check'", &[&plan_sha256])?
-            .records
-            .pop())
+        let ledger = match &self.backend {
+            Backend::Sqlite(b) => {
+                b.evidence_where("plan_sha256 = ?1 AND kind = 'check'", &[&plan_sha256])?
+            }
+            Backend::Postgres(b) => {
+                b.evidence_where("plan_sha256 = $1 AND kind = 'check'", Some(plan_sha256))?
+            }
+        };
+        Ok(ledger.records.into_iter().last())
     }
 }

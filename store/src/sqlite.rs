@@ -11,6 +11,7 @@ use iom_model::{Kind, Object};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, record_hash};
+use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
 use crate::{Result, StoreError, Stored};
 
 /// The schema version this build writes (`PRAGMA user_version`).
@@ -178,8 +179,10 @@ impl SqliteStore {
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        row.map(|(spec, revision)| self.decode(kind, name, &spec, revision))
-            .transpose()
+        row.map(|(spec, revision)| {
+            rows::object(&self.url, kind.resource_type(), name, &spec, revision)
+        })
+        .transpose()
     }
 
     /// Every object and the revision, read in one transaction.
@@ -203,32 +206,9 @@ impl SqliteStore {
         let mut objects = Vec::new();
         for row in rows {
             let (kind, name, spec, revision) = row.map_err(|e| self.err(e))?;
-            let Some(kind) = Kind::from_resource_type(&kind) else {
-                return Err(StoreError::Corrupt {
-                    url: self.url.clone(),
-                    kind: "object",
-                    name,
-                    why: format!("unknown kind {kind:?}"),
-                });
-            };
-            objects.push(self.decode(kind, &name, &spec, revision)?);
+            objects.push(rows::object(&self.url, &kind, &name, &spec, revision)?);
         }
         Ok((objects, revision))
-    }
-
-    fn decode(&self, kind: Kind, name: &str, spec: &str, revision: i64) -> Result<Stored> {
-        let corrupt = |why: String| StoreError::Corrupt {
-            url: self.url.clone(),
-            kind: kind.resource_type(),
-            name: name.to_string(),
-            why,
-        };
-        let value = serde_json::from_str(spec).map_err(|e| corrupt(e.to_string()))?;
-        let object = Object::from_json(kind, value).map_err(|e| corrupt(e.to_string()))?;
-        Ok(Stored {
-            object,
-            revision: revision as u64,
-        })
     }
 }
 
@@ -249,9 +229,6 @@ fn bump_revision(conn: &Connection) -> rusqlite::Result<u64> {
     )
     .map(|r| r as u64)
 }
-
-const EVIDENCE_COLUMNS: &str =
-    "seq, kind, decision_id, recorded_at, plan_sha256, body, prev_hash, hash, signature";
 
 impl SqliteStore {
     /// Appends one record in one immediate transaction: the chain head is read and moved
@@ -351,46 +328,22 @@ impl SqliteStore {
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(args, |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                ))
+                Ok(EvidenceRow {
+                    seq: r.get(0)?,
+                    kind: r.get(1)?,
+                    decision_id: r.get(2)?,
+                    recorded_at: r.get(3)?,
+                    plan_sha256: r.get(4)?,
+                    body: r.get(5)?,
+                    prev_hash: r.get(6)?,
+                    hash: r.get(7)?,
+                    signature: r.get(8)?,
+                })
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (
-                seq,
-                kind,
-                decision_id,
-                recorded_at,
-                plan_sha256,
-                body,
-                prev_hash,
-                hash,
-                signature,
-            ) = row.map_err(|e| self.err(e))?;
-            // A body that no longer parses was edited; keep it as a string so the chain
-            // check reports that record instead of the read failing.
-            let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
-            out.push(Evidence {
-                seq: seq as u64,
-                kind,
-                decision_id,
-                recorded_at,
-                plan_sha256,
-                body,
-                prev_hash,
-                hash,
-                signature,
-            });
+            out.push(row.map_err(|e| self.err(e))?.into_evidence());
         }
         drop(stmt);
         Ok(Ledger { records: out, head })

@@ -12,6 +12,8 @@ pub enum StoreUrl {
     /// `sqlite://PATH`: a relative PATH is taken from the working directory,
     /// `sqlite:///abs/path` is absolute.
     Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, a libpq connection URL.
+    Postgres(String),
 }
 
 impl StoreUrl {
@@ -27,9 +29,9 @@ impl StoreUrl {
             return Ok(StoreUrl::Sqlite(PathBuf::from(path)));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Err(bad("PostgreSQL stores are not supported by this build yet"));
+            return Ok(StoreUrl::Postgres(url.to_string()));
         }
-        Err(bad("expected sqlite://PATH"))
+        Err(bad("expected sqlite://PATH or postgres://…"))
     }
 
     /// The explicit URL if given, else `$IOM_STORE` when set and non-empty, else the default.
@@ -48,7 +50,24 @@ impl fmt::Display for StoreUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            // Never the password: the URL is printed in reports and errors.
+            StoreUrl::Postgres(url) => f.write_str(&without_password(url)),
         }
+    }
+}
+
+/// `postgres://user:secret@host/db` as `postgres://user@host/db`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{host}{path}")
+        }
+        None => url.to_string(),
     }
 }
 
@@ -76,5 +95,17 @@ mod tests {
             "{err}"
         );
         assert!(StoreUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn postgres_urls_print_without_their_password() {
+        let url =
+            StoreUrl::parse("postgres://iom:hunter2@db.internal:5432/iom?sslmode=disable").unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://iom@db.internal:5432/iom?sslmode=disable"
+        );
+        let plain = StoreUrl::parse("postgresql://127.0.0.1/iom").unwrap();
+        assert_eq!(plain.to_string(), "postgresql://127.0.0.1/iom");
     }
 }

@@ -1,45 +1,12 @@
-//! The evidence ledger on a real SQLite file: every kind of tampering done with raw SQL
-//! is found and the first bad record named; concurrent appends form one chain.
+//! The evidence ledger on real databases (SQLite, and PostgreSQL when the test script
+//! started one): every kind of tampering done with raw SQL is found and the first bad
+//! record named; concurrent appends form one chain.
 
+mod common;
+
+use common::{Db, backends};
 use iom_store::{NewEvidence, Store, verify_chain};
-use rusqlite::Connection;
 use serde_json::json;
-use std::path::PathBuf;
-
-struct Ledger {
-    dir: PathBuf,
-    url: String,
-}
-
-impl Ledger {
-    fn new(tag: &str) -> Ledger {
-        let dir = std::env::temp_dir().join(format!("iom-ledger-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}/model.db", dir.display());
-        Ledger { dir, url }
-    }
-    fn store(&self) -> Store {
-        Store::open(&self.url).unwrap()
-    }
-    fn sql(&self, statement: &str) {
-        let conn = Connection::open(self.dir.join("model.db")).unwrap();
-        conn.execute_batch(statement).unwrap();
-    }
-    fn verify(&self) -> Result<usize, String> {
-        self.store()
-            .evidence()
-            .unwrap()
-            .verify(None)
-            .map_err(|e| e.to_string())
-    }
-}
-
-impl Drop for Ledger {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn record(i: u32) -> NewEvidence {
     NewEvidence {
@@ -56,128 +23,189 @@ fn record(i: u32) -> NewEvidence {
     }
 }
 
-fn filled(tag: &str, n: u32) -> Ledger {
-    let l = Ledger::new(tag);
-    let store = l.store();
+fn fill(db: &Db, n: u32) -> Store {
+    let store = Store::open(&db.url()).unwrap();
     for i in 1..=n {
         let e = store.append_evidence(&record(i), None).unwrap();
         assert_eq!(e.seq, u64::from(i));
     }
-    l
+    store
+}
+
+fn verify(db: &Db) -> Result<usize, String> {
+    Store::open(&db.url())
+        .unwrap()
+        .evidence()
+        .unwrap()
+        .verify(None)
+        .map_err(|e| e.to_string())
+}
+
+/// Runs `tamper` on a fresh ledger of `n` records per backend and checks the error.
+fn tampered(tag: &str, n: u32, tamper: impl Fn(&Db, &str), expect: impl Fn(&str) -> bool) {
+    for db in backends(tag) {
+        fill(&db, n);
+        assert_eq!(verify(&db), Ok(n as usize), "{}", db.label());
+        tamper(&db, &db.table("evidence"));
+        let e = verify(&db).unwrap_err();
+        assert!(expect(&e), "{}: {e}", db.label());
+    }
 }
 
 #[test]
 fn an_untouched_ledger_verifies_and_reads_back() {
-    let l = filled("clean", 5);
-    assert_eq!(l.verify(), Ok(5));
-    let store = l.store();
-    assert_eq!(store.evidence_for("pg-3").unwrap().len(), 1);
-    let latest = store
-        .latest_check_for_plan(&format!("{:064x}", 4))
-        .unwrap()
-        .unwrap();
-    assert_eq!(latest.decision_id, "pg-4");
-    assert!(
-        store
-            .latest_check_for_plan(&format!("{:064x}", 3))
+    for db in backends("clean") {
+        let store = fill(&db, 5);
+        assert_eq!(verify(&db), Ok(5));
+        assert_eq!(store.evidence_for("pg-3").unwrap().len(), 1);
+        let latest = store
+            .latest_check_for_plan(&format!("{:064x}", 4))
             .unwrap()
-            .is_none(),
-        "3 is an approval"
-    );
-    assert_eq!(l.verify(), Ok(5));
+            .unwrap();
+        assert_eq!(latest.decision_id, "pg-4");
+        assert!(
+            store
+                .latest_check_for_plan(&format!("{:064x}", 3))
+                .unwrap()
+                .is_none(),
+            "3 is an approval"
+        );
+        assert_eq!(store.evidence().unwrap().records.len(), 5, "{}", db.label());
+    }
+}
+
+#[test]
+fn an_empty_ledger_verifies() {
+    for db in backends("empty") {
+        assert_eq!(verify(&db), Ok(0), "{}", db.label());
+    }
 }
 
 #[test]
 fn an_edited_record_is_named() {
-    let l = filled("edit", 5);
-    l.sql("UPDATE evidence SET body = replace(body, 'escalate', 'escalatf') WHERE seq = 3");
-    let e = l.verify().unwrap_err();
-    assert!(
-        e.starts_with("record 3 (decision pg-3)") && e.contains("edited"),
-        "{e}"
+    tampered(
+        "edit",
+        5,
+        |db, t| {
+            db.sql(&format!(
+                "UPDATE {t} SET body = replace(body, 'escalate', 'escalatf') WHERE seq = 3"
+            ))
+        },
+        |e| e.starts_with("record 3 (decision pg-3)") && e.contains("edited"),
     );
 }
 
 #[test]
-fn an_edit_that_recomputes_its_hash_breaks_the_next_link() {
-    let l = filled("rehash", 5);
-    l.sql("UPDATE evidence SET hash = 'ff' || substr(hash, 3) WHERE seq = 2");
-    let e = l.verify().unwrap_err();
-    assert!(e.starts_with("record 2 "), "{e}");
+fn an_edit_that_replaces_its_hash_breaks_the_next_link() {
+    tampered(
+        "rehash",
+        5,
+        |db, t| {
+            db.sql(&format!(
+                "UPDATE {t} SET hash = 'ff' || substr(hash, 3) WHERE seq = 2"
+            ))
+        },
+        |e| e.starts_with("record 2 "),
+    );
 }
 
 #[test]
 fn a_deleted_record_is_found() {
-    let l = filled("delete", 5);
-    l.sql("DELETE FROM evidence WHERE seq = 2");
-    let e = l.verify().unwrap_err();
-    assert!(
-        e.starts_with("record 3 (decision pg-3)") && e.contains("expected sequence number 2"),
-        "{e}"
+    tampered(
+        "delete",
+        5,
+        |db, t| db.sql(&format!("DELETE FROM {t} WHERE seq = 2")),
+        |e| e.starts_with("record 3 (decision pg-3)") && e.contains("expected sequence number 2"),
     );
 }
 
 #[test]
 fn deleting_the_newest_records_is_found() {
-    let l = filled("tail", 5);
-    l.sql("DELETE FROM evidence WHERE seq >= 4");
-    let e = l.verify().unwrap_err();
-    assert!(
-        e.starts_with("record 3 ") && e.contains("head is record 5"),
-        "{e}"
+    tampered(
+        "tail",
+        5,
+        |db, t| db.sql(&format!("DELETE FROM {t} WHERE seq >= 4")),
+        |e| e.starts_with("record 3 ") && e.contains("head is record 5"),
     );
 }
 
 #[test]
-fn reordered_and_inserted_records_are_found() {
-    let l = filled("reorder", 4);
-    l.sql("UPDATE evidence SET seq = -1 WHERE seq = 2; UPDATE evidence SET seq = 2 WHERE seq = 3; UPDATE evidence SET seq = 3 WHERE seq = -1;");
-    let e = l.verify().unwrap_err();
-    assert!(e.starts_with("record 2 (decision pg-3)"), "{e}");
+fn reordered_records_are_found() {
+    tampered(
+        "reorder",
+        4,
+        |db, t| {
+            db.sql(&format!(
+                "UPDATE {t} SET seq = -1 WHERE seq = 2; UPDATE {t} SET seq = 2 WHERE seq = 3; UPDATE {t} SET seq = 3 WHERE seq = -1;"
+            ))
+        },
+        |e| e.starts_with("record 2 (decision pg-3)"),
+    );
+}
 
-    let l = filled("insert", 3);
-    l.sql("UPDATE evidence SET seq = seq + 1000 WHERE seq >= 2; UPDATE evidence SET seq = seq - 999 WHERE seq > 1000;");
-    l.sql("INSERT INTO evidence SELECT 2, kind, 'pg-forged', recorded_at, plan_sha256, body, prev_hash, hash, signature FROM evidence WHERE seq = 1");
-    let e = l.verify().unwrap_err();
-    assert!(e.starts_with("record 2 (decision pg-forged)"), "{e}");
+#[test]
+fn an_inserted_record_is_found() {
+    tampered(
+        "insert",
+        3,
+        |db, t| {
+            db.sql(&format!(
+                "UPDATE {t} SET seq = seq + 1000 WHERE seq >= 2; UPDATE {t} SET seq = seq - 999 WHERE seq > 1000;"
+            ));
+            db.sql(&format!(
+                "INSERT INTO {t} SELECT 2, kind, 'pg-forged', recorded_at, plan_sha256, body, prev_hash, hash, signature FROM {t} WHERE seq = 1"
+            ));
+        },
+        |e| e.starts_with("record 2 (decision pg-forged)"),
+    );
 }
 
 #[test]
 fn concurrent_appends_form_one_chain() {
-    let l = Ledger::new("concurrent");
-    l.store();
-    let threads: Vec<_> = (0..8)
-        .map(|t| {
-            let url = l.url.clone();
-            std::thread::spawn(move || {
-                let store = Store::open(&url).unwrap();
-                for i in 0..25 {
-                    store.append_evidence(&record(t * 100 + i), None).unwrap();
-                }
+    for db in backends("concurrent") {
+        Store::open(&db.url()).unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let url = db.url();
+                std::thread::spawn(move || {
+                    let store = Store::open(&url).unwrap();
+                    for i in 0..25 {
+                        store.append_evidence(&record(t * 100 + i), None).unwrap();
+                    }
+                })
             })
-        })
-        .collect();
-    threads.into_iter().for_each(|t| t.join().unwrap());
-    assert_eq!(l.verify(), Ok(200));
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(verify(&db), Ok(200), "{}", db.label());
+    }
 }
 
 #[test]
 fn signatures_are_checked_when_a_key_is_given() {
-    let l = Ledger::new("signed");
-    let store = l.store();
-    // A stand-in signature scheme: the real ed25519 one lives in plan-guard; the chain
-    // only needs a signer and a verifier that agree.
-    let sign = |hash: &str| hash.chars().rev().collect::<String>();
-    for i in 1..=3 {
-        store.append_evidence(&record(i), Some(&sign)).unwrap();
+    for db in backends("signed") {
+        let store = Store::open(&db.url()).unwrap();
+        // A stand-in signature scheme: the real ed25519 one lives in plan-guard; the chain
+        // only needs a signer and a verifier that agree.
+        let sign = |hash: &str| hash.chars().rev().collect::<String>();
+        for i in 1..=3 {
+            store.append_evidence(&record(i), Some(&sign)).unwrap();
+        }
+        let ledger = store.evidence().unwrap();
+        let good = |hash: &str, sig: &str| sig.chars().rev().collect::<String>() == hash;
+        assert_eq!(ledger.verify(Some(&good)), Ok(3));
+        let wrong_key = |_: &str, _: &str| false;
+        let e = verify_chain(&ledger.records, ledger.head.as_ref(), Some(&wrong_key)).unwrap_err();
+        assert_eq!(e.seq, 1);
+        db.sql(&format!(
+            "UPDATE {} SET signature = NULL WHERE seq = 2",
+            db.table("evidence")
+        ));
+        let e = store.evidence().unwrap().verify(Some(&good)).unwrap_err();
+        assert_eq!(
+            (e.seq, e.why.as_str()),
+            (2, "it is not signed"),
+            "{}",
+            db.label()
+        );
     }
-    let ledger = store.evidence().unwrap();
-    let good = |hash: &str, sig: &str| sig.chars().rev().collect::<String>() == hash;
-    assert_eq!(ledger.verify(Some(&good)), Ok(3));
-    let wrong_key = |_: &str, _: &str| false;
-    let e = verify_chain(&ledger.records, ledger.head.as_ref(), Some(&wrong_key)).unwrap_err();
-    assert_eq!(e.seq, 1);
-    l.sql("UPDATE evidence SET signature = NULL WHERE seq = 2");
-    let e = store.evidence().unwrap().verify(Some(&good)).unwrap_err();
-    assert_eq!((e.seq, e.why.as_str()), (2, "it is not signed"));
 }

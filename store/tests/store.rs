@@ -1,33 +1,8 @@
 use iom_model::{Element, Kind, Object, Profile};
+mod common;
+
+use common::backends;
 use iom_store::{Store, StoreError};
-
-fn temp_url(tag: &str) -> (tempdir::Dir, String) {
-    let dir = tempdir::Dir::new(tag);
-    let url = format!("sqlite://{}/nested/model.db", dir.path().display());
-    (dir, url)
-}
-
-/// A directory removed on drop; enough for these tests without another dependency.
-mod tempdir {
-    use std::path::{Path, PathBuf};
-    pub struct Dir(PathBuf);
-    impl Dir {
-        pub fn new(tag: &str) -> Dir {
-            let path = std::env::temp_dir().join(format!("iom-store-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).unwrap();
-            Dir(path)
-        }
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
 
 fn profile(name: &str, delete: &str) -> Object {
     Object::Profile(Profile {
@@ -39,103 +14,112 @@ fn profile(name: &str, delete: &str) -> Object {
 
 #[test]
 fn every_write_moves_the_revision_and_stamps_the_object() {
-    let (_dir, url) = temp_url("rev");
-    let store = Store::open(&url).unwrap();
-    assert_eq!(store.revision().unwrap(), 0);
+    for db in backends("rev") {
+        let url = db.url();
+        let store = Store::open(&url).unwrap();
+        assert_eq!(store.revision().unwrap(), 0);
 
-    assert_eq!(store.create(&profile("prod-safe", "block")).unwrap(), 1);
-    let element = Object::Element(Element {
-        name: "core".into(),
-        kind: "network".into(),
-        ..Default::default()
-    });
-    assert_eq!(store.create(&element).unwrap(), 2);
-    assert_eq!(store.put(&profile("prod-safe", "escalate")).unwrap(), 3);
+        assert_eq!(store.create(&profile("prod-safe", "block")).unwrap(), 1);
+        let element = Object::Element(Element {
+            name: "core".into(),
+            kind: "network".into(),
+            ..Default::default()
+        });
+        assert_eq!(store.create(&element).unwrap(), 2);
+        assert_eq!(store.put(&profile("prod-safe", "escalate")).unwrap(), 3);
 
-    let got = store.get(Kind::Profile, "prod-safe").unwrap().unwrap();
-    assert_eq!(got.revision, 3);
-    assert_eq!(got.object, profile("prod-safe", "escalate"));
-    assert_eq!(
-        store.get(Kind::Element, "core").unwrap().unwrap().revision,
-        2
-    );
-    assert!(store.get(Kind::Intent, "core").unwrap().is_none());
+        let got = store.get(Kind::Profile, "prod-safe").unwrap().unwrap();
+        assert_eq!(got.revision, 3);
+        assert_eq!(got.object, profile("prod-safe", "escalate"));
+        assert_eq!(
+            store.get(Kind::Element, "core").unwrap().unwrap().revision,
+            2
+        );
+        assert!(store.get(Kind::Intent, "core").unwrap().is_none());
 
-    assert_eq!(store.delete(Kind::Element, "core").unwrap(), Some(4));
-    assert_eq!(store.delete(Kind::Element, "core").unwrap(), None);
-    assert_eq!(
-        store.revision().unwrap(),
-        4,
-        "a no-op delete leaves the revision"
-    );
+        assert_eq!(store.delete(Kind::Element, "core").unwrap(), Some(4));
+        assert_eq!(store.delete(Kind::Element, "core").unwrap(), None);
+        assert_eq!(
+            store.revision().unwrap(),
+            4,
+            "a no-op delete leaves the revision"
+        );
 
-    // A second handle (another process, in effect) sees the same model.
-    let again = Store::open(&url).unwrap();
-    let (spec, revision) = again.load_model().unwrap();
-    assert_eq!(revision, 4);
-    assert_eq!(spec.profiles.len(), 1);
-    assert!(spec.elements.is_empty());
+        // A second handle (another process, in effect) sees the same model.
+        let again = Store::open(&url).unwrap();
+        let (spec, revision) = again.load_model().unwrap();
+        assert_eq!(revision, 4);
+        assert_eq!(spec.profiles.len(), 1);
+        assert!(spec.elements.is_empty());
+    }
 }
 
 #[test]
 fn create_refuses_an_existing_name() {
-    let (_dir, url) = temp_url("exists");
-    let store = Store::open(&url).unwrap();
-    store.create(&profile("p", "block")).unwrap();
-    let err = store.create(&profile("p", "allow")).unwrap_err();
-    assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");
-    assert!(err.to_string().contains("iom_profile \"p\""), "{err}");
-    assert_eq!(
-        store.revision().unwrap(),
-        1,
-        "a refused write leaves the revision"
-    );
-    let kept = store.get(Kind::Profile, "p").unwrap().unwrap().object;
-    assert_eq!(kept, profile("p", "block"));
+    for db in backends("exists") {
+        let url = db.url();
+        let store = Store::open(&url).unwrap();
+        store.create(&profile("p", "block")).unwrap();
+        let err = store.create(&profile("p", "allow")).unwrap_err();
+        assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");
+        assert!(err.to_string().contains("iom_profile \"p\""), "{err}");
+        assert_eq!(
+            store.revision().unwrap(),
+            1,
+            "a refused write leaves the revision"
+        );
+        let kept = store.get(Kind::Profile, "p").unwrap().unwrap().object;
+        assert_eq!(kept, profile("p", "block"));
+    }
 }
 
 #[test]
 fn parallel_writers_never_share_a_revision() {
-    let (_dir, url) = temp_url("parallel");
-    Store::open(&url).unwrap();
-    let threads: Vec<_> = (0..8)
-        .map(|t| {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                // A handle per thread: separate connections, as separate processes have.
-                let store = Store::open(&url).unwrap();
-                (0..25)
-                    .map(|i| store.put(&profile(&format!("p{t}-{i}"), "block")).unwrap())
-                    .collect::<Vec<_>>()
+    for db in backends("parallel") {
+        let url = db.url();
+        Store::open(&url).unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let url = url.clone();
+                std::thread::spawn(move || {
+                    // A handle per thread: separate connections, as separate processes have.
+                    let store = Store::open(&url).unwrap();
+                    (0..25)
+                        .map(|i| store.put(&profile(&format!("p{t}-{i}"), "block")).unwrap())
+                        .collect::<Vec<_>>()
+                })
             })
-        })
-        .collect();
-    let mut revisions: Vec<u64> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
-    revisions.sort();
-    assert_eq!(revisions, (1..=200).collect::<Vec<_>>());
-    let store = Store::open(&url).unwrap();
-    assert_eq!(store.list().unwrap().len(), 200);
+            .collect();
+        let mut revisions: Vec<u64> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        revisions.sort();
+        assert_eq!(revisions, (1..=200).collect::<Vec<_>>());
+        let store = Store::open(&url).unwrap();
+        assert_eq!(store.list().unwrap().len(), 200, "{}", db.label());
+    }
 }
 
 #[test]
 fn an_unreadable_row_is_an_error_naming_the_object() {
-    let (dir, url) = temp_url("corrupt");
-    let store = Store::open(&url).unwrap();
-    store.create(&profile("p", "block")).unwrap();
-    drop(store);
-    let conn = rusqlite::Connection::open(dir.path().join("nested/model.db")).unwrap();
-    conn.execute("UPDATE objects SET spec = '{\"nme\": 1}'", [])
-        .unwrap();
-    let err = Store::open(&url)
-        .unwrap()
-        .load_model()
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("iom_profile \"p\"") && err.contains("unreadable"),
-        "{err}"
-    );
+    for db in backends("corrupt") {
+        let url = db.url();
+        let store = Store::open(&url).unwrap();
+        store.create(&profile("p", "block")).unwrap();
+        drop(store);
+        db.sql(&format!(
+            "UPDATE {} SET spec = '{{\"nme\": 1}}'",
+            db.table("objects")
+        ));
+        let err = Store::open(&url)
+            .unwrap()
+            .load_model()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("iom_profile \"p\"") && err.contains("unreadable"),
+            "{err}"
+        );
+    }
 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs Debian's PostgreSQL server when it is missing: the tests run the store and the
+# ledger against a real server (started by scripts/pg.sh, never as a system service).
+set -euo pipefail
+
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  exit 0
+fi
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "install-postgres: need root (or sudo) to apt-get install postgresql" >&2; exit 1; }
+  sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq postgresql >/dev/null
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null

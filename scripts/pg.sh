@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL server for the tests, under .tools/pg, on loopback only.
+#
+#   bash scripts/pg.sh start    initialises (once) and starts it; prints its URL
+#   bash scripts/pg.sh stop
+#   bash scripts/pg.sh url
+#
+# The server refuses to run as root, so as root it runs as the `postgres` user the Debian
+# package creates. Port: $IOM_PG_PORT, default 54329.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dir="$repo/.tools/pg"
+port="${IOM_PG_PORT:-54329}"
+url="postgres://postgres@127.0.0.1:$port/postgres"
+bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+[ -n "$bin" ] || { echo "pg.sh: no PostgreSQL server: run bash scripts/install-postgres.sh" >&2; exit 1; }
+
+as_server_user() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+case "${1:-}" in
+  start)
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir"
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+      as_server_user "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >"$dir/initdb.log"
+    fi
+    if ! as_server_user "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+      as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+        -o "-h 127.0.0.1 -p $port -k $dir -c max_connections=200" start >/dev/null
+    fi
+    echo "$url"
+    ;;
+  stop)
+    if [ -f "$dir/data/PG_VERSION" ]; then
+      as_server_user "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    ;;
+  url)
+    echo "$url"
+    ;;
+  *)
+    echo "usage: bash scripts/pg.sh start|stop|url" >&2
+    exit 2
+    ;;
+esac

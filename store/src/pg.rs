@@ -1,0 +1,316 @@
+//! The shared PostgreSQL backend, for many CI runners and workspaces on one model. The
+//! same tables as SQLite, prefixed `iom_`. Writes lock one row first (the revision row
+//! for objects, the chain head for evidence), so concurrent writers from any host queue
+//! instead of interleaving; each write is one transaction.
+//!
+//! The `postgres` client runs its own small runtime: call this backend from plain
+//! threads, or through `spawn_blocking` inside an async runtime.
+
+use std::sync::Mutex;
+
+use iom_model::{Kind, Object};
+use postgres::{Client, NoTls, Transaction};
+
+use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, record_hash};
+use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
+use crate::{Result, StoreError, Stored};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS iom_model_revision (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    revision BIGINT  NOT NULL
+);
+INSERT INTO iom_model_revision (id, revision) VALUES (1, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS iom_objects (
+    kind     TEXT   NOT NULL,
+    name     TEXT   NOT NULL,
+    spec     TEXT   NOT NULL,
+    revision BIGINT NOT NULL,
+    PRIMARY KEY (kind, name)
+);
+CREATE TABLE IF NOT EXISTS iom_evidence (
+    seq         BIGINT PRIMARY KEY,
+    kind        TEXT   NOT NULL,
+    decision_id TEXT   NOT NULL,
+    recorded_at TEXT   NOT NULL,
+    plan_sha256 TEXT,
+    body        TEXT   NOT NULL,
+    prev_hash   TEXT   NOT NULL,
+    hash        TEXT   NOT NULL,
+    signature   TEXT
+);
+CREATE INDEX IF NOT EXISTS iom_evidence_by_decision ON iom_evidence (decision_id);
+CREATE INDEX IF NOT EXISTS iom_evidence_by_plan ON iom_evidence (plan_sha256, kind);
+-- seq 0 is the empty ledger: the row exists from the start so the first appends lock it too.
+CREATE TABLE IF NOT EXISTS iom_evidence_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  BIGINT  NOT NULL,
+    hash TEXT    NOT NULL
+);
+";
+
+/// Serialises schema creation across processes (an arbitrary, fixed advisory lock key).
+const SCHEMA_LOCK: i64 = 0x10_4d5f_5343;
+
+pub(crate) struct PgStore {
+    url: String,
+    client: Mutex<Client>,
+}
+
+impl PgStore {
+    pub(crate) fn open(conninfo: &str, url: &str) -> Result<PgStore> {
+        let err = |e: postgres::Error| StoreError::Postgres {
+            url: url.to_string(),
+            source: e,
+        };
+        let mut client = Client::connect(conninfo, NoTls).map_err(err)?;
+        let mut tx = client.transaction().map_err(err)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+            .map_err(err)?;
+        tx.batch_execute(SCHEMA).map_err(err)?;
+        tx.execute(
+            "INSERT INTO iom_evidence_head (id, seq, hash) VALUES (1, 0, $1) ON CONFLICT DO NOTHING",
+            &[&GENESIS],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(PgStore {
+            url: url.to_string(),
+            client: Mutex::new(client),
+        })
+    }
+
+    fn err(&self, source: postgres::Error) -> StoreError {
+        StoreError::Postgres {
+            url: self.url.clone(),
+            source,
+        }
+    }
+
+    fn client(&self) -> std::sync::MutexGuard<'_, Client> {
+        // A transaction a panic left open is rolled back when it is dropped.
+        self.client.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn revision(&self) -> Result<u64> {
+        let row = self
+            .client()
+            .query_one("SELECT revision FROM iom_model_revision WHERE id = 1", &[])
+            .map_err(|e| self.err(e))?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
+    fn bump(&self, tx: &mut Transaction<'_>) -> Result<i64> {
+        let row = tx
+            .query_one(
+                "UPDATE iom_model_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+                &[],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(row.get(0))
+    }
+
+    pub(crate) fn write(&self, object: &Object, replace: bool) -> Result<u64> {
+        let kind = object.kind().resource_type();
+        let spec = object.to_json().to_string();
+        let mut client = self.client();
+        let mut tx = client.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "SELECT revision FROM iom_model_revision WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .map_err(|e| self.err(e))?;
+        if !replace {
+            let exists = tx
+                .query_opt(
+                    "SELECT 1 FROM iom_objects WHERE kind = $1 AND name = $2",
+                    &[&kind, &object.name()],
+                )
+                .map_err(|e| self.err(e))?
+                .is_some();
+            if exists {
+                return Err(StoreError::AlreadyExists {
+                    url: self.url.clone(),
+                    kind,
+                    name: object.name().to_string(),
+                });
+            }
+        }
+        let revision = self.bump(&mut tx)?;
+        tx.execute(
+            "INSERT INTO iom_objects (kind, name, spec, revision) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (kind, name) DO UPDATE SET spec = excluded.spec, revision = excluded.revision",
+            &[&kind, &object.name(), &spec, &revision],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(revision as u64)
+    }
+
+    pub(crate) fn delete(&self, kind: Kind, name: &str) -> Result<Option<u64>> {
+        let mut client = self.client();
+        let mut tx = client.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "SELECT revision FROM iom_model_revision WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .map_err(|e| self.err(e))?;
+        let removed = tx
+            .execute(
+                "DELETE FROM iom_objects WHERE kind = $1 AND name = $2",
+                &[&kind.resource_type(), &name],
+            )
+            .map_err(|e| self.err(e))?;
+        if removed == 0 {
+            return Ok(None);
+        }
+        let revision = self.bump(&mut tx)?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(Some(revision as u64))
+    }
+
+    pub(crate) fn get(&self, kind: Kind, name: &str) -> Result<Option<Stored>> {
+        let row = self
+            .client()
+            .query_opt(
+                "SELECT spec, revision FROM iom_objects WHERE kind = $1 AND name = $2",
+                &[&kind.resource_type(), &name],
+            )
+            .map_err(|e| self.err(e))?;
+        row.map(|r| rows::object(&self.url, kind.resource_type(), name, r.get(0), r.get(1)))
+            .transpose()
+    }
+
+    pub(crate) fn snapshot(&self) -> Result<(Vec<Stored>, u64)> {
+        let mut client = self.client();
+        // One snapshot for the revision and the objects.
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(|e| self.err(e))?;
+        let revision: i64 = tx
+            .query_one("SELECT revision FROM iom_model_revision WHERE id = 1", &[])
+            .map_err(|e| self.err(e))?
+            .get(0);
+        let found = tx
+            .query(
+                "SELECT kind, name, spec, revision FROM iom_objects ORDER BY kind, name",
+                &[],
+            )
+            .map_err(|e| self.err(e))?;
+        let objects = found
+            .iter()
+            .map(|r| rows::object(&self.url, r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect::<Result<Vec<_>>>()?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok((objects, revision as u64))
+    }
+
+    pub(crate) fn append_evidence(
+        &self,
+        new: &NewEvidence,
+        sign: Option<&dyn Fn(&str) -> String>,
+    ) -> Result<Evidence> {
+        let mut client = self.client();
+        let mut tx = client.transaction().map_err(|e| self.err(e))?;
+        let head = tx
+            .query_one(
+                "SELECT seq, hash FROM iom_evidence_head WHERE id = 1 FOR UPDATE",
+                &[],
+            )
+            .map_err(|e| self.err(e))?;
+        let seq = head.get::<_, i64>(0) as u64 + 1;
+        let prev_hash: String = head.get(1);
+        let hash = record_hash(
+            seq,
+            &new.kind,
+            &new.decision_id,
+            &new.recorded_at,
+            new.plan_sha256.as_deref(),
+            &new.body,
+            &prev_hash,
+        );
+        let signature = sign.map(|f| f(&hash));
+        tx.execute(
+            &format!("INSERT INTO iom_evidence ({EVIDENCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+            &[
+                &(seq as i64),
+                &new.kind,
+                &new.decision_id,
+                &new.recorded_at,
+                &new.plan_sha256,
+                &new.body.to_string(),
+                &prev_hash,
+                &hash,
+                &signature,
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute(
+            "UPDATE iom_evidence_head SET seq = $1, hash = $2 WHERE id = 1",
+            &[&(seq as i64), &hash],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(Evidence {
+            seq,
+            kind: new.kind.clone(),
+            decision_id: new.decision_id.clone(),
+            recorded_at: new.recorded_at.clone(),
+            plan_sha256: new.plan_sha256.clone(),
+            body: new.body.clone(),
+            prev_hash,
+            hash,
+            signature,
+        })
+    }
+
+    /// Records matching `filter` (with `$1` for `arg` when given), oldest first, and the
+    /// head, in one snapshot.
+    pub(crate) fn evidence_where(&self, filter: &str, arg: Option<&str>) -> Result<Ledger> {
+        let mut client = self.client();
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(|e| self.err(e))?;
+        let head = tx
+            .query_opt("SELECT seq, hash FROM iom_evidence_head WHERE id = 1", &[])
+            .map_err(|e| self.err(e))?
+            .map(|r| Head {
+                seq: r.get::<_, i64>(0) as u64,
+                hash: r.get(1),
+            });
+        // seq 0 is the empty ledger's head, not a record's.
+        let head = head.filter(|h| h.seq > 0 || h.hash != GENESIS);
+        let sql =
+            format!("SELECT {EVIDENCE_COLUMNS} FROM iom_evidence WHERE {filter} ORDER BY seq");
+        let found = match arg {
+            Some(a) => tx.query(&sql, &[&a]),
+            None => tx.query(&sql, &[]),
+        }
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        let records = found
+            .into_iter()
+            .map(|r| {
+                EvidenceRow {
+                    seq: r.get(0),
+                    kind: r.get(1),
+                    decision_id: r.get(2),
+                    recorded_at: r.get(3),
+                    plan_sha256: r.get(4),
+                    body: r.get(5),
+                    prev_hash: r.get(6),
+                    hash: r.get(7),
+                    signature: r.get(8),
+                }
+                .into_evidence()
+            })
+            .collect();
+        Ok(Ledger { records, head })
+    }
+}
