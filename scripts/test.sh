@@ -13,11 +13,11 @@ export TERRAFORM_BINARY="$repo/.tools/bin/terraform"
 bash scripts/install-postgres.sh
 IOM_TEST_POSTGRES_URL="$(bash scripts/pg.sh start)"
 export IOM_TEST_POSTGRES_URL IOM_REQUIRE_POSTGRES=1
+log="$(mktemp)"
+trap 'rm -f "$log"; bash scripts/pg.sh stop' EXIT
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-log="$(mktemp)"
-trap 'rm -f "$log"; bash scripts/pg.sh stop' EXIT
 cargo test --workspace 2>&1 | tee "$log"
 # One closing line for the whole workspace (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

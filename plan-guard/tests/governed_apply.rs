@@ -84,6 +84,65 @@ fn health_server() -> (String, Arc<AtomicUsize>) {
     (url, hits)
 }
 
+/// A store to run the loop on: SQLite under `root`, or a fresh database on the real
+/// PostgreSQL server the test script starts (`$IOM_TEST_POSTGRES_URL`).
+struct TestStore {
+    url: String,
+    admin: Option<(String, String)>,
+}
+
+impl TestStore {
+    /// SQLite always; PostgreSQL when the test script provides it (and must, under it).
+    fn all(root: &Path, tag: &str) -> Vec<TestStore> {
+        let mut out = vec![TestStore {
+            url: format!("sqlite://{}/ledger.db", root.display()),
+            admin: None,
+        }];
+        match std::env::var("IOM_TEST_POSTGRES_URL") {
+            Ok(admin) if !admin.is_empty() => {
+                let name = format!("pg_{tag}_{}", std::process::id());
+                let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+                c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .unwrap();
+                c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+                let base = admin.rsplit_once('/').unwrap().0;
+                out.push(TestStore {
+                    url: format!("{base}/{name}"),
+                    admin: Some((admin, name)),
+                });
+            }
+            _ => assert_ne!(
+                std::env::var("IOM_REQUIRE_POSTGRES").as_deref(),
+                Ok("1"),
+                "IOM_REQUIRE_POSTGRES=1 without IOM_TEST_POSTGRES_URL"
+            ),
+        }
+        out
+    }
+
+    /// Changes stored evidence behind plan-guard's back.
+    fn tamper(&self, sql_for: impl Fn(&str) -> String) {
+        if self.admin.is_some() {
+            let mut c = postgres::Client::connect(&self.url, postgres::NoTls).unwrap();
+            c.batch_execute(&sql_for("iom_evidence")).unwrap();
+        } else {
+            let conn =
+                rusqlite::Connection::open(self.url.trim_start_matches("sqlite://")).unwrap();
+            conn.execute_batch(&sql_for("evidence")).unwrap();
+        }
+    }
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.admin
+            && let Ok(mut c) = postgres::Client::connect(admin, postgres::NoTls)
+        {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
 fn setup(tag: &str) -> (PathBuf, PathBuf, String) {
     let root = std::env::temp_dir().join(format!("pg-apply-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
@@ -106,7 +165,18 @@ fn decision_of(run: &Run) -> String {
 
 #[test]
 fn check_approve_apply_verify_and_tamper() {
-    let (work, gov, store) = setup("loop");
+    let root = std::env::temp_dir().join(format!("pg-apply-stores-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    for (i, store) in TestStore::all(&root, "loop").iter().enumerate() {
+        governed_loop(&format!("loop{i}"), store);
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn governed_loop(tag: &str, test_store: &TestStore) {
+    let (work, gov, _) = setup(tag);
+    let store = test_store.url.clone();
     let (url, hits) = health_server();
     std::fs::write(
         gov.join("contract.tf"),
@@ -345,14 +415,8 @@ resource "iom_contract" "payments" {{
     );
 
     // One byte of the approval record changed in the database: verify names it.
-    let db = store.trim_start_matches("sqlite://");
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute(
-        "UPDATE evidence SET body = replace(body, 'bob', 'bow') WHERE seq = 2",
-        [],
-    )
-    .unwrap();
-    drop(conn);
+    test_store
+        .tamper(|t| format!("UPDATE {t} SET body = replace(body, 'bob', 'bow') WHERE seq = 2"));
     let run = pg(&work, &["evidence", "verify", "--store", &store]);
     assert_eq!(run.code, 1);
     assert!(
@@ -504,7 +568,14 @@ fn concurrent_and_killed_checks_keep_the_chain_whole() {
     let root = std::env::temp_dir().join(format!("pg-apply-concurrent-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
-    let store = format!("sqlite://{}/ledger.db", root.display());
+    for store in TestStore::all(&root, "concurrent") {
+        concurrent_checks(&root, &store.url);
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn concurrent_checks(root: &Path, store: &str) {
+    let store = store.to_string();
     let plan = repo().join("plan-guard/tests/fixtures/plans/example_escalate.json");
     let gov = repo().join("examples/governance");
     let spawn = || {
@@ -523,7 +594,7 @@ fn concurrent_and_killed_checks_keep_the_chain_whole() {
                 "--format",
                 "json",
             ])
-            .current_dir(&root)
+            .current_dir(root)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -533,7 +604,7 @@ fn concurrent_and_killed_checks_keep_the_chain_whole() {
     for mut c in children {
         assert_eq!(c.wait().unwrap().code(), Some(3));
     }
-    let run = pg(&root, &["evidence", "verify", "--store", &store]);
+    let run = pg(root, &["evidence", "verify", "--store", &store]);
     assert!(
         run.stdout.contains("ledger verified: 32 records"),
         "{}{}",
@@ -550,7 +621,6 @@ fn concurrent_and_killed_checks_keep_the_chain_whole() {
     for mut c in victims {
         let _ = c.wait();
     }
-    let run = pg(&root, &["evidence", "verify", "--store", &store]);
+    let run = pg(root, &["evidence", "verify", "--store", &store]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let _ = std::fs::remove_dir_all(&root);
 }
