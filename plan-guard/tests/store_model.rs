@@ -54,20 +54,42 @@ fn fill_store(url: &str) -> u64 {
 #[test]
 fn store_and_directory_give_the_same_decisions() {
     let dir = scratch("same");
-    let url = format!("sqlite://{}/model.db", dir.display());
-    let revision = fill_store(&url);
+    let mut urls = vec![format!("sqlite://{}/model.db", dir.display())];
+    // And on the real PostgreSQL server, when the test script started one.
+    let pg = std::env::var("IOM_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let db = format!("pg_store_model_{}", std::process::id());
+    if let Some(admin) = &pg {
+        let mut c = postgres::Client::connect(admin, postgres::NoTls).unwrap();
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .unwrap();
+        c.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+        urls.push(format!("{}/{db}", admin.rsplit_once('/').unwrap().0));
+    }
     let governance = root().join("../examples/governance");
-    for (plan, exit) in [
-        ("example_allow.json", 0),
-        ("example_escalate.json", 3),
-        ("example_block.json", 2),
-    ] {
-        let (code_dir, from_dir, _) = check(&dir, plan, &["--model", governance.to_str().unwrap()]);
-        let (code_store, from_store, err) = check(&dir, plan, &["--store", &url]);
-        assert_eq!((code_dir, code_store), (exit, exit), "{plan}: {err}");
-        assert_eq!(verdicts(&from_dir), verdicts(&from_store), "{plan}");
-        assert_eq!(from_store["model"]["source"], url.as_str());
-        assert_eq!(from_store["model"]["revision"], revision);
+    for url in &urls {
+        let revision = fill_store(url);
+        for (plan, exit) in [
+            ("example_allow.json", 0),
+            ("example_escalate.json", 3),
+            ("example_block.json", 2),
+        ] {
+            let (code_dir, from_dir, _) = check(
+                &dir,
+                plan,
+                &["--model", governance.to_str().unwrap(), "--store", url],
+            );
+            let (code_store, from_store, err) = check(&dir, plan, &["--store", url]);
+            assert_eq!((code_dir, code_store), (exit, exit), "{url} {plan}: {err}");
+            assert_eq!(verdicts(&from_dir), verdicts(&from_store), "{url} {plan}");
+            assert_eq!(from_store["model"]["source"], url.as_str());
+            assert_eq!(from_store["model"]["revision"], revision);
+        }
+    }
+    if let Some(admin) = &pg {
+        let mut c = postgres::Client::connect(admin, postgres::NoTls).unwrap();
+        let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
