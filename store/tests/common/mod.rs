@@ -21,10 +21,13 @@ pub fn backends(tag: &str) -> Vec<Db> {
             let name = format!("iom_{tag}_{}", std::process::id()).replace('-', "_");
             let mut client = postgres::Client::connect(&admin, postgres::NoTls)
                 .unwrap_or_else(|e| panic!("IOM_TEST_POSTGRES_URL={admin}: {e}"));
+            // One statement each: a multi-statement string runs as one transaction, which
+            // CREATE DATABASE refuses.
             client
-                .batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-                ))
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .unwrap();
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
                 .unwrap();
             out.push(Db::Postgres { admin, name });
         }
