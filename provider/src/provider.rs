@@ -1,0 +1,341 @@
+//! The resources and data sources of terraform-provider-iom over the tfplugin crate:
+//! validation with iom-model's rules, plans with computed `id` and `revision` (a new
+//! `name` replaces the object), applies that write the store in one transaction each,
+//! reads that show out-of-band changes as drift, and import by name.
+
+use std::sync::{Arc, OnceLock};
+
+use iom_model::{Kind, validate_object};
+use iom_store::{Store, StoreError};
+use tfplugin::{
+    ApplyRequest, ApplyResponse, AttributePath, ConfigureRequest, Diagnostics, ImportRequest,
+    ImportResponse, ImportedResource, PlanRequest, PlanResponse, Provider, ProviderSchema,
+    ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, Value, async_trait,
+};
+
+use crate::convert::{to_object, to_state};
+use crate::{data_sources, paths, schema};
+
+#[derive(Default)]
+pub struct IomProvider {
+    store: OnceLock<Arc<Store>>,
+}
+
+fn kind_of(type_name: &str) -> Option<Kind> {
+    Kind::from_resource_type(type_name)
+}
+
+impl IomProvider {
+    /// The configured store; opened by `configure` (or on first use when a Terraform
+    /// skips it, as it may for a refresh of an empty configuration).
+    pub fn store(&self) -> Result<Arc<Store>, String> {
+        if let Some(s) = self.store.get() {
+            return Ok(Arc::clone(s));
+        }
+        let store = Store::open_configured(None).map_err(|e| e.to_string())?;
+        Ok(Arc::clone(self.store.get_or_init(|| Arc::new(store))))
+    }
+
+    /// Runs a store call off the async runtime (the PostgreSQL client has its own).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, String> {
+        let store = self.store()?;
+        tokio::task::spawn_blocking(move || f(&store).map_err(|e| e.to_string()))
+            .await
+            .map_err(|e| e.to_string())?
+    }
+}
+
+fn error(summary: &str, detail: impl Into<String>) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(summary, detail);
+    d
+}
+
+#[async_trait]
+impl Provider for IomProvider {
+    fn schema(&self) -> ProviderSchema {
+        ProviderSchema {
+            provider: schema::provider(),
+            resources: Kind::ALL
+                .iter()
+                .map(|k| (k.resource_type().to_string(), schema::resource(*k)))
+                .collect(),
+            data_sources: [
+                ("iom_model".to_string(), schema::model_data_source()),
+                (
+                    "iom_contract_check".to_string(),
+                    schema::contract_check_data_source(),
+                ),
+            ]
+            .into(),
+        }
+    }
+
+    async fn configure(&self, request: ConfigureRequest) -> Diagnostics {
+        let explicit = request
+            .config
+            .get("store")
+            .and_then(Value::as_str)
+            .map(String::from);
+        let opened =
+            tokio::task::spawn_blocking(move || Store::open_configured(explicit.as_deref())).await;
+        match opened {
+            Ok(Ok(store)) => {
+                let _ = self.store.set(Arc::new(store));
+                Diagnostics::new()
+            }
+            Ok(Err(e)) => {
+                let mut d = Diagnostics::new();
+                d.error_at(
+                    AttributePath::new("store"),
+                    "Cannot open the model store",
+                    e.to_string(),
+                );
+                d
+            }
+            Err(e) => error("Cannot open the model store", e.to_string()),
+        }
+    }
+
+    async fn validate_resource_config(&self, type_name: &str, config: Value) -> Diagnostics {
+        let Some(kind) = kind_of(type_name) else {
+            return error("Unknown resource type", type_name.to_string());
+        };
+        let mut diags = Diagnostics::new();
+        let object = match to_object(kind, &config) {
+            Ok(o) => o,
+            // Unknown values can leave a required attribute absent until apply.
+            Err(_) if !config.is_wholly_known() => return diags,
+            Err(e) => return error("Invalid configuration", e),
+        };
+        for (path, message) in validate_object(&object) {
+            let at = paths::to_attribute_path(&path);
+            // A problem under a value not yet known is not a problem yet.
+            if config.at(&at).is_some_and(|v| !v.is_wholly_known()) {
+                continue;
+            }
+            diags.error_at(at, format!("Invalid {}", paths::display(&path)), message);
+        }
+        diags
+    }
+
+    async fn plan_resource_change(&self, request: PlanRequest) -> PlanResponse {
+        if request.proposed_new_state.is_null() {
+            return PlanResponse::default();
+        }
+        let mut planned = request.proposed_new_state.clone();
+        let name = planned.get("name").cloned().unwrap_or_default();
+        let renamed =
+            !request.prior_state.is_null() && request.prior_state.get("name") != Some(&name);
+        let unchanged = !request.prior_state.is_null() && {
+            let mut prior = request.prior_state.clone();
+            prior.set("revision", Value::Null);
+            let mut next = planned.clone();
+            next.set("revision", Value::Null);
+            next.set("id", prior.get("id").cloned().unwrap_or_default());
+            prior == next
+        };
+        if unchanged {
+            planned = request.prior_state.clone();
+        } else {
+            // The id is the name; the revision is whatever the write gets.
+            planned.set(
+                "id",
+                if name.is_known() {
+                    name.clone()
+                } else {
+                    Value::Unknown
+                },
+            );
+            planned.set("revision", Value::Unknown);
+        }
+        PlanResponse {
+            planned_state: planned,
+            requires_replace: if renamed {
+                vec![AttributePath::new("name")]
+            } else {
+                Vec::new()
+            },
+            ..PlanResponse::default()
+        }
+    }
+
+    async fn apply_resource_change(&self, request: ApplyRequest) -> ApplyResponse {
+        let Some(kind) = kind_of(&request.type_name) else {
+            return ApplyResponse {
+                diagnostics: error("Unknown resource type", request.type_name),
+                ..ApplyResponse::default()
+            };
+        };
+        let fail = |summary: &str, detail: String| ApplyResponse {
+            diagnostics: error(summary, detail),
+            ..ApplyResponse::default()
+        };
+        if request.planned_state.is_null() {
+            let name = request
+                .prior_state
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            return match self.blocking(move |s| s.delete(kind, &name)).await {
+                Ok(_) => ApplyResponse::default(),
+                Err(e) => ApplyResponse {
+                    new_state: request.prior_state,
+                    diagnostics: error("Cannot delete from the model store", e),
+                    ..ApplyResponse::default()
+                },
+            };
+        }
+        let object = match to_object(kind, &request.planned_state) {
+            Ok(o) => o,
+            Err(e) => return fail("Invalid object", e),
+        };
+        let creating = request.prior_state.is_null();
+        let write = object.clone();
+        let written = self
+            .blocking(move |s| {
+                if creating {
+                    s.create(&write)
+                } else {
+                    s.put(&write)
+                }
+            })
+            .await;
+        match written {
+            Ok(revision) => {
+                let mut new_state = request.planned_state;
+                new_state.set("id", Value::from(object.name()));
+                new_state.set("revision", Value::from(revision as i64));
+                ApplyResponse {
+                    new_state,
+                    ..ApplyResponse::default()
+                }
+            }
+            Err(e) => fail(
+                if creating {
+                    "Cannot create the object"
+                } else {
+                    "Cannot update the object"
+                },
+                if e.contains("already exists") {
+                    format!(
+                        "{e}. To manage it here, run: terraform import {}.<NAME> {}",
+                        request.type_name,
+                        object.name()
+                    )
+                } else {
+                    e
+                },
+            ),
+        }
+    }
+
+    async fn read_resource(&self, request: ReadRequest) -> ReadResponse {
+        let Some(kind) = kind_of(&request.type_name) else {
+            return ReadResponse {
+                new_state: request.current_state,
+                diagnostics: error("Unknown resource type", request.type_name),
+                ..ReadResponse::default()
+            };
+        };
+        let name = request
+            .current_state
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        match self.blocking(move |s| s.get(kind, &name)).await {
+            // Gone from the store: Terraform plans to create it again.
+            Ok(None) => ReadResponse::default(),
+            Ok(Some(stored)) => {
+                let ty = schema::resource(kind).value_type();
+                match to_state(&stored.object, stored.revision, &ty, &request.current_state) {
+                    Ok(new_state) => ReadResponse {
+                        new_state,
+                        private: request.private,
+                        ..ReadResponse::default()
+                    },
+                    Err(e) => ReadResponse {
+                        new_state: request.current_state,
+                        diagnostics: error("Unreadable object in the model store", e),
+                        ..ReadResponse::default()
+                    },
+                }
+            }
+            Err(e) => ReadResponse {
+                new_state: request.current_state,
+                diagnostics: error("Cannot read the model store", e),
+                ..ReadResponse::default()
+            },
+        }
+    }
+
+    async fn import_resource_state(&self, request: ImportRequest) -> ImportResponse {
+        let Some(kind) = kind_of(&request.type_name) else {
+            return ImportResponse {
+                imported: Vec::new(),
+                diagnostics: error("Unknown resource type", request.type_name),
+            };
+        };
+        let name = request.id.clone();
+        let found = self.blocking(move |s| s.get(kind, &name)).await;
+        let stored = match found {
+            Ok(Some(stored)) => stored,
+            Ok(None) => {
+                return ImportResponse {
+                    imported: Vec::new(),
+                    diagnostics: error(
+                        "Cannot import",
+                        format!(
+                            "the model store holds no {} named {:?}",
+                            request.type_name, request.id
+                        ),
+                    ),
+                };
+            }
+            Err(e) => {
+                return ImportResponse {
+                    imported: Vec::new(),
+                    diagnostics: error("Cannot read the model store", e),
+                };
+            }
+        };
+        let ty = schema::resource(kind).value_type();
+        match to_state(&stored.object, stored.revision, &ty, &Value::Null) {
+            Ok(state) => ImportResponse {
+                imported: vec![ImportedResource {
+                    type_name: request.type_name,
+                    state,
+                    private: Vec::new(),
+                }],
+                diagnostics: Diagnostics::new(),
+            },
+            Err(e) => ImportResponse {
+                imported: Vec::new(),
+                diagnostics: error("Unreadable object in the model store", e),
+            },
+        }
+    }
+
+    async fn read_data_source(&self, request: ReadDataRequest) -> ReadDataResponse {
+        let store = match self.store() {
+            Ok(s) => s,
+            Err(e) => {
+                return ReadDataResponse {
+                    state: request.config,
+                    diagnostics: error("Cannot open the model store", e),
+                };
+            }
+        };
+        let (state, diagnostics) = tokio::task::spawn_blocking(move || {
+            data_sources::read(&store, &request.type_name, request.config)
+        })
+        .await
+        .unwrap_or_else(|e| (Value::Null, error("Data source failed", e.to_string())));
+        ReadDataResponse { state, diagnostics }
+    }
+}
