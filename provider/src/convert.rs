@@ -51,7 +51,13 @@ pub fn to_state(object: &Object, revision: u64, ty: &Type, shape: &Value) -> Res
     }
     let bytes = serde_json::to_vec(&json).map_err(|e| e.to_string())?;
     let mut state = Value::from_json(&bytes, ty).map_err(|e| e.to_string())?;
-    keep_nulls(&mut state, shape);
+    if shape.is_null() {
+        // Nothing to follow (an import): unset attributes are null in configuration, so
+        // empty defaults become null too.
+        null_defaults(&mut state);
+    } else {
+        keep_nulls(&mut state, shape);
+    }
     Ok(state)
 }
 
@@ -63,6 +69,22 @@ fn is_empty_default(v: &Value) -> bool {
         Value::List(items) | Value::Set(items) | Value::Tuple(items) => items.is_empty(),
         Value::Map(m) => m.is_empty(),
         _ => false,
+    }
+}
+
+fn null_defaults(state: &mut Value) {
+    match state {
+        Value::Object(attrs) => {
+            for v in attrs.values_mut() {
+                if is_empty_default(v) {
+                    *v = Value::Null;
+                } else {
+                    null_defaults(v);
+                }
+            }
+        }
+        Value::List(items) => items.iter_mut().for_each(null_defaults),
+        _ => {}
     }
 }
 

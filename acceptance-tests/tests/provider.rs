@@ -1,0 +1,378 @@
+//! The provider's whole lifecycle on both Terraform versions: validate (bad input named),
+//! apply, a plan with no changes, update in place, replace on rename, out-of-band changes
+//! and removals seen as drift, import by name, destroy; then `plan-guard check --store`
+//! decides as `--model` does on the same HCL.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use iom_model::{Kind, Object};
+use iom_store::Store;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The workspace's build of a binary: `cargo test --workspace` builds every package's.
+fn built(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "no {} (build the workspace: cargo test --workspace)",
+        path.display()
+    );
+    path
+}
+
+fn terraforms() -> Vec<(&'static str, PathBuf)> {
+    let tools = repo().join(".tools/bin");
+    let t115 = std::env::var_os("TERRAFORM_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tools.join("terraform"));
+    let t103 = std::env::var_os("TERRAFORM_1_0_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tools.join("terraform-1.0.3"));
+    for t in [&t115, &t103] {
+        assert!(
+            t.exists(),
+            "no Terraform at {}: run bash scripts/install-terraform.sh",
+            t.display()
+        );
+    }
+    vec![("1.15", t115), ("1.0.3", t103)]
+}
+
+struct Ws {
+    terraform: PathBuf,
+    root: PathBuf,
+    store: String,
+}
+
+impl Ws {
+    fn new(label: &str, terraform: &Path) -> Ws {
+        let root = std::env::temp_dir().join(format!("iom-acc-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("plugins")).unwrap();
+        std::fs::create_dir_all(root.join("work")).unwrap();
+        // A directory holding only the provider: Terraform picks the binary by its name.
+        std::fs::copy(
+            built("terraform-provider-iom"),
+            root.join("plugins/terraform-provider-iom"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("cli.tfrc"),
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/iom-dev/iom\" = {:?}\n  }}\n  direct {{}}\n}}\n",
+                root.join("plugins").display().to_string()
+            ),
+        )
+        .unwrap();
+        let store = format!("sqlite://{}/model.db", root.display());
+        Ws {
+            terraform: terraform.to_path_buf(),
+            root,
+            store,
+        }
+    }
+
+    fn work(&self) -> PathBuf {
+        self.root.join("work")
+    }
+
+    /// Copies the example governance into the workspace.
+    fn governance(&self) {
+        for f in ["main.tf", "versions.tf"] {
+            std::fs::copy(
+                repo().join("examples/governance").join(f),
+                self.work().join(f),
+            )
+            .unwrap();
+        }
+    }
+
+    fn tf(&self, args: &[&str]) -> Output {
+        let (cmd, rest) = args.split_first().unwrap();
+        let mut all = vec![*cmd, "-no-color"];
+        if *cmd != "validate" {
+            all.push("-input=false");
+        }
+        if matches!(*cmd, "plan" | "apply" | "destroy" | "import") {
+            all.push("-var");
+            all.push(Box::leak(format!("store={}", self.store).into_boxed_str()));
+        }
+        all.extend(rest);
+        let out = Command::new(&self.terraform)
+            .args(&all)
+            .current_dir(self.work())
+            .env("TF_CLI_CONFIG_FILE", self.root.join("cli.tfrc"))
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env_remove("IOM_STORE")
+            .output()
+            .unwrap();
+        out
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.tf(args);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "terraform {args:?} failed:\n{text}");
+        text
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 2 changes.
+    fn plan_code(&self) -> (i32, String) {
+        let out = self.tf(&["plan", "-detailed-exitcode"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code().unwrap_or(-1), text)
+    }
+
+    fn store(&self) -> Store {
+        Store::open(&self.store).unwrap()
+    }
+
+    fn edit(&self, file: &str, from: &str, to: &str) {
+        let path = self.work().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
+}
+
+impl Drop for Ws {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+#[test]
+fn validation_names_the_attribute() {
+    for (version, terraform) in terraforms() {
+        for (bad, expect) in [
+            (r#"actions = { delete = "explode" }"#, "actions"),
+            (r#"on_unknown = "maybe""#, "on_unknown"),
+        ] {
+            let ws = Ws::new(&format!("validate-{version}"), &terraform);
+            std::fs::copy(
+                repo().join("examples/governance/versions.tf"),
+                ws.work().join("versions.tf"),
+            )
+            .unwrap();
+            std::fs::write(
+                ws.work().join("main.tf"),
+                format!("resource \"iom_profile\" \"p\" {{\n  name = \"p\"\n  {bad}\n}}\n"),
+            )
+            .unwrap();
+            let out = ws.tf(&["validate"]);
+            let text = String::from_utf8_lossy(&out.stderr).into_owned()
+                + &String::from_utf8_lossy(&out.stdout);
+            assert!(!out.status.success(), "{version}: {bad} validated:\n{text}");
+            assert!(
+                text.contains(&format!("Invalid {expect}")),
+                "{version}: {text}"
+            );
+        }
+        let ws = Ws::new(&format!("validate-cel-{version}"), &terraform);
+        std::fs::copy(
+            repo().join("examples/governance/versions.tf"),
+            ws.work().join("versions.tf"),
+        )
+        .unwrap();
+        std::fs::write(
+            ws.work().join("main.tf"),
+            r#"
+resource "iom_blueprint" "b" {
+  name    = "b"
+  version = "1.0.0"
+  rule {
+    id             = "r"
+    resource_types = ["aws_[s3"]
+    condition      = "after.x =="
+    outcome        = "block"
+  }
+}
+"#,
+        )
+        .unwrap();
+        let out = ws.tf(&["validate"]);
+        let text = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success());
+        assert!(
+            text.contains("Invalid rule[0].condition") && text.contains("CEL syntax error"),
+            "{version}: {text}"
+        );
+        assert!(
+            text.contains("Invalid rule[0].resource_types[0]"),
+            "{version}: {text}"
+        );
+    }
+}
+
+#[test]
+fn lifecycle_on_both_terraform_versions() {
+    for (version, terraform) in terraforms() {
+        let ws = Ws::new(&format!("life-{version}"), &terraform);
+        ws.governance();
+
+        let out = ws.ok(&["apply", "-auto-approve"]);
+        assert!(
+            out.contains("Apply complete! Resources: 8 added"),
+            "{version}: {out}"
+        );
+        let revision = ws.store().revision().unwrap();
+        assert_eq!(revision, 8);
+        assert_eq!(
+            ws.plan_code().0,
+            0,
+            "{version}: a second plan shows no changes"
+        );
+
+        // Update in place.
+        ws.edit(
+            "main.tf",
+            "max_changes      = 100",
+            "max_changes      = 150",
+        );
+        let (code, text) = ws.plan_code();
+        assert_eq!(code, 2);
+        assert!(
+            text.contains("1 to change, 0 to destroy"),
+            "{version}: {text}"
+        );
+        ws.ok(&["apply", "-auto-approve"]);
+        let p = ws.store().get(Kind::Profile, "prod-safe").unwrap().unwrap();
+        let Object::Profile(profile) = p.object else {
+            unreachable!()
+        };
+        assert_eq!(profile.max_changes, Some(150));
+        assert_eq!(p.revision, revision + 1);
+
+        // Rename: replace.
+        ws.edit(
+            "main.tf",
+            "name    = \"payments-ledger\"",
+            "name    = \"payments-ledger-v2\"",
+        );
+        let out = ws.ok(&["apply", "-auto-approve"]);
+        assert!(
+            out.contains("1 added, 0 changed, 1 destroyed"),
+            "{version}: {out}"
+        );
+        let store = ws.store();
+        assert!(
+            store
+                .get(Kind::Element, "payments-ledger")
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .get(Kind::Element, "payments-ledger-v2")
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(ws.plan_code().0, 0);
+
+        // Changed and removed out of band: the next plan puts them back.
+        let mut changed = profile.clone();
+        changed.max_changes = Some(5);
+        store.put(&Object::Profile(changed)).unwrap();
+        store.delete(Kind::Element, "payments-ledger-v2").unwrap();
+        let (code, text) = ws.plan_code();
+        assert_eq!(code, 2, "{version}: {text}");
+        assert!(
+            text.contains("iom_profile.prod will be updated in-place"),
+            "{version}: {text}"
+        );
+        assert!(
+            text.contains("iom_element.ledger will be created"),
+            "{version}: {text}"
+        );
+        ws.ok(&["apply", "-auto-approve"]);
+        assert_eq!(ws.plan_code().0, 0);
+
+        // Import by name into a workspace that does not manage it yet.
+        std::fs::remove_file(ws.work().join("terraform.tfstate")).unwrap();
+        let out = ws.tf(&["apply", "-auto-approve", "-target=iom_profile.shared"]);
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && text.contains("terraform import"),
+            "{version}: creating an existing name points at import: {text}"
+        );
+        ws.ok(&["import", "iom_profile.shared", "shared-services"]);
+        ws.ok(&["import", "iom_profile.prod", "prod-safe"]);
+        let out = ws.tf(&[
+            "plan",
+            "-target=iom_profile.shared",
+            "-target=iom_profile.prod",
+            "-detailed-exitcode",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{version}: imported objects match: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+
+        // Destroy: the store is empty of what this state manages.
+        ws.ok(&["destroy", "-auto-approve"]);
+        let left: Vec<String> = ws
+            .store()
+            .list()
+            .unwrap()
+            .iter()
+            .map(|s| s.object.name().to_string())
+            .collect();
+        assert!(
+            !left.contains(&"prod-safe".to_string()),
+            "{version}: {left:?}"
+        );
+    }
+}
+
+#[test]
+fn plan_guard_decides_from_the_applied_store_as_from_the_files() {
+    let (_, terraform) = terraforms().remove(0);
+    let ws = Ws::new("plan-guard", &terraform);
+    ws.governance();
+    ws.ok(&["apply", "-auto-approve"]);
+    let plan_guard = built("plan-guard");
+    for plan in [
+        "example_allow.json",
+        "example_escalate.json",
+        "example_block.json",
+    ] {
+        let path = repo().join("plan-guard/tests/fixtures/plans").join(plan);
+        let run = |model: &[&str]| {
+            let out = Command::new(&plan_guard)
+                .arg("check")
+                .arg(&path)
+                .args(["--workspace", "payments-prod", "--format", "json"])
+                .args(model)
+                .current_dir(&ws.root)
+                .env_remove("IOM_STORE")
+                .output()
+                .unwrap();
+            let mut report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            for field in ["decision_id", "generated_at", "model"] {
+                report[field] = serde_json::Value::Null;
+            }
+            (out.status.code(), report)
+        };
+        let governance = repo().join("examples/governance");
+        let from_files = run(&[
+            "--model",
+            governance.to_str().unwrap(),
+            "--store",
+            &ws.store,
+        ]);
+        let from_store = run(&["--store", &ws.store]);
+        assert_eq!(from_files, from_store, "{plan}");
+    }
+}
