@@ -95,16 +95,15 @@ impl Ws {
 
     fn tf(&self, args: &[&str]) -> Output {
         let (cmd, rest) = args.split_first().unwrap();
-        let mut all = vec![*cmd, "-no-color"];
+        let mut all: Vec<String> = vec![cmd.to_string(), "-no-color".into()];
         if *cmd != "validate" {
-            all.push("-input=false");
+            all.push("-input=false".into());
         }
         if matches!(*cmd, "plan" | "apply" | "destroy" | "import") {
-            all.push("-var");
-            all.push(Box::leak(format!("store={}", self.store).into_boxed_str()));
+            all.push(format!("-var=store={}", self.store));
         }
-        all.extend(rest);
-        let out = Command::new(&self.terraform)
+        all.extend(rest.iter().map(|a| a.to_string()));
+        Command::new(&self.terraform)
             .args(&all)
             .current_dir(self.work())
             .env("TF_CLI_CONFIG_FILE", self.root.join("cli.tfrc"))
@@ -112,8 +111,7 @@ impl Ws {
             .env("TF_IN_AUTOMATION", "1")
             .env_remove("IOM_STORE")
             .output()
-            .unwrap();
-        out
+            .unwrap()
     }
 
     fn ok(&self, args: &[&str]) -> String {
