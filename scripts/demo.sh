@@ -1,29 +1,52 @@
 #!/usr/bin/env bash
-# The demo: installs the project's own Terraform, builds plan-guard, plans the example
-# workspace in three scenarios with the real Terraform and checks each plan against the
-# example governance, printing the reports. Exit 0 when every verdict is the expected one.
+# The demo: installs the project's own Terraform, builds the provider and plan-guard,
+# applies the example governance with terraform-provider-iom into a SQLite model store,
+# plans the example workspace in three scenarios with the real Terraform and checks each
+# plan against that store, printing the reports. Exit 0 when every verdict is the
+# expected one.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$repo/scripts/install-terraform.sh" >/dev/null
-export TERRAFORM_BINARY="$repo/.tools/bin/terraform"
-cargo build --quiet --release -p plan-guard --manifest-path "$repo/Cargo.toml"
+export TERRAFORM_BINARY="$repo/.tools/bin/terraform" CHECKPOINT_DISABLE=1
+# The project's CLI configuration (offline, no registry) for every Terraform run below.
+export TF_CLI_CONFIG_FILE="$repo/.tools/terraformrc"
+cargo build --quiet --release -p plan-guard -p terraform-provider-iom --manifest-path "$repo/Cargo.toml"
 pg="$repo/target/release/plan-guard"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp -r "$repo/examples/workspace/." "$work/"
-"$TERRAFORM_BINARY" -chdir="$work" init -input=false -no-color >/dev/null
+store="sqlite://$work/model.db"
+
+# 1. The governance, applied with the provider (loaded through dev_overrides: no registry).
+mkdir -p "$work/plugins" "$work/governance" "$work/workspace"
+cp "$repo/target/release/terraform-provider-iom" "$work/plugins/"
+cat >"$work/cli.tfrc" <<TFRC
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/iom-dev/iom" = "$work/plugins"
+  }
+  direct {}
+}
+TFRC
+cp "$repo/examples/governance/"*.tf "$work/governance/"
+echo "=== terraform apply examples/governance (store $store)"
+TF_CLI_CONFIG_FILE="$work/cli.tfrc" "$TERRAFORM_BINARY" -chdir="$work/governance" apply \
+  -input=false -no-color -auto-approve -var "store=$store" 2>/dev/null | grep -E '^(Apply complete|iom_)' | grep -v Creating
+echo
+
+# 2. The workspace, planned and checked against the store.
+cp -r "$repo/examples/workspace/." "$work/workspace/"
+"$TERRAFORM_BINARY" -chdir="$work/workspace" init -input=false -no-color >/dev/null
 
 status=0
 run() {
   local name="$1" expected="$2"
   shift 2
   echo "=== scenario: $name (terraform plan $*)"
-  "$TERRAFORM_BINARY" -chdir="$work" plan -input=false -no-color -out=tfplan "$@" >/dev/null
-  "$TERRAFORM_BINARY" -chdir="$work" show -json tfplan >"$work/$name.json"
+  "$TERRAFORM_BINARY" -chdir="$work/workspace" plan -input=false -no-color -out="$name.tfplan" "$@" >/dev/null
   set +e
-  "$pg" check "$work/$name.json" --model "$repo/examples/governance" --workspace payments-prod
+  (cd "$work/workspace" && "$pg" check "$name.tfplan" --store "$store" --workspace payments-prod --actor demo)
   local code=$?
   set -e
   echo "=== exit code $code (expected $expected)"
@@ -34,4 +57,7 @@ run() {
 run allow 0
 run escalate 3 -var enable_ledger_db=true
 run block 2 -var region=us-east-1
+echo "=== the decisions are in the evidence ledger"
+"$pg" evidence list --store "$store"
+"$pg" evidence verify --store "$store"
 exit "$status"
