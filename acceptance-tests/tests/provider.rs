@@ -95,8 +95,12 @@ impl Ws {
 
     fn tf(&self, args: &[&str]) -> Output {
         let (cmd, rest) = args.split_first().unwrap();
-        let mut all: Vec<String> = vec![cmd.to_string(), "-no-color".into()];
-        if *cmd != "validate" {
+        let mut all: Vec<String> = vec![cmd.to_string()];
+        // `providers` takes its flags after its own subcommand.
+        if *cmd != "providers" {
+            all.push("-no-color".into());
+        }
+        if !matches!(*cmd, "validate" | "providers") {
             all.push("-input=false".into());
         }
         if matches!(*cmd, "plan" | "apply" | "destroy" | "import") {
@@ -372,5 +376,53 @@ fn plan_guard_decides_from_the_applied_store_as_from_the_files() {
         ]);
         let from_store = run(&["--store", &ws.store]);
         assert_eq!(from_files, from_store, "{plan}");
+    }
+}
+
+#[test]
+fn the_schema_documents_itself() {
+    for (version, terraform) in terraforms() {
+        let ws = Ws::new(&format!("schema-{version}"), &terraform);
+        ws.governance();
+        let schema: serde_json::Value = serde_json::from_str(
+            ws.ok(&["providers", "schema", "-json"])
+                .lines()
+                .find(|l| l.starts_with('{'))
+                .unwrap_or("{}"),
+        )
+        .unwrap();
+        let provider = &schema["provider_schemas"]["registry.terraform.io/iom-dev/iom"];
+        let resources = provider["resource_schemas"]
+            .as_object()
+            .expect("resource schemas");
+        let mut names: Vec<&String> = resources.keys().collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "iom_blueprint",
+                "iom_contract",
+                "iom_element",
+                "iom_intent",
+                "iom_profile",
+                "iom_waiver"
+            ],
+            "{version}"
+        );
+        for (name, r) in resources {
+            let attrs = r["block"]["attributes"].as_object().unwrap();
+            let nested = r["block"]["block_types"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .flat_map(|(_, b)| b["block"]["attributes"].as_object().into_iter().flatten());
+            for (attr, a) in attrs.iter().chain(nested) {
+                assert!(
+                    a["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{version}: {name}.{attr} has no description"
+                );
+            }
+        }
+        assert!(provider["data_source_schemas"]["iom_contract_check"].is_object());
     }
 }

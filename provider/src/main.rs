@@ -1,16 +1,7 @@
-//! `terraform-provider-iom`: the Terraform/OpenTofu provider with which a platform team
-//! declares the IOM governance model (profiles, blueprints, intents, contracts, elements,
-//! waivers) in HCL; applying writes the objects into the model store that plan-guard
-//! reads. The plugin protocol lives in the `tfplugin` crate; this crate holds only the
-//! resources, built from iom-model's schema and validation.
-
-mod convert;
-mod data_sources;
-mod paths;
-mod provider;
-mod schema;
+//! The provider binary: serves [`terraform_provider_iom::provider::IomProvider`] over the
+//! plugin protocol to the Terraform or OpenTofu that started it.
 
 #[tokio::main(worker_threads = 2)]
 async fn main() {
-    tfplugin::serve(provider::IomProvider::default()).await;
+    tfplugin::serve(terraform_provider_iom::provider::IomProvider::default()).await;
 }

@@ -1,0 +1,268 @@
+//! Registry-layout docs (`docs/index.md`, `docs/resources/*.md`, `docs/data-sources/*.md`)
+//! rendered from the schema, so what `terraform providers schema -json` says and what the
+//! pages say cannot drift apart. `provider/tests/docs.rs` checks the committed pages.
+
+use std::fmt::Write as _;
+
+use iom_model::Kind;
+use iom_model::schema::{AttributeSchema, Presence};
+use tfplugin::{Block, Schema};
+
+/// Every page: (path under `docs/`, text).
+pub fn pages() -> Vec<(String, String)> {
+    let mut out = vec![("index.md".to_string(), index())];
+    for kind in Kind::ALL {
+        let s = kind.schema();
+        let name = s.resource_type.trim_start_matches("iom_");
+        let mut page = header(s.resource_type, "Resource", s.description);
+        let _ = writeln!(page, "## Example Usage\n\n```hcl\n{}```\n", example(kind));
+        page.push_str("## Argument Reference\n\n");
+        for a in s
+            .attributes
+            .iter()
+            .filter(|a| a.presence != Presence::Computed)
+        {
+            page.push_str(&argument(a));
+        }
+        for b in s.blocks {
+            let _ = writeln!(
+                page,
+                "* `{}` ({}) {}\n",
+                b.name,
+                if b.repeated {
+                    "Block, repeatable"
+                } else {
+                    "Block, at most one"
+                },
+                b.description
+            );
+            for a in b.attributes {
+                let _ = write!(page, "  {}", argument(a));
+            }
+            page.push('\n');
+        }
+        page.push_str("\n## Attribute Reference\n\n");
+        for a in s
+            .attributes
+            .iter()
+            .filter(|a| a.presence == Presence::Computed)
+        {
+            let _ = writeln!(page, "* `{}` {}", a.name, a.description);
+        }
+        let _ = writeln!(
+            page,
+            "\n## Import\n\nBy name:\n\n```sh\nterraform import {}.example NAME\n```",
+            s.resource_type
+        );
+        out.push((format!("resources/{name}.md"), page));
+    }
+    for (type_name, schema, example) in [
+        (
+            "iom_model",
+            crate::schema::model_data_source(),
+            MODEL_EXAMPLE,
+        ),
+        (
+            "iom_contract_check",
+            crate::schema::contract_check_data_source(),
+            CONTRACT_CHECK_EXAMPLE,
+        ),
+    ] {
+        let block = &schema.block;
+        let mut page = header(type_name, "Data Source", &block.description);
+        let _ = writeln!(page, "## Example Usage\n\n```hcl\n{example}```\n");
+        page.push_str(&block_reference(&schema));
+        out.push((
+            format!("data-sources/{}.md", type_name.trim_start_matches("iom_")),
+            page,
+        ));
+    }
+    out
+}
+
+fn header(type_name: &str, category: &str, description: &str) -> String {
+    format!(
+        "---\npage_title: \"{type_name} {category} - iom\"\nsubcategory: \"\"\ndescription: |-\n  {description}\n---\n\n# {type_name} ({category})\n\n{description}\n\n"
+    )
+}
+
+fn argument(a: &AttributeSchema) -> String {
+    let presence = match a.presence {
+        Presence::Required => "Required",
+        Presence::Optional => "Optional",
+        Presence::Computed => "Computed",
+    };
+    format!("* `{}` ({presence}) {}\n", a.name, a.description)
+}
+
+fn block_reference(schema: &Schema) -> String {
+    let block: &Block = &schema.block;
+    let mut args = String::from("## Argument Reference\n\n");
+    let mut attrs = String::from("\n## Attribute Reference\n\n");
+    for a in &block.attributes {
+        let line = format!("* `{}` {}\n", a.name, a.description);
+        if a.required {
+            args.push_str(&line.replacen("` ", "` (Required) ", 1));
+        } else if a.optional {
+            args.push_str(&line.replacen("` ", "` (Optional) ", 1));
+        } else {
+            attrs.push_str(&line);
+        }
+    }
+    args + &attrs
+}
+
+fn index() -> String {
+    let mut page = String::from(
+        "---\npage_title: \"iom Provider\"\ndescription: |-\n  Declares the IOM governance model; applying it writes the model store plan-guard reads.\n---\n\n# iom Provider\n\n",
+    );
+    page.push_str(
+        "The iom provider declares an Infrastructure Operating Model — profiles, blueprints, \
+intents, contracts, elements and waivers — in HCL. Applying the configuration writes each \
+object into the model store, under a model revision that grows with every change; \
+`plan-guard check --store URL` then judges Terraform plans against it.\n\n",
+    );
+    page.push_str("## Example Usage\n\n```hcl\nterraform {\n  required_providers {\n    iom = {\n      source = \"iom-dev/iom\"\n    }\n  }\n}\n\nprovider \"iom\" {\n  store = \"sqlite://.iom/model.db\"\n}\n```\n\n");
+    page.push_str(&block_reference(&crate::schema::provider()).replacen(
+        "## Argument Reference",
+        "## Schema",
+        1,
+    ));
+    page.push_str("\n## Resources\n\n");
+    for kind in Kind::ALL {
+        let t = kind.resource_type();
+        let _ = writeln!(
+            page,
+            "* [`{t}`](resources/{}.md)",
+            t.trim_start_matches("iom_")
+        );
+    }
+    page.push_str("\n## Data Sources\n\n* [`iom_model`](data-sources/model.md)\n* [`iom_contract_check`](data-sources/contract_check.md)\n");
+    page
+}
+
+fn example(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Profile => PROFILE_EXAMPLE,
+        Kind::Blueprint => BLUEPRINT_EXAMPLE,
+        Kind::Intent => INTENT_EXAMPLE,
+        Kind::Contract => CONTRACT_EXAMPLE,
+        Kind::Element => ELEMENT_EXAMPLE,
+        Kind::Waiver => WAIVER_EXAMPLE,
+    }
+}
+
+const PROFILE_EXAMPLE: &str = r#"resource "iom_profile" "prod" {
+  name             = "prod-safe"
+  actions          = { create = "allow", update = "allow", replace = "escalate", delete = "block" }
+  max_blast_radius = 20
+  max_changes      = 100
+  on_unknown       = "escalate"
+  approvers        = ["alice", "group:platform"]
+  groups           = { platform = ["bob", "carol"] }
+
+  require_distinct_approver = true
+}
+"#;
+
+const BLUEPRINT_EXAMPLE: &str = r#"resource "iom_blueprint" "storage" {
+  name    = "encrypted-storage"
+  version = "1.0.0"
+
+  rule {
+    id             = "sse-required"
+    resource_types = ["aws_s3_bucket*"]
+    actions        = ["create", "update", "replace"]
+    condition      = "has(after.server_side_encryption_configuration)"
+    outcome        = "block"
+    message        = "buckets must be encrypted at rest"
+  }
+}
+"#;
+
+const INTENT_EXAMPLE: &str = r#"resource "iom_intent" "payments" {
+  name        = "payments-prod"
+  purpose     = "customer payments, PCI scope"
+  environment = "prod"
+  owner       = "team-payments"
+  profile     = iom_profile.prod.name
+  blueprints  = ["encrypted-storage@1.0.0"]
+
+  scope {
+    workspaces = ["payments-*"]
+    modules    = ["module.payments"]
+  }
+
+  allowed_resource_types = ["aws_*"]
+  critical               = ["aws_db_instance.*"]
+
+  constraint {
+    id        = "eu-only"
+    condition = "after.region in ['eu-west-1']"
+    outcome   = "block"
+  }
+}
+"#;
+
+const CONTRACT_EXAMPLE: &str = r#"resource "iom_contract" "deploy_service" {
+  name   = "deploy-service"
+  module = "module.service*"
+
+  input {
+    name     = "env"
+    type     = "string"
+    required = true
+    enum     = ["lab", "staging", "prod"]
+  }
+
+  pre_condition {
+    check   = "profile_active"
+    profile = "{{ inputs.env }}-safe"
+  }
+
+  constraint {
+    profile        = "prod-safe"
+    forbid_actions = ["delete", "replace"]
+  }
+
+  post_verify {
+    probe         = "http"
+    url           = "https://svc.internal/health"
+    expect_status = 200
+    retries       = 3
+  }
+}
+"#;
+
+const ELEMENT_EXAMPLE: &str = r#"resource "iom_element" "core_network" {
+  name                = "core-network"
+  kind                = "network"
+  matches             = ["aws_vpc.main", "module.net.aws_vpc.*"]
+  depends_on_elements = ["identity-provider"]
+}
+"#;
+
+const WAIVER_EXAMPLE: &str = r#"resource "iom_waiver" "ledger_migration" {
+  name        = "ledger-migration"
+  source      = "intent:payments-prod"
+  rule        = "critical"
+  addresses   = ["module.payments.aws_db_instance.ledger*"]
+  workspaces  = ["payments-*"]
+  reason      = "CHG-1234: planned ledger migration"
+  approved_by = "alice"
+  expires     = "2026-12-31T23:59:59Z"
+}
+"#;
+
+const MODEL_EXAMPLE: &str = r#"data "iom_model" "current" {}
+
+output "model_revision" {
+  value = data.iom_model.current.revision
+}
+"#;
+
+const CONTRACT_CHECK_EXAMPLE: &str = r#"data "iom_contract_check" "service" {
+  contract = "deploy-service"
+  inputs   = { env = var.env, replicas = tostring(var.replicas) }
+}
+"#;
