@@ -426,3 +426,66 @@ fn the_schema_documents_itself() {
         assert!(provider["data_source_schemas"]["iom_contract_check"].is_object());
     }
 }
+
+#[test]
+fn contract_check_fails_the_plan_once_per_violation() {
+    let (_, terraform) = terraforms().remove(0);
+    let ws = Ws::new("contract-check", &terraform);
+    std::fs::copy(
+        repo().join("examples/governance/versions.tf"),
+        ws.work().join("versions.tf"),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.work().join("main.tf"),
+        r#"
+resource "iom_contract" "deploy" {
+  name   = "deploy-service"
+  module = "module.service*"
+  input {
+    name     = "env"
+    type     = "string"
+    required = true
+    enum     = ["lab", "staging", "prod"]
+  }
+  input {
+    name = "replicas"
+    type = "number"
+    min  = 1
+    max  = 10
+  }
+}
+"#,
+    )
+    .unwrap();
+    ws.ok(&["apply", "-auto-approve"]);
+    let check = |inputs: &str| {
+        std::fs::write(
+            ws.work().join("check.tf"),
+            format!("data \"iom_contract_check\" \"svc\" {{\n  contract = \"deploy-service\"\n  inputs   = {inputs}\n}}\n"),
+        )
+        .unwrap();
+        let out = ws.tf(&["plan"]);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, text) = check(r#"{ env = "qa", replicas = "12" }"#);
+    assert!(!ok);
+    assert!(
+        text.contains("input `env` must be one of lab, staging, prod"),
+        "{text}"
+    );
+    assert!(
+        text.contains("input `replicas` is above its maximum 10"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("Contract deploy-service violated").count(),
+        2,
+        "{text}"
+    );
+    let (ok, text) = check(r#"{ env = "prod", replicas = "3" }"#);
+    assert!(ok, "{text}");
+}

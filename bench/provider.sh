@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Benchmark of terraform-provider-iom: its start-to-handshake time, and the wall time of
+# `terraform plan` and `apply` for N iom resources against N terraform_data resources (the
+# built-in provider: no plugin process) as the baseline.
+#   bash bench/provider.sh [N ...]      (default: 10 100 1000)
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$repo/scripts/install-terraform.sh" >/dev/null
+tf="$repo/.tools/bin/terraform"
+cargo build --quiet --release -p terraform-provider-iom --manifest-path "$repo/Cargo.toml"
+provider="$repo/target/release/terraform-provider-iom"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+export CHECKPOINT_DISABLE=1
+
+# Handshake: from exec to the go-plugin line on stdout, median of 11 starts.
+handshake_ms() {
+  python3 - "$provider" <<'PY'
+import os, subprocess, sys, time, statistics
+env = dict(os.environ, TF_PLUGIN_MAGIC_COOKIE="d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+           PLUGIN_PROTOCOL_VERSIONS="6", PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000")
+times = []
+for _ in range(11):
+    start = time.perf_counter()
+    p = subprocess.Popen([sys.argv[1]], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    line = p.stdout.readline()
+    times.append((time.perf_counter() - start) * 1000)
+    p.kill(); p.wait()
+    assert line.startswith(b"1|6|"), line
+print(f"{statistics.median(times):.1f}")
+PY
+}
+
+mkdir -p "$out/plugins"
+cp "$provider" "$out/plugins/"
+cat >"$out/cli.tfrc" <<TFRC
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/iom-dev/iom" = "$out/plugins"
+  }
+  direct {}
+}
+TFRC
+export TF_CLI_CONFIG_FILE="$out/cli.tfrc"
+
+timed() { # prints wall ms of a command
+  local s e
+  s=$(date +%s%N)
+  "$@" >/dev/null 2>&1
+  e=$(date +%s%N)
+  echo $(( (e - s) / 1000000 ))
+}
+
+echo "handshake (exec to go-plugin line, median of 11): $(handshake_ms) ms"
+printf '%-6s %12s %12s %12s %12s %10s %10s\n' N "data plan" "iom plan" "data apply" "iom apply" "plan +%" "apply +%"
+for n in "${@:-10 100 1000}"; do
+  base="$out/data-$n" iom="$out/iom-$n"
+  mkdir -p "$base" "$iom"
+  cat >"$base/main.tf" <<TF
+resource "terraform_data" "p" {
+  count = $n
+  input = { name = "p\${count.index}", actions = { delete = "block" } }
+}
+TF
+  cat >"$iom/main.tf" <<TF
+terraform {
+  required_providers {
+    iom = { source = "iom-dev/iom" }
+  }
+}
+provider "iom" {
+  store = "sqlite://$iom/model.db"
+}
+resource "iom_profile" "p" {
+  count   = $n
+  name    = "p\${count.index}"
+  actions = { delete = "block" }
+}
+TF
+  "$tf" -chdir="$base" init -input=false >/dev/null
+  dp=$(timed "$tf" -chdir="$base" plan -input=false -parallelism=10)
+  ip=$(timed "$tf" -chdir="$iom" plan -input=false -parallelism=10)
+  da=$(timed "$tf" -chdir="$base" apply -input=false -auto-approve -parallelism=10)
+  ia=$(timed "$tf" -chdir="$iom" apply -input=false -auto-approve -parallelism=10)
+  awk -v n="$n" -v dp="$dp" -v ip="$ip" -v da="$da" -v ia="$ia" 'BEGIN {
+    printf "%-6s %12d %12d %12d %12d %9.0f%% %9.0f%%\n", n, dp, ip, da, ia, (ip-dp)*100/dp, (ia-da)*100/da }'
+done
