@@ -13,12 +13,17 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 export CHECKPOINT_DISABLE=1
 
-# Handshake: from exec to the go-plugin line on stdout, median of 11 starts.
+# Handshake: from exec to the go-plugin line on stdout, median of 11 starts, with AutoMTLS
+# as Terraform runs it (a CA-flagged client certificate in PLUGIN_CLIENT_CERT).
 handshake_ms() {
-  python3 - "$provider" <<'PY'
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-521 -keyout "$out/client.key" \
+    -out "$out/client.pem" -days 1 -nodes -subj /CN=localhost \
+    -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+  python3 - "$provider" "$out/client.pem" <<'PY'
 import os, subprocess, sys, time, statistics
 env = dict(os.environ, TF_PLUGIN_MAGIC_COOKIE="d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-           PLUGIN_PROTOCOL_VERSIONS="6", PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000")
+           PLUGIN_PROTOCOL_VERSIONS="6", PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000",
+           PLUGIN_CLIENT_CERT=open(sys.argv[2]).read())
 times = []
 for _ in range(11):
     start = time.perf_counter()
