@@ -54,3 +54,16 @@ fn json_reports() {
         insta::assert_snapshot!(format!("json_{name}"), json);
     }
 }
+
+#[test]
+fn markdown_reports() {
+    for name in [
+        "example_allow.json",
+        "example_escalate.json",
+        "example_block.json",
+    ] {
+        let md = plan_guard::render::render_markdown(&report(name));
+        assert!(!md.contains("demo-secret-canary-7f3a"));
+        insta::assert_snapshot!(format!("markdown_{name}"), md);
+    }
+}

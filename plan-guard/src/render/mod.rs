@@ -3,10 +3,12 @@
 
 mod graph;
 mod json;
+mod markdown;
 mod text;
 
 pub use graph::{GraphFormat, render_graph};
 pub use json::render_json;
+pub use markdown::render_markdown;
 pub use text::render_text;
 
 use crate::report::Report;
@@ -15,6 +17,7 @@ use crate::report::Report;
 pub enum Format {
     Text,
     Json,
+    Markdown,
 }
 
 /// Renders `report` in `format`. `color` applies to text only.
@@ -22,5 +25,6 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
     match format {
         Format::Text => render_text(report, color),
         Format::Json => render_json(report),
+        Format::Markdown => render_markdown(report),
     }
 }

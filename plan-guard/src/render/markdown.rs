@@ -1,0 +1,256 @@
+//! `--format markdown`: a pull/merge-request comment. The verdict and summary first, a
+//! table of every change that is not allowed with its findings, collapsible details with
+//! blast radius, and a Mermaid picture of the riskiest changes' blast radius (bounded: a
+//! few changes, a few dependents each). The whole comment stays under GitHub's 65,536
+//! characters and says what it left out.
+
+use std::fmt::Write as _;
+
+use iom_model::Outcome;
+
+use crate::report::{ChangeReport, Report};
+
+/// GitHub rejects comments over 65,536 characters; keep a margin for what CI adds.
+pub const MAX_CHARS: usize = 60_000;
+/// Changes and dependents drawn in the Mermaid graph.
+const GRAPH_CHANGES: usize = 5;
+const GRAPH_DEPENDENTS: usize = 8;
+/// Blast-radius addresses listed per change in the details.
+const LISTED_DEPENDENTS: usize = 20;
+
+fn badge(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Allow => "✅ allow",
+        Outcome::Warn => "⚠️ warn",
+        Outcome::Escalate => "🟠 escalate",
+        Outcome::Block => "⛔ block",
+    }
+}
+
+/// Text safe in a table cell: no pipes or line breaks, no HTML.
+fn cell(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+pub fn render_markdown(r: &Report) -> String {
+    let mut out = String::new();
+    let s = &r.summary;
+    let _ = writeln!(
+        out,
+        "### plan-guard: {} — workspace `{}`\n",
+        badge(r.verdict),
+        r.workspace
+    );
+    let _ = writeln!(
+        out,
+        "**{}** changes: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} import  \n\
+         Verdicts: {} allow · {} warn · {} escalate · {} block\n",
+        s.changes,
+        s.create,
+        s.update,
+        s.replace,
+        s.delete,
+        s.read,
+        s.forget,
+        s.import,
+        s.allow,
+        s.warn,
+        s.escalate,
+        s.block
+    );
+    let revision = r
+        .model
+        .revision
+        .map(|n| format!(" (revision {n})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "<sub>decision `{}` · plan sha256 `{}` · terraform {} · model `{}`{revision}</sub>\n",
+        r.decision_id,
+        &r.plan.sha256[..r.plan.sha256.len().min(12)],
+        r.plan.terraform_version.as_deref().unwrap_or("unknown"),
+        cell(&r.model.source)
+    );
+
+    let flagged: Vec<&ChangeReport> = r
+        .riskiest()
+        .into_iter()
+        .filter(|c| c.verdict > Outcome::Allow)
+        .collect();
+    if flagged.is_empty() {
+        out.push_str("Every change is allowed.\n");
+        return out;
+    }
+
+    let graph = mermaid(&flagged);
+    // Room for the table and details: the graph and a closing note are always kept.
+    let budget = MAX_CHARS.saturating_sub(out.len() + graph.len() + 400);
+    let mut body = String::from("| verdict | change | action | findings |\n|---|---|---|---|\n");
+    let mut details = String::from("\n<details><summary>Blast radius of each change</summary>\n\n");
+    let mut shown = 0;
+    for c in &flagged {
+        let findings: Vec<String> = c
+            .findings
+            .iter()
+            .filter(|f| f.outcome > Outcome::Allow)
+            .map(|f| {
+                format!(
+                    "**{}** `{} / {}`: {}",
+                    f.outcome,
+                    cell(&f.source),
+                    cell(&f.rule),
+                    cell(&f.message)
+                )
+            })
+            .collect();
+        let row = format!(
+            "| {} | `{}` | {} | {} |\n",
+            badge(c.verdict),
+            cell(&c.address),
+            c.action,
+            findings.join("<br>")
+        );
+        let mut detail = format!(
+            "* `{}`: {} direct, {} transitive",
+            cell(&c.address),
+            c.blast_radius.direct,
+            c.blast_radius.transitive
+        );
+        if !c.blast_radius.addresses.is_empty() {
+            let listed: Vec<String> = c
+                .blast_radius
+                .addresses
+                .iter()
+                .take(LISTED_DEPENDENTS)
+                .map(|a| format!("`{}`", cell(a)))
+                .collect();
+            let more = c
+                .blast_radius
+                .addresses
+                .len()
+                .saturating_sub(LISTED_DEPENDENTS);
+            let _ = write!(detail, " — {}", listed.join(", "));
+            if more > 0 {
+                let _ = write!(detail, " and {more} more");
+            }
+        }
+        detail.push('\n');
+        if body.len() + details.len() + row.len() + detail.len() > budget {
+            break;
+        }
+        body.push_str(&row);
+        details.push_str(&detail);
+        shown += 1;
+    }
+    details.push_str("\n</details>\n");
+    out.push_str(&body);
+    if shown < flagged.len() {
+        let _ = writeln!(
+            out,
+            "\n_{} more flagged changes are left out to stay under GitHub's comment limit; the JSON report (`--format json`) has them all._",
+            flagged.len() - shown
+        );
+    }
+    out.push_str(&details);
+    out.push_str(&graph);
+    out
+}
+
+/// The riskiest flagged changes and what depends on them, as a Mermaid flowchart.
+fn mermaid(flagged: &[&ChangeReport]) -> String {
+    let drawn: Vec<&&ChangeReport> = flagged
+        .iter()
+        .filter(|c| !c.blast_radius.addresses.is_empty())
+        .take(GRAPH_CHANGES)
+        .collect();
+    if drawn.is_empty() {
+        return String::new();
+    }
+    let mut g = String::from(
+        "\n<details><summary>Blast radius graph</summary>\n\n```mermaid\nflowchart LR\n",
+    );
+    let mut ids: Vec<String> = Vec::new();
+    let mut id_of = |address: &str, g: &mut String| -> usize {
+        if let Some(i) = ids.iter().position(|a| a == address) {
+            return i;
+        }
+        ids.push(address.to_string());
+        let _ = writeln!(
+            g,
+            "  n{}[\"{}\"]",
+            ids.len() - 1,
+            address.replace('"', "#quot;")
+        );
+        ids.len() - 1
+    };
+    for c in &drawn {
+        let from = id_of(&c.address, &mut g);
+        let _ = writeln!(g, "  class n{from} {}", c.verdict.as_str());
+        for dep in c.blast_radius.addresses.iter().take(GRAPH_DEPENDENTS) {
+            let to = id_of(dep, &mut g);
+            let _ = writeln!(g, "  n{from} --> n{to}");
+        }
+        let more = c
+            .blast_radius
+            .addresses
+            .len()
+            .saturating_sub(GRAPH_DEPENDENTS);
+        if more > 0 {
+            let _ = writeln!(g, "  n{from} --> m{from}[\"… {more} more\"]");
+        }
+    }
+    g.push_str("  classDef escalate fill:#ffe0b2,stroke:#e65100\n  classDef block fill:#ffcdd2,stroke:#b71c1c\n  classDef warn fill:#fff9c4,stroke:#f9a825\n");
+    let left = flagged
+        .iter()
+        .filter(|c| !c.blast_radius.addresses.is_empty())
+        .count()
+        .saturating_sub(drawn.len());
+    g.push_str("```\n");
+    if left > 0 {
+        let _ = writeln!(
+            g,
+            "\n_{left} more changes with a blast radius are not drawn._"
+        );
+    }
+    g.push_str("\n</details>\n");
+    g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_reports_stay_under_the_comment_limit_and_say_so() {
+        let mut r = crate::testing::sample_report();
+        let template = r.changes[0].clone();
+        r.changes = (0..5000)
+            .map(|i| {
+                let mut c = template.clone();
+                c.address = format!("module.m[{i}].aws_db_instance.main");
+                c.blast_radius.addresses = (0..50)
+                    .map(|j| format!("module.m[{i}].aws_instance.app[{j}]"))
+                    .collect();
+                c.blast_radius.transitive = 50;
+                c
+            })
+            .collect();
+        let md = render_markdown(&r);
+        assert!(md.len() <= MAX_CHARS, "{} chars", md.len());
+        assert!(
+            md.contains("more flagged changes are left out"),
+            "says what it left out"
+        );
+        assert!(md.contains("```mermaid") && md.contains("… 42 more"));
+        assert!(md.contains("more changes with a blast radius are not drawn"));
+    }
+
+    #[test]
+    fn cells_cannot_break_the_table() {
+        assert_eq!(cell("a|b\nc<d>"), "a\\|b c&lt;d&gt;");
+    }
+}
