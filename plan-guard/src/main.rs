@@ -9,7 +9,9 @@ use plan_guard::decide::{CheckOptions, check};
 use plan_guard::graph::ChangeGraph;
 use plan_guard::model_source;
 use plan_guard::plan::read_plan;
-use plan_guard::render::{Format, GraphFormat, render, render_graph};
+use plan_guard::render::{
+    Escalations, Format, GraphFormat, Options as RenderOptions, render, render_graph,
+};
 use plan_guard::signing::{Signer, Verifier};
 use plan_guard::workflow;
 use std::io::{IsTerminal, Write};
@@ -56,6 +58,9 @@ enum Command {
         /// Outcome for changes no intent governs.
         #[arg(long, value_name = "OUTCOME", default_value = "escalate", value_parser = parse_outcome)]
         ungoverned: Outcome,
+        /// In `--format junit`, report escalations as failures or as errors.
+        #[arg(long, value_enum, default_value = "failure")]
+        junit_escalations: Escalations,
         /// Sign the evidence record with this ed25519 private key (see `evidence keygen`).
         #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
         signing_key: Option<PathBuf>,
@@ -256,6 +261,7 @@ fn run(cli: Cli) -> Result<u8> {
             format,
             output,
             ungoverned,
+            junit_escalations,
             signing_key,
         } => {
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
@@ -279,7 +285,14 @@ fn run(cli: Cli) -> Result<u8> {
             let color = output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let text = render(&report, format, color);
+            let text = render(
+                &report,
+                format,
+                RenderOptions {
+                    color,
+                    junit_escalations,
+                },
+            );
             match output {
                 Some(path) => std::fs::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?,

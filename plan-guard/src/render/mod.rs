@@ -3,11 +3,13 @@
 
 mod graph;
 mod json;
+mod junit;
 mod markdown;
 mod text;
 
 pub use graph::{GraphFormat, render_graph};
 pub use json::render_json;
+pub use junit::{Escalations, render_junit};
 pub use markdown::render_markdown;
 pub use text::render_text;
 
@@ -18,13 +20,23 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    Junit,
 }
 
-/// Renders `report` in `format`. `color` applies to text only.
-pub fn render(report: &Report, format: Format, color: bool) -> String {
+/// How a renderer may be asked to vary: colour for text, escalations for JUnit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub color: bool,
+    pub junit_escalations: Escalations,
+}
+
+/// Renders `report` in `format`.
+pub fn render(report: &Report, format: Format, options: Options) -> String {
+    let color = options.color;
     match format {
         Format::Text => render_text(report, color),
         Format::Json => render_json(report),
         Format::Markdown => render_markdown(report),
+        Format::Junit => render_junit(report, options.junit_escalations),
     }
 }

@@ -1,0 +1,147 @@
+//! `--format junit`: JUnit XML for CI test tabs. One test suite per governing intent (and
+//! one for ungoverned changes), one test case per change it governs; a block is a
+//! failure, an escalation a failure or an error (`--junit-escalations`), a warning passes
+//! with its findings in `system-out`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use iom_model::Outcome;
+
+use crate::report::{ChangeReport, Report};
+
+/// How an escalated change shows in JUnit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Escalations {
+    #[default]
+    Failure,
+    Error,
+}
+
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot carry at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render_junit(r: &Report, escalations: Escalations) -> String {
+    let mut suites: BTreeMap<String, Vec<&ChangeReport>> = BTreeMap::new();
+    for c in &r.changes {
+        if c.governed_by.is_empty() {
+            suites.entry("ungoverned".into()).or_default().push(c);
+        }
+        for intent in &c.governed_by {
+            suites
+                .entry(format!("intent:{intent}"))
+                .or_default()
+                .push(c);
+        }
+    }
+    let count = |cs: &[&ChangeReport], o: Outcome| cs.iter().filter(|c| c.verdict == o).count();
+    let (total_fail, total_err) = suites.values().fold((0, 0), |(f, e), cs| {
+        let (bf, be) = split(cs, escalations, count);
+        (f + bf, e + be)
+    });
+    let total: usize = suites.values().map(Vec::len).sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"plan-guard {}\" tests=\"{total}\" failures=\"{total_fail}\" errors=\"{total_err}\">",
+        xml(&r.workspace)
+    );
+    for (name, cases) in &suites {
+        let (failures, errors) = split(cases, escalations, count);
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" timestamp=\"{}\">",
+            xml(name),
+            cases.len(),
+            xml(&r.generated_at)
+        );
+        let _ = writeln!(
+            out,
+            "    <properties><property name=\"decision_id\" value=\"{}\"/><property name=\"plan_sha256\" value=\"{}\"/></properties>",
+            xml(&r.decision_id),
+            xml(&r.plan.sha256)
+        );
+        for c in cases {
+            case(&mut out, c, escalations);
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+fn split(
+    cases: &[&ChangeReport],
+    escalations: Escalations,
+    count: impl Fn(&[&ChangeReport], Outcome) -> usize,
+) -> (usize, usize) {
+    let (block, escalate) = (
+        count(cases, Outcome::Block),
+        count(cases, Outcome::Escalate),
+    );
+    match escalations {
+        Escalations::Failure => (block + escalate, 0),
+        Escalations::Error => (block, escalate),
+    }
+}
+
+fn case(out: &mut String, c: &ChangeReport, escalations: Escalations) {
+    let _ = write!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{} {}\"",
+        xml(&c.ty),
+        xml(&c.address),
+        c.action
+    );
+    let findings: Vec<String> = c
+        .findings
+        .iter()
+        .filter(|f| f.outcome > Outcome::Allow || f.waived_by.is_some())
+        .map(|f| format!("{} [{} / {}] {}", f.outcome, f.source, f.rule, f.message))
+        .collect();
+    if findings.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push_str(">\n");
+    let text = xml(&findings.join("\n"));
+    let first = c
+        .findings
+        .iter()
+        .find(|f| f.outcome == c.verdict)
+        .map(|f| f.message.as_str())
+        .unwrap_or("");
+    let tag = match (c.verdict, escalations) {
+        (Outcome::Block, _) | (Outcome::Escalate, Escalations::Failure) => Some("failure"),
+        (Outcome::Escalate, Escalations::Error) => Some("error"),
+        _ => None,
+    };
+    match tag {
+        Some(tag) => {
+            let _ = writeln!(
+                out,
+                "      <{tag} type=\"{}\" message=\"{}\">{text}</{tag}>",
+                c.verdict.as_str(),
+                xml(first)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "      <system-out>{text}</system-out>");
+        }
+    }
+    out.push_str("    </testcase>\n");
+}
