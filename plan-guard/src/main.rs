@@ -118,6 +118,10 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), generated from these definitions.
+    Man,
     /// Print the dependency graph of a plan's resource instances.
     Graph {
         plan: String,
@@ -358,6 +362,16 @@ fn run(cli: Cli) -> Result<u8> {
             let summary = plan_guard::govtest::run(&dir, model.as_deref())?;
             std::io::stdout().write_all(summary.text.as_bytes())?;
             Ok(u8::from(summary.failed > 0))
+        }
+        Command::Completions { shell } => {
+            let mut cli = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cli, "plan-guard", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            let cli = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cli).render(&mut std::io::stdout())?;
+            Ok(0)
         }
         Command::Graph { plan, format } => {
             let raw = read_plan(&plan)?;

@@ -87,3 +87,25 @@ test "right" {{
     assert!(text.contains("1 passed, 2 failed"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definitions() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let bash = run(&["completions", "bash"]);
+    assert!(
+        bash.contains("_plan__guard()") && bash.contains("--ungoverned"),
+        "{bash}"
+    );
+    let man = run(&["man"]);
+    assert!(
+        man.contains(".TH plan-guard") && man.contains("approve"),
+        "{man}"
+    );
+}
