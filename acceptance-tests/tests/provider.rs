@@ -489,3 +489,30 @@ resource "iom_contract" "deploy" {
     let (ok, text) = check(r#"{ env = "prod", replicas = "3" }"#);
     assert!(ok, "{text}");
 }
+
+#[test]
+fn an_intent_naming_a_missing_profile_is_refused_at_apply() {
+    let (_, terraform) = terraforms().remove(0);
+    let ws = Ws::new("missing-ref", &terraform);
+    std::fs::copy(
+        repo().join("examples/governance/versions.tf"),
+        ws.work().join("versions.tf"),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.work().join("main.tf"),
+        "resource \"iom_intent\" \"i\" {\n  name    = \"payments\"\n  profile = \"no-such-profile\"\n}\n",
+    )
+    .unwrap();
+    let out = ws.tf(&["apply", "-auto-approve"]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        text.contains("Unresolved reference") && text.contains("no-such-profile"),
+        "{text}"
+    );
+    assert!(
+        ws.store().get(Kind::Intent, "payments").unwrap().is_none(),
+        "nothing was written"
+    );
+}

@@ -194,6 +194,28 @@ impl Provider for IomProvider {
             Ok(o) => o,
             Err(e) => return fail("Invalid object", e),
         };
+        // References to other objects (an intent's profile and blueprints, a contract's
+        // profiles) must resolve in the store as it will be after this write. Terraform
+        // writes what a reference names first, so this holds by apply time.
+        let candidate = object.clone();
+        match self.blocking(move |s| s.load_model()).await {
+            Ok((mut spec, _)) => {
+                let (kind, name) = (candidate.kind(), candidate.name().to_string());
+                remove(&mut spec, kind, &name);
+                spec.push(candidate);
+                if let Err(problems) = iom_model::Model::compile(spec) {
+                    let mine: Vec<String> = problems
+                        .iter()
+                        .filter(|p| p.kind == kind && p.name == name)
+                        .map(|p| format!("{}: {}", paths::display(&p.path), p.message))
+                        .collect();
+                    if !mine.is_empty() {
+                        return fail("Unresolved reference", mine.join("; "));
+                    }
+                }
+            }
+            Err(e) => return fail("Cannot read the model store", e),
+        }
         let creating = request.prior_state.is_null();
         let write = object.clone();
         let written = self
@@ -337,5 +359,17 @@ impl Provider for IomProvider {
         .await
         .unwrap_or_else(|e| (Value::Null, error("Data source failed", e.to_string())));
         ReadDataResponse { state, diagnostics }
+    }
+}
+
+/// Drops the object of `kind` named `name` from a model spec.
+fn remove(spec: &mut iom_model::ModelSpec, kind: Kind, name: &str) {
+    match kind {
+        Kind::Profile => spec.profiles.retain(|o| o.name != name),
+        Kind::Blueprint => spec.blueprints.retain(|o| o.name != name),
+        Kind::Intent => spec.intents.retain(|o| o.name != name),
+        Kind::Contract => spec.contracts.retain(|o| o.name != name),
+        Kind::Element => spec.elements.retain(|o| o.name != name),
+        Kind::Waiver => spec.waivers.retain(|o| o.name != name),
     }
 }
