@@ -58,6 +58,10 @@ enum Command {
         /// Outcome for changes no intent governs.
         #[arg(long, value_name = "OUTCOME", default_value = "escalate", value_parser = parse_outcome)]
         ungoverned: Outcome,
+        /// Also write the same report in another format: `FORMAT=FILE` (repeatable), e.g.
+        /// `--also markdown=comment.md --also junit=junit.xml`. One check, one decision.
+        #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
+        also: Vec<(Format, PathBuf)>,
         /// In `--format junit`, report escalations as failures or as errors.
         #[arg(long, value_enum, default_value = "failure")]
         junit_escalations: Escalations,
@@ -158,6 +162,12 @@ enum EvidenceCommand {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ExportFormat {
     Jsonl,
+}
+
+fn parse_also(s: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = s.split_once('=').ok_or("expected FORMAT=FILE")?;
+    let format = <Format as clap::ValueEnum>::from_str(format, true)?;
+    Ok((format, PathBuf::from(file)))
 }
 
 fn parse_outcome(s: &str) -> Result<Outcome, String> {
@@ -265,6 +275,7 @@ fn run(cli: Cli) -> Result<u8> {
             format,
             output,
             ungoverned,
+            also,
             junit_escalations,
             signing_key,
         } => {
@@ -289,14 +300,23 @@ fn run(cli: Cli) -> Result<u8> {
             let color = output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let text = render(
-                &report,
-                format,
-                RenderOptions {
-                    color,
-                    junit_escalations,
-                },
-            );
+            let options = RenderOptions {
+                color,
+                junit_escalations,
+            };
+            for (extra, path) in &also {
+                let text = render(
+                    &report,
+                    *extra,
+                    RenderOptions {
+                        color: false,
+                        ..options
+                    },
+                );
+                std::fs::write(path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            let text = render(&report, format, options);
             match output {
                 Some(path) => std::fs::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?,
