@@ -251,3 +251,40 @@ fn the_github_action_writes_the_summary_and_junit() {
         );
     }
 }
+
+#[test]
+fn the_gitlab_job_reports_junit_and_markdown() {
+    let page = std::fs::read_to_string(repo().join("docs/integrations/gitlab-ci.md")).unwrap();
+    let job = yaml(&yaml_blocks(&page)[0]);
+    let job = &job["plan-guard"];
+    assert_eq!(job["artifacts"]["reports"]["junit"], "plan-guard-junit.xml");
+    for (enable_ledger_db, expected) in [("false", 0), ("true", 3)] {
+        let env = Env::new(&format!("gitlab-{enable_ledger_db}"));
+        let vars = vec![
+            ("CI_ENVIRONMENT_NAME", "payments-prod".to_string()),
+            ("GITLAB_USER_LOGIN", "alice".to_string()),
+            ("TF_VAR_enable_ledger_db", enable_ledger_db.to_string()),
+        ];
+        let mut code = 0;
+        let mut log = String::new();
+        for line in job["script"].as_array().unwrap() {
+            let (c, out) = env.bash(line.as_str().unwrap(), &vars);
+            log.push_str(&out);
+            code = c;
+            if c != 0 {
+                break;
+            }
+        }
+        assert_eq!(code, expected, "{log}");
+        assert!(
+            std::fs::read_to_string(env.dir.join("plan-guard.md"))
+                .unwrap()
+                .starts_with("### plan-guard:")
+        );
+        assert!(
+            std::fs::read_to_string(env.dir.join("plan-guard-junit.xml"))
+                .unwrap()
+                .contains("<testsuites")
+        );
+    }
+}
