@@ -11,6 +11,7 @@ export TERRAFORM_BINARY="$repo/.tools/bin/terraform"
 # A real PostgreSQL server on loopback: the store and ledger tests run on it as well as
 # on SQLite, and must (IOM_REQUIRE_POSTGRES) rather than skip.
 bash scripts/install-test-tools.sh
+bash scripts/install-chromium.sh
 bash scripts/install-postgres.sh
 IOM_TEST_POSTGRES_URL="$(bash scripts/pg.sh start)"
 export IOM_TEST_POSTGRES_URL IOM_REQUIRE_POSTGRES=1

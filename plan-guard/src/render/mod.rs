@@ -2,12 +2,14 @@
 //! graph) and decides nothing itself.
 
 mod graph;
+mod html;
 mod json;
 mod junit;
 mod markdown;
 mod text;
 
 pub use graph::{GraphFormat, render_graph};
+pub use html::render_html;
 pub use json::render_json;
 pub use junit::{Escalations, render_junit};
 pub use markdown::render_markdown;
@@ -21,6 +23,7 @@ pub enum Format {
     Json,
     Markdown,
     Junit,
+    Html,
 }
 
 /// How a renderer may be asked to vary: colour for text, escalations for JUnit.
@@ -38,5 +41,6 @@ pub fn render(report: &Report, format: Format, options: Options) -> String {
         Format::Json => render_json(report),
         Format::Markdown => render_markdown(report),
         Format::Junit => render_junit(report, options.junit_escalations),
+        Format::Html => render_html(report),
     }
 }
