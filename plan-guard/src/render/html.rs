@@ -129,9 +129,9 @@ pub fn render_html(r: &Report) -> String {
     }
     out.push_str("</tbody></table><section id=\"radius\" aria-live=\"polite\"></section>");
     let data = crate::render::render_json(r).replace('<', "\\u003c");
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<script type=\"application/json\" id=\"report-data\">{data}</script><script>{SCRIPT}</script></body></html>\n"
+        "<script type=\"application/json\" id=\"report-data\">{data}</script><script>{SCRIPT}</script></body></html>"
     );
     out
 }
