@@ -180,6 +180,42 @@ fn first_env(names: &[&str]) -> Option<String> {
         .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
 }
 
+/// Progress on stderr for large plans, only when stderr is a terminal (never in CI logs
+/// or when piped), one line rewritten in place.
+struct Progress {
+    on: bool,
+    start: std::time::Instant,
+}
+
+impl Progress {
+    /// Plans above this size get progress lines.
+    const LARGE: u64 = 20_000_000;
+
+    fn for_plan(plan: &str) -> Progress {
+        let large = std::fs::metadata(plan).is_ok_and(|m| m.len() >= Self::LARGE);
+        Progress {
+            on: large && std::io::stderr().is_terminal(),
+            start: std::time::Instant::now(),
+        }
+    }
+
+    fn say(&self, what: impl FnOnce() -> String) {
+        if self.on {
+            eprint!(
+                "\r\x1b[2Kplan-guard: {} ({:.1}s)",
+                what(),
+                self.start.elapsed().as_secs_f64()
+            );
+        }
+    }
+
+    fn done(&self) {
+        if self.on {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
 fn default_actor() -> String {
     first_env(&["USER_NAME", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER"])
         .unwrap_or_else(|| "unknown".into())
@@ -280,8 +316,12 @@ fn run(cli: Cli) -> Result<u8> {
             signing_key,
         } => {
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
+            let progress = Progress::for_plan(&plan);
+            progress.say(|| "reading the plan".into());
             let raw = read_plan(&plan)?;
+            progress.say(|| format!("parsing {:.1} MB", raw.text.len() as f64 / 1e6));
             let parsed = raw.parse()?;
+            progress.say(|| format!("judging {} changes", parsed.resource_changes.len()));
             let loaded = model_source::load(model.as_deref(), store.as_deref())?;
             let opts = CheckOptions {
                 workspace: workspace
@@ -293,6 +333,7 @@ fn run(cli: Cli) -> Result<u8> {
                 model_revision: loaded.revision,
             };
             let report = check(&raw, &parsed, &loaded.model, &opts)?;
+            progress.done();
             // Recorded before it is shown: a decision that is not in the ledger cannot be
             // applied, so an unrecordable one is an error, not a report.
             let ledger = Store::open_configured(store.as_deref())?;
