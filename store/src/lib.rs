@@ -3,7 +3,8 @@
 //! model revision that last wrote it, and the revision itself, which increases by one
 //! on every write. A write is one transaction, so a crash leaves the previous revision
 //! whole. It also holds the evidence ledger: append-only, hash-chained records of what
-//! plan-guard decided and did ([`ledger`]). The URL forms are stable (DESIGN section 7): `sqlite://PATH` embedded, the
+//! plan-guard decided and did ([`ledger`]), the observations of what each workspace has
+//! built, and unreconciled drift. The URL forms are stable (DESIGN section 7): `sqlite://PATH` embedded, the
 //! default being `sqlite://.iom/model.db` unless `$IOM_STORE` says otherwise.
 
 pub mod ledger;
@@ -16,6 +17,16 @@ use iom_model::{Kind, ModelSpec, Object};
 
 pub use ledger::{ChainError, Evidence, Head, Ledger, NewEvidence, SignatureCheck, verify_chain};
 pub use url::{DEFAULT_STORE, StoreUrl};
+
+/// What a workspace had built at one moment (`plan-guard observe`), kept with its history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub id: u64,
+    pub workspace: String,
+    pub observed_at: String,
+    /// Resources (address, type, module, dependencies, attribute digest) and output names.
+    pub body: serde_json::Value,
+}
 
 /// An object as the store holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -205,5 +216,35 @@ impl Store {
             }
         };
         Ok(ledger.records.into_iter().last())
+    }
+
+    /// Records a new observation of `workspace`; drift recorded before it is settled.
+    pub fn record_observation(
+        &self,
+        workspace: &str,
+        observed_at: &str,
+        body: &serde_json::Value,
+    ) -> Result<u64> {
+        each!(self, b => b.record_observation(workspace, observed_at, body))
+    }
+
+    /// Every observation of `workspace`, oldest first.
+    pub fn observations(&self, workspace: &str) -> Result<Vec<Observation>> {
+        each!(self, b => b.observations(workspace))
+    }
+
+    /// Records (or, with `None`, clears) unreconciled drift on a workspace.
+    pub fn set_drift(
+        &self,
+        workspace: &str,
+        recorded_at: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        each!(self, b => b.set_drift(workspace, recorded_at, body))
+    }
+
+    /// The unreconciled drift recorded for `workspace`, if any.
+    pub fn drift(&self, workspace: &str) -> Result<Option<serde_json::Value>> {
+        each!(self, b => b.drift(workspace))
     }
 }

@@ -13,7 +13,7 @@ use postgres::{Client, NoTls, Transaction};
 
 use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, record_hash};
 use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
-use crate::{Result, StoreError, Stored};
+use crate::{Observation, Result, StoreError, Stored};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS iom_model_revision (
@@ -41,6 +41,18 @@ CREATE TABLE IF NOT EXISTS iom_evidence (
 );
 CREATE INDEX IF NOT EXISTS iom_evidence_by_decision ON iom_evidence (decision_id);
 CREATE INDEX IF NOT EXISTS iom_evidence_by_plan ON iom_evidence (plan_sha256, kind);
+CREATE TABLE IF NOT EXISTS iom_observations (
+    id          BIGSERIAL PRIMARY KEY,
+    workspace   TEXT NOT NULL,
+    observed_at TEXT NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS iom_observations_by_workspace ON iom_observations (workspace, id);
+CREATE TABLE IF NOT EXISTS iom_drift (
+    workspace   TEXT PRIMARY KEY,
+    recorded_at TEXT NOT NULL,
+    body        TEXT NOT NULL
+);
 -- seq 0 is the empty ledger: the row exists from the start so the first appends lock it too.
 CREATE TABLE IF NOT EXISTS iom_evidence_head (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
@@ -312,5 +324,76 @@ impl PgStore {
             })
             .collect();
         Ok(Ledger { records, head })
+    }
+
+    pub(crate) fn record_observation(
+        &self,
+        workspace: &str,
+        at: &str,
+        body: &serde_json::Value,
+    ) -> Result<u64> {
+        let mut client = self.client();
+        let mut tx = client.transaction().map_err(|e| self.err(e))?;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO iom_observations (workspace, observed_at, body) VALUES ($1, $2, $3) RETURNING id",
+                &[&workspace, &at, &body.to_string()],
+            )
+            .map_err(|e| self.err(e))?
+            .get(0);
+        tx.execute("DELETE FROM iom_drift WHERE workspace = $1", &[&workspace])
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(id as u64)
+    }
+
+    pub(crate) fn observations(&self, workspace: &str) -> Result<Vec<Observation>> {
+        let rows = self
+            .client()
+            .query(
+                "SELECT id, observed_at, body FROM iom_observations WHERE workspace = $1 ORDER BY id",
+                &[&workspace],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| Observation {
+                id: r.get::<_, i64>(0) as u64,
+                workspace: workspace.to_string(),
+                observed_at: r.get(1),
+                body: serde_json::from_str(r.get::<_, &str>(2)).unwrap_or(serde_json::Value::Null),
+            })
+            .collect())
+    }
+
+    pub(crate) fn set_drift(
+        &self,
+        workspace: &str,
+        at: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        let mut client = self.client();
+        match body {
+            Some(b) => client.execute(
+                "INSERT INTO iom_drift (workspace, recorded_at, body) VALUES ($1, $2, $3)
+                 ON CONFLICT (workspace) DO UPDATE SET recorded_at = excluded.recorded_at, body = excluded.body",
+                &[&workspace, &at, &b.to_string()],
+            ),
+            None => client.execute("DELETE FROM iom_drift WHERE workspace = $1", &[&workspace]),
+        }
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub(crate) fn drift(&self, workspace: &str) -> Result<Option<serde_json::Value>> {
+        let row = self
+            .client()
+            .query_opt(
+                "SELECT body FROM iom_drift WHERE workspace = $1",
+                &[&workspace],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(row
+            .map(|r| serde_json::from_str(r.get::<_, &str>(0)).unwrap_or(serde_json::Value::Null)))
     }
 }

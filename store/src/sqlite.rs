@@ -12,10 +12,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, record_hash};
 use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
-use crate::{Result, StoreError, Stored};
+use crate::{Observation, Result, StoreError, Stored};
 
 /// The schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS model_revision (
@@ -43,6 +43,18 @@ CREATE TABLE IF NOT EXISTS evidence (
 );
 CREATE INDEX IF NOT EXISTS evidence_by_decision ON evidence (decision_id);
 CREATE INDEX IF NOT EXISTS evidence_by_plan ON evidence (plan_sha256, kind);
+CREATE TABLE IF NOT EXISTS observations (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace   TEXT    NOT NULL,
+    observed_at TEXT    NOT NULL,
+    body        TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS observations_by_workspace ON observations (workspace, id);
+CREATE TABLE IF NOT EXISTS drift (
+    workspace   TEXT PRIMARY KEY,
+    recorded_at TEXT NOT NULL,
+    body        TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS evidence_head (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     seq  INTEGER NOT NULL,
@@ -347,5 +359,91 @@ impl SqliteStore {
         }
         drop(stmt);
         Ok(Ledger { records: out, head })
+    }
+}
+
+impl SqliteStore {
+    pub(crate) fn record_observation(
+        &self,
+        workspace: &str,
+        at: &str,
+        body: &serde_json::Value,
+    ) -> Result<u64> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT INTO observations (workspace, observed_at, body) VALUES (?1, ?2, ?3)",
+            params![workspace, at, body.to_string()],
+        )
+        .map_err(|e| self.err(e))?;
+        let id = tx.last_insert_rowid() as u64;
+        // A new observation is the new truth of what is built: drift found before it is settled.
+        tx.execute("DELETE FROM drift WHERE workspace = ?1", params![workspace])
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(id)
+    }
+
+    pub(crate) fn observations(&self, workspace: &str) -> Result<Vec<Observation>> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, observed_at, body FROM observations WHERE workspace = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![workspace], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, observed_at, body) = row.map_err(|e| self.err(e))?;
+            out.push(Observation {
+                id: id as u64,
+                workspace: workspace.to_string(),
+                observed_at,
+                body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn set_drift(
+        &self,
+        workspace: &str,
+        at: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        let conn = self.lock();
+        match body {
+            Some(b) => conn.execute(
+                "INSERT INTO drift (workspace, recorded_at, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (workspace) DO UPDATE SET recorded_at = excluded.recorded_at, body = excluded.body",
+                params![workspace, at, b.to_string()],
+            ),
+            None => conn.execute("DELETE FROM drift WHERE workspace = ?1", params![workspace]),
+        }
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub(crate) fn drift(&self, workspace: &str) -> Result<Option<serde_json::Value>> {
+        let conn = self.lock();
+        let body: Option<String> = conn
+            .query_row(
+                "SELECT body FROM drift WHERE workspace = ?1",
+                params![workspace],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(body.map(|b| serde_json::from_str(&b).unwrap_or(serde_json::Value::Null)))
     }
 }

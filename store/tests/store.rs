@@ -123,3 +123,51 @@ fn an_unreadable_row_is_an_error_naming_the_object() {
         );
     }
 }
+
+#[test]
+fn observations_keep_history_and_settle_drift() {
+    for db in backends("observe") {
+        let store = Store::open(&db.url()).unwrap();
+        assert!(store.observations("w").unwrap().is_empty());
+        let first = store
+            .record_observation(
+                "w",
+                "2026-11-24T10:00:00Z",
+                &serde_json::json!({ "resources": [1] }),
+            )
+            .unwrap();
+        store
+            .set_drift(
+                "w",
+                "2026-11-24T11:00:00Z",
+                Some(&serde_json::json!({ "addresses": ["a.b"] })),
+            )
+            .unwrap();
+        assert_eq!(store.drift("w").unwrap().unwrap()["addresses"][0], "a.b");
+        assert!(
+            store.drift("other").unwrap().is_none(),
+            "drift is per workspace"
+        );
+        let second = store
+            .record_observation(
+                "w",
+                "2026-11-24T12:00:00Z",
+                &serde_json::json!({ "resources": [1, 2] }),
+            )
+            .unwrap();
+        assert!(second > first);
+        assert!(
+            store.drift("w").unwrap().is_none(),
+            "a new observation settles drift ({})",
+            db.label()
+        );
+        let history = store.observations("w").unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[1].body["resources"].as_array().unwrap().len(), 2);
+        store
+            .set_drift("w", "t", Some(&serde_json::json!({})))
+            .unwrap();
+        store.set_drift("w", "t", None).unwrap();
+        assert!(store.drift("w").unwrap().is_none());
+    }
+}
