@@ -516,3 +516,106 @@ fn an_intent_naming_a_missing_profile_is_refused_at_apply() {
         "nothing was written"
     );
 }
+
+/// The living model with a resource that really drifts: iom objects changed in the store
+/// behind Terraform's back show as `resource_drift` in a real refresh-only plan.
+#[test]
+fn drift_is_observed_reconciled_and_holds_checks_until_accepted() {
+    let (_, terraform) = terraforms().remove(0);
+    let ws = Ws::new("drift", &terraform);
+    std::fs::copy(
+        repo().join("examples/governance/versions.tf"),
+        ws.work().join("versions.tf"),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.work().join("main.tf"),
+        r#"
+resource "iom_profile" "p" {
+  name     = "governance-safe"
+  on_drift = "block"
+}
+resource "iom_intent" "i" {
+  name    = "governance"
+  profile = iom_profile.p.name
+  scope {
+    workspaces = ["governance"]
+  }
+  allowed_resource_types = ["iom_*"]
+}
+resource "iom_element" "e" {
+  name    = "model-store"
+  kind    = "data"
+  matches = ["iom_profile.*"]
+}
+"#,
+    )
+    .unwrap();
+    ws.ok(&["apply", "-auto-approve"]);
+    let plan_guard = |args: &[&str]| {
+        let out = Command::new(built("plan-guard"))
+            .args(args)
+            .args(["--workspace", "governance", "--store", &ws.store])
+            .current_dir(ws.work())
+            .env("TERRAFORM_BINARY", &ws.terraform)
+            .env("TF_CLI_CONFIG_FILE", ws.root.join("cli.tfrc"))
+            .env("TF_VAR_store", &ws.store)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code().unwrap_or(-1), text)
+    };
+    let (code, text) = plan_guard(&["observe"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("observed 3 resources"), "{text}");
+    let (code, text) = plan_guard(&["reconcile"]);
+    assert_eq!(code, 0, "no drift yet: {text}");
+
+    // Out of band: the element's kind changes in the store.
+    let store = ws.store();
+    let Some(stored) = store.get(Kind::Element, "model-store").unwrap() else {
+        unreachable!()
+    };
+    let Object::Element(mut element) = stored.object else {
+        unreachable!()
+    };
+    element.kind = "service".into();
+    store.put(&Object::Element(element)).unwrap();
+
+    let (code, text) = plan_guard(&["reconcile"]);
+    assert_eq!(code, 3, "{text}");
+    assert!(
+        text.contains("DRIFT on governed resources") && text.contains("iom_element.e"),
+        "{text}"
+    );
+
+    // Every check of the workspace is held at the profile's on_drift (block).
+    ws.ok(&["plan", "-out=tfplan"]);
+    let (code, text) = plan_guard(&["check", "tfplan"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("[model / drift]") && text.contains("unreconciled drift"),
+        "{text}"
+    );
+
+    // Accepted with a reason: checks go back to the model's own verdicts.
+    let (code, text) = plan_guard(&[
+        "reconcile",
+        "--accept",
+        "--reason",
+        "kind corrected by the data team",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = plan_guard(&["check", "tfplan"]);
+    assert_eq!(code, 0, "{text}");
+    let out = Command::new(built("plan-guard"))
+        .args(["evidence", "verify", "--store", &ws.store])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("ledger verified"),
+        "{text}"
+    );
+}

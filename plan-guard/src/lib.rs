@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod govtest;
 pub mod graph;
 pub mod ids;
+pub mod living;
 pub mod model_source;
 pub mod plan;
 pub mod probes;

@@ -113,6 +113,43 @@ enum Command {
         #[arg(long, value_name = "URL", global = true)]
         store: Option<String>,
     },
+    /// Record in the store what a workspace has built (resources, dependencies, outputs,
+    /// attribute digests), keeping history.
+    Observe {
+        /// `terraform show -json` state output [default: runs `terraform show -json` here].
+        state: Option<String>,
+        /// Observe the prior state of this plan instead.
+        #[arg(long, value_name = "PLAN", conflicts_with = "state")]
+        from_plan: Option<String>,
+        #[arg(long, value_name = "W")]
+        workspace: Option<String>,
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+    },
+    /// Compare intended (model), built (last observation) and actual (a refresh-only plan).
+    /// Drift on governed resources is recorded and holds every later check of the workspace
+    /// at the profiles' `on_drift` until a new observation or `--accept`.
+    ///
+    /// Exit codes: 0 nothing governed drifted (or accepted), 3 governed drift recorded, 1 error.
+    Reconcile {
+        /// A refresh-only plan [default: runs `terraform plan -refresh-only` here].
+        plan: Option<String>,
+        #[arg(long, value_name = "W")]
+        workspace: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+        /// Accept the drift found (recorded in the ledger with --reason) instead of holding checks.
+        #[arg(long, requires = "reason")]
+        accept: bool,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[arg(long, value_name = "A")]
+        actor: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Run governance unit tests: every `*.iomtest.hcl` file under DIR.
     ///
     /// Exit codes: 0 every test passed, 1 a test failed or could not run.
@@ -214,6 +251,87 @@ impl Progress {
             eprint!("\r\x1b[2K");
         }
     }
+}
+
+fn workspace_or_default(w: Option<String>) -> String {
+    w.or_else(|| first_env(&["TF_WORKSPACE", "WORKSPACE"]))
+        .unwrap_or_else(|| "default".into())
+}
+
+/// Runs Terraform here (`$TERRAFORM_BINARY`, else `terraform`) and returns its stdout.
+fn terraform_output(args: &[&str]) -> Result<String> {
+    let binary = std::env::var("TERRAFORM_BINARY")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "terraform".into());
+    let out = std::process::Command::new(&binary)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot run {binary}"))?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "{binary} {} failed: {}",
+            args[0],
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn reconciliation_text(r: &plan_guard::living::Reconciliation, accepted: bool) -> String {
+    let mut out = format!(
+        "reconcile workspace {}
+",
+        r.workspace
+    );
+    let list = |label: &str, items: &[String], out: &mut String| {
+        if !items.is_empty() {
+            out.push_str(&format!(
+                "  {label} ({}):
+",
+                items.len()
+            ));
+            for i in items {
+                out.push_str(&format!(
+                    "    {i}
+"
+                ));
+            }
+        }
+    };
+    list(
+        if accepted {
+            "drift accepted"
+        } else {
+            "DRIFT on governed resources, checks held until reconciled"
+        },
+        &r.drifted,
+        &mut out,
+    );
+    list(
+        "drift on ungoverned resources",
+        &r.drifted_ungoverned,
+        &mut out,
+    );
+    list("built but governed by no intent", &r.ungoverned, &mut out);
+    list(
+        "elements whose matches find nothing built",
+        &r.unmatched_elements,
+        &mut out,
+    );
+    if let Some(s) = &r.stale {
+        out.push_str(&format!(
+            "  stale: {s}
+"
+        ));
+    }
+    if r.drifted.is_empty() && r.drifted_ungoverned.is_empty() {
+        out.push_str(
+            "  no drift
+",
+        );
+    }
+    out
 }
 
 fn default_actor() -> String {
@@ -324,19 +442,26 @@ fn run(cli: Cli) -> Result<u8> {
             progress.say(|| format!("judging {} changes", parsed.resource_changes.len()));
             let loaded = model_source::load(model.as_deref(), store.as_deref())?;
             let opts = CheckOptions {
-                workspace: workspace
-                    .or_else(|| first_env(&["TF_WORKSPACE", "WORKSPACE"]))
-                    .unwrap_or_else(|| "default".into()),
+                workspace: workspace_or_default(workspace),
                 actor: actor.unwrap_or_else(default_actor),
                 ungoverned,
                 model_source: loaded.source,
                 model_revision: loaded.revision,
             };
-            let report = check(&raw, &parsed, &loaded.model, &opts)?;
+            let mut report = check(&raw, &parsed, &loaded.model, &opts)?;
             progress.done();
+            let ledger = Store::open_configured(store.as_deref())?;
+            if let Some(drift) = ledger.drift(&report.workspace)? {
+                let drifted: Vec<String> = drift["addresses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str().map(String::from))
+                    .collect();
+                plan_guard::living::add_drift_findings(&mut report, &loaded.model, &drifted);
+            }
             // Recorded before it is shown: a decision that is not in the ledger cannot be
             // applied, so an unrecordable one is an error, not a report.
-            let ledger = Store::open_configured(store.as_deref())?;
             workflow::record_check(&ledger, signer.as_ref(), &report, &loaded.model)?;
             let color = output.is_none()
                 && std::io::stdout().is_terminal()
@@ -418,6 +543,98 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Evidence { command, store } => {
             let store = Store::open_configured(store.as_deref())?;
             evidence_command(&store, command)
+        }
+        Command::Observe {
+            state,
+            from_plan,
+            workspace,
+            store,
+        } => {
+            let doc = match (state, from_plan) {
+                (_, Some(plan)) => read_plan(&plan)?.text,
+                (Some(state), None) => std::fs::read_to_string(&state)
+                    .with_context(|| format!("cannot read {state}"))?,
+                (None, None) => terraform_output(&["show", "-json"])?,
+            };
+            let body = plan_guard::living::observation_body(&doc)?;
+            let workspace = workspace_or_default(workspace);
+            let store = Store::open_configured(store.as_deref())?;
+            let id =
+                store.record_observation(&workspace, &plan_guard::ids::now_rfc3339(), &body)?;
+            println!(
+                "observed {} resources of workspace {workspace} (observation {id}, {})",
+                body["resources"].as_array().map_or(0, Vec::len),
+                store.url()
+            );
+            Ok(0)
+        }
+        Command::Reconcile {
+            plan,
+            workspace,
+            model,
+            store,
+            accept,
+            reason,
+            actor,
+            format,
+        } => {
+            let workspace = workspace_or_default(workspace);
+            let ledger = Store::open_configured(store.as_deref())?;
+            let loaded = model_source::load(model.as_deref(), store.as_deref())?;
+            let scratch = std::env::temp_dir()
+                .join(format!("plan-guard-refresh-{}.tfplan", std::process::id()));
+            let plan_path = match plan {
+                Some(p) => p,
+                None => {
+                    terraform_output(&[
+                        "plan",
+                        "-refresh-only",
+                        "-input=false",
+                        "-no-color",
+                        &format!("-out={}", scratch.display()),
+                    ])?;
+                    scratch.display().to_string()
+                }
+            };
+            let raw = read_plan(&plan_path)?;
+            let _ = std::fs::remove_file(&scratch);
+            let refresh = raw.parse()?;
+            let built = ledger.observations(&workspace)?.pop().map(|o| o.body);
+            let found =
+                plan_guard::living::reconcile(&workspace, &loaded.model, &refresh, built.as_ref());
+            let now = plan_guard::ids::now_rfc3339();
+            let actor = actor.unwrap_or_else(default_actor);
+            let held = !found.drifted.is_empty() && !accept;
+            let record = serde_json::json!({
+                "actor": actor,
+                "accepted": accept,
+                "reason": reason,
+                "reconciliation": found,
+            });
+            if held {
+                ledger.set_drift(
+                    &workspace,
+                    &now,
+                    Some(&serde_json::json!({ "addresses": found.drifted })),
+                )?;
+            } else if accept {
+                ledger.set_drift(&workspace, &now, None)?;
+            }
+            ledger.append_evidence(
+                &iom_store::NewEvidence {
+                    kind: "reconcile".into(),
+                    decision_id: format!("reconcile-{workspace}-{now}"),
+                    recorded_at: now,
+                    plan_sha256: Some(raw.sha256().to_string()),
+                    body: record,
+                },
+                None,
+            )?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&found)?),
+                _ => print!("{}", reconciliation_text(&found, accept)),
+            }
+            Ok(if held { 3 } else { 0 })
         }
         Command::Test { dir, model } => {
             let summary = plan_guard::govtest::run(&dir, model.as_deref())?;

@@ -1,0 +1,171 @@
+//! The living model (DESIGN section 10): `observe` records what a workspace has built,
+//! `reconcile` compares intended (the model), built (the last observation) and actual (a
+//! refresh-only plan's `resource_drift`), and unreconciled drift on governed resources
+//! turns the next checks of the workspace into the profiles' `on_drift` outcome.
+
+use std::collections::BTreeSet;
+
+use anyhow::{Result, anyhow};
+use iom_model::{CompiledIntent, Model, Outcome};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::plan::Plan;
+use crate::report::{Finding, Report};
+
+/// The body of an observation from a `terraform show -json` document: a state, or a plan
+/// (whose `prior_state` is what was built). Attribute values are only digested, so a
+/// sensitive value is never stored.
+pub fn observation_body(doc: &str) -> Result<Value> {
+    let doc: Value = serde_json::from_str(doc)
+        .map_err(|e| anyhow!("not a `terraform show -json` document: {e}"))?;
+    let state = if doc.get("prior_state").is_some() || doc.get("planned_values").is_some() {
+        doc.get("prior_state").cloned().unwrap_or(Value::Null)
+    } else {
+        doc
+    };
+    let values = &state["values"];
+    let mut resources = Vec::new();
+    collect(&values["root_module"], &mut resources);
+    let outputs: Vec<&String> = values["outputs"]
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    Ok(json!({
+        "terraform_version": state["terraform_version"],
+        "resources": resources,
+        "outputs": outputs,
+    }))
+}
+
+fn collect(module: &Value, out: &mut Vec<Value>) {
+    for r in module["resources"].as_array().into_iter().flatten() {
+        let digest = Sha256::digest(r["values"].to_string().as_bytes());
+        out.push(json!({
+            "address": r["address"],
+            "type": r["type"],
+            "module": module["address"].as_str().unwrap_or(""),
+            "depends_on": r["depends_on"],
+            "digest": crate::plan::hex_digest(&digest),
+        }));
+    }
+    for child in module["child_modules"].as_array().into_iter().flatten() {
+        collect(child, out);
+    }
+}
+
+/// What `reconcile` found.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Reconciliation {
+    pub workspace: String,
+    /// Governed resources that changed outside Terraform.
+    pub drifted: Vec<String>,
+    /// Drifted resources no intent governs.
+    pub drifted_ungoverned: Vec<String>,
+    /// Built resources (last observation) no intent governs.
+    pub ungoverned: Vec<String>,
+    /// Elements whose `matches` find nothing built.
+    pub unmatched_elements: Vec<String>,
+    /// Why the last observation cannot be trusted, when it cannot.
+    pub stale: Option<String>,
+}
+
+pub fn reconcile(
+    workspace: &str,
+    model: &Model,
+    refresh: &Plan<'_>,
+    built: Option<&Value>,
+) -> Reconciliation {
+    let intents: Vec<&CompiledIntent> = model
+        .intents
+        .iter()
+        .filter(|i| i.governs_workspace(workspace))
+        .collect();
+    let governed = |a: &str| intents.iter().any(|i| i.governs_address(a));
+    let mut r = Reconciliation {
+        workspace: workspace.into(),
+        ..Reconciliation::default()
+    };
+    for d in &refresh.resource_drift {
+        if governed(&d.address) {
+            r.drifted.push(d.address.clone());
+        } else {
+            r.drifted_ungoverned.push(d.address.clone());
+        }
+    }
+    let addresses: BTreeSet<String> = built
+        .and_then(|b| b["resources"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x["address"].as_str().map(String::from))
+        .collect();
+    r.ungoverned = addresses.iter().filter(|a| !governed(a)).cloned().collect();
+    r.unmatched_elements = model
+        .elements
+        .iter()
+        .filter(|e| !addresses.iter().any(|a| e.matches.is_match(a)))
+        .map(|e| e.name.clone())
+        .collect();
+    r.stale = match built {
+        None => Some(format!(
+            "workspace {workspace} has never been observed: run plan-guard observe"
+        )),
+        Some(_) if !r.drifted.is_empty() || !r.drifted_ungoverned.is_empty() => {
+            Some("what is built differs from the last observation (drift)".into())
+        }
+        Some(_) => None,
+    };
+    r.drifted.sort();
+    r.drifted_ungoverned.sort();
+    r
+}
+
+/// Adds the `model / drift` finding to every governed change while `drifted` (unreconciled
+/// drift of the workspace) is recorded, and recomputes the verdicts.
+pub fn add_drift_findings(report: &mut Report, model: &Model, drifted: &[String]) {
+    if drifted.is_empty() {
+        return;
+    }
+    let shown: Vec<&str> = drifted.iter().take(5).map(String::as_str).collect();
+    let message = format!(
+        "workspace {} has unreconciled drift on {} governed resource(s) ({}{}): run plan-guard reconcile",
+        report.workspace,
+        drifted.len(),
+        shown.join(", "),
+        if drifted.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        }
+    );
+    for change in &mut report.changes {
+        let outcome = model
+            .intents
+            .iter()
+            .filter(|i| change.governed_by.contains(&i.name))
+            .filter_map(|i| model.profiles.get(&i.profile))
+            .map(|p| p.on_drift)
+            .max();
+        let Some(outcome) = outcome else { continue };
+        change.findings.push(Finding {
+            message: message.clone(),
+            outcome,
+            rule: "drift".into(),
+            source: "model".into(),
+            waived_by: None,
+        });
+        change.findings.sort_by(|a, b| {
+            (&a.source, &a.rule, &a.message).cmp(&(&b.source, &b.rule, &b.message))
+        });
+        change.verdict = change.verdict.max(outcome);
+    }
+    let mut summary = crate::report::Summary::default();
+    report.changes.iter().for_each(|c| summary.count(c));
+    report.summary = summary;
+    report.verdict = report
+        .changes
+        .iter()
+        .map(|c| c.verdict)
+        .max()
+        .unwrap_or(Outcome::Allow);
+}
