@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod govtest;
 pub mod graph;
 pub mod ids;
+pub mod insights;
 pub mod living;
 pub mod model_source;
 pub mod plan;

@@ -150,6 +150,15 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Suggested refinements of the model, read from the evidence ledger.
+    Insights {
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Run governance unit tests: every `*.iomtest.hcl` file under DIR.
     ///
     /// Exit codes: 0 every test passed, 1 a test failed or could not run.
@@ -635,6 +644,26 @@ fn run(cli: Cli) -> Result<u8> {
                 _ => print!("{}", reconciliation_text(&found, accept)),
             }
             Ok(if held { 3 } else { 0 })
+        }
+        Command::Insights {
+            model,
+            store,
+            format,
+        } => {
+            let loaded = model_source::load(model.as_deref(), store.as_deref())?;
+            let ledger = Store::open_configured(store.as_deref())?.evidence()?;
+            let found = plan_guard::insights::insights(
+                &loaded.model,
+                &ledger.records,
+                iom_model::time::now_unix(),
+            );
+            let text = match format {
+                Format::Json => serde_json::to_string_pretty(&found)? + "\n",
+                Format::Markdown => plan_guard::insights::render_markdown(&found),
+                _ => plan_guard::insights::render_text(&found),
+            };
+            std::io::stdout().write_all(text.as_bytes())?;
+            Ok(0)
         }
         Command::Test { dir, model } => {
             let summary = plan_guard::govtest::run(&dir, model.as_deref())?;

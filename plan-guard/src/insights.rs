@@ -1,0 +1,201 @@
+//! `plan-guard insights`: the ledger read back as suggested refinements of the model, each
+//! with its evidence: rules that never fire, findings that are always approved (waiver or
+//! looser-profile candidates, with an HCL snippet), addresses that escalate again and
+//! again, intents that govern nothing, waivers about to expire.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use iom_model::Model;
+use iom_store::Evidence;
+use serde::Serialize;
+
+/// How often an address must escalate to be called out.
+const REPEATED: usize = 3;
+/// Waivers expiring within this many days are called out.
+const EXPIRY_DAYS: i64 = 14;
+
+/// The escalations one finding source and rule caused, across the ledger.
+#[derive(Default)]
+struct Escalations {
+    decisions: BTreeSet<String>,
+    approved: BTreeSet<String>,
+    workspaces: BTreeSet<String>,
+    addresses: BTreeSet<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Insight {
+    pub kind: &'static str,
+    pub subject: String,
+    pub evidence: String,
+    pub suggestion: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hcl: Option<String>,
+}
+
+pub fn insights(model: &Model, ledger: &[Evidence], now_unix: i64) -> Vec<Insight> {
+    let checks: Vec<&Evidence> = ledger.iter().filter(|e| e.kind == "check").collect();
+    let approved: BTreeSet<&str> = ledger
+        .iter()
+        .filter(|e| e.kind == "approval")
+        .map(|e| e.decision_id.as_str())
+        .collect();
+    let mut fired: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut governing: BTreeSet<String> = BTreeSet::new();
+    let mut escalations: BTreeMap<(String, String), Escalations> = BTreeMap::new();
+    let mut escalated_addresses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for c in &checks {
+        let workspace = c.body["workspace"].as_str().unwrap_or("").to_string();
+        for change in c.body["changes"].as_array().into_iter().flatten() {
+            let address = change["address"].as_str().unwrap_or("").to_string();
+            for i in change["governed_by"].as_array().into_iter().flatten() {
+                governing.insert(i.as_str().unwrap_or("").to_string());
+            }
+            if change["verdict"] == "escalate" {
+                escalated_addresses
+                    .entry(address.clone())
+                    .or_default()
+                    .insert(c.decision_id.clone());
+            }
+            for f in change["findings"].as_array().into_iter().flatten() {
+                let key = (
+                    f["source"].as_str().unwrap_or("").to_string(),
+                    f["rule"].as_str().unwrap_or("").to_string(),
+                );
+                fired.insert(key.clone());
+                if f["outcome"] == "escalate" {
+                    let e = escalations.entry(key).or_default();
+                    e.decisions.insert(c.decision_id.clone());
+                    if approved.contains(c.decision_id.as_str()) {
+                        e.approved.insert(c.decision_id.clone());
+                    }
+                    e.workspaces.insert(workspace.clone());
+                    e.addresses.insert(address.clone());
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if !checks.is_empty() {
+        for intent in &model.intents {
+            for rule in &intent.rules {
+                let key = (rule.source.clone(), rule.id.clone());
+                if !fired.contains(&key)
+                    && out
+                        .iter()
+                        .all(|i: &Insight| i.subject != format!("{} / {}", key.0, key.1))
+                {
+                    out.push(Insight {
+                        kind: "rule_never_fires",
+                        subject: format!("{} / {}", key.0, key.1),
+                        evidence: format!("no finding in {} recorded checks", checks.len()),
+                        suggestion: "check that its resource_types and actions still match what is planned, or retire it".into(),
+                        hcl: None,
+                    });
+                }
+            }
+            if !governing.contains(&intent.name) {
+                out.push(Insight {
+                    kind: "intent_governs_nothing",
+                    subject: format!("intent:{}", intent.name),
+                    evidence: format!("it governed no change in {} recorded checks", checks.len()),
+                    suggestion:
+                        "its scope (workspaces, modules) matches nothing planned: fix or remove it"
+                            .into(),
+                    hcl: None,
+                });
+            }
+        }
+    }
+    for ((source, rule), e) in &escalations {
+        let (decisions, approvals, workspaces, addresses) =
+            (&e.decisions, &e.approved, &e.workspaces, &e.addresses);
+        if decisions.len() >= 2 && approvals.len() == decisions.len() {
+            let addresses: Vec<&String> = addresses.iter().collect();
+            let workspaces: Vec<&String> = workspaces.iter().collect();
+            out.push(Insight {
+                kind: "always_approved",
+                subject: format!("{source} / {rule}"),
+                evidence: format!("escalated {} decisions, every one approved", decisions.len()),
+                suggestion: "a waiver (time-boxed) or a looser profile would record the same judgement without a human each time".into(),
+                hcl: Some(format!(
+                    "resource \"iom_waiver\" \"suggested\" {{\n  name        = \"{}\"\n  source      = \"{source}\"\n  rule        = \"{rule}\"\n  addresses   = {}\n  workspaces  = {}\n  reason      = \"approved {} times in a row\"\n  approved_by = \"TODO\"\n  expires     = \"TODO (RFC 3339)\"\n}}\n",
+                    format!("{source}-{rule}").replace([':', '/', '@', '.'], "-"),
+                    serde_json::to_string(&addresses).unwrap_or_default(),
+                    serde_json::to_string(&workspaces).unwrap_or_default(),
+                    decisions.len()
+                )),
+            });
+        }
+    }
+    for (address, decisions) in &escalated_addresses {
+        if decisions.len() >= REPEATED {
+            out.push(Insight {
+                kind: "repeated_escalation",
+                subject: address.clone(),
+                evidence: format!("escalated in {} decisions", decisions.len()),
+                suggestion: "a change this routine may deserve its own intent or a waiver".into(),
+                hcl: None,
+            });
+        }
+    }
+    for w in &model.waivers {
+        let days = (w.expires_unix - now_unix) / 86_400;
+        if w.expires_unix > now_unix && days <= EXPIRY_DAYS {
+            out.push(Insight {
+                kind: "waiver_expiring",
+                subject: format!("waiver:{}", w.name),
+                evidence: format!("expires {} ({days} days)", w.expires),
+                suggestion: "renew it with a new reason, or fix what it waives".into(),
+                hcl: None,
+            });
+        }
+    }
+    out
+}
+
+pub fn render_text(items: &[Insight]) -> String {
+    if items.is_empty() {
+        return "No suggestions: the ledger shows nothing to refine.\n".into();
+    }
+    let mut out = String::new();
+    for i in items {
+        let _ = writeln!(
+            out,
+            "{:<22} {}\n  evidence:   {}\n  suggestion: {}",
+            i.kind, i.subject, i.evidence, i.suggestion
+        );
+        if let Some(hcl) = &i.hcl {
+            for line in hcl.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    out
+}
+
+pub fn render_markdown(items: &[Insight]) -> String {
+    let mut out = String::from(
+        "### plan-guard insights\n\n| kind | subject | evidence | suggestion |\n|---|---|---|---|\n",
+    );
+    for i in items {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} |",
+            i.kind,
+            i.subject.replace('|', "\\|"),
+            i.evidence,
+            i.suggestion
+        );
+    }
+    for i in items.iter().filter(|i| i.hcl.is_some()) {
+        let _ = writeln!(
+            out,
+            "\n`{}`:\n\n```hcl\n{}```",
+            i.subject,
+            i.hcl.as_deref().unwrap_or("")
+        );
+    }
+    out
+}
