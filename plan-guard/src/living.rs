@@ -4,6 +4,7 @@
 //! turns the next checks of the workspace into the profiles' `on_drift` outcome.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
 use iom_model::{CompiledIntent, Model, Outcome};
@@ -16,7 +17,11 @@ use crate::report::{Finding, Report};
 /// The body of an observation from a `terraform show -json` document: a state, or a plan
 /// (whose `prior_state` is what was built). Attribute values are only digested, so a
 /// sensitive value is never stored.
-pub fn observation_body(doc: &str) -> Result<Value> {
+///
+/// `location` is the workspace's directory when known (observe run there): remote-state
+/// reads with a local `path` are resolved against it, and other workspaces find this one
+/// by its state file there.
+pub fn observation_body(doc: &str, location: Option<&Path>) -> Result<Value> {
     let doc: Value = serde_json::from_str(doc)
         .map_err(|e| anyhow!("not a `terraform show -json` document: {e}"))?;
     let state = if doc.get("prior_state").is_some() || doc.get("planned_values").is_some() {
@@ -31,11 +36,156 @@ pub fn observation_body(doc: &str) -> Result<Value> {
         .as_object()
         .map(|o| o.keys().collect())
         .unwrap_or_default();
+    let reads = remote_state_reads(&values["root_module"], &resources, location);
     Ok(json!({
         "terraform_version": state["terraform_version"],
         "resources": resources,
         "outputs": outputs,
+        "state_file": location.map(|l| l.join("terraform.tfstate").display().to_string()),
+        "reads": reads,
     }))
+}
+
+/// The `terraform_remote_state` data sources of the root module: the state file each
+/// reads (local backend) and the resources that depend on it.
+fn remote_state_reads(root: &Value, resources: &[Value], location: Option<&Path>) -> Vec<Value> {
+    let mut out = Vec::new();
+    for r in root["resources"].as_array().into_iter().flatten() {
+        if r["type"] != "terraform_remote_state" {
+            continue;
+        }
+        let address = r["address"].as_str().unwrap_or("");
+        let path = r["values"]["config"]["path"]
+            .as_str()
+            .map(|p| match location {
+                Some(base) => normalize(&base.join(p)).display().to_string(),
+                None => p.to_string(),
+            });
+        let dependents: Vec<&Value> = resources
+            .iter()
+            .filter(|x| {
+                x["depends_on"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|d| d == address)
+            })
+            .map(|x| &x["address"])
+            .collect();
+        out.push(json!({ "data": address, "path": path, "dependents": dependents }));
+    }
+    out
+}
+
+/// `a/b/../c` as `a/c`, without touching the file system (the file may not exist here).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Adds, to each change that produces a root output, the resources of other observed
+/// workspaces that read this workspace's state (prefixed `W:`), and escalates where the
+/// larger blast radius now exceeds a profile's `max_blast_radius`.
+pub fn add_cross_workspace(
+    report: &mut Report,
+    plan: &Plan<'_>,
+    model: &Model,
+    this: Option<&Value>,
+    others: &[(String, Value)],
+) {
+    let Some(state_file) = this.and_then(|o| o["state_file"].as_str()) else {
+        return;
+    };
+    let readers: Vec<String> = others
+        .iter()
+        .flat_map(|(w, o)| {
+            o["reads"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["path"].as_str() == Some(state_file))
+                .flat_map(|r| r["dependents"].as_array().into_iter().flatten())
+                .filter_map(move |d| d.as_str().map(|d| format!("{w}:{d}")))
+        })
+        .collect();
+    if readers.is_empty() {
+        return;
+    }
+    let producers: Vec<String> = plan
+        .configuration
+        .as_ref()
+        .map(|c| {
+            c.root_module
+                .outputs
+                .values()
+                .filter_map(|o| o.expression.as_ref())
+                .flat_map(|e| e.references.iter().cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    for change in &mut report.changes {
+        let produces = producers.iter().any(|p| {
+            change.address == *p
+                || change.address.starts_with(&format!("{p}["))
+                || p.starts_with(&format!("{}.", change.address))
+        });
+        if !produces {
+            continue;
+        }
+        let b = &mut change.blast_radius;
+        b.addresses.extend(readers.iter().cloned());
+        b.addresses.sort();
+        b.addresses.dedup();
+        b.transitive = b.addresses.len();
+        let has = change.findings.iter().any(|f| f.rule == "max_blast_radius");
+        for intent in model
+            .intents
+            .iter()
+            .filter(|i| change.governed_by.contains(&i.name))
+        {
+            let Some(profile) = model.profiles.get(&intent.profile) else {
+                continue;
+            };
+            if let Some(max) = profile.max_blast_radius
+                && b.transitive as u64 > max
+                && !has
+            {
+                change.findings.push(Finding {
+                    message: format!(
+                        "blast radius {} (across workspaces) exceeds max_blast_radius {max} of profile {}",
+                        b.transitive, profile.name
+                    ),
+                    outcome: Outcome::Escalate,
+                    rule: "max_blast_radius".into(),
+                    source: format!("profile:{}", profile.name),
+                    waived_by: None,
+                });
+                change.verdict = change.verdict.max(Outcome::Escalate);
+            }
+        }
+    }
+    refresh_totals(report);
+}
+
+fn refresh_totals(report: &mut Report) {
+    let mut summary = crate::report::Summary::default();
+    report.changes.iter().for_each(|c| summary.count(c));
+    report.summary = summary;
+    report.verdict = report
+        .changes
+        .iter()
+        .map(|c| c.verdict)
+        .max()
+        .unwrap_or(Outcome::Allow);
 }
 
 fn collect(module: &Value, out: &mut Vec<Value>) {

@@ -469,6 +469,26 @@ fn run(cli: Cli) -> Result<u8> {
                     .collect();
                 plan_guard::living::add_drift_findings(&mut report, &loaded.model, &drifted);
             }
+            // Other observed workspaces that read this one's state join the blast radius.
+            let this = ledger
+                .observations(&report.workspace)?
+                .pop()
+                .map(|o| o.body);
+            let mut others = Vec::new();
+            for w in ledger.observed_workspaces()? {
+                if w != report.workspace
+                    && let Some(o) = ledger.observations(&w)?.pop()
+                {
+                    others.push((w, o.body));
+                }
+            }
+            plan_guard::living::add_cross_workspace(
+                &mut report,
+                &parsed,
+                &loaded.model,
+                this.as_ref(),
+                &others,
+            );
             // Recorded before it is shown: a decision that is not in the ledger cannot be
             // applied, so an unrecordable one is an error, not a report.
             workflow::record_check(&ledger, signer.as_ref(), &report, &loaded.model)?;
@@ -565,7 +585,8 @@ fn run(cli: Cli) -> Result<u8> {
                     .with_context(|| format!("cannot read {state}"))?,
                 (None, None) => terraform_output(&["show", "-json"])?,
             };
-            let body = plan_guard::living::observation_body(&doc)?;
+            let here = std::env::current_dir()?;
+            let body = plan_guard::living::observation_body(&doc, Some(&here))?;
             let workspace = workspace_or_default(workspace);
             let store = Store::open_configured(store.as_deref())?;
             let id =

@@ -233,6 +233,11 @@ impl Store {
         each!(self, b => b.observations(workspace))
     }
 
+    /// Every workspace that has been observed, sorted.
+    pub fn observed_workspaces(&self) -> Result<Vec<String>> {
+        each!(self, b => b.observed_workspaces())
+    }
+
     /// Records (or, with `None`, clears) unreconciled drift on a workspace.
     pub fn set_drift(
         &self,

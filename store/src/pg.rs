@@ -366,6 +366,17 @@ impl PgStore {
             .collect())
     }
 
+    pub(crate) fn observed_workspaces(&self) -> Result<Vec<String>> {
+        let rows = self
+            .client()
+            .query(
+                "SELECT DISTINCT workspace FROM iom_observations ORDER BY workspace",
+                &[],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     pub(crate) fn set_drift(
         &self,
         workspace: &str,

@@ -415,6 +415,18 @@ impl SqliteStore {
         Ok(out)
     }
 
+    pub(crate) fn observed_workspaces(&self) -> Result<Vec<String>> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare("SELECT DISTINCT workspace FROM observations ORDER BY workspace")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
     pub(crate) fn set_drift(
         &self,
         workspace: &str,
