@@ -203,16 +203,16 @@ pub fn apply(
             .filter(|rc| rc.change.actions != ["no-op"])
             .collect();
         let contracts = Contracts::governing(&plan, model, &changes);
-        let needs_state = contracts
-            .calls()
-            .iter()
-            .any(|g| g.contract.post_verify.iter().any(|p| p.probe == "state"));
-        let state = if needs_state {
-            state_after_apply()
-        } else {
-            None
-        };
+        let state = state_after_apply();
         probes = post_verify(contracts.calls(), state.as_deref());
+        // What the apply built is the workspace's new observation (DESIGN section 10).
+        if let Some(state) = &state {
+            let workspace = check.body["workspace"].as_str().unwrap_or("default");
+            let here = std::env::current_dir().ok();
+            if let Ok(body) = crate::living::observation_body(state, here.as_deref()) {
+                store.record_observation(workspace, &crate::ids::now_rfc3339(), &body)?;
+            }
+        }
     }
     let body = json!({
         "command": command,
