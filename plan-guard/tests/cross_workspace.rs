@@ -73,18 +73,26 @@ fn a_change_upstream_reaches_the_readers_downstream() {
         tf(d, &["init", "-input=false", "-no-color"]);
         tf(d, &["apply", "-input=false", "-no-color", "-auto-approve"]);
     }
-    let store = format!("sqlite://{}/iom.db", root.display());
-    let (code, text) = pg(
-        &up,
-        &["observe", "--workspace", "upstream", "--store", &store],
-    );
-    assert_eq!(code, 0, "{text}");
-    let (code, text) = pg(
-        &down,
-        &["observe", "--workspace", "downstream", "--store", &store],
-    );
-    assert_eq!(code, 0, "{text}");
-
+    // On SQLite, and on the real PostgreSQL server when the test script started one.
+    let mut stores = vec![format!("sqlite://{}/iom.db", root.display())];
+    let pg_db = format!("pg_xws_{}", std::process::id());
+    let admin = std::env::var("IOM_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if let Some(admin) = &admin {
+        let mut c = postgres::Client::connect(admin, postgres::NoTls).unwrap();
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"))
+            .unwrap();
+        c.batch_execute(&format!("CREATE DATABASE {pg_db}"))
+            .unwrap();
+        stores.push(format!("{}/{pg_db}", admin.rsplit_once('/').unwrap().0));
+    } else {
+        assert_ne!(
+            std::env::var("IOM_REQUIRE_POSTGRES").as_deref(),
+            Ok("1"),
+            "no IOM_TEST_POSTGRES_URL"
+        );
+    }
     tf(
         &up,
         &[
@@ -97,52 +105,70 @@ fn a_change_upstream_reaches_the_readers_downstream() {
         ],
     );
     let gov_s = gov.display().to_string();
-    let (code, text) = pg(
-        &up,
-        &[
-            "check",
-            "tfplan",
-            "--model",
-            &gov_s,
-            "--store",
-            &store,
-            "--workspace",
-            "upstream",
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(code, 3, "{text}");
-    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let vpc = report["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["address"] == "terraform_data.vpc")
-        .unwrap();
-    let radius: Vec<&str> = vpc["blast_radius"]["addresses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
-    assert_eq!(
-        radius,
-        [
-            "downstream:terraform_data.app[0]",
-            "downstream:terraform_data.app[1]",
-            "downstream:terraform_data.app[2]"
-        ]
-    );
-    assert_eq!(vpc["blast_radius"]["transitive"], 3);
-    assert!(
-        vpc["findings"]
+    for store in &stores {
+        let store = store.as_str();
+        let (code, text) = pg(
+            &up,
+            &["observe", "--workspace", "upstream", "--store", store],
+        );
+        assert_eq!(code, 0, "{text}");
+        let (code, text) = pg(
+            &down,
+            &["observe", "--workspace", "downstream", "--store", store],
+        );
+        assert_eq!(code, 0, "{text}");
+        let (code, text) = pg(
+            &up,
+            &[
+                "check",
+                "tfplan",
+                "--model",
+                &gov_s,
+                "--store",
+                store,
+                "--workspace",
+                "upstream",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(code, 3, "{store}: {text}");
+        let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let vpc = report["changes"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|f| f["rule"] == "max_blast_radius"),
-        "{vpc}"
-    );
+            .find(|c| c["address"] == "terraform_data.vpc")
+            .unwrap();
+        let radius: Vec<&str> = vpc["blast_radius"]["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            radius,
+            [
+                "downstream:terraform_data.app[0]",
+                "downstream:terraform_data.app[1]",
+                "downstream:terraform_data.app[2]"
+            ],
+            "{store}"
+        );
+        assert_eq!(vpc["blast_radius"]["transitive"], 3);
+        assert!(
+            vpc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "max_blast_radius"),
+            "{vpc}"
+        );
+    }
+    if let Some(admin) = &admin {
+        let mut c = postgres::Client::connect(admin, postgres::NoTls).unwrap();
+        let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"));
+    }
 
     // Without the downstream observation the radius is upstream's own.
     let lone = format!("sqlite://{}/lone.db", root.display());
