@@ -161,7 +161,9 @@ fn observations_keep_history_and_settle_drift() {
             "a new observation settles drift ({})",
             db.label()
         );
-        store.record_observation("a", "t", &serde_json::json!({})).unwrap();
+        store
+            .record_observation("a", "t", &serde_json::json!({}))
+            .unwrap();
         assert_eq!(store.observed_workspaces().unwrap(), ["a", "w"]);
         let history = store.observations("w").unwrap();
         assert_eq!(history.len(), 2);
