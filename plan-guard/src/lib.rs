@@ -21,6 +21,7 @@ pub mod probes;
 pub mod render;
 pub mod report;
 pub mod signing;
+pub mod sources;
 pub mod verify;
 pub mod workflow;
 

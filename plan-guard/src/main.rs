@@ -62,6 +62,9 @@ enum Command {
         /// `--also markdown=comment.md --also junit=junit.xml`. One check, one decision.
         #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
         also: Vec<(Format, PathBuf)>,
+        /// The workspace's configuration, for SARIF's file and line of each resource.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        source_dir: PathBuf,
         /// In `--format junit`, report escalations as failures or as errors.
         #[arg(long, value_enum, default_value = "failure")]
         junit_escalations: Escalations,
@@ -439,6 +442,7 @@ fn run(cli: Cli) -> Result<u8> {
             output,
             ungoverned,
             also,
+            source_dir,
             junit_escalations,
             signing_key,
         } => {
@@ -495,9 +499,14 @@ fn run(cli: Cli) -> Result<u8> {
             let color = output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let wants_sources =
+                format == Format::Sarif || also.iter().any(|(f, _)| *f == Format::Sarif);
+            let locator =
+                wants_sources.then(|| plan_guard::sources::Locator::new(&source_dir, &parsed));
             let options = RenderOptions {
                 color,
                 junit_escalations,
+                sources: locator.as_ref(),
             };
             for (extra, path) in &also {
                 let text = render(

@@ -385,10 +385,19 @@ resource "iom_contract" "payments" {{
     }
 
     // The apply observed what it built.
-    let observed = iom_store::Store::open(&store).unwrap().observations("payments-prod").unwrap();
+    let observed = iom_store::Store::open(&store)
+        .unwrap()
+        .observations("payments-prod")
+        .unwrap();
     assert_eq!(observed.len(), 1, "one observation after the apply");
     assert!(observed[0].body["resources"].as_array().unwrap().len() >= 8);
-    assert!(!observed[0].body.to_string().contains("demo-secret-canary-7f3a"), "values are digested only");
+    assert!(
+        !observed[0]
+            .body
+            .to_string()
+            .contains("demo-secret-canary-7f3a"),
+        "values are digested only"
+    );
 
     // The ledger: check, approval, apply; it verifies; the canary is nowhere in it.
     let run = pg(&work, &["evidence", "verify", "--store", &store]);

@@ -80,34 +80,51 @@ impl SqliteStore {
                 source,
             })?;
         }
-        let mut conn = Connection::open(path).map_err(sql)?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql)?;
-        // FULL: a committed revision survives a power cut, not only a crash.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(sql)?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let found: i64 = tx
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(sql)?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                url: url.to_string(),
-                found,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        tx.execute_batch(SCHEMA).map_err(sql)?;
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(sql)?;
-        tx.commit().map_err(sql)?;
+        // Processes opening a new store at once race to switch it to WAL and create the
+        // schema; SQLite answers the loser BUSY at once (waiting could deadlock), so the
+        // loser starts over after a pause.
+        let mut attempt = 0;
+        let conn = loop {
+            match Self::prepare(path) {
+                Ok(conn) => break conn,
+                Err(e) if is_busy(&e) && attempt < 100 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(10 + 5 * attempt));
+                }
+                Err(e) => {
+                    return Err(match e {
+                        Prepared::Sql(source) => sql(source),
+                        Prepared::TooNew(found) => StoreError::TooNew {
+                            url: url.to_string(),
+                            found,
+                            supported: SCHEMA_VERSION,
+                        },
+                    });
+                }
+            }
+        };
         Ok(SqliteStore {
             url: url.to_string(),
             conn: Mutex::new(conn),
         })
+    }
+
+    /// Opens the file, switches it to WAL and brings the schema up to date.
+    fn prepare(path: &Path) -> std::result::Result<Connection, Prepared> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a committed revision survives a power cut, not only a crash.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(Prepared::TooNew(found));
+        }
+        tx.execute_batch(SCHEMA)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        Ok(conn)
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -458,4 +475,24 @@ impl SqliteStore {
             .map_err(|e| self.err(e))?;
         Ok(body.map(|b| serde_json::from_str(&b).unwrap_or(serde_json::Value::Null)))
     }
+}
+
+/// Why a store could not be prepared.
+enum Prepared {
+    Sql(rusqlite::Error),
+    TooNew(i64),
+}
+
+impl From<rusqlite::Error> for Prepared {
+    fn from(e: rusqlite::Error) -> Prepared {
+        Prepared::Sql(e)
+    }
+}
+
+fn is_busy(e: &Prepared) -> bool {
+    matches!(
+        e,
+        Prepared::Sql(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }

@@ -175,3 +175,24 @@ fn observations_keep_history_and_settle_drift() {
         assert!(store.drift("w").unwrap().is_none());
     }
 }
+
+#[test]
+fn many_processes_may_create_a_new_store_at_once() {
+    for round in 0..5 {
+        let dbs = backends(&format!("first-open-{round}"));
+        let url = dbs[0].url();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let (url, barrier) = (url.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    Store::open(&url).map(|_| ()).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap(), Ok(()));
+        }
+    }
+}

@@ -6,6 +6,7 @@ mod html;
 mod json;
 mod junit;
 mod markdown;
+mod sarif;
 mod text;
 
 pub use graph::{GraphFormat, render_graph};
@@ -13,6 +14,7 @@ pub use html::render_html;
 pub use json::render_json;
 pub use junit::{Escalations, render_junit};
 pub use markdown::render_markdown;
+pub use sarif::render_sarif;
 pub use text::render_text;
 
 use crate::report::Report;
@@ -24,17 +26,20 @@ pub enum Format {
     Markdown,
     Junit,
     Html,
+    Sarif,
 }
 
-/// How a renderer may be asked to vary: colour for text, escalations for JUnit.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+/// How a renderer may be asked to vary: colour for text, escalations for JUnit, the
+/// workspace's sources for SARIF locations.
+#[derive(Clone, Copy, Default)]
+pub struct Options<'a> {
     pub color: bool,
     pub junit_escalations: Escalations,
+    pub sources: Option<&'a crate::sources::Locator>,
 }
 
 /// Renders `report` in `format`.
-pub fn render(report: &Report, format: Format, options: Options) -> String {
+pub fn render(report: &Report, format: Format, options: Options<'_>) -> String {
     let color = options.color;
     match format {
         Format::Text => render_text(report, color),
@@ -42,5 +47,6 @@ pub fn render(report: &Report, format: Format, options: Options) -> String {
         Format::Markdown => render_markdown(report),
         Format::Junit => render_junit(report, options.junit_escalations),
         Format::Html => render_html(report),
+        Format::Sarif => render_sarif(report, options.sources),
     }
 }

@@ -1,0 +1,93 @@
+//! `--format sarif`: SARIF 2.1.0 for code scanning. One rule per finding source and rule,
+//! with help text; one result per finding that is not an allow, at the resource address
+//! (logical location) and, when the workspace's `.tf` files are at hand, the file and line
+//! of its block (physical location). block is `error`, escalate `warning`, warn `note`.
+
+use std::collections::BTreeMap;
+
+use iom_model::Outcome;
+use serde_json::{Value, json};
+
+use crate::report::Report;
+use crate::sources::Locator;
+
+fn level(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Block => "error",
+        Outcome::Escalate => "warning",
+        Outcome::Warn | Outcome::Allow => "note",
+    }
+}
+
+fn help(source: &str, rule: &str) -> String {
+    let kind = source.split(':').next().unwrap_or(source);
+    let what = match kind {
+        "profile" => {
+            "The governing profile's outcome for this action class, threshold or undecidable condition."
+        }
+        "intent" => {
+            "A rule of the intent that governs this resource: permitted types, critical addresses or a constraint."
+        }
+        "blueprint" => "A rule of a blueprint the governing intent applies.",
+        "contract" => "An item of the contract governing this module call.",
+        _ => "A rule of the governance model itself.",
+    };
+    format!(
+        "{what} Source `{source}`, rule `{rule}`. Change the plan, or the governance model if the rule is wrong; escalations can be approved with `plan-guard approve`."
+    )
+}
+
+pub fn render_sarif(r: &Report, sources: Option<&Locator>) -> String {
+    let mut rules: BTreeMap<String, Value> = BTreeMap::new();
+    let mut results = Vec::new();
+    for c in &r.changes {
+        for f in c.findings.iter().filter(|f| f.outcome > Outcome::Allow) {
+            let id = format!("{}/{}", f.source, f.rule);
+            rules.entry(id.clone()).or_insert_with(|| {
+                json!({
+                    "id": id,
+                    "name": f.rule,
+                    "shortDescription": { "text": format!("{} {}", f.source, f.rule) },
+                    "help": { "text": help(&f.source, &f.rule) },
+                    "defaultConfiguration": { "level": level(f.outcome) },
+                })
+            });
+            let mut location = json!({
+                "logicalLocations": [{ "fullyQualifiedName": c.address, "kind": "resource" }],
+            });
+            if let Some((file, line)) = sources.and_then(|s| s.locate(&c.address)) {
+                location["physicalLocation"] = json!({
+                    "artifactLocation": { "uri": file, "uriBaseId": "SRCROOT" },
+                    "region": { "startLine": line },
+                });
+            }
+            results.push(json!({
+                "ruleId": id,
+                "level": level(f.outcome),
+                "message": { "text": format!("{}: {}", c.address, f.message) },
+                "locations": [location],
+                "partialFingerprints": { "planGuardFinding/v1": format!("{}|{}|{}", c.address, f.source, f.rule) },
+            }));
+        }
+    }
+    let index: BTreeMap<&String, usize> = rules.keys().enumerate().map(|(i, k)| (k, i)).collect();
+    for result in &mut results {
+        let id = result["ruleId"].as_str().unwrap_or("").to_string();
+        result["ruleIndex"] = json!(index.get(&id).copied().unwrap_or(0));
+    }
+    let sarif = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "plan-guard",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/iom-dev/iom",
+                "rules": rules.into_values().collect::<Vec<_>>(),
+            }},
+            "automationDetails": { "id": format!("plan-guard/{}/{}", r.workspace, r.decision_id) },
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&sarif).unwrap_or_default() + "\n"
+}

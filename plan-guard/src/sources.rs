@@ -1,0 +1,118 @@
+//! Where a resource address is declared: the `.tf` file and line of its `resource` (or
+//! `data`) block, found by reading the workspace's configuration with hcl-edit, module
+//! source directories taken from the plan's `module_calls`. Used for SARIF physical
+//! locations; an address it cannot place simply has none.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use hcl_edit::Span;
+
+use crate::address::InstanceAddress;
+use crate::plan::{ConfigModule, Plan};
+
+pub struct Locator {
+    root: PathBuf,
+    /// Module path (`a.b`) → directory relative to the root.
+    modules: HashMap<String, PathBuf>,
+    /// (directory, `type.name` or `data.type.name`) → (file relative to the root, line).
+    blocks: HashMap<(PathBuf, String), (String, usize)>,
+}
+
+impl Locator {
+    pub fn new(root: &Path, plan: &Plan<'_>) -> Locator {
+        let mut l = Locator {
+            root: root.to_path_buf(),
+            modules: HashMap::new(),
+            blocks: HashMap::new(),
+        };
+        l.modules.insert(String::new(), PathBuf::new());
+        if let Some(config) = &plan.configuration {
+            l.walk(&config.root_module, "", Path::new(""));
+        }
+        let dirs: Vec<PathBuf> = l.modules.values().cloned().collect();
+        for dir in dirs {
+            l.scan(&dir);
+        }
+        l
+    }
+
+    fn walk(&mut self, module: &ConfigModule, path: &str, dir: &Path) {
+        for (name, call) in &module.module_calls {
+            let Some(source) = call
+                .source
+                .as_deref()
+                .filter(|s| s.starts_with("./") || s.starts_with("../"))
+            else {
+                continue;
+            };
+            let child_dir = normalize(&dir.join(source));
+            let child_path = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            self.modules.insert(child_path.clone(), child_dir.clone());
+            self.walk(&call.module, &child_path, &child_dir);
+        }
+    }
+
+    fn scan(&mut self, dir: &Path) {
+        let Ok(entries) = std::fs::read_dir(self.root.join(dir)) else {
+            return;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "tf"))
+            .collect();
+        files.sort();
+        for file in files {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let Ok(body) = hcl_edit::parser::parse_body(&text) else {
+                continue;
+            };
+            let relative = dir
+                .join(file.file_name().unwrap_or_default())
+                .display()
+                .to_string();
+            for block in body.blocks() {
+                let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+                let key = match (block.ident.as_str(), labels.as_slice()) {
+                    ("resource", [ty, name]) => format!("{ty}.{name}"),
+                    ("data", [ty, name]) => format!("data.{ty}.{name}"),
+                    _ => continue,
+                };
+                let offset = block.span().map_or(0, |s| s.start);
+                let line = text[..offset.min(text.len())].matches('\n').count() + 1;
+                self.blocks
+                    .entry((dir.to_path_buf(), key))
+                    .or_insert((relative.clone(), line));
+            }
+        }
+    }
+
+    /// The file (relative to the workspace root) and line declaring `address`.
+    pub fn locate(&self, address: &str) -> Option<(&str, usize)> {
+        let parsed = InstanceAddress::parse(address)?;
+        let dir = self.modules.get(&parsed.module_names().join("."))?;
+        self.blocks
+            .get(&(dir.clone(), parsed.resource.clone()))
+            .map(|(f, l)| (f.as_str(), *l))
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}

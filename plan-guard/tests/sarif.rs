@@ -1,0 +1,85 @@
+//! `--format sarif` on real plans: rules with help, one result per finding, the resource
+//! address as logical location and the declaring file and line (read from the workspace's
+//! `.tf` files, modules included) as physical location.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn sarif(plan: &str) -> serde_json::Value {
+    let dir = std::env::temp_dir().join(format!("pg-sarif-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .arg("check")
+        .arg(repo().join("plan-guard/tests/fixtures/plans").join(plan))
+        .arg("--model")
+        .arg(repo().join("examples/governance"))
+        .arg("--source-dir")
+        .arg(repo().join("examples/workspace"))
+        .args(["--workspace", "payments-prod", "--format", "sarif"])
+        .env("IOM_STORE", format!("sqlite://{}/iom.db", dir.display()))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("demo-secret-canary-7f3a"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// The line of `resource "terraform_data" "NAME"` in a file of the example workspace.
+fn line_of(file: &str, name: &str) -> u64 {
+    let text = std::fs::read_to_string(repo().join("examples/workspace").join(file)).unwrap();
+    let needle = format!("resource \"terraform_data\" \"{name}\"");
+    text.lines().position(|l| l.starts_with(&needle)).unwrap() as u64 + 1
+}
+
+#[test]
+fn findings_point_at_the_declaring_block() {
+    let s = sarif("example_block.json");
+    assert_eq!(s["version"], "2.1.0");
+    let run = &s["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "{s}");
+    for r in results {
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(
+            rules[index]["id"], r["ruleId"],
+            "ruleIndex points at its rule"
+        );
+        assert!(rules[index]["help"]["text"].as_str().unwrap().len() > 20);
+        assert_eq!(r["level"], "error");
+    }
+    let api0 = results
+        .iter()
+        .find(|r| {
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+                == "module.payments.terraform_data.api[0]"
+        })
+        .unwrap();
+    assert_eq!(api0["ruleId"], "intent:payments-prod/eu-only");
+    let physical = &api0["locations"][0]["physicalLocation"];
+    assert_eq!(
+        physical["artifactLocation"]["uri"],
+        "modules/payments/main.tf"
+    );
+    assert_eq!(
+        physical["region"]["startLine"],
+        line_of("modules/payments/main.tf", "api")
+    );
+}
+
+#[test]
+fn escalations_are_warnings() {
+    let s = sarif("example_escalate.json");
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["level"], "warning");
+    assert_eq!(results[0]["ruleId"], "intent:payments-prod/critical");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        line_of("modules/payments/main.tf", "ledger_db")
+    );
+}
