@@ -25,7 +25,8 @@ fn sarif(plan: &str) -> serde_json::Value {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains("demo-secret-canary-7f3a"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
 /// The line of `resource "terraform_data" "NAME"` in a file of the example workspace.
