@@ -32,8 +32,12 @@ case "${1:-}" in
       as_server_user "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >"$dir/initdb.log"
     fi
     if ! as_server_user "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-      as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-        -o "-h 127.0.0.1 -p $port -k $dir -c max_connections=200" start >/dev/null
+      if ! as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+        -o "-h 127.0.0.1 -p $port -k $dir -c max_connections=200" start >/dev/null; then
+        echo "pg.sh: the server did not start (is port $port taken? IOM_PG_PORT picks another):" >&2
+        tail -n 20 "$dir/server.log" >&2 || true
+        exit 1
+      fi
     fi
     echo "$url"
     ;;
