@@ -67,3 +67,19 @@ fn markdown_reports() {
         insta::assert_snapshot!(format!("markdown_{name}"), md);
     }
 }
+
+#[test]
+fn junit_sarif_and_html_reports() {
+    for name in ["example_escalate.json", "example_block.json"] {
+        let r = report(name);
+        let junit = plan_guard::render::render_junit(&r, plan_guard::render::Escalations::Failure);
+        let sarif = plan_guard::render::render_sarif(&r, None);
+        let html = plan_guard::render::render_html(&r);
+        for out in [&junit, &sarif, &html] {
+            assert!(!out.contains("demo-secret-canary-7f3a"));
+        }
+        insta::assert_snapshot!(format!("junit_{name}"), junit);
+        insta::assert_snapshot!(format!("sarif_{name}"), sarif);
+        insta::assert_snapshot!(format!("html_{name}"), html);
+    }
+}
