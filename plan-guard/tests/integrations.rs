@@ -220,6 +220,7 @@ fn the_github_action_writes_the_summary_and_junit() {
             ("workspace", "payments-prod"),
             ("model", ""),
             ("junit", "junit.xml"),
+            ("sarif", "plan-guard.sarif"),
         ];
         let mut owned: Vec<(String, String)> = vec![
             ("GITHUB_ACTOR".into(), "octocat".into()),
