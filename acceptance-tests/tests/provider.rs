@@ -619,3 +619,57 @@ resource "iom_element" "e" {
         "{text}"
     );
 }
+
+#[test]
+fn blueprint_versions_live_side_by_side() {
+    let (_, terraform) = terraforms().remove(0);
+    let ws = Ws::new("versions", &terraform);
+    std::fs::copy(
+        repo().join("examples/governance/versions.tf"),
+        ws.work().join("versions.tf"),
+    )
+    .unwrap();
+    let rule = |outcome: &str| {
+        format!(
+            "  rule {{\n    id        = \"r\"\n    condition = \"true\"\n    outcome   = \"{outcome}\"\n  }}\n"
+        )
+    };
+    std::fs::write(
+        ws.work().join("main.tf"),
+        format!(
+            "resource \"iom_blueprint\" \"v1\" {{\n  name    = \"naming\"\n  version = \"1.0.0\"\n{}}}\n\
+             resource \"iom_blueprint\" \"v2\" {{\n  name    = \"naming\"\n  version = \"2.1.0\"\n{}}}\n\
+             resource \"iom_profile\" \"p\" {{\n  name = \"p\"\n}}\n\
+             resource \"iom_intent\" \"old\" {{\n  name       = \"old\"\n  profile    = iom_profile.p.name\n  blueprints = [\"naming@${{iom_blueprint.v1.version}}\"]\n}}\n\
+             resource \"iom_intent\" \"new\" {{\n  name       = \"new\"\n  profile    = iom_profile.p.name\n  blueprints = [\"naming@${{iom_blueprint.v2.version}}\"]\n}}\n",
+            rule("warn"),
+            rule("block")
+        ),
+    )
+    .unwrap();
+    ws.ok(&["apply", "-auto-approve"]);
+    let store = ws.store();
+    assert!(
+        store
+            .get(Kind::Blueprint, "naming@1.0.0")
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .get(Kind::Blueprint, "naming@2.1.0")
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(ws.plan_code().0, 0);
+
+    // A bare name imports the highest version.
+    std::fs::remove_file(ws.work().join("terraform.tfstate")).unwrap();
+    ws.ok(&["import", "iom_blueprint.v2", "naming"]);
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.work().join("terraform.tfstate")).unwrap(),
+    )
+    .unwrap();
+    let id = &state["resources"][0]["instances"][0]["attributes"]["id"];
+    assert_eq!(id, "naming@2.1.0");
+}

@@ -250,6 +250,15 @@ impl Object {
         }
     }
 
+    /// What identifies the object in the store and for `terraform import`: its name, and
+    /// for a blueprint `name@version`, so versions of one blueprint live side by side.
+    pub fn key(&self) -> String {
+        match self {
+            Object::Blueprint(b) => format!("{}@{}", b.name, b.version),
+            other => other.name().to_string(),
+        }
+    }
+
     pub fn kind(&self) -> crate::Kind {
         match self {
             Object::Profile(_) => crate::Kind::Profile,

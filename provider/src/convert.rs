@@ -40,13 +40,13 @@ pub fn to_object(kind: Kind, value: &Value) -> Result<Object, String> {
     Object::from_json(kind, json).map_err(|e| e.to_string())
 }
 
-/// The state of a stored object: `id` is its name, `revision` the revision that last
+/// The state of a stored object: `id` is its key (name, `name@version` for a blueprint), `revision` the revision that last
 /// wrote it. Where `shape` (the prior state or configuration) has null and the store has
 /// an empty default (no items, false, empty text), the state keeps the null.
 pub fn to_state(object: &Object, revision: u64, ty: &Type, shape: &Value) -> Result<Value, String> {
     let mut json = object.to_json();
     if let Json::Object(map) = &mut json {
-        map.insert("id".into(), Json::String(object.name().to_string()));
+        map.insert("id".into(), Json::String(object.key()));
         map.insert("revision".into(), Json::from(revision));
     }
     let bytes = serde_json::to_vec(&json).map_err(|e| e.to_string())?;

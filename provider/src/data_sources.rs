@@ -21,7 +21,7 @@ pub fn read(store: &Store, type_name: &str, mut config: Value) -> (Value, Diagno
                     names
                         .entry(s.object.kind().resource_type().to_string())
                         .or_default()
-                        .push(Value::from(s.object.name()));
+                        .push(Value::from(s.object.key()));
                 }
                 let counts = names
                     .iter()

@@ -128,9 +128,14 @@ impl Provider for IomProvider {
         }
         let mut planned = request.proposed_new_state.clone();
         let name = planned.get("name").cloned().unwrap_or_default();
-        let renamed =
-            !request.prior_state.is_null() && request.prior_state.get("name") != Some(&name);
-        let unchanged = !request.prior_state.is_null() && {
+        let version = planned.get("version").cloned().unwrap_or_default();
+        let blueprint = request.type_name == "iom_blueprint";
+        let existed = !request.prior_state.is_null();
+        let renamed = existed && request.prior_state.get("name") != Some(&name);
+        // A blueprint's version is part of its identity: a new version is a new object.
+        let reversioned =
+            existed && blueprint && request.prior_state.get("version") != Some(&version);
+        let unchanged = existed && {
             let mut prior = request.prior_state.clone();
             prior.set("revision", Value::Null);
             let mut next = planned.clone();
@@ -141,24 +146,24 @@ impl Provider for IomProvider {
         if unchanged {
             planned = request.prior_state.clone();
         } else {
-            // The id is the name; the revision is whatever the write gets.
-            planned.set(
-                "id",
-                if name.is_known() {
-                    name.clone()
-                } else {
-                    Value::Unknown
-                },
-            );
+            // The id is the store key; the revision is whatever the write gets.
+            let id = match (&name, &version) {
+                (Value::String(n), Value::String(v)) if blueprint => {
+                    Value::from(format!("{n}@{v}"))
+                }
+                (Value::String(n), _) if !blueprint => Value::from(n.as_str()),
+                _ => Value::Unknown,
+            };
+            planned.set("id", id);
             planned.set("revision", Value::Unknown);
         }
         PlanResponse {
             planned_state: planned,
-            requires_replace: if renamed {
-                vec![AttributePath::new("name")]
-            } else {
-                Vec::new()
-            },
+            requires_replace: [(renamed, "name"), (reversioned, "version")]
+                .into_iter()
+                .filter(|(changed, _)| *changed)
+                .map(|(_, attr)| AttributePath::new(attr))
+                .collect(),
             ..PlanResponse::default()
         }
     }
@@ -175,12 +180,7 @@ impl Provider for IomProvider {
             ..ApplyResponse::default()
         };
         if request.planned_state.is_null() {
-            let name = request
-                .prior_state
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let name = state_key(kind, &request.prior_state);
             return match self.blocking(move |s| s.delete(kind, &name)).await {
                 Ok(_) => ApplyResponse::default(),
                 Err(e) => ApplyResponse {
@@ -200,8 +200,12 @@ impl Provider for IomProvider {
         let candidate = object.clone();
         match self.blocking(move |s| s.load_model()).await {
             Ok((mut spec, _)) => {
-                let (kind, name) = (candidate.kind(), candidate.name().to_string());
-                remove(&mut spec, kind, &name);
+                let (kind, name, key) = (
+                    candidate.kind(),
+                    candidate.name().to_string(),
+                    candidate.key(),
+                );
+                remove(&mut spec, kind, &key);
                 spec.push(candidate);
                 if let Err(problems) = iom_model::Model::compile(spec) {
                     let mine: Vec<String> = problems
@@ -230,7 +234,7 @@ impl Provider for IomProvider {
         match written {
             Ok(revision) => {
                 let mut new_state = request.planned_state;
-                new_state.set("id", Value::from(object.name()));
+                new_state.set("id", Value::from(object.key()));
                 new_state.set("revision", Value::from(revision as i64));
                 ApplyResponse {
                     new_state,
@@ -247,7 +251,7 @@ impl Provider for IomProvider {
                     format!(
                         "{e}. To manage it here, run: terraform import {}.<NAME> {}",
                         request.type_name,
-                        object.name()
+                        object.key()
                     )
                 } else {
                     e
@@ -264,12 +268,7 @@ impl Provider for IomProvider {
                 ..ReadResponse::default()
             };
         };
-        let name = request
-            .current_state
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let name = state_key(kind, &request.current_state);
         match self.blocking(move |s| s.get(kind, &name)).await {
             // Gone from the store: Terraform plans to create it again.
             Ok(None) => ReadResponse::default(),
@@ -304,7 +303,26 @@ impl Provider for IomProvider {
             };
         };
         let name = request.id.clone();
-        let found = self.blocking(move |s| s.get(kind, &name)).await;
+        let found = self
+            .blocking(move |s| {
+                // A blueprint imported by bare name is its highest version.
+                if kind == Kind::Blueprint && !name.contains('@') {
+                    let mut versions: Vec<iom_store::Stored> = s
+                        .list()?
+                        .into_iter()
+                        .filter(|x| matches!(&x.object, iom_model::Object::Blueprint(b) if b.name == name))
+                        .collect();
+                    versions.sort_by(|a, b| match (&a.object, &b.object) {
+                        (iom_model::Object::Blueprint(x), iom_model::Object::Blueprint(y)) => {
+                            iom_model::compile::compare_versions(&x.version, &y.version)
+                        }
+                        _ => std::cmp::Ordering::Equal,
+                    });
+                    return Ok(versions.pop());
+                }
+                s.get(kind, &name)
+            })
+            .await;
         let stored = match found {
             Ok(Some(stored)) => stored,
             Ok(None) => {
@@ -362,14 +380,26 @@ impl Provider for IomProvider {
     }
 }
 
-/// Drops the object of `kind` named `name` from a model spec.
-fn remove(spec: &mut iom_model::ModelSpec, kind: Kind, name: &str) {
+/// Drops the object of `kind` whose store key is `key` from a model spec.
+fn remove(spec: &mut iom_model::ModelSpec, kind: Kind, key: &str) {
+    let name = key;
     match kind {
         Kind::Profile => spec.profiles.retain(|o| o.name != name),
-        Kind::Blueprint => spec.blueprints.retain(|o| o.name != name),
+        Kind::Blueprint => spec
+            .blueprints
+            .retain(|o| format!("{}@{}", o.name, o.version) != key),
         Kind::Intent => spec.intents.retain(|o| o.name != name),
         Kind::Contract => spec.contracts.retain(|o| o.name != name),
         Kind::Element => spec.elements.retain(|o| o.name != name),
         Kind::Waiver => spec.waivers.retain(|o| o.name != name),
+    }
+}
+
+/// The store key of the object a state describes: its name, `name@version` for a blueprint.
+fn state_key(kind: Kind, state: &Value) -> String {
+    let name = state.get("name").and_then(Value::as_str).unwrap_or("");
+    match (kind, state.get("version").and_then(Value::as_str)) {
+        (Kind::Blueprint, Some(version)) => format!("{name}@{version}"),
+        _ => name.to_string(),
     }
 }

@@ -146,12 +146,14 @@ impl Store {
         each!(self, b => b.write(object, true))
     }
 
-    /// Removes an object. Returns the new model revision, or `None` when it was not there
+    /// Removes an object by its key ([`Object::key`]: the name, `name@version` for a
+    /// blueprint). Returns the new model revision, or `None` when it was not there
     /// (and the revision did not move).
     pub fn delete(&self, kind: Kind, name: &str) -> Result<Option<u64>> {
         each!(self, b => b.delete(kind, name))
     }
 
+    /// An object by its key ([`Object::key`]).
     pub fn get(&self, kind: Kind, name: &str) -> Result<Option<Stored>> {
         each!(self, b => b.get(kind, name))
     }

@@ -136,7 +136,7 @@ impl PgStore {
             let exists = tx
                 .query_opt(
                     "SELECT 1 FROM iom_objects WHERE kind = $1 AND name = $2",
-                    &[&kind, &object.name()],
+                    &[&kind, &object.key()],
                 )
                 .map_err(|e| self.err(e))?
                 .is_some();
@@ -144,7 +144,7 @@ impl PgStore {
                 return Err(StoreError::AlreadyExists {
                     url: self.url.clone(),
                     kind,
-                    name: object.name().to_string(),
+                    name: object.key(),
                 });
             }
         }
@@ -152,7 +152,7 @@ impl PgStore {
         tx.execute(
             "INSERT INTO iom_objects (kind, name, spec, revision) VALUES ($1, $2, $3, $4)
              ON CONFLICT (kind, name) DO UPDATE SET spec = excluded.spec, revision = excluded.revision",
-            &[&kind, &object.name(), &spec, &revision],
+            &[&kind, &object.key(), &spec, &revision],
         )
         .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;

@@ -156,7 +156,7 @@ impl SqliteStore {
             let exists: bool = tx
                 .query_row(
                     "SELECT EXISTS (SELECT 1 FROM objects WHERE kind = ?1 AND name = ?2)",
-                    params![kind, object.name()],
+                    params![kind, object.key()],
                     |r| r.get(0),
                 )
                 .map_err(|e| self.err(e))?;
@@ -164,7 +164,7 @@ impl SqliteStore {
                 return Err(StoreError::AlreadyExists {
                     url: self.url.clone(),
                     kind,
-                    name: object.name().to_string(),
+                    name: object.key(),
                 });
             }
         }
@@ -172,7 +172,7 @@ impl SqliteStore {
         tx.execute(
             "INSERT INTO objects (kind, name, spec, revision) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (kind, name) DO UPDATE SET spec = excluded.spec, revision = excluded.revision",
-            params![kind, object.name(), spec, revision as i64],
+            params![kind, object.key(), spec, revision as i64],
         )
         .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
