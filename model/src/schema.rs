@@ -135,7 +135,7 @@ use AttrType::*;
 const ID: AttributeSchema = computed(
     "id",
     String,
-    "Identifier of the object in the model store: its name.",
+    "Identifier of the object in the model store: its name (a blueprint: `name@version`).",
 );
 const REVISION: AttributeSchema = computed(
     "revision",

@@ -49,9 +49,17 @@ pub fn pages() -> Vec<(String, String)> {
         {
             let _ = writeln!(page, "* `{}` {}", a.name, a.description);
         }
+        let (how, id) = if kind == Kind::Blueprint {
+            (
+                "By `name@version`, or by bare name for the highest version",
+                "NAME@VERSION",
+            )
+        } else {
+            ("By name", "NAME")
+        };
         let _ = writeln!(
             page,
-            "\n## Import\n\nBy name:\n\n```sh\nterraform import {}.example NAME\n```",
+            "\n## Import\n\n{how}:\n\n```sh\nterraform import {}.example {id}\n```",
             s.resource_type
         );
         out.push((format!("resources/{name}.md"), page));
