@@ -673,3 +673,45 @@ fn blueprint_versions_live_side_by_side() {
     let id = &state["resources"][0]["instances"][0]["attributes"]["id"];
     assert_eq!(id, "naming@2.1.0");
 }
+
+#[test]
+fn waivers_are_declared_with_the_provider() {
+    let (_, terraform) = terraforms().remove(0);
+    let ws = Ws::new("waiver", &terraform);
+    std::fs::copy(
+        repo().join("examples/governance/versions.tf"),
+        ws.work().join("versions.tf"),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.work().join("main.tf"),
+        r#"
+resource "iom_waiver" "w" {
+  name        = "ledger-migration"
+  source      = "intent:payments-prod"
+  rule        = "critical"
+  addresses   = ["module.payments.terraform_data.ledger_db*"]
+  workspaces  = ["payments-*"]
+  reason      = "CHG-1234"
+  approved_by = "alice"
+  expires     = "2099-01-01T00:00:00Z"
+}
+"#,
+    )
+    .unwrap();
+    ws.ok(&["apply", "-auto-approve"]);
+    assert!(
+        ws.store()
+            .get(Kind::Waiver, "ledger-migration")
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(ws.plan_code().0, 0);
+    ws.edit("main.tf", "2099-01-01T00:00:00Z", "next week");
+    let out = ws.tf(&["validate"]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && text.contains("Invalid expires"),
+        "{text}"
+    );
+}
