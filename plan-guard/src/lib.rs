@@ -1,9 +1,13 @@
 //! plan-guard's library: everything between a `terraform show -json` document and a
-//! verdict. It owns reading plans ([`plan`]), the change graph and blast radius
-//! ([`graph`]), the decision core ([`decide`]) that judges each change against the
-//! compiled governance model from `iom-model` (read from a directory or the store,
-//! [`model_source`]), the [`report`] every output format
-//! renders, and the renderers ([`render`]). The binary in `main.rs` is a thin CLI over it.
+//! verdict, and what follows a verdict. It owns reading plans ([`plan`]), the change graph
+//! and blast radius ([`graph`]), the decision core ([`decide`], with [`contracts`] and their
+//! network [`probes`]) that judges each change against the compiled governance model from
+//! `iom-model` (read from a directory or the store, [`model_source`]), the [`report`] every
+//! output format renders and the renderers ([`render`]); then the evidence it records
+//! ([`evidence`]), approvals and the governed apply ([`workflow`], [`verify`], [`signing`]),
+//! the living model ([`living`]: observe, reconcile, drift, cross-workspace edges),
+//! [`insights`] and governance unit tests ([`govtest`]). The binary in `main.rs` is a thin
+//! CLI over it.
 
 pub mod address;
 pub mod cel_input;
