@@ -84,3 +84,38 @@ fn escalations_are_warnings() {
         line_of("modules/payments/main.tf", "ledger_db")
     );
 }
+
+/// A typed SARIF 2.1.0 consumer (sarif-pydantic, in the project's venv) accepts the
+/// report, and rejects it once a result's level is not one SARIF defines.
+#[test]
+fn a_sarif_consumer_accepts_the_report() {
+    let python = repo().join(".tools/venv/bin/python");
+    assert!(
+        python.exists(),
+        "no {}: run bash scripts/install-test-tools.sh",
+        python.display()
+    );
+    let report = sarif("example_block.json");
+    let mut broken = report.clone();
+    broken["runs"][0]["results"][0]["level"] = "fatal".into();
+    for (doc, valid) in [(report, true), (broken, false)] {
+        let file = std::env::temp_dir().join(format!(
+            "pg-sarif-check-{}-{valid}.json",
+            std::process::id()
+        ));
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let out = Command::new(&python)
+            .arg("-c")
+            .arg("import json, sys\nfrom sarif_pydantic import Sarif\nSarif.model_validate(json.load(open(sys.argv[1])))")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&file);
+        assert_eq!(
+            out.status.success(),
+            valid,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
