@@ -6,7 +6,7 @@
 //! output format renders and the renderers ([`render`]); then the evidence it records
 //! ([`evidence`]), approvals and the governed apply ([`workflow`], [`verify`], [`signing`]),
 //! the living model ([`living`]: observe, reconcile, drift, cross-workspace edges),
-//! [`insights`] and governance unit tests ([`govtest`]). The binary in `main.rs` is a thin
+//! [`insights`] and governance unit tests ([`govtest`]). The binary (`main.rs`, `cli/`) is a thin
 //! CLI over it.
 
 pub mod address;

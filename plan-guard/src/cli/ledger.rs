@@ -1,0 +1,77 @@
+//! The `evidence` commands.
+
+use anyhow::Result;
+use iom_store::Store;
+use plan_guard::signing::Verifier;
+use plan_guard::workflow;
+use std::io::Write;
+
+use super::args::{EvidenceCommand, ExportFormat};
+
+pub(crate) fn evidence_command(store: &Store, command: EvidenceCommand) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        EvidenceCommand::List => {
+            for e in store.evidence()?.records {
+                writeln!(out, "{}", workflow::list_line(&e))?;
+            }
+        }
+        EvidenceCommand::Show { decision_id } => {
+            let records: Vec<_> = store
+                .evidence_for(&decision_id)?
+                .iter()
+                .map(workflow::record_json)
+                .collect();
+            if records.is_empty() {
+                anyhow::bail!("no evidence of decision {decision_id} in {}", store.url());
+            }
+            writeln!(out, "{}", serde_json::to_string_pretty(&records)?)?;
+        }
+        EvidenceCommand::Verify { public_key } => {
+            let verifier = public_key.as_deref().map(Verifier::from_file).transpose()?;
+            let check = verifier
+                .as_ref()
+                .map(|v| move |hash: &str, sig: &str| v.verify(hash, sig));
+            let check_ref = check.as_ref().map(|f| f as &dyn Fn(&str, &str) -> bool);
+            let ledger = store.evidence()?;
+            match ledger.verify(check_ref) {
+                Ok(n) => {
+                    let signed = if verifier.is_some() {
+                        ", every signature good"
+                    } else {
+                        ""
+                    };
+                    writeln!(
+                        out,
+                        "ledger verified: {n} records, chain intact{signed} ({})",
+                        store.url()
+                    )?;
+                }
+                Err(e) => {
+                    eprintln!("plan-guard: ledger broken at {e}");
+                    return Ok(1);
+                }
+            }
+        }
+        EvidenceCommand::Export {
+            format: ExportFormat::Jsonl,
+        } => {
+            for e in store.evidence()?.records {
+                writeln!(out, "{}", workflow::record_json(&e))?;
+            }
+        }
+        EvidenceCommand::Keygen {
+            private_key,
+            public_key,
+        } => {
+            plan_guard::signing::generate(&private_key, &public_key)?;
+            writeln!(
+                out,
+                "wrote {} (keep it secret) and {}",
+                private_key.display(),
+                public_key.display()
+            )?;
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,353 @@
+//! Running the parsed command line: the dispatch, and what the commands share (the
+//! defaults the CI systems provide, running Terraform here).
+
+mod ledger;
+mod living;
+mod progress;
+
+pub mod args;
+
+use anyhow::{Context as _, Result};
+use args::{Cli, Command};
+use iom_store::Store;
+use ledger::evidence_command;
+use living::reconciliation_text;
+use plan_guard::decide::{CheckOptions, check};
+use plan_guard::graph::ChangeGraph;
+use plan_guard::model_source;
+use plan_guard::plan::read_plan;
+use plan_guard::render::{Format, Options as RenderOptions, render, render_graph};
+use plan_guard::signing::Signer;
+use plan_guard::workflow;
+use progress::Progress;
+use std::io::{IsTerminal, Write};
+
+/// The first of these environment variables that is set and not empty.
+pub(crate) fn first_env(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+}
+
+/// The workspace: given, else `$TF_WORKSPACE`, Atlantis's `$WORKSPACE`, then `default`.
+pub(crate) fn workspace_or_default(w: Option<String>) -> String {
+    w.or_else(|| first_env(&["TF_WORKSPACE", "WORKSPACE"]))
+        .unwrap_or_else(|| "default".into())
+}
+
+/// Runs Terraform here (`$TERRAFORM_BINARY`, else `terraform`) and returns its stdout.
+pub(crate) fn terraform_output(args: &[&str]) -> Result<String> {
+    let binary = std::env::var("TERRAFORM_BINARY")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "terraform".into());
+    let out = std::process::Command::new(&binary)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot run {binary}"))?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "{binary} {} failed: {}",
+            args[0],
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The actor: Atlantis's `$USER_NAME`, GitHub's `$GITHUB_ACTOR`, GitLab's
+/// `$GITLAB_USER_LOGIN`, then `$USER`.
+pub(crate) fn default_actor() -> String {
+    first_env(&["USER_NAME", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER"])
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Check {
+            plan,
+            model,
+            store,
+            workspace,
+            actor,
+            format,
+            output,
+            ungoverned,
+            also,
+            source_dir,
+            junit_escalations,
+            signing_key,
+        } => {
+            let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
+            let progress = Progress::for_plan(&plan);
+            progress.say(|| "reading the plan".into());
+            let raw = read_plan(&plan)?;
+            progress.say(|| format!("parsing {:.1} MB", raw.text.len() as f64 / 1e6));
+            let parsed = raw.parse()?;
+            progress.say(|| format!("judging {} changes", parsed.resource_changes.len()));
+            let loaded = model_source::load(model.as_deref(), store.as_deref())?;
+            let opts = CheckOptions {
+                workspace: workspace_or_default(workspace),
+                actor: actor.unwrap_or_else(default_actor),
+                ungoverned,
+                model_source: loaded.source,
+                model_revision: loaded.revision,
+            };
+            let mut report = check(&raw, &parsed, &loaded.model, &opts)?;
+            progress.done();
+            let ledger = Store::open_configured(store.as_deref())?;
+            if let Some(drift) = ledger.drift(&report.workspace)? {
+                let drifted: Vec<String> = drift["addresses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str().map(String::from))
+                    .collect();
+                plan_guard::living::add_drift_findings(&mut report, &loaded.model, &drifted);
+            }
+            // Other observed workspaces that read this one's state join the blast radius.
+            let this = ledger
+                .observations(&report.workspace)?
+                .pop()
+                .map(|o| o.body);
+            let mut others = Vec::new();
+            for w in ledger.observed_workspaces()? {
+                if w != report.workspace
+                    && let Some(o) = ledger.observations(&w)?.pop()
+                {
+                    others.push((w, o.body));
+                }
+            }
+            plan_guard::living::add_cross_workspace(
+                &mut report,
+                &parsed,
+                &loaded.model,
+                this.as_ref(),
+                &others,
+            );
+            // Recorded before it is shown: a decision that is not in the ledger cannot be
+            // applied, so an unrecordable one is an error, not a report.
+            workflow::record_check(&ledger, signer.as_ref(), &report, &loaded.model)?;
+            let color = output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let wants_sources =
+                format == Format::Sarif || also.iter().any(|(f, _)| *f == Format::Sarif);
+            let locator =
+                wants_sources.then(|| plan_guard::sources::Locator::new(&source_dir, &parsed));
+            let options = RenderOptions {
+                color,
+                junit_escalations,
+                sources: locator.as_ref(),
+            };
+            for (extra, path) in &also {
+                let text = render(
+                    &report,
+                    *extra,
+                    RenderOptions {
+                        color: false,
+                        ..options
+                    },
+                );
+                std::fs::write(path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            let text = render(&report, format, options);
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => std::io::stdout().write_all(text.as_bytes())?,
+            }
+            Ok(report.exit_code() as u8)
+        }
+        Command::Approve {
+            decision_id,
+            actor,
+            reason,
+            store,
+            signing_key,
+        } => {
+            let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
+            let store = Store::open_configured(store.as_deref())?;
+            let actor = actor.unwrap_or_else(default_actor);
+            let record = workflow::approve(&store, signer.as_ref(), &decision_id, &actor, &reason)?;
+            println!(
+                "approved {decision_id} by {actor} (evidence record {})",
+                record.seq
+            );
+            Ok(0)
+        }
+        Command::Apply {
+            plan,
+            decision,
+            store,
+            model,
+            signing_key,
+            command,
+        } => {
+            let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
+            let ledger = Store::open_configured(store.as_deref())?;
+            let (check, _) = workflow::authorize(&ledger, &plan, decision.as_deref())?;
+            let loaded = match model_source::load(model.as_deref(), store.as_deref()) {
+                Ok(loaded) => loaded.model,
+                // Without a model there are no contracts, so no probes; the apply itself
+                // was authorised by the recorded decision.
+                Err(e) if model.is_none() => {
+                    eprintln!("plan-guard: no model for post-verify probes ({e:#}); running none");
+                    iom_model::Model::empty()
+                }
+                Err(e) => return Err(e),
+            };
+            eprintln!("plan-guard: applying under decision {}", check.decision_id);
+            let applied =
+                workflow::apply(&ledger, signer.as_ref(), &plan, &check, &loaded, &command)?;
+            for p in &applied.probes {
+                let mark = if p.ok { "ok  " } else { "FAIL" };
+                eprintln!(
+                    "plan-guard: {mark} [contract:{} / {}] {}",
+                    p.contract, p.probe, p.message
+                );
+            }
+            Ok(applied.exit_code())
+        }
+        Command::Evidence { command, store } => {
+            let store = Store::open_configured(store.as_deref())?;
+            evidence_command(&store, command)
+        }
+        Command::Observe {
+            state,
+            from_plan,
+            workspace,
+            store,
+        } => {
+            let doc = match (state, from_plan) {
+                (_, Some(plan)) => read_plan(&plan)?.text,
+                (Some(state), None) => std::fs::read_to_string(&state)
+                    .with_context(|| format!("cannot read {state}"))?,
+                (None, None) => terraform_output(&["show", "-json"])?,
+            };
+            let here = std::env::current_dir()?;
+            let body = plan_guard::living::observation_body(&doc, Some(&here))?;
+            let workspace = workspace_or_default(workspace);
+            let store = Store::open_configured(store.as_deref())?;
+            let id =
+                store.record_observation(&workspace, &plan_guard::ids::now_rfc3339(), &body)?;
+            println!(
+                "observed {} resources of workspace {workspace} (observation {id}, {})",
+                body["resources"].as_array().map_or(0, Vec::len),
+                store.url()
+            );
+            Ok(0)
+        }
+        Command::Reconcile {
+            plan,
+            workspace,
+            model,
+            store,
+            accept,
+            reason,
+            actor,
+            format,
+        } => {
+            let workspace = workspace_or_default(workspace);
+            let ledger = Store::open_configured(store.as_deref())?;
+            let loaded = model_source::load(model.as_deref(), store.as_deref())?;
+            let scratch = std::env::temp_dir()
+                .join(format!("plan-guard-refresh-{}.tfplan", std::process::id()));
+            let plan_path = match plan {
+                Some(p) => p,
+                None => {
+                    terraform_output(&[
+                        "plan",
+                        "-refresh-only",
+                        "-input=false",
+                        "-no-color",
+                        &format!("-out={}", scratch.display()),
+                    ])?;
+                    scratch.display().to_string()
+                }
+            };
+            let raw = read_plan(&plan_path)?;
+            let _ = std::fs::remove_file(&scratch);
+            let refresh = raw.parse()?;
+            let built = ledger.observations(&workspace)?.pop().map(|o| o.body);
+            let found =
+                plan_guard::living::reconcile(&workspace, &loaded.model, &refresh, built.as_ref());
+            let now = plan_guard::ids::now_rfc3339();
+            let actor = actor.unwrap_or_else(default_actor);
+            let held = !found.drifted.is_empty() && !accept;
+            let record = serde_json::json!({
+                "actor": actor,
+                "accepted": accept,
+                "reason": reason,
+                "reconciliation": found,
+            });
+            if held {
+                ledger.set_drift(
+                    &workspace,
+                    &now,
+                    Some(&serde_json::json!({ "addresses": found.drifted })),
+                )?;
+            } else if accept {
+                ledger.set_drift(&workspace, &now, None)?;
+            }
+            ledger.append_evidence(
+                &iom_store::NewEvidence {
+                    kind: "reconcile".into(),
+                    decision_id: format!("reconcile-{workspace}-{now}"),
+                    recorded_at: now,
+                    plan_sha256: Some(raw.sha256().to_string()),
+                    body: record,
+                },
+                None,
+            )?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&found)?),
+                _ => print!("{}", reconciliation_text(&found, accept)),
+            }
+            Ok(if held { 3 } else { 0 })
+        }
+        Command::Insights {
+            model,
+            store,
+            format,
+        } => {
+            let loaded = model_source::load(model.as_deref(), store.as_deref())?;
+            let ledger = Store::open_configured(store.as_deref())?.evidence()?;
+            let found = plan_guard::insights::insights(
+                &loaded.model,
+                &ledger.records,
+                iom_model::time::now_unix(),
+            );
+            let text = match format {
+                Format::Json => serde_json::to_string_pretty(&found)? + "\n",
+                Format::Markdown => plan_guard::insights::render_markdown(&found),
+                _ => plan_guard::insights::render_text(&found),
+            };
+            std::io::stdout().write_all(text.as_bytes())?;
+            Ok(0)
+        }
+        Command::Test { dir, model } => {
+            let summary = plan_guard::govtest::run(&dir, model.as_deref())?;
+            std::io::stdout().write_all(summary.text.as_bytes())?;
+            Ok(u8::from(summary.failed > 0))
+        }
+        Command::Completions { shell } => {
+            let mut cli = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cli, "plan-guard", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            let cli = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cli).render(&mut std::io::stdout())?;
+            Ok(0)
+        }
+        Command::Graph { plan, format } => {
+            let raw = read_plan(&plan)?;
+            let parsed = raw.parse()?;
+            let graph = ChangeGraph::build(&parsed);
+            std::io::stdout().write_all(render_graph(&graph, format).as_bytes())?;
+            Ok(0)
+        }
+    }
+}
