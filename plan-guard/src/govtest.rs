@@ -240,10 +240,7 @@ fn plan_workspace(
         work.join("zz-iomtest.auto.tfvars.json"),
         serde_json::to_vec(vars)?,
     )?;
-    let binary = std::env::var("TERRAFORM_BINARY")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| "terraform".into());
+    let binary = crate::plan::terraform_binary();
     for args in [
         vec!["init", "-input=false", "-no-color"],
         vec!["plan", "-input=false", "-no-color", "-out=tfplan"],

@@ -257,15 +257,7 @@ pub fn apply(
 
 /// The state `terraform show -json` reports in the working directory after the apply.
 fn state_after_apply() -> Option<String> {
-    let binary = std::env::var("TERRAFORM_BINARY")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| "terraform".into());
-    let out = Command::new(binary).args(["show", "-json"]).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8(out.stdout).ok())
-        .flatten()
+    crate::plan::terraform_output(&["show", "-json"]).ok()
 }
 
 /// One ledger line for `evidence list`.

@@ -37,22 +37,7 @@ pub(crate) fn workspace_or_default(w: Option<String>) -> String {
 
 /// Runs Terraform here (`$TERRAFORM_BINARY`, else `terraform`) and returns its stdout.
 pub(crate) fn terraform_output(args: &[&str]) -> Result<String> {
-    let binary = std::env::var("TERRAFORM_BINARY")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| "terraform".into());
-    let out = std::process::Command::new(&binary)
-        .args(args)
-        .output()
-        .with_context(|| format!("cannot run {binary}"))?;
-    if !out.status.success() {
-        anyhow::bail!(
-            "{binary} {} failed: {}",
-            args[0],
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    plan_guard::plan::terraform_output(args).map_err(anyhow::Error::msg)
 }
 
 /// The actor: Atlantis's `$USER_NAME`, GitHub's `$GITHUB_ACTOR`, GitLab's

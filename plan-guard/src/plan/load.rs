@@ -196,6 +196,31 @@ fn decode_text(source: &PlanSource, bytes: Vec<u8>) -> Result<String, PlanError>
     })
 }
 
+/// The Terraform plan-guard runs: `$TERRAFORM_BINARY`, else `terraform` on the PATH.
+pub fn terraform_binary() -> String {
+    std::env::var("TERRAFORM_BINARY")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "terraform".into())
+}
+
+/// Runs [`terraform_binary`] in the current directory; its stdout, or why it failed.
+pub fn terraform_output(args: &[&str]) -> Result<String, String> {
+    let binary = terraform_binary();
+    let out = Command::new(&binary)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run {binary}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{binary} {} failed: {}",
+            args.first().unwrap_or(&""),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 fn show_json(source: &PlanSource, path: &Path) -> Result<String, PlanError> {
     let candidates: Vec<String> = match std::env::var("TERRAFORM_BINARY") {
         Ok(b) if !b.is_empty() => vec![b],

@@ -8,7 +8,9 @@ mod exprs;
 mod load;
 
 pub use exprs::Expr;
-pub use load::{PlanError, PlanSource, RawPlan, hex_digest, read_plan};
+pub use load::{
+    PlanError, PlanSource, RawPlan, hex_digest, read_plan, terraform_binary, terraform_output,
+};
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
