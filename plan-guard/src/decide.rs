@@ -107,14 +107,7 @@ pub fn check(
     let mut changes = judge.all(&judged)?;
     changes.sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
 
-    let mut summary = Summary::default();
-    changes.iter().for_each(|c| summary.count(c));
-    let verdict = changes
-        .iter()
-        .map(|c| c.verdict)
-        .max()
-        .unwrap_or(Outcome::Allow);
-    Ok(Report {
+    let mut report = Report {
         actor: opts.actor.clone(),
         changes,
         decision_id: crate::ids::decision_id(raw.sha256()),
@@ -129,10 +122,12 @@ pub fn check(
             source: raw.source.to_string(),
             terraform_version: plan.terraform_version.clone(),
         },
-        summary,
-        verdict,
+        summary: Summary::default(),
+        verdict: Outcome::Allow,
         workspace: opts.workspace.clone(),
-    })
+    };
+    report.recount();
+    Ok(report)
 }
 
 /// What judging one change needs from the whole check; shared by the worker threads.

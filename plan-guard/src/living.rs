@@ -4,7 +4,7 @@
 //! turns the next checks of the workspace into the profiles' `on_drift` outcome.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Result, anyhow};
 use iom_model::{CompiledIntent, Model, Outcome};
@@ -58,7 +58,9 @@ fn remote_state_reads(root: &Value, resources: &[Value], location: Option<&Path>
         let path = r["values"]["config"]["path"]
             .as_str()
             .map(|p| match location {
-                Some(base) => normalize(&base.join(p)).display().to_string(),
+                Some(base) => crate::sources::normalize(&base.join(p))
+                    .display()
+                    .to_string(),
                 None => p.to_string(),
             });
         let dependents: Vec<&Value> = resources
@@ -73,21 +75,6 @@ fn remote_state_reads(root: &Value, resources: &[Value], location: Option<&Path>
             .map(|x| &x["address"])
             .collect();
         out.push(json!({ "data": address, "path": path, "dependents": dependents }));
-    }
-    out
-}
-
-/// `a/b/../c` as `a/c`, without touching the file system (the file may not exist here).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
     }
     out
 }
@@ -173,19 +160,7 @@ pub fn add_cross_workspace(
             }
         }
     }
-    refresh_totals(report);
-}
-
-fn refresh_totals(report: &mut Report) {
-    let mut summary = crate::report::Summary::default();
-    report.changes.iter().for_each(|c| summary.count(c));
-    report.summary = summary;
-    report.verdict = report
-        .changes
-        .iter()
-        .map(|c| c.verdict)
-        .max()
-        .unwrap_or(Outcome::Allow);
+    report.recount();
 }
 
 fn collect(module: &Value, out: &mut Vec<Value>) {
@@ -309,13 +284,5 @@ pub fn add_drift_findings(report: &mut Report, model: &Model, drifted: &[String]
         });
         change.verdict = change.verdict.max(outcome);
     }
-    let mut summary = crate::report::Summary::default();
-    report.changes.iter().for_each(|c| summary.count(c));
-    report.summary = summary;
-    report.verdict = report
-        .changes
-        .iter()
-        .map(|c| c.verdict)
-        .max()
-        .unwrap_or(Outcome::Allow);
+    report.recount();
 }

@@ -118,6 +118,20 @@ impl Report {
     }
 
     /// Changes ordered riskiest first (verdict, then blast radius, then address).
+    /// The summary and the plan's verdict, from the changes: after the changes were
+    /// judged, and again when a later step (drift, other workspaces) adds findings.
+    pub fn recount(&mut self) {
+        let mut summary = Summary::default();
+        self.changes.iter().for_each(|c| summary.count(c));
+        self.summary = summary;
+        self.verdict = self
+            .changes
+            .iter()
+            .map(|c| c.verdict)
+            .max()
+            .unwrap_or(Outcome::Allow);
+    }
+
     pub fn riskiest(&self) -> Vec<&ChangeReport> {
         let mut v: Vec<&ChangeReport> = self.changes.iter().collect();
         v.sort_by(|a, b| {

@@ -103,7 +103,8 @@ impl Locator {
     }
 }
 
-fn normalize(path: &Path) -> PathBuf {
+/// `a/b/../c` as `a/c`, without touching the file system (the path may not exist here).
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {
         match part {
