@@ -9,4 +9,6 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get install -y -qq chromium >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null; }
+# The downloaded .deb files are not needed once installed; small CI disks need the room.
+$sudo apt-get clean
 command -v chromium >/dev/null

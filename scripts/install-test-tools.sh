@@ -8,6 +8,6 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo/.tools/venv"
 [ -x "$venv/bin/python" ] || bash "$repo/scripts/install-terraform.sh" >/dev/null
 if ! "$venv/bin/python" -c 'import junitparser, yaml, sarif_pydantic' 2>/dev/null; then
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+  "$venv/bin/pip" install --quiet --no-cache-dir --disable-pip-version-check \
     'junitparser==3.2.0' 'PyYAML==6.0.2' 'sarif-pydantic==0.6.2'
 fi
