@@ -235,6 +235,11 @@ impl Store {
         each!(self, b => b.observations(workspace))
     }
 
+    /// The newest observation of `workspace`: what it has built now, as far as the store knows.
+    pub fn latest_observation(&self, workspace: &str) -> Result<Option<Observation>> {
+        each!(self, b => b.latest_observation(workspace))
+    }
+
     /// Every workspace that has been observed, sorted.
     pub fn observed_workspaces(&self) -> Result<Vec<String>> {
         each!(self, b => b.observed_workspaces())

@@ -348,22 +348,38 @@ impl PgStore {
     }
 
     pub(crate) fn observations(&self, workspace: &str) -> Result<Vec<Observation>> {
+        self.query_observations(
+            "SELECT id, observed_at, body FROM iom_observations WHERE workspace = $1 ORDER BY id",
+            workspace,
+        )
+    }
+
+    pub(crate) fn latest_observation(&self, workspace: &str) -> Result<Option<Observation>> {
+        Ok(self
+            .query_observations(
+                "SELECT id, observed_at, body FROM iom_observations WHERE workspace = $1 \
+                 ORDER BY id DESC LIMIT 1",
+                workspace,
+            )?
+            .pop())
+    }
+
+    fn query_observations(&self, sql: &str, workspace: &str) -> Result<Vec<Observation>> {
         let rows = self
             .client()
-            .query(
-                "SELECT id, observed_at, body FROM iom_observations WHERE workspace = $1 ORDER BY id",
-                &[&workspace],
-            )
+            .query(sql, &[&workspace])
             .map_err(|e| self.err(e))?;
-        Ok(rows
-            .iter()
-            .map(|r| Observation {
-                id: r.get::<_, i64>(0) as u64,
-                workspace: workspace.to_string(),
-                observed_at: r.get(1),
-                body: serde_json::from_str(r.get::<_, &str>(2)).unwrap_or(serde_json::Value::Null),
+        rows.iter()
+            .map(|r| {
+                rows::observation(
+                    &self.url,
+                    workspace,
+                    r.get(0),
+                    r.get(1),
+                    r.get::<_, &str>(2),
+                )
             })
-            .collect())
+            .collect()
     }
 
     pub(crate) fn observed_workspaces(&self) -> Result<Vec<String>> {

@@ -3,7 +3,7 @@
 use iom_model::{Kind, Object};
 
 use crate::ledger::Evidence;
-use crate::{Result, StoreError, Stored};
+use crate::{Observation, Result, StoreError, Stored};
 
 /// An object row: its kind as the resource type, name, JSON spec and revision.
 pub(crate) fn object(
@@ -65,4 +65,27 @@ impl EvidenceRow {
             signature: self.signature,
         }
     }
+}
+
+/// An observation row. A body that does not parse is an error, not an empty observation:
+/// reconcile and cross-workspace blast radius must not quietly see "nothing built".
+pub(crate) fn observation(
+    url: &str,
+    workspace: &str,
+    id: i64,
+    observed_at: String,
+    body: &str,
+) -> Result<Observation> {
+    let body = serde_json::from_str(body).map_err(|e| StoreError::Corrupt {
+        url: url.to_string(),
+        kind: "observation",
+        name: format!("{workspace}#{id}"),
+        why: e.to_string(),
+    })?;
+    Ok(Observation {
+        id: id as u64,
+        workspace: workspace.to_string(),
+        observed_at,
+        body,
+    })
 }

@@ -404,12 +404,25 @@ impl SqliteStore {
     }
 
     pub(crate) fn observations(&self, workspace: &str) -> Result<Vec<Observation>> {
+        self.query_observations(
+            "SELECT id, observed_at, body FROM observations WHERE workspace = ?1 ORDER BY id",
+            workspace,
+        )
+    }
+
+    pub(crate) fn latest_observation(&self, workspace: &str) -> Result<Option<Observation>> {
+        Ok(self
+            .query_observations(
+                "SELECT id, observed_at, body FROM observations WHERE workspace = ?1 \
+                 ORDER BY id DESC LIMIT 1",
+                workspace,
+            )?
+            .pop())
+    }
+
+    fn query_observations(&self, sql: &str, workspace: &str) -> Result<Vec<Observation>> {
         let conn = self.lock();
-        let mut stmt = conn
-            .prepare(
-                "SELECT id, observed_at, body FROM observations WHERE workspace = ?1 ORDER BY id",
-            )
-            .map_err(|e| self.err(e))?;
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params![workspace], |r| {
                 Ok((
@@ -422,12 +435,13 @@ impl SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (id, observed_at, body) = row.map_err(|e| self.err(e))?;
-            out.push(Observation {
-                id: id as u64,
-                workspace: workspace.to_string(),
+            out.push(rows::observation(
+                &self.url,
+                workspace,
+                id,
                 observed_at,
-                body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
-            });
+                &body,
+            )?);
         }
         Ok(out)
     }

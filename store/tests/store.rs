@@ -125,10 +125,33 @@ fn an_unreadable_row_is_an_error_naming_the_object() {
 }
 
 #[test]
+fn an_unreadable_observation_is_an_error_not_an_empty_one() {
+    for db in backends("corrupt-observation") {
+        let url = db.url();
+        let store = Store::open(&url).unwrap();
+        store
+            .record_observation("w", "t", &serde_json::json!({ "resources": [] }))
+            .unwrap();
+        db.sql(&format!(
+            "UPDATE {} SET body = '{{\"resources\": ['",
+            db.table("observations")
+        ));
+        let err = store.latest_observation("w").unwrap_err().to_string();
+        assert!(
+            err.contains("observation \"w#1\"") && err.contains("unreadable"),
+            "{} {err}",
+            db.label()
+        );
+        assert!(store.observations("w").is_err());
+    }
+}
+
+#[test]
 fn observations_keep_history_and_settle_drift() {
     for db in backends("observe") {
         let store = Store::open(&db.url()).unwrap();
         assert!(store.observations("w").unwrap().is_empty());
+        assert!(store.latest_observation("w").unwrap().is_none());
         let first = store
             .record_observation(
                 "w",
@@ -168,6 +191,9 @@ fn observations_keep_history_and_settle_drift() {
         let history = store.observations("w").unwrap();
         assert_eq!(history.len(), 2);
         assert_eq!(history[1].body["resources"].as_array().unwrap().len(), 2);
+        let latest = store.latest_observation("w").unwrap().unwrap();
+        assert_eq!(latest, history[1], "latest is the newest ({})", db.label());
+        assert_eq!(latest.id, second);
         store
             .set_drift("w", "t", Some(&serde_json::json!({})))
             .unwrap();

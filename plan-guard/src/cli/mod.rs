@@ -92,13 +92,12 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             // Other observed workspaces that read this one's state join the blast radius.
             let this = ledger
-                .observations(&report.workspace)?
-                .pop()
+                .latest_observation(&report.workspace)?
                 .map(|o| o.body);
             let mut others = Vec::new();
             for w in ledger.observed_workspaces()? {
                 if w != report.workspace
-                    && let Some(o) = ledger.observations(&w)?.pop()
+                    && let Some(o) = ledger.latest_observation(&w)?
                 {
                     others.push((w, o.body));
                 }
@@ -255,7 +254,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let raw = read_plan(&plan_path)?;
             let _ = std::fs::remove_file(&scratch);
             let refresh = raw.parse()?;
-            let built = ledger.observations(&workspace)?.pop().map(|o| o.body);
+            let built = ledger.latest_observation(&workspace)?.map(|o| o.body);
             let found =
                 plan_guard::living::reconcile(&workspace, &loaded.model, &refresh, built.as_ref());
             let now = plan_guard::ids::now_rfc3339();
