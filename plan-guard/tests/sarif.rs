@@ -119,3 +119,70 @@ fn a_sarif_consumer_accepts_the_report() {
         );
     }
 }
+
+/// The report validates against the official OASIS SARIF 2.1.0 JSON schema (fetched by
+/// install-test-tools.sh, checked with Python's jsonschema), on every example verdict and
+/// on a plan with every kind of action; a report broken in ways the schema forbids fails.
+#[test]
+fn reports_validate_against_the_oasis_sarif_schema() {
+    let python = repo().join(".tools/venv/bin/python");
+    let schema = repo().join(".tools/schemas/sarif-schema-2.1.0.json");
+    assert!(
+        python.exists() && schema.exists(),
+        "no {} or {}: run bash scripts/install-test-tools.sh",
+        python.display(),
+        schema.display()
+    );
+    let mut documents = Vec::new();
+    for plan in [
+        "example_allow.json",
+        "example_escalate.json",
+        "example_block.json",
+        "mixed/plan.json",
+    ] {
+        documents.push((plan.to_string(), sarif(plan), true));
+    }
+    let block = sarif("example_block.json");
+    type Breakage = (&'static str, fn(&mut serde_json::Value));
+    let breakages: [Breakage; 3] = [
+        ("a level SARIF does not define", |d| {
+            d["runs"][0]["results"][0]["level"] = "fatal".into()
+        }),
+        ("a property SARIF does not define", |d| {
+            d["runs"][0]["verdict"] = "block".into()
+        }),
+        ("a line number below 1", |d| {
+            d["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+                0.into()
+        }),
+    ];
+    for (what, breaks) in breakages {
+        let mut broken = block.clone();
+        breaks(&mut broken);
+        documents.push((what.to_string(), broken, false));
+    }
+    for (i, (what, doc, valid)) in documents.into_iter().enumerate() {
+        let file =
+            std::env::temp_dir().join(format!("pg-sarif-schema-{}-{i}.json", std::process::id()));
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let out = Command::new(&python)
+            .arg("-c")
+            .arg(
+                "import json, sys, jsonschema\n\
+                 schema = json.load(open(sys.argv[1]))\n\
+                 jsonschema.Draft7Validator.check_schema(schema)\n\
+                 jsonschema.Draft7Validator(schema).validate(json.load(open(sys.argv[2])))",
+            )
+            .arg(&schema)
+            .arg(&file)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&file);
+        assert_eq!(
+            out.status.success(),
+            valid,
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
