@@ -107,8 +107,9 @@ fn problem(decl: &ContractInput, v: &Value) -> Option<String> {
         }
     }
     if let (Some(pattern), Some(s)) = (&decl.pattern, v.as_str()) {
-        // Validation guarantees the pattern compiles; a model built by hand may not.
-        let matched = regex::Regex::new(pattern).map(|re| re.is_match(s));
+        // A pattern must match the whole value (as the docs say): "[a-z]+" is not met by
+        // "Bad Name". Validation guarantees the pattern compiles; a model built by hand may not.
+        let matched = regex::Regex::new(&format!("^(?:{pattern})$")).map(|re| re.is_match(s));
         if !matched.unwrap_or(false) {
             return Some(format!(
                 "input `{name}` does not match the pattern `{pattern}`"
@@ -260,6 +261,22 @@ mod tests {
             messages(&[("env", Known(json!("lab"))), ("replicas", Known(json!(0)))]),
             ["input `replicas` is below its minimum 1"]
         );
+    }
+
+    #[test]
+    fn a_pattern_must_match_the_whole_value() {
+        let mut c = contract();
+        c.input[2].pattern = Some("[a-z]+".into());
+        let judge = |v: &str| {
+            check_contract_inputs(
+                &c,
+                &inputs(&[("env", Known(json!("lab"))), ("ticket", Known(json!(v)))]),
+            )
+            .len()
+        };
+        assert_eq!(judge("abc"), 0);
+        assert_eq!(judge("Bad Name"), 1, "a substring match is not enough");
+        assert_eq!(judge("abc1"), 1);
     }
 
     #[test]

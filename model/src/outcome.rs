@@ -105,7 +105,8 @@ impl ActionClass {
             ["forget"] => ActionClass::Forget,
             // OpenTofu and Terraform 1.7+ write a forget that also creates for some replaces.
             ["create", "forget"] | ["forget", "create"] => ActionClass::Replace,
-            ["no-op"] | [] => ActionClass::NoOp,
+            ["no-op"] => ActionClass::NoOp,
+            // No Terraform writes an empty list; reading it as no-op would drop the change.
             _ => return None,
         })
     }
@@ -154,5 +155,6 @@ mod tests {
             Some(ActionClass::NoOp)
         );
         assert_eq!(ActionClass::from_actions(&["delete", "update"]), None);
+        assert_eq!(ActionClass::from_actions::<&str>(&[]), None);
     }
 }

@@ -365,6 +365,38 @@ fn errored_and_broken_plans_fail_closed() {
         .unwrap_err()
         .to_string();
     assert!(e.starts_with(&format!("{}:3:", bad.display())), "{e}");
+
+    // A change with an empty action list is an error, not a no-op the report would drop.
+    let mut doc: serde_json::Value = serde_json::from_str(&full).unwrap();
+    let first = doc["resource_changes"][0]["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    doc["resource_changes"][0]["change"]["actions"] = serde_json::json!([]);
+    let empty = dir.join("empty-actions.json");
+    std::fs::write(&empty, doc.to_string()).unwrap();
+    let raw = read_plan(empty.to_str().unwrap()).unwrap();
+    let e = check(&raw, &raw.parse().unwrap(), &Model::empty(), &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("empty-actions.json") && e.contains(&first) && e.contains("[]"),
+        "{e}"
+    );
+
+    // A format this reader does not know is refused rather than read on trust.
+    doc["format_version"] = "2.0".into();
+    let future = dir.join("format-2.json");
+    std::fs::write(&future, doc.to_string()).unwrap();
+    let e = read_plan(future.to_str().unwrap())
+        .unwrap()
+        .parse()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("format-2.json") && e.contains("\"2.0\" is not supported"),
+        "{e}"
+    );
 }
 
 #[test]

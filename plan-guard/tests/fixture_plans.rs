@@ -633,6 +633,32 @@ fn the_errored_plan_is_an_error_naming_the_file_never_an_allow() {
     );
 }
 
+/// A mistyped command line is an error (exit 1), never the block code (2) a CI gate
+/// would read as a policy verdict; `--help` still exits 0.
+#[test]
+fn usage_errors_exit_1_not_the_block_code() {
+    let plan = plan_path("create");
+    for args in [
+        vec!["check"],
+        vec!["check", plan.as_str(), "--ungoverned", "bogus"],
+        vec!["check", plan.as_str(), "--format", "xml"],
+        vec!["check", plan.as_str(), "--no-such-flag"],
+        vec!["reconcile", "--workspace", "w", "--accept"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?} says why");
+    }
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .args(["check", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(help.status.code(), Some(0));
+}
+
 #[test]
 fn the_failed_check_block_does_not_make_a_plan_errored() {
     let raw = load("checks");

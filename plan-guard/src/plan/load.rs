@@ -159,6 +159,18 @@ impl RawPlan {
                 reason: "it has none of `planned_values`, `resource_changes`, `configuration` or `prior_state` (is it a state file? use `terraform show -json PLANFILE`)".into(),
             });
         }
+        // Format 1.x is what Terraform 1.x and OpenTofu write, 0.x what 0.12–0.15 wrote; a
+        // new major version may change meanings this reader relies on, so it is refused.
+        if let Some(version) = &plan.format_version
+            && !matches!(version.split('.').next(), Some("0" | "1"))
+        {
+            return Err(PlanError::NotAPlan {
+                source_name: self.source.clone(),
+                reason: format!(
+                    "plan format_version {version:?} is not supported (this plan-guard reads 0.x and 1.x)"
+                ),
+            });
+        }
         plan.fill_addresses();
         Ok(plan)
     }
@@ -229,8 +241,7 @@ fn show_json(source: &PlanSource, path: &Path) -> Result<String, PlanError> {
     let mut last = String::new();
     for binary in &candidates {
         match Command::new(binary)
-            .arg("show")
-            .arg("-json")
+            .args(["show", "-json", "-no-color"])
             .arg(path)
             .output()
         {
