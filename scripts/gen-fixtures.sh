@@ -1604,7 +1604,7 @@ EOF
   fi
 fi
 
-if begin contracts "module calls judged by contracts: constant arguments (a good call, a bad enum, a number over its max), an argument computed from a resource (unknown in the plan), a root variable, a replace inside a governed module, and a sensitive root variable"; then
+if begin contracts "module calls judged by contracts: constant arguments (a good call, a bad enum, a number over its max), an argument computed from a resource (unknown in the plan), root variables passed straight through or interpolated, a replace inside a governed module, and a sensitive root variable"; then
   file before/main.tf <<'EOF'
 variable "env" {
   type    = string
@@ -1681,10 +1681,29 @@ EOF
   cp -r "$fx/before/." "$fx/config/"
   sed -i 's/env      = "prod"/env      = "staging"/' "$fx/config/main.tf"
   sed -i 's/replicas = 2$/replicas = 12/' "$fx/config/main.tf"
+  # A new call whose arguments pass root variables straight through (known from the
+  # plan's `variables` once the source shows `env = var.env`) or interpolate one (never
+  # known from the plan), and hand the sensitive token on.
+  cat >>"$fx/config/main.tf" <<'EOF'
+
+variable "edge_replicas" {
+  type    = number
+  default = 20
+}
+
+module "service_edge" {
+  source   = "./modules/service"
+  env      = var.env
+  replicas = var.edge_replicas
+  ticket   = "${var.env}-1"
+  token    = var.token
+}
+EOF
   stage before && init && apply
-  stage config && plan
+  stage config && init && plan
   expect module.service_api.terraform_data.deploy delete,create replace_because_cannot_update
   expect module.service_batch.terraform_data.deploy update
+  expect module.service_edge.terraform_data.deploy create
   expect module.other.terraform_data.deploy no-op
   unmasked_ok='^(variables|configuration)'
   finish

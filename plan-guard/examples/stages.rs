@@ -28,6 +28,7 @@ fn main() {
         ungoverned: Outcome::Escalate,
         model_source: model.clone(),
         model_revision: None,
+        source_dir: None,
     };
     let model = Model::compile(load_dir(model.as_ref()).expect("model loads")).expect("compiles");
     for _ in 0..runs {

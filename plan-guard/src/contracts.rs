@@ -4,8 +4,13 @@
 //! its `forbid_actions` constraints. Findings come from source `contract:NAME`.
 //!
 //! Input values come from the plan: a module call's constant arguments, the root
-//! module's variables. An argument computed from anything else has no value in the plan
-//! JSON, so it is unknown and takes the governing profile's `on_unknown`.
+//! module's variables, and arguments that pass a variable of the caller straight through
+//! (`env = var.env`, seen in the workspace's source) take that variable's value. An
+//! argument computed from anything else has no value in the plan JSON, so it is unknown
+//! and takes the governing profile's `on_unknown`. An input declared sensitive (by the
+//! module's variable or the root variable it comes from) is checked but never shown: a
+//! `{{ inputs.NAME }}` template over it is not expanded (no message, probe target or
+//! network request ever carries it), and the pre-condition fails instead.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
@@ -16,9 +21,10 @@ use iom_model::{
 };
 
 use crate::address::InstanceAddress;
-use crate::plan::{ConfigModule, Plan, ResourceChange};
+use crate::plan::{ConfigModule, ModuleCall, Plan, ResourceChange};
 use crate::probes::{self, Probe};
 use crate::report::Finding;
+use crate::sources::Locator;
 
 /// One contract applied to one module call (by configuration path, instance keys aside).
 pub struct Governed<'m> {
@@ -26,6 +32,8 @@ pub struct Governed<'m> {
     /// `module.a.module.b`, or `""` for the root module.
     pub call: String,
     pub inputs: BTreeMap<String, InputValue>,
+    /// Inputs whose values must never be shown.
+    pub sensitive: BTreeSet<String>,
     /// Findings that do not depend on the change: inputs and pre-conditions.
     pub(crate) findings: Vec<Finding>,
     /// Inputs unknown until apply (findings take each change's `on_unknown`).
@@ -46,8 +54,9 @@ impl<'m> Contracts<'m> {
         model: &'m Model,
         workspace_intents: &[&CompiledIntent],
         changes: &[&ResourceChange<'_>],
+        sources: Option<&Locator>,
     ) -> Contracts<'m> {
-        let mut out = Contracts::governing(plan, model, changes);
+        let mut out = Contracts::governing(plan, model, changes, sources);
         let profiles: BTreeSet<&str> = workspace_intents
             .iter()
             .map(|i| i.profile.as_str())
@@ -75,6 +84,7 @@ impl<'m> Contracts<'m> {
         plan: &Plan<'_>,
         model: &'m Model,
         changes: &[&ResourceChange<'_>],
+        sources: Option<&Locator>,
     ) -> Contracts<'m> {
         let mut out = Contracts {
             governed: Vec::new(),
@@ -106,9 +116,11 @@ impl<'m> Contracts<'m> {
                         continue;
                     }
                     let at = *index.entry((ci, call.clone())).or_insert_with(|| {
+                        let (inputs, sensitive) = inputs_of(plan, &path[..depth], sources);
                         out.governed.push(Governed {
                             contract: c,
-                            inputs: inputs_of(plan, &path[..depth]),
+                            inputs,
+                            sensitive,
                             call: call.clone(),
                             findings: Vec::new(),
                             unknown: Vec::new(),
@@ -161,7 +173,7 @@ impl<'m> Contracts<'m> {
                 ));
             }
             for k in &g.contract.constraint {
-                let Ok(profile) = expand_inputs(&k.profile, &g.inputs) else {
+                let Ok(profile) = g.expand(&k.profile) else {
                     continue;
                 };
                 let applies = governing.iter().any(|it| it.profile == profile);
@@ -194,6 +206,21 @@ impl Governed<'_> {
         }
     }
 
+    /// `text` with its `{{ inputs.NAME }}` templates expanded, or the first input that
+    /// cannot be: unknown, missing, or sensitive (a sensitive value is never expanded).
+    pub fn expand(&self, text: &str) -> Result<String, String> {
+        if self.sensitive.is_empty() {
+            return expand_inputs(text, &self.inputs);
+        }
+        let shown: BTreeMap<String, InputValue> = self
+            .inputs
+            .iter()
+            .filter(|(name, _)| !self.sensitive.contains(*name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        expand_inputs(text, &shown)
+    }
+
     fn check_inputs(&mut self) {
         for v in check_contract_inputs(self.contract, &self.inputs) {
             if v.unknown {
@@ -220,22 +247,26 @@ impl Governed<'_> {
             let outcome = outcome_or_block(pc.outcome.as_deref());
             let timeout =
                 Duration::from_millis(pc.timeout_ms.unwrap_or(probes::DEFAULT_TIMEOUT_MS));
-            let expand =
-                |s: &Option<String>| expand_inputs(s.as_deref().unwrap_or(""), &self.inputs);
+            let sensitive = &self.sensitive;
+            // Why a template could not be expanded, in words that never carry the value.
+            let why_not = |what: &str, input: String| {
+                if sensitive.contains(&input) {
+                    format!("{what} uses input `{input}`, which is sensitive and is never expanded")
+                } else {
+                    format!("{what} depends on input `{input}`, which has no known value")
+                }
+            };
+            let expand = |s: &Option<String>| self.expand(s.as_deref().unwrap_or(""));
             let failed = match pc.check.as_str() {
                 "profile_active" => match expand(&pc.profile) {
                     Ok(p) if profiles.contains(p.as_str()) => None,
                     Ok(p) => Some(format!("profile {p} does not govern this workspace")),
-                    Err(input) => Some(format!(
-                        "profile depends on input `{input}`, which has no known value"
-                    )),
+                    Err(input) => Some(why_not("profile", input)),
                 },
                 "element_exists" => match expand(&pc.element) {
                     Ok(e) if model.spec.elements.iter().any(|x| x.name == e) => None,
                     Ok(e) => Some(format!("no iom_element is named {e}")),
-                    Err(input) => Some(format!(
-                        "element depends on input `{input}`, which has no known value"
-                    )),
+                    Err(input) => Some(why_not("element", input)),
                 },
                 "no_drift" => {
                     let path: Vec<String> = config_path(&self.call);
@@ -278,9 +309,7 @@ impl Governed<'_> {
                             probes.push(((gi, f), probe));
                             None
                         }
-                        Err(input) => Some(format!(
-                            "target depends on input `{input}`, which has no known value"
-                        )),
+                        Err(input) => Some(why_not("target", input)),
                     }
                 }
                 other => Some(format!("unknown check {other}")),
@@ -328,45 +357,99 @@ fn config_path(call: &str) -> Vec<String> {
         .collect()
 }
 
-/// The inputs of the module call at `path`: constant arguments are known, others are
-/// not in the plan. The root module's inputs are its variables.
-fn inputs_of(plan: &Plan<'_>, path: &[String]) -> BTreeMap<String, InputValue> {
+/// The inputs of the module call at `path` and the names of those that are sensitive.
+/// The root module's inputs are its variables.
+fn inputs_of(
+    plan: &Plan<'_>,
+    path: &[String],
+    sources: Option<&Locator>,
+) -> (BTreeMap<String, InputValue>, BTreeSet<String>) {
+    let mut inputs = BTreeMap::new();
+    let mut sensitive = BTreeSet::new();
     if path.is_empty() {
-        return plan
-            .variables
-            .iter()
-            .map(|(name, v)| {
-                let value = v
-                    .value
-                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
-                    .map_or(InputValue::Unknown, InputValue::Known);
-                (name.clone(), value)
-            })
-            .collect();
+        for name in plan.variables.keys() {
+            let (value, secret) = root_variable(plan, name);
+            if secret {
+                sensitive.insert(name.clone());
+            }
+            inputs.insert(name.clone(), value);
+        }
+        return (inputs, sensitive);
     }
-    let Some(config) = &plan.configuration else {
-        return BTreeMap::new();
-    };
-    let mut module: &ConfigModule = &config.root_module;
+    if let Some(call) = module_call(plan, path) {
+        for name in call.expressions.keys() {
+            let (value, secret) = argument(plan, path, name, sources);
+            if secret {
+                sensitive.insert(name.clone());
+            }
+            inputs.insert(name.clone(), value);
+        }
+    }
+    (inputs, sensitive)
+}
+
+fn module_call<'p>(plan: &'p Plan<'_>, path: &[String]) -> Option<&'p ModuleCall> {
+    let mut module: &ConfigModule = &plan.configuration.as_ref()?.root_module;
     let mut call = None;
     for name in path {
-        let Some(c) = module.module_calls.get(name) else {
-            return BTreeMap::new();
-        };
+        let c = module.module_calls.get(name)?;
         module = &c.module;
         call = Some(c);
     }
-    call.map(|c| {
-        c.expressions
-            .iter()
-            .map(|(name, e)| {
-                let value = match &e.constant {
-                    Some(v) => InputValue::Known(v.clone()),
-                    None => InputValue::Unknown,
-                };
-                (name.clone(), value)
-            })
-            .collect()
-    })
-    .unwrap_or_default()
+    call
+}
+
+/// A root variable's value from the plan, and whether it is declared sensitive.
+fn root_variable(plan: &Plan<'_>, name: &str) -> (InputValue, bool) {
+    let value = plan
+        .variables
+        .get(name)
+        .and_then(|v| v.value)
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .map_or(InputValue::Unknown, InputValue::Known);
+    let secret = plan
+        .configuration
+        .as_ref()
+        .and_then(|c| c.root_module.variables.get(name))
+        .is_some_and(|v| v.sensitive);
+    (value, secret)
+}
+
+/// Argument `name` of the module call at `path`: a constant, or the caller's variable it
+/// passes through (checked against both the source and the plan's recorded references,
+/// so a source that is not this plan's configuration resolves nothing), else unknown.
+/// Sensitive when the module declares the variable sensitive or its value comes from a
+/// sensitive variable.
+fn argument(
+    plan: &Plan<'_>,
+    path: &[String],
+    name: &str,
+    sources: Option<&Locator>,
+) -> (InputValue, bool) {
+    let Some(call) = module_call(plan, path) else {
+        return (InputValue::Unknown, false);
+    };
+    let declared_secret = call.module.variables.get(name).is_some_and(|v| v.sensitive);
+    let Some(expr) = call.expressions.get(name) else {
+        return (InputValue::Unknown, declared_secret);
+    };
+    if let Some(v) = &expr.constant {
+        return (InputValue::Known(v.clone()), declared_secret);
+    }
+    let passed = sources
+        .and_then(|s| s.pass_through(path, name))
+        .filter(|var| {
+            let reference = format!("var.{var}");
+            !expr.references.is_empty() && expr.references.iter().all(|r| *r == reference)
+        });
+    let Some(var) = passed else {
+        return (InputValue::Unknown, declared_secret);
+    };
+    let parent = &path[..path.len() - 1];
+    let (value, secret) = if parent.is_empty() {
+        root_variable(plan, var)
+    } else {
+        argument(plan, parent, var, sources)
+    };
+    (value, secret || declared_secret)
 }

@@ -23,6 +23,9 @@ pub struct CheckOptions {
     pub ungoverned: Outcome,
     pub model_source: String,
     pub model_revision: Option<u64>,
+    /// The workspace's configuration (`--source-dir`): arguments that pass a variable
+    /// straight into a module call give contracts that variable's value.
+    pub source_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +96,14 @@ pub fn check(
     }
 
     let targets: Vec<&ResourceChange> = judged.iter().map(|(rc, _, _)| *rc).collect();
-    let contracts = Contracts::evaluate(plan, model, &intents, &targets);
+    // The source is read only when a contract may need it.
+    let sources = match &opts.source_dir {
+        Some(dir) if !model.spec.contracts.is_empty() => {
+            Some(crate::sources::Locator::new(dir, plan))
+        }
+        _ => None,
+    };
+    let contracts = Contracts::evaluate(plan, model, &intents, &targets, sources.as_ref());
 
     let judge = Judge {
         graph: &graph,

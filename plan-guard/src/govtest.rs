@@ -165,6 +165,7 @@ fn run_case(base: &Path, model: &Model, case: &TestCase) -> Result<Vec<String>> 
         ungoverned: word(&case.ungoverned, Outcome::Escalate)?,
         model_source: "test".into(),
         model_revision: None,
+        source_dir: case.terraform_dir.as_ref().map(|d| base.join(d)),
     };
     let report = check(&raw, &plan, model, &opts)?;
     let mut failures = Vec::new();

@@ -1,7 +1,9 @@
-//! Where a resource address is declared: the `.tf` file and line of its `resource` (or
-//! `data`) block, found by reading the workspace's configuration with hcl-edit, module
-//! source directories taken from the plan's `module_calls`. Used for SARIF physical
-//! locations; an address it cannot place simply has none.
+//! What the plan JSON leaves out of the configuration, read from the workspace's `.tf`
+//! files with hcl-edit (module source directories taken from the plan's `module_calls`):
+//! where a resource address is declared (the file and line of its `resource` or `data`
+//! block, for SARIF physical locations), and which module arguments pass a variable of
+//! the calling module straight through (`env = var.env`), so contract inputs can take
+//! the variable's value. An address or argument it cannot place simply has none.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +19,8 @@ pub struct Locator {
     modules: HashMap<String, PathBuf>,
     /// (directory, `type.name` or `data.type.name`) → (file relative to the root, line).
     blocks: HashMap<(PathBuf, String), (String, usize)>,
+    /// (directory, module call name, argument) → the variable `var.NAME` it is set to.
+    pass_through: HashMap<(PathBuf, String, String), String>,
 }
 
 impl Locator {
@@ -25,6 +29,7 @@ impl Locator {
             root: root.to_path_buf(),
             modules: HashMap::new(),
             blocks: HashMap::new(),
+            pass_through: HashMap::new(),
         };
         l.modules.insert(String::new(), PathBuf::new());
         if let Some(config) = &plan.configuration {
@@ -79,6 +84,17 @@ impl Locator {
                 .to_string();
             for block in body.blocks() {
                 let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+                if let ("module", [call]) = (block.ident.as_str(), labels.as_slice()) {
+                    for attr in block.body.attributes() {
+                        if let Some(var) = bare_variable(&attr.value) {
+                            self.pass_through.insert(
+                                (dir.to_path_buf(), call.to_string(), attr.key.to_string()),
+                                var.to_string(),
+                            );
+                        }
+                    }
+                    continue;
+                }
                 let key = match (block.ident.as_str(), labels.as_slice()) {
                     ("resource", [ty, name]) => format!("{ty}.{name}"),
                     ("data", [ty, name]) => format!("data.{ty}.{name}"),
@@ -100,6 +116,34 @@ impl Locator {
         self.blocks
             .get(&(dir.clone(), parsed.resource.clone()))
             .map(|(f, l)| (f.as_str(), *l))
+    }
+}
+
+impl Locator {
+    /// The variable of the calling module that argument `argument` of the module call at
+    /// `call` (module names from the root) is set to, when it is exactly `var.NAME`.
+    pub fn pass_through(&self, call: &[String], argument: &str) -> Option<&str> {
+        let (name, parent) = call.split_last()?;
+        let dir = self.modules.get(&parent.join("."))?;
+        self.pass_through
+            .get(&(dir.clone(), name.clone(), argument.to_string()))
+            .map(String::as_str)
+    }
+}
+
+/// `NAME` when the expression is exactly `var.NAME`: anything more (an interpolation, a
+/// function, an attribute of the variable) computes a different value.
+fn bare_variable(expr: &hcl_edit::expr::Expression) -> Option<&str> {
+    use hcl_edit::expr::{Expression, TraversalOperator};
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    match (&t.expr, t.operators.as_slice()) {
+        (Expression::Variable(root), [op]) if root.as_str() == "var" => match op.value() {
+            TraversalOperator::GetAttr(name) => Some(name.as_str()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use iom_model::{Condition, expand_inputs};
+use iom_model::Condition;
 use serde_json::value::RawValue;
 
 use crate::cel_input::to_cel;
@@ -43,7 +43,7 @@ pub fn post_verify(calls: &[Governed<'_>], state_json: Option<&str>) -> Vec<Prob
             let timeout =
                 Duration::from_millis(pv.timeout_ms.unwrap_or(probes::DEFAULT_TIMEOUT_MS));
             let expand = |s: &Option<String>| {
-                expand_inputs(s.as_deref().unwrap_or(""), &g.inputs)
+                g.expand(s.as_deref().unwrap_or(""))
                     .map_err(|input| format!("input `{input}` has no known value"))
             };
             match pv.probe.as_str() {
@@ -284,6 +284,7 @@ mod tests {
             contract: &contract,
             call: "module.svc".into(),
             inputs,
+            sensitive: Default::default(),
             findings: Vec::new(),
             unknown: Vec::new(),
         }];

@@ -202,7 +202,9 @@ pub fn apply(
             .iter()
             .filter(|rc| rc.change.actions != ["no-op"])
             .collect();
-        let contracts = Contracts::governing(&plan, model, &changes);
+        // Run where the plan was made, so pass-through arguments resolve from the source.
+        let sources = crate::sources::Locator::new(std::path::Path::new("."), &plan);
+        let contracts = Contracts::governing(&plan, model, &changes, Some(&sources));
         let state = state_after_apply();
         probes = post_verify(contracts.calls(), state.as_deref());
         // What the apply built is the workspace's new observation (DESIGN section 10).

@@ -12,6 +12,11 @@ use plan_guard::render::{render_json, render_text};
 use plan_guard::report::Report;
 
 fn judge(plan: &str, governance: &str) -> Report {
+    judge_in(plan, governance, None)
+}
+
+/// Judged with the workspace's source at hand (`--source-dir`).
+fn judge_in(plan: &str, governance: &str, source_dir: Option<PathBuf>) -> Report {
     let spec = load_str("gov.tf", governance).unwrap_or_else(|e| panic!("{}", e[0]));
     let model = Model::compile(spec).unwrap_or_else(|p| panic!("{}", p[0]));
     let raw = read_plan(plan).unwrap();
@@ -22,6 +27,7 @@ fn judge(plan: &str, governance: &str) -> Report {
         ungoverned: Outcome::Allow,
         model_source: "gov".into(),
         model_revision: None,
+        source_dir,
     };
     check(&raw, &parsed, &model, &opts).unwrap()
 }
@@ -281,5 +287,117 @@ resource "iom_contract" "root" {
     assert!(text.contains("input `token` must be one of x"), "{text}");
     for out in [text, json] {
         assert!(!out.contains("CANARY-SENSITIVE-41c9"));
+    }
+}
+
+fn fixture_source() -> Option<PathBuf> {
+    Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plans/contracts/config"))
+}
+
+const EDGE: &str = "module.service_edge.terraform_data.deploy";
+
+#[test]
+fn arguments_passing_a_variable_through_take_its_value_from_the_plan() {
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let gov = governance(&closed.local_addr().unwrap().to_string());
+    drop(closed);
+    // `env = var.env` ("prod") passes; `replicas = var.edge_replicas` (20) is over the
+    // maximum; `ticket = "${var.env}-1"` references the same variable but computes a
+    // new value, so it stays unknown (on_unknown: warn) rather than judged as "prod".
+    let edge = contract_findings(&judge_in(&fixture(), &gov, fixture_source()), EDGE);
+    let rules = |f: &[(String, Outcome, String)]| -> Vec<(String, Outcome)> {
+        f.iter()
+            .filter(|(r, _, _)| r.starts_with("input."))
+            .map(|(r, o, _)| (r.clone(), *o))
+            .collect()
+    };
+    assert_eq!(
+        rules(&edge),
+        [
+            ("input.replicas".to_string(), Outcome::Block),
+            ("input.ticket".to_string(), Outcome::Warn)
+        ],
+        "{edge:#?}"
+    );
+    assert!(
+        edge.iter()
+            .any(|(_, _, m)| m.contains("input `replicas` is above its maximum 10")),
+        "{edge:#?}"
+    );
+    // `{{ inputs.env }}-safe` expands to the variable's value: prod-safe governs.
+    assert!(
+        !edge
+            .iter()
+            .any(|(r, _, _)| r == "pre_condition.profile_active"),
+        "{edge:#?}"
+    );
+
+    // Without the source nothing tells a pass-through from an interpolation: unknown.
+    let blind = contract_findings(&judge(&fixture(), &gov), EDGE);
+    assert_eq!(
+        rules(&blind),
+        [
+            ("input.env".to_string(), Outcome::Warn),
+            ("input.replicas".to_string(), Outcome::Warn),
+            ("input.ticket".to_string(), Outcome::Warn)
+        ],
+        "{blind:#?}"
+    );
+}
+
+#[test]
+fn a_sensitive_input_is_checked_but_never_expanded_or_sent() {
+    // `token` is declared sensitive by the module and comes from a sensitive root
+    // variable holding a canary. It is judged (the enum fails without quoting it), and
+    // templates over it are refused: no message, probe target or request carries it.
+    let governance = r#"
+resource "iom_profile" "p" { name = "p" }
+resource "iom_intent" "i" {
+  name    = "all"
+  profile = "p"
+}
+resource "iom_contract" "c" {
+  name   = "deploy-service"
+  module = "module.service_edge"
+  input {
+    name = "token"
+    enum = ["x"]
+  }
+  pre_condition {
+    check   = "element_exists"
+    element = "{{ inputs.token }}"
+  }
+  pre_condition {
+    check = "http_ok"
+    url   = "http://127.0.0.1:1/{{ inputs.token }}"
+  }
+  pre_condition {
+    check  = "tcp_reachable"
+    target = "{{ inputs.token }}.invalid:1"
+  }
+}
+"#;
+    let r = judge_in(&fixture(), governance, fixture_source());
+    let edge = contract_findings(&r, EDGE);
+    let message = |rule: &str| {
+        edge.iter()
+            .find(|(r, _, _)| r == rule)
+            .map(|(_, _, m)| m.clone())
+            .unwrap_or_else(|| panic!("no {rule} finding: {edge:#?}"))
+    };
+    assert!(message("input.token").contains("input `token` must be one of x"));
+    for rule in [
+        "pre_condition.element_exists",
+        "pre_condition.http_ok",
+        "pre_condition.tcp_reachable",
+    ] {
+        assert!(
+            message(rule).contains("uses input `token`, which is sensitive and is never expanded"),
+            "{rule}: {}",
+            message(rule)
+        );
+    }
+    for out in [render_text(&r, false), render_json(&r)] {
+        assert!(!out.contains("CANARY-SENSITIVE-41c9"), "{out}");
     }
 }

@@ -25,6 +25,7 @@ fn options() -> CheckOptions {
         ungoverned: iom_model::Outcome::Escalate,
         model_source: "empty".into(),
         model_revision: None,
+        source_dir: None,
     }
 }
 

@@ -25,6 +25,7 @@ fn judge_with(plan: &str, governance: &str, workspace: &str, ungoverned: Outcome
         ungoverned,
         model_source: "gov".into(),
         model_revision: None,
+        source_dir: None,
     };
     check(&raw, &parsed, &model, &opts).unwrap()
 }
@@ -322,6 +323,7 @@ fn errored_and_broken_plans_fail_closed() {
         ungoverned: Outcome::Allow,
         model_source: "m".into(),
         model_revision: None,
+        source_dir: None,
     };
     let e = check(&raw, &parsed, &Model::empty(), &opts)
         .unwrap_err()

@@ -26,6 +26,7 @@ fn judge(governance: &str) -> Report {
         ungoverned: Outcome::Allow,
         model_source: "gov".into(),
         model_revision: None,
+        source_dir: None,
     };
     check(&raw, &plan, &model, &opts).unwrap()
 }

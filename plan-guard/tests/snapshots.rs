@@ -25,6 +25,7 @@ fn report(name: &str) -> plan_guard::report::Report {
         ungoverned: Outcome::Escalate,
         model_source: "examples/governance".into(),
         model_revision: None,
+        source_dir: None,
     };
     let mut r = check(&raw, &plan, &model, &opts).unwrap();
     r.decision_id = "[decision-id]".into();

@@ -30,6 +30,7 @@ fn judge(waiver: &str, workspace: &str) -> Report {
         ungoverned: Outcome::Escalate,
         model_source: "examples/governance".into(),
         model_revision: None,
+        source_dir: None,
     };
     check(&raw, &plan, &model, &opts).unwrap()
 }

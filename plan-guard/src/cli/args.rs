@@ -51,7 +51,8 @@ pub enum Command {
         /// `--also markdown=comment.md --also junit=junit.xml`. One check, one decision.
         #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
         also: Vec<(Format, PathBuf)>,
-        /// The workspace's configuration, for SARIF's file and line of each resource.
+        /// The workspace's configuration: SARIF's file and line of each resource, and
+        /// contract inputs passed straight from a variable (`env = var.env`).
         #[arg(long, value_name = "DIR", default_value = ".")]
         source_dir: PathBuf,
         /// In `--format junit`, report escalations as failures or as errors.

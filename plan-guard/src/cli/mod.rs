@@ -77,6 +77,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 ungoverned,
                 model_source: loaded.source,
                 model_revision: loaded.revision,
+                source_dir: Some(source_dir.clone()),
             };
             let mut report = check(&raw, &parsed, &loaded.model, &opts)?;
             progress.done();

@@ -70,6 +70,7 @@ pub fn options(workspace: &str, ungoverned: Outcome) -> CheckOptions {
         ungoverned,
         model_source: "gov".into(),
         model_revision: None,
+        source_dir: None,
     }
 }
 
