@@ -2,8 +2,10 @@
 //!
 //! Addresses contain instance keys such as `aws_instance.web[0]` or
 //! `module.app["eu"]`, which a shell glob would read as character classes. A bracket
-//! whose content is a number or a quoted string is therefore matched literally;
-//! any other bracket is a character class as usual.
+//! whose content is a number or a quoted string is therefore an instance key: its
+//! brackets, digits and quotes match literally, while `*` and `?` inside a quoted key
+//! stay wildcards (`["eu-*"]`), and `[*]` is any key of that resource or call. Any other
+//! bracket is a character class as usual.
 
 use globset::{GlobBuilder, GlobMatcher};
 
@@ -68,7 +70,7 @@ fn escape_instance_keys(pattern: &str) -> String {
             Some(close) if is_instance_key(&after[..close]) => {
                 out.push_str("\\[");
                 for c in after[..close].chars() {
-                    if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
+                    if matches!(c, '[' | ']' | '{' | '}' | '\\') {
                         out.push('\\');
                     }
                     out.push(c);
@@ -87,14 +89,15 @@ fn escape_instance_keys(pattern: &str) -> String {
 }
 
 fn is_instance_key(inner: &str) -> bool {
-    (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()))
+    inner == "*"
+        || (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()))
         || (inner.len() >= 2 && inner.starts_with('"') && inner.ends_with('"'))
 }
 
 /// Whether `address` lies under the module address `prefix`, step by step: a step
 /// without an instance key covers every instance of that call (`module.a.module.b`
-/// covers `module.a["k"].module.b[0].x.y`), a step with one only that instance, and
-/// `module.a` does not cover `module.ab`.
+/// covers `module.a["k"].module.b[0].x.y`), a step with one only that instance (`[*]`
+/// is every instance), and `module.a` does not cover `module.ab`.
 pub fn module_prefix_matches(prefix: &str, address: &str) -> bool {
     let mut rest = address;
     let mut steps = prefix.trim_end_matches('.');
@@ -108,7 +111,7 @@ pub fn module_prefix_matches(prefix: &str, address: &str) -> bool {
         let Some((at_name, at_key, after)) = split_module_step(rest) else {
             return false;
         };
-        if name != at_name || key.is_some_and(|k| Some(k) != at_key) {
+        if name != at_name || key.is_some_and(|k| k != "*" && Some(k) != at_key) {
             return false;
         }
         steps = more.strip_prefix('.').unwrap_or(more);
@@ -158,6 +161,29 @@ mod tests {
         assert!(!g.is_match("aws_instance.web0"));
         assert!(g.is_match("module.app[\"eu\"].aws_s3_bucket.b"));
         assert!(!g.is_match("module.app[\"us\"].aws_s3_bucket.b"));
+    }
+
+    #[test]
+    fn wildcards_inside_instance_keys() {
+        let g = compile_addresses(&list(&["terraform_data.fe[*]"])).unwrap();
+        assert!(g.is_match("terraform_data.fe[\"k1\"]"));
+        assert!(g.is_match("terraform_data.fe[0]"));
+        assert!(!g.is_match("terraform_data.fe"));
+        assert!(!g.is_match("terraform_data.fee[0]"));
+        let g = compile_addresses(&list(&["terraform_data.fe[\"k*\"]"])).unwrap();
+        assert!(g.is_match("terraform_data.fe[\"k1\"]"));
+        assert!(!g.is_match("terraform_data.fe[\"j1\"]"));
+        let g = compile_addresses(&list(&["module.mc[*].terraform_data.x[0]"])).unwrap();
+        assert!(g.is_match("module.mc[1].terraform_data.x[0]"));
+        assert!(!g.is_match("module.mc[1].terraform_data.x[1]"));
+        assert!(module_prefix_matches(
+            "module.mc[*]",
+            "module.mc[1].terraform_data.x"
+        ));
+        assert!(!module_prefix_matches(
+            "module.mc[*]",
+            "module.md[1].terraform_data.x"
+        ));
     }
 
     #[test]
