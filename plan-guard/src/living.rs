@@ -14,22 +14,70 @@ use sha2::{Digest, Sha256};
 use crate::plan::Plan;
 use crate::report::{Finding, Report};
 
-/// The body of an observation from a `terraform show -json` document: a state, or a plan
-/// (whose `prior_state` is what was built). Attribute values are only digested, so a
-/// sensitive value is never stored.
+/// Where an observed document comes from: a state (`terraform show -json` of the state,
+/// or a state file's `show -json` rendering) or a plan, whose `prior_state` is what was built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObservedFrom {
+    State,
+    Plan,
+}
+
+/// The body of an observation from a `terraform show -json` document (a state, or for
+/// [`ObservedFrom::Plan`] a plan's `prior_state`). Attribute values are only digested, so
+/// a sensitive value is never stored.
+///
+/// A document that holds no state is refused, naming `source`: `{}`, the
+/// `{"format_version":"1.0"}` Terraform prints in a directory with no state, or a plan
+/// given as a state. Recording one would replace what the workspace has built with
+/// nothing, and a new observation settles the workspace's drift. An empty but real state
+/// (`values.root_module` present, no resources) is a legitimate observation.
 ///
 /// `location` is the workspace's directory when known (observe run there): remote-state
 /// reads with a local `path` are resolved against it, and other workspaces find this one
 /// by its state file there.
-pub fn observation_body(doc: &str, location: Option<&Path>) -> Result<Value> {
+pub fn observation_body(
+    doc: &str,
+    source: &str,
+    from: ObservedFrom,
+    location: Option<&Path>,
+) -> Result<Value> {
     let doc: Value = serde_json::from_str(doc)
-        .map_err(|e| anyhow!("not a `terraform show -json` document: {e}"))?;
-    let state = if doc.get("prior_state").is_some() || doc.get("planned_values").is_some() {
-        doc.get("prior_state").cloned().unwrap_or(Value::Null)
-    } else {
-        doc
+        .map_err(|e| anyhow!("{source}: not a `terraform show -json` document: {e}"))?;
+    if !doc.is_object() {
+        return Err(anyhow!(
+            "{source}: not a `terraform show -json` document (not a JSON object)"
+        ));
+    }
+    let is_plan = doc.get("prior_state").is_some()
+        || doc.get("planned_values").is_some()
+        || doc.get("resource_changes").is_some();
+    let state = match from {
+        ObservedFrom::State if is_plan => {
+            return Err(anyhow!(
+                "{source}: this is a plan, not a state: observe it with --from-plan, or give the state (`terraform show -json` with no plan file)"
+            ));
+        }
+        ObservedFrom::State => doc,
+        ObservedFrom::Plan if !is_plan => {
+            return Err(anyhow!(
+                "{source}: not a plan (it has none of `prior_state`, `planned_values`, `resource_changes`)"
+            ));
+        }
+        ObservedFrom::Plan => match doc.get("prior_state") {
+            Some(prior) => prior.clone(),
+            None => {
+                return Err(anyhow!(
+                    "{source}: the plan has no `prior_state`: nothing is built yet, so there is nothing to observe"
+                ));
+            }
+        },
     };
     let values = &state["values"];
+    if !values["root_module"].is_object() {
+        return Err(anyhow!(
+            "{source}: holds no state (no `values.root_module`): is the workspace initialised and applied, and is this its `terraform show -json`? Nothing was recorded"
+        ));
+    }
     let mut resources = Vec::new();
     collect(&values["root_module"], &mut resources);
     let outputs: Vec<&String> = values["outputs"]

@@ -211,7 +211,12 @@ pub fn apply(
         if let Some(state) = &state {
             let workspace = check.body["workspace"].as_str().unwrap_or("default");
             let here = std::env::current_dir().ok();
-            if let Ok(body) = crate::living::observation_body(state, here.as_deref()) {
+            if let Ok(body) = crate::living::observation_body(
+                state,
+                "the state after apply",
+                crate::living::ObservedFrom::State,
+                here.as_deref(),
+            ) {
                 store.record_observation(workspace, &crate::ids::now_rfc3339(), &body)?;
             }
         }

@@ -205,14 +205,23 @@ pub fn run(cli: Cli) -> Result<u8> {
             workspace,
             store,
         } => {
-            let doc = match (state, from_plan) {
-                (_, Some(plan)) => read_plan(&plan)?.text,
-                (Some(state), None) => std::fs::read_to_string(&state)
-                    .with_context(|| format!("cannot read {state}"))?,
-                (None, None) => terraform_output(&["show", "-json"])?,
-            };
+            use plan_guard::living::ObservedFrom;
             let here = std::env::current_dir()?;
-            let body = plan_guard::living::observation_body(&doc, Some(&here))?;
+            let (doc, source, from) = match (state, from_plan) {
+                (_, Some(plan)) => (read_plan(&plan)?.text, plan, ObservedFrom::Plan),
+                (Some(state), None) => (
+                    std::fs::read_to_string(&state)
+                        .with_context(|| format!("cannot read {state}"))?,
+                    state,
+                    ObservedFrom::State,
+                ),
+                (None, None) => (
+                    terraform_output(&["show", "-json"])?,
+                    format!("`terraform show -json` in {}", here.display()),
+                    ObservedFrom::State,
+                ),
+            };
+            let body = plan_guard::living::observation_body(&doc, &source, from, Some(&here))?;
             let workspace = workspace_or_default(workspace);
             let store = Store::open_configured(store.as_deref())?;
             let id =

@@ -1,0 +1,267 @@
+//! The living model with the real Terraform: what `observe` refuses to record (no state,
+//! a plan given as a state).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn terraform() -> PathBuf {
+    std::env::var_os("TERRAFORM_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/bin/terraform"))
+}
+
+fn tf(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(terraform())
+        .arg(format!("-chdir={}", dir.display()))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "terraform {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn pg(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .args(args)
+        .current_dir(dir)
+        .env("TERRAFORM_BINARY", terraform())
+        .env_remove("IOM_STORE")
+        .env_remove("IOM_SIGNING_KEY")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const WORKSPACE: &str = r#"
+variable "gen" {
+  default = 1
+}
+resource "terraform_data" "a" {
+  input = { gen = var.gen }
+}
+resource "terraform_data" "b" {
+  input = terraform_data.a.output
+}
+"#;
+
+const GOVERNANCE: &str = r#"
+resource "iom_profile" "ops" {
+  name = "ops"
+}
+resource "iom_intent" "all" {
+  name    = "all"
+  profile = "ops"
+  scope {
+    workspaces = ["ws"]
+  }
+}
+"#;
+
+/// A workspace applied once, its governance, and a store; `root` holds them.
+struct Setup {
+    root: PathBuf,
+    work: PathBuf,
+    gov: String,
+    store: String,
+}
+
+fn setup(tag: &str, governance: &str) -> Setup {
+    let root = std::env::temp_dir().join(format!("pg-living-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("ws");
+    let gov = root.join("gov");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&gov).unwrap();
+    std::fs::create_dir_all(root.join("empty")).unwrap();
+    std::fs::write(work.join("main.tf"), WORKSPACE).unwrap();
+    std::fs::write(gov.join("main.tf"), governance).unwrap();
+    tf(&work, &["init", "-input=false", "-no-color"]);
+    tf(
+        &work,
+        &["apply", "-input=false", "-no-color", "-auto-approve"],
+    );
+    let store = format!("sqlite://{}/iom.db", root.display());
+    Setup {
+        gov: gov.display().to_string(),
+        root,
+        work,
+        store,
+    }
+}
+
+/// A real refresh-only plan of the workspace with drift on `terraform_data.a` added (a
+/// `terraform_data` reads back what its state holds, so it cannot drift on its own).
+fn drift_plan(s: &Setup) -> PathBuf {
+    tf(
+        &s.work,
+        &[
+            "plan",
+            "-refresh-only",
+            "-input=false",
+            "-no-color",
+            "-out=refresh.tfplan",
+        ],
+    );
+    let text = tf(&s.work, &["show", "-json", "refresh.tfplan"]);
+    let mut plan: serde_json::Value = serde_json::from_str(&text).unwrap();
+    plan["resource_drift"] = serde_json::json!([{
+        "address": "terraform_data.a",
+        "mode": "managed",
+        "type": "terraform_data",
+        "name": "a",
+        "provider_name": "terraform.io/builtin/terraform",
+        "change": {
+            "actions": ["update"],
+            "before": { "input": { "gen": 1 } },
+            "after": { "input": { "gen": 7 } },
+            "after_unknown": {},
+            "before_sensitive": {},
+            "after_sensitive": {}
+        }
+    }]);
+    let path = s.root.join("drift.json");
+    std::fs::write(&path, plan.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn observe_refuses_documents_that_hold_no_state() {
+    let s = setup("observe", GOVERNANCE);
+    let store = s.store.as_str();
+    let drift = drift_plan(&s);
+    let drift = drift.to_str().unwrap();
+    let observe = |dir: &Path, extra: &[&str]| {
+        let mut args = vec!["observe", "--workspace", "ws", "--store", store];
+        args.extend_from_slice(extra);
+        pg(dir, &args)
+    };
+
+    let run = observe(&s.work, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("observed 2 resources"),
+        "{}",
+        run.stdout
+    );
+
+    // Governed drift recorded: checks of the workspace are held.
+    let run = pg(
+        &s.work,
+        &[
+            "reconcile",
+            drift,
+            "--workspace",
+            "ws",
+            "--model",
+            &s.gov,
+            "--store",
+            store,
+        ],
+    );
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+
+    // No state in the directory (`{"format_version":"1.0"}`), an empty object, a plan
+    // given as a state: each exits 1 naming what it read, and records nothing.
+    let empty = s.root.join("empty");
+    let run = observe(&empty, &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "`terraform show -json` in {}: holds no state",
+            empty.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    let braces = s.root.join("braces.json");
+    std::fs::write(&braces, "{}").unwrap();
+    let run = observe(&s.work, &[braces.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains(&format!("{}: holds no state", braces.display())),
+        "{}",
+        run.stderr
+    );
+    let run = observe(&s.work, &[drift]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains(&format!("{drift}: this is a plan, not a state")),
+        "{}",
+        run.stderr
+    );
+    let observations = iom_store::Store::open(store)
+        .unwrap()
+        .observations("ws")
+        .unwrap();
+    assert_eq!(observations.len(), 1, "nothing was recorded");
+
+    // So the hold stands.
+    tf(
+        &s.work,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-out=tfplan",
+            "-var",
+            "gen=2",
+        ],
+    );
+    let run = pg(
+        &s.work,
+        &[
+            "check",
+            "tfplan",
+            "--workspace",
+            "ws",
+            "--model",
+            &s.gov,
+            "--store",
+            store,
+        ],
+    );
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("model / drift"), "{}", run.stdout);
+
+    // An empty but real state is a legitimate observation, and a plan's prior state too.
+    let state = tf(&s.work, &["show", "-json"]);
+    let mut state: serde_json::Value = serde_json::from_str(&state).unwrap();
+    state["values"]["root_module"] = serde_json::json!({});
+    let bare = s.root.join("bare.json");
+    std::fs::write(&bare, state.to_string()).unwrap();
+    let run = observe(&s.work, &[bare.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("observed 0 resources"),
+        "{}",
+        run.stdout
+    );
+    let run = observe(&s.work, &["--from-plan", "tfplan"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("observed 2 resources"),
+        "{}",
+        run.stdout
+    );
+    let _ = std::fs::remove_dir_all(&s.root);
+}
