@@ -173,7 +173,51 @@ pub fn authorize(
             ))));
         }
     }
+    drift_since(store, &check)?;
     Ok((check, sha))
+}
+
+/// Refuses when governed drift of the decision's workspace was recorded after the check
+/// and is not reconciled (DESIGN section 3: drift blocks the next apply until
+/// reconciled). Drift recorded before the check is already in the decision (its
+/// `model / drift` findings); in the same second, a check without such a finding did not
+/// see it.
+fn drift_since(store: &Store, check: &Evidence) -> Result<()> {
+    let workspace = check.body["workspace"].as_str().unwrap_or("default");
+    let Some(drift) = store.drift_record(workspace)? else {
+        return Ok(());
+    };
+    let at = |t: &str| iom_model::time::parse_rfc3339(t).ok();
+    let saw_drift = check.body["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["findings"].as_array().into_iter().flatten())
+        .any(|f| f["source"] == "model" && f["rule"] == "drift");
+    let newer = match (at(&drift.recorded_at), at(&check.recorded_at)) {
+        (Some(d), Some(c)) => d > c || (d == c && !saw_drift),
+        // An unreadable time cannot show the check saw the drift.
+        _ => true,
+    };
+    if !newer {
+        return Ok(());
+    }
+    let addresses: Vec<&str> = drift.body["addresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    Err(anyhow!(Refused(format!(
+        "workspace {workspace} has unreconciled drift on governed resources ({}) recorded at {}, after decision {} was checked: reconcile it first (plan-guard reconcile --accept --reason TEXT, or a new plan-guard observe of what is built)",
+        if addresses.is_empty() {
+            "addresses unknown".to_string()
+        } else {
+            addresses.join(", ")
+        },
+        drift.recorded_at,
+        check.decision_id
+    ))))
 }
 
 /// Runs `command` under decision `check`, then the post-verify probes of the contracts

@@ -1,5 +1,6 @@
 //! The living model with the real Terraform: what `observe` refuses to record (no state,
-//! a plan given as a state).
+//! a plan given as a state), and drift recorded after a check holding the apply of that
+//! decision until it is reconciled.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -263,5 +264,105 @@ fn observe_refuses_documents_that_hold_no_state() {
         "{}",
         run.stdout
     );
+    let _ = std::fs::remove_dir_all(&s.root);
+}
+
+#[test]
+fn drift_recorded_after_a_check_holds_its_apply() {
+    let s = setup("drift", GOVERNANCE);
+    let store = s.store.as_str();
+    let drift = drift_plan(&s);
+    let drift = drift.to_str().unwrap();
+    let run = pg(&s.work, &["observe", "--workspace", "ws", "--store", store]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    tf(
+        &s.work,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-out=tfplan",
+            "-var",
+            "gen=2",
+        ],
+    );
+    let run = pg(
+        &s.work,
+        &[
+            "check",
+            "tfplan",
+            "--workspace",
+            "ws",
+            "--model",
+            &s.gov,
+            "--store",
+            store,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "allowed before the drift: {}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let id = report["decision_id"].as_str().unwrap();
+
+    // Drift found after the check.
+    let run = pg(
+        &s.work,
+        &[
+            "reconcile",
+            drift,
+            "--workspace",
+            "ws",
+            "--model",
+            &s.gov,
+            "--store",
+            store,
+        ],
+    );
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+
+    let apply = |tag: &str| {
+        pg(
+            &s.work,
+            &[
+                "apply", "--plan", "tfplan", "--store", store, "--model", &s.gov, "--", "touch",
+                tag,
+            ],
+        )
+    };
+    let run = apply("ran-held");
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "workspace ws has unreconciled drift on governed resources (terraform_data.a)"
+        ) && run
+            .stderr
+            .contains(&format!("after decision {id} was checked")),
+        "{}",
+        run.stderr
+    );
+    assert!(!s.work.join("ran-held").exists(), "nothing ran");
+
+    // Reconciled (accepted with a reason): the decision applies.
+    let run = pg(
+        &s.work,
+        &[
+            "reconcile",
+            drift,
+            "--workspace",
+            "ws",
+            "--model",
+            &s.gov,
+            "--store",
+            store,
+            "--accept",
+            "--reason",
+            "CHG-9 expected",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = apply("ran");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(s.work.join("ran").exists());
     let _ = std::fs::remove_dir_all(&s.root);
 }

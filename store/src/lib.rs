@@ -28,6 +28,16 @@ pub struct Observation {
     pub body: serde_json::Value,
 }
 
+/// Unreconciled drift of a workspace (`plan-guard reconcile`), until a new observation
+/// or an accepted reconciliation settles it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drift {
+    /// RFC 3339, as the recorder gave it.
+    pub recorded_at: String,
+    /// What the recorder stored: plan-guard writes `{"addresses": [...]}`.
+    pub body: serde_json::Value,
+}
+
 /// An object as the store holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
@@ -257,6 +267,11 @@ impl Store {
 
     /// The unreconciled drift recorded for `workspace`, if any.
     pub fn drift(&self, workspace: &str) -> Result<Option<serde_json::Value>> {
+        Ok(each!(self, b => b.drift(workspace))?.map(|d| d.body))
+    }
+
+    /// The unreconciled drift recorded for `workspace`, with when it was recorded.
+    pub fn drift_record(&self, workspace: &str) -> Result<Option<Drift>> {
         each!(self, b => b.drift(workspace))
     }
 }

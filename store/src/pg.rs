@@ -13,7 +13,7 @@ use postgres::{Client, NoTls, Transaction};
 
 use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, record_hash};
 use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
-use crate::{Observation, Result, StoreError, Stored};
+use crate::{Drift, Observation, Result, StoreError, Stored};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS iom_model_revision (
@@ -412,15 +412,17 @@ impl PgStore {
         Ok(())
     }
 
-    pub(crate) fn drift(&self, workspace: &str) -> Result<Option<serde_json::Value>> {
+    pub(crate) fn drift(&self, workspace: &str) -> Result<Option<Drift>> {
         let row = self
             .client()
             .query_opt(
-                "SELECT body FROM iom_drift WHERE workspace = $1",
+                "SELECT recorded_at, body FROM iom_drift WHERE workspace = $1",
                 &[&workspace],
             )
             .map_err(|e| self.err(e))?;
-        Ok(row
-            .map(|r| serde_json::from_str(r.get::<_, &str>(0)).unwrap_or(serde_json::Value::Null)))
+        Ok(row.map(|r| Drift {
+            recorded_at: r.get(0),
+            body: serde_json::from_str(r.get::<_, &str>(1)).unwrap_or(serde_json::Value::Null),
+        }))
     }
 }

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, record_hash};
 use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
-use crate::{Observation, Result, StoreError, Stored};
+use crate::{Drift, Observation, Result, StoreError, Stored};
 
 /// The schema version this build writes (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 3;
@@ -477,17 +477,20 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(crate) fn drift(&self, workspace: &str) -> Result<Option<serde_json::Value>> {
+    pub(crate) fn drift(&self, workspace: &str) -> Result<Option<Drift>> {
         let conn = self.lock();
-        let body: Option<String> = conn
+        let row: Option<(String, String)> = conn
             .query_row(
-                "SELECT body FROM drift WHERE workspace = ?1",
+                "SELECT recorded_at, body FROM drift WHERE workspace = ?1",
                 params![workspace],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        Ok(body.map(|b| serde_json::from_str(&b).unwrap_or(serde_json::Value::Null)))
+        Ok(row.map(|(recorded_at, body)| Drift {
+            recorded_at,
+            body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        }))
     }
 }
 

@@ -167,6 +167,14 @@ fn observations_keep_history_and_settle_drift() {
             )
             .unwrap();
         assert_eq!(store.drift("w").unwrap().unwrap()["addresses"][0], "a.b");
+        let recorded = store.drift_record("w").unwrap().unwrap();
+        assert_eq!(
+            recorded.recorded_at,
+            "2026-11-24T11:00:00Z",
+            "{}",
+            db.label()
+        );
+        assert_eq!(recorded.body["addresses"][0], "a.b");
         assert!(
             store.drift("other").unwrap().is_none(),
             "drift is per workspace"
