@@ -462,24 +462,51 @@ fn resolve_blueprint<'a>(
     }
 }
 
-/// Compares dotted versions numerically where both parts are numbers.
+/// Orders versions by Semantic Versioning 2.0 precedence (numeric parts as numbers, a
+/// pre-release before its release, build metadata ignored); other strings compare part
+/// by part, numbers before words. A bare blueprint name picks the greatest.
 pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    let mut pa = a.split(['.', '-', '+']);
-    let mut pb = b.split(['.', '-', '+']);
-    loop {
-        match (pa.next(), pb.next()) {
-            (None, None) => return std::cmp::Ordering::Equal,
-            (None, Some(_)) => return std::cmp::Ordering::Less,
-            (Some(_), None) => return std::cmp::Ordering::Greater,
-            (Some(x), Some(y)) => {
-                let ord = match (x.parse::<u64>(), y.parse::<u64>()) {
-                    (Ok(x), Ok(y)) => x.cmp(&y),
-                    _ => x.cmp(y),
-                };
+    use std::cmp::Ordering;
+    // Build metadata (`+...`) never affects precedence.
+    let strip = |v: &str| v.split_once('+').map_or(v, |(v, _)| v).to_string();
+    let (a, b) = (strip(a), strip(b));
+    let split = |v: &str| -> (Vec<String>, Option<String>) {
+        let (core, pre) = match v.split_once('-') {
+            Some((c, p)) => (c, Some(p.to_string())),
+            None => (v, None),
+        };
+        (core.split('.').map(String::from).collect(), pre)
+    };
+    let ((core_a, pre_a), (core_b, pre_b)) = (split(&a), split(&b));
+    let ident = |x: &str, y: &str| match (x.parse::<u64>(), y.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        // Numeric identifiers sort before alphanumeric ones.
+        (Ok(_), Err(_)) => Ordering::Less,
+        (Err(_), Ok(_)) => Ordering::Greater,
+        _ => x.cmp(y),
+    };
+    for i in 0..core_a.len().max(core_b.len()) {
+        let x = core_a.get(i).map_or("0", String::as_str);
+        let y = core_b.get(i).map_or("0", String::as_str);
+        let ord = ident(x, y);
+        if ord.is_ne() {
+            return ord;
+        }
+    }
+    match (pre_a, pre_b) {
+        (None, None) => Ordering::Equal,
+        // A pre-release comes before its release: 1.10.0-rc.1 < 1.10.0.
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(x), Some(y)) => {
+            let (xs, ys): (Vec<&str>, Vec<&str>) = (x.split('.').collect(), y.split('.').collect());
+            for (p, q) in xs.iter().zip(&ys) {
+                let ord = ident(p, q);
                 if ord.is_ne() {
                     return ord;
                 }
             }
+            xs.len().cmp(&ys.len())
         }
     }
 }
@@ -502,5 +529,27 @@ fn objects_of(spec: &ModelSpec, kind: Kind) -> Vec<Object> {
             .collect(),
         Kind::Element => spec.elements.iter().cloned().map(Object::Element).collect(),
         Kind::Waiver => spec.waivers.iter().cloned().map(Object::Waiver).collect(),
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::compare_versions;
+
+    #[test]
+    fn versions_order_by_semver_precedence() {
+        use std::cmp::Ordering::*;
+        for (a, b, want) in [
+            ("1.9.0", "1.10.0", Less),
+            ("1.10.0-rc.1", "1.10.0", Less),
+            ("1.10.0-rc.2", "1.10.0-rc.10", Less),
+            ("1.0.0-alpha", "1.0.0-alpha.1", Less),
+            ("1.0.0-1", "1.0.0-alpha", Less),
+            ("1.0.0+build.5", "1.0.0", Equal),
+            ("2.1", "2.1.0", Equal),
+            ("2.0.0", "1.99.99", Greater),
+        ] {
+            assert_eq!(compare_versions(a, b), want, "{a} vs {b}");
+        }
     }
 }

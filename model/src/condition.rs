@@ -44,7 +44,50 @@ impl fmt::Debug for Condition {
     }
 }
 
+/// The variables a rule or constraint condition reads: the change being judged.
+pub const CHANGE_VARIABLES: &[&str] = &[
+    "action",
+    "actions",
+    "address",
+    "after",
+    "before",
+    "module",
+    "name",
+    "provider",
+    "type",
+    "workspace",
+];
+
+/// The variables a `post_verify` `state` condition reads: the state after apply.
+pub const STATE_VARIABLES: &[&str] = &["resources", "state"];
+
 impl Condition {
+    /// Compiles `source` for a scope that binds exactly `variables`: a name it does not
+    /// bind, or a function CEL does not declare, is an error now rather than a finding
+    /// on every change later (a typo such as `afterr.x` would otherwise "fail" always).
+    pub fn compile_for(source: &str, variables: &[&str]) -> Result<Condition, String> {
+        let condition = Condition::compile(source)?;
+        let mut names = FreeNames::default();
+        names.walk(&condition.expression, &mut Vec::new());
+        if let Some(unknown) = names
+            .variables
+            .iter()
+            .find(|v| !variables.contains(&v.as_str()))
+        {
+            return Err(format!(
+                "undeclared reference `{unknown}` (a condition here can read {})",
+                variables.join(", ")
+            ));
+        }
+        let mut probe = Context::default();
+        for function in &names.functions {
+            if !is_declared_function(&mut probe, function) {
+                return Err(format!("undeclared function `{function}`"));
+            }
+        }
+        Ok(condition)
+    }
+
     /// Compiles `source`. The error text describes the syntax problem and its column.
     pub fn compile(source: &str) -> Result<Condition, String> {
         if source.trim().is_empty() {
@@ -185,6 +228,78 @@ fn use_cached_matches(e: &mut Expression) -> Result<(), String> {
     }
 }
 
+/// Whether CEL's standard library (or plan-guard) declares a function of this name.
+/// Operators (`_==_`, `!_`, `@in`, …) are the interpreter's own.
+fn is_declared_function(probe: &mut Context, name: &str) -> bool {
+    if name == CACHED_MATCHES || name.starts_with(['_', '@', '!', '-']) {
+        return true;
+    }
+    // The library's registry is private; declaring a name again is refused exactly
+    // when the library already has it (each name is probed once, so what the probe
+    // adds never matters).
+    probe.add_function(name, || true).is_err()
+}
+
+/// The identifiers a condition reads that no comprehension binds, and the functions it
+/// calls.
+#[derive(Default)]
+struct FreeNames {
+    variables: std::collections::BTreeSet<String>,
+    functions: std::collections::BTreeSet<String>,
+}
+
+impl FreeNames {
+    fn walk(&mut self, e: &Expression, bound: &mut Vec<String>) {
+        match &e.expr {
+            Expr::Ident(name) => {
+                if !bound.iter().any(|b| b == name) {
+                    self.variables.insert(name.clone());
+                }
+            }
+            Expr::Call(call) => {
+                self.functions.insert(call.func_name.clone());
+                if let Some(t) = &call.target {
+                    self.walk(t, bound);
+                }
+                call.args.iter().for_each(|a| self.walk(a, bound));
+            }
+            Expr::Comprehension(c) => {
+                self.walk(&c.iter_range, bound);
+                self.walk(&c.accu_init, bound);
+                let depth = bound.len();
+                bound.push(c.iter_var.clone());
+                bound.extend(c.iter_var2.clone());
+                bound.push(c.accu_var.clone());
+                for part in [&c.loop_cond, &c.loop_step, &c.result] {
+                    self.walk(part, bound);
+                }
+                bound.truncate(depth);
+            }
+            Expr::List(l) => l.elements.iter().for_each(|x| self.walk(x, bound)),
+            Expr::Map(m) => m
+                .entries
+                .iter()
+                .for_each(|x| self.walk_entry(&x.expr, bound)),
+            Expr::Struct(st) => st
+                .entries
+                .iter()
+                .for_each(|x| self.walk_entry(&x.expr, bound)),
+            Expr::Select(sel) => self.walk(&sel.operand, bound),
+            Expr::Literal(_) | Expr::Unspecified => {}
+        }
+    }
+
+    fn walk_entry(&mut self, e: &EntryExpr, bound: &mut Vec<String>) {
+        match e {
+            EntryExpr::StructField(f) => self.walk(&f.value, bound),
+            EntryExpr::MapEntry(m) => {
+                self.walk(&m.key, bound);
+                self.walk(&m.value, bound);
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct Reads {
     after: Vec<Vec<PathStep>>,
@@ -268,6 +383,23 @@ mod tests {
 
     fn key(s: &str) -> PathStep {
         PathStep::Key(s.to_string())
+    }
+
+    #[test]
+    fn names_a_scope_does_not_bind_are_errors_at_compile() {
+        let ok = |src: &str| Condition::compile_for(src, CHANGE_VARIABLES);
+        ok("after.rules.all(r, r.port != 22) && size(after) > 0").unwrap();
+        ok("after.tags.exists(k, k.startsWith('x')) || address.matches('^a')").unwrap();
+        ok("has(after.input.region) && !(action in ['delete']) && int('1') == 1").unwrap();
+        ok("[1, 2].map(x, x * 2).filter(y, y > 2).size() == 1").unwrap();
+        let e = ok("afterr.input == 1").unwrap_err();
+        assert!(e.contains("undeclared reference `afterr`"), "{e}");
+        let e = ok("undefined_fn(after)").unwrap_err();
+        assert!(e.contains("undeclared function `undefined_fn`"), "{e}");
+        let e = ok("after.x.noSuchMethod()").unwrap_err();
+        assert!(e.contains("`noSuchMethod`"), "{e}");
+        assert!(Condition::compile_for("state.x == 1", CHANGE_VARIABLES).is_err());
+        Condition::compile_for("resources['a'].output.ready", STATE_VARIABLES).unwrap();
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! `ValidateResourceConfig` and the HCL loader both call [`validate_object`]; checks that
 //! need the other objects (references, duplicates) live in [`crate::compile`].
 
-use crate::condition::Condition;
+use crate::condition::{CHANGE_VARIABLES, Condition, STATE_VARIABLES};
 use crate::glob;
 use crate::objects::*;
 use crate::outcome::{ActionClass, Outcome};
@@ -93,8 +93,9 @@ impl Validator {
         }
     }
 
-    fn condition(&mut self, path: AttrPath, source: &str) {
-        if let Err(e) = Condition::compile(source) {
+    /// A condition for a scope that binds `variables` (see [`CHANGE_VARIABLES`]).
+    fn condition(&mut self, path: AttrPath, source: &str, variables: &[&str]) {
+        if let Err(e) = Condition::compile_for(source, variables) {
             self.fail(path, e);
         }
     }
@@ -141,7 +142,7 @@ impl Validator {
         }
         self.plain_globs(at.then("resource_types"), &r.resource_types);
         self.actions(at.then("actions"), &r.actions);
-        self.condition(at.then("condition"), &r.condition);
+        self.condition(at.then("condition"), &r.condition, CHANGE_VARIABLES);
         self.outcome(at.then("outcome"), &r.outcome, false);
     }
 
@@ -319,7 +320,7 @@ impl Validator {
                 }
             }
             if let Some(cond) = &p.condition {
-                self.condition(at.then("condition"), cond);
+                self.condition(at.then("condition"), cond, STATE_VARIABLES);
             }
         }
     }

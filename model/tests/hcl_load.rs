@@ -82,6 +82,28 @@ resource "iom_blueprint" "b" {
 }
 
 #[test]
+fn a_name_the_condition_cannot_read_is_an_error_at_load() {
+    let e = load_err(
+        r#"
+resource "iom_profile" "p" { name = "p" }
+resource "iom_intent" "i" {
+  name    = "i"
+  profile = "p"
+  constraint {
+    id        = "c"
+    condition = "afterr.input == 1"
+    outcome   = "warn"
+  }
+}
+"#,
+    );
+    assert!(
+        e.starts_with("gov.tf:8:17: iom_intent.i, attribute `constraint[0].condition`: undeclared reference `afterr`"),
+        "{e}"
+    );
+}
+
+#[test]
 fn bad_glob_duplicate_names_and_missing_references() {
     let e = load_err(
         r#"
