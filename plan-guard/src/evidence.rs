@@ -6,9 +6,10 @@
 
 use std::collections::BTreeSet;
 
-use iom_model::{Model, Outcome};
+use iom_model::{Model, ModelSpec, Outcome};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::report::Report;
 
@@ -25,8 +26,37 @@ pub struct ProfileApprovers {
     pub require_distinct_approver: bool,
 }
 
-/// The body of a `check` record.
-pub fn check_record(report: &Report, model: &Model) -> Value {
+/// The SHA-256 (hex) of a model's governance objects: each kind's objects as canonical
+/// JSON, sorted, so the same objects give the same digest whether they were loaded from
+/// `--model DIR` or from a store, in whatever order they were declared. A check record
+/// keeps it, and `apply` runs the post-verify probes only of the model with this digest.
+pub fn model_digest(spec: &ModelSpec) -> String {
+    fn kind<T: Serialize>(h: &mut Sha256, name: &str, objects: &[T]) {
+        let mut each: Vec<String> = objects
+            .iter()
+            .map(|o| serde_json::to_string(o).unwrap_or_default())
+            .collect();
+        each.sort();
+        h.update(format!("{name}:{}\n", each.len()).as_bytes());
+        for o in each {
+            h.update(o.as_bytes());
+            h.update(b"\n");
+        }
+    }
+    let mut h = Sha256::new();
+    kind(&mut h, "profiles", &spec.profiles);
+    kind(&mut h, "blueprints", &spec.blueprints);
+    kind(&mut h, "intents", &spec.intents);
+    kind(&mut h, "contracts", &spec.contracts);
+    kind(&mut h, "elements", &spec.elements);
+    kind(&mut h, "waivers", &spec.waivers);
+    crate::plan::hex_digest(&h.finalize())
+}
+
+/// The body of a `check` record. Besides the decision it pins what the decision rests
+/// on: the model (`source`, store `revision`, and the `digest` of its objects) and the
+/// outcome the check gave ungoverned changes (`--ungoverned`).
+pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Value {
     let changes: Vec<Value> = report
         .changes
         .iter()
@@ -46,9 +76,14 @@ pub fn check_record(report: &Report, model: &Model) -> Value {
         "actor": report.actor,
         "approvers": approvers_for(report, model),
         "changes": changes,
-        "model": report.model,
+        "model": {
+            "digest": model_digest(&model.spec),
+            "revision": report.model.revision,
+            "source": report.model.source,
+        },
         "plan": report.plan,
         "summary": report.summary,
+        "ungoverned": ungoverned,
         "verdict": report.verdict,
         "workspace": report.workspace,
     })
@@ -238,7 +273,9 @@ resource "iom_intent" "i" {
         let mut report = crate::testing::sample_report();
         report.changes[0].governed_by = vec!["all".into()];
         report.changes[0].findings[0].source = "profile:prod-safe".into();
-        let rec = check_record(&report, &model);
+        let rec = check_record(&report, &model, Outcome::Escalate);
+        assert_eq!(rec["ungoverned"], "escalate");
+        assert_eq!(rec["model"]["digest"], model_digest(&model.spec));
         assert_eq!(
             rec["approvers"],
             json!([{ "profile": "prod-safe", "approvers": ["alice", "bob", "carol"], "require_distinct_approver": true }])

@@ -2,10 +2,11 @@
 //! approving an escalation, and the governed apply (refuse, run, verify, record). Each
 //! refusal is an [`Refused`] error with a message that says what to do next.
 
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context as _, Result, anyhow};
-use iom_model::Model;
+use iom_model::{Model, Outcome};
 use iom_store::{Evidence, NewEvidence, Store};
 use serde_json::{Value, json};
 
@@ -30,12 +31,14 @@ fn append(store: &Store, signer: Option<&Signer>, new: NewEvidence) -> Result<Ev
         .with_context(|| format!("cannot record {} evidence in {}", new.kind, store.url()))
 }
 
-/// Appends the `check` record of a report.
+/// Appends the `check` record of a report judged against `model`, with `ungoverned` the
+/// outcome the check gave ungoverned changes.
 pub fn record_check(
     store: &Store,
     signer: Option<&Signer>,
     report: &Report,
     model: &Model,
+    ungoverned: Outcome,
 ) -> Result<Evidence> {
     append(
         store,
@@ -45,7 +48,7 @@ pub fn record_check(
             decision_id: report.decision_id.clone(),
             recorded_at: report.generated_at.clone(),
             plan_sha256: Some(report.plan.sha256.clone()),
-            body: evidence::check_record(report, model),
+            body: evidence::check_record(report, model, ungoverned),
         },
     )
 }
@@ -218,6 +221,44 @@ fn drift_since(store: &Store, check: &Evidence) -> Result<()> {
         drift.recorded_at,
         check.decision_id
     ))))
+}
+
+/// The model a governed apply runs the post-verify probes of: the one decision `check`
+/// was judged against, from `--model DIR` when given, else from the store. A model that
+/// cannot be loaded, or whose digest differs from the recorded one, is refused: without
+/// the decision's own contracts the probes would silently be others, or none.
+pub fn model_for_apply(check: &Evidence, dir: Option<&Path>, store: Option<&str>) -> Result<Model> {
+    let id = &check.decision_id;
+    let recorded = &check.body["model"];
+    let source = recorded["source"].as_str().unwrap_or("?");
+    let how = match recorded["revision"].as_u64() {
+        Some(revision) => format!("the store {source} (model revision {revision})"),
+        None => format!("--model {source}"),
+    };
+    let hint = match recorded["revision"].as_u64() {
+        Some(_) => format!("pass --store {source} (with no --model) as the check did"),
+        None => format!("pass the same --model {source} as the check did"),
+    };
+    let Some(digest) = recorded["digest"].as_str() else {
+        return Err(anyhow!(Refused(format!(
+            "decision {id} does not record which model it was judged against (an older plan-guard wrote it): check the plan again"
+        ))));
+    };
+    let loaded = crate::model_source::load(dir, store).map_err(|e| {
+        anyhow!(Refused(format!(
+            "decision {id} was judged against {how}, and that model is not available here ({e:#}): {hint}, so apply runs its post-verify probes"
+        )))
+    })?;
+    let here = evidence::model_digest(&loaded.model.spec);
+    if here != digest {
+        return Err(anyhow!(Refused(format!(
+            "the model here ({}, digest {}…) is not the one decision {id} was judged against ({how}, digest {}…): {hint}, or check the plan again against this model",
+            loaded.source,
+            &here[..12],
+            digest.get(..12).unwrap_or(digest)
+        ))));
+    }
+    Ok(loaded.model)
 }
 
 /// Runs `command` under decision `check`, then the post-verify probes of the contracts

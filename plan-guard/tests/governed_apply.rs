@@ -639,3 +639,94 @@ fn concurrent_checks(root: &Path, store: &str) {
     let run = pg(root, &["evidence", "verify", "--store", &store]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+/// The check record pins the model (source, revision, digest of its objects) and the
+/// `--ungoverned` outcome; `apply` refuses, running nothing, unless the model it is given
+/// is that model, so the decision's post-verify probes never silently become none.
+#[test]
+fn apply_runs_under_the_model_the_check_used() {
+    let (work, gov, store) = setup("pinned");
+    std::fs::write(
+        gov.join("contract.tf"),
+        r#"
+resource "iom_contract" "payments" {
+  name   = "payments-service"
+  module = "module.payments"
+  post_verify {
+    probe = "run_record_written"
+  }
+}
+"#,
+    )
+    .unwrap();
+    let other = gov.with_file_name("other-governance");
+    copy(&gov, &other);
+    std::fs::remove_file(other.join("contract.tf")).unwrap();
+    tf(&work, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    let gov_s = gov.to_str().unwrap();
+    let run = pg(
+        &work,
+        &[
+            "check",
+            "tfplan",
+            "--model",
+            gov_s,
+            "--store",
+            &store,
+            "--workspace",
+            "payments-prod",
+            "--ungoverned",
+            "warn",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let export = pg(&work, &["evidence", "export", "--store", &store]).stdout;
+    let record: serde_json::Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    let id = record["decision_id"].as_str().unwrap().to_string();
+    assert_eq!(record["body"]["ungoverned"], "warn");
+    assert_eq!(record["body"]["model"]["source"], gov_s);
+    assert_eq!(record["body"]["model"]["revision"], serde_json::Value::Null);
+    let digest = record["body"]["model"]["digest"].as_str().unwrap();
+    assert_eq!(digest.len(), 64, "{digest}");
+
+    // No model here (the store holds none), then a different model: refused, nothing ran.
+    let apply = |extra: &[&str]| {
+        let mut args = vec!["apply", "--plan", "tfplan", "--store", &store];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--", "touch", "ran"]);
+        pg(&work, &args)
+    };
+    let run = apply(&[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "decision {id} was judged against --model {gov_s}, and that model is not available here"
+        )) && run
+            .stderr
+            .contains(&format!("pass the same --model {gov_s} as the check did")),
+        "{}",
+        run.stderr
+    );
+    let run = apply(&["--model", other.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "is not the one decision {id} was judged against (--model {gov_s}, digest {}…)",
+            &digest[..12]
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!work.join("ran").exists(), "nothing ran");
+
+    // The same model: the command runs, then the decision's probe.
+    let run = apply(&["--model", gov_s]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(work.join("ran").exists());
+    assert!(
+        run.stderr
+            .contains("ok   [contract:payments-service / post_verify.run_record_written]"),
+        "{}",
+        run.stderr
+    );
+}

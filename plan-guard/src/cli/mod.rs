@@ -112,7 +112,13 @@ pub fn run(cli: Cli) -> Result<u8> {
             );
             // Recorded before it is shown: a decision that is not in the ledger cannot be
             // applied, so an unrecordable one is an error, not a report.
-            workflow::record_check(&ledger, signer.as_ref(), &report, &loaded.model)?;
+            workflow::record_check(
+                &ledger,
+                signer.as_ref(),
+                &report,
+                &loaded.model,
+                opts.ungoverned,
+            )?;
             let color = output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -173,16 +179,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
             let ledger = Store::open_configured(store.as_deref())?;
             let (check, _) = workflow::authorize(&ledger, &plan, decision.as_deref())?;
-            let loaded = match model_source::load(model.as_deref(), store.as_deref()) {
-                Ok(loaded) => loaded.model,
-                // Without a model there are no contracts, so no probes; the apply itself
-                // was authorised by the recorded decision.
-                Err(e) if model.is_none() => {
-                    eprintln!("plan-guard: no model for post-verify probes ({e:#}); running none");
-                    iom_model::Model::empty()
-                }
-                Err(e) => return Err(e),
-            };
+            // The decision's own model, for its contracts' post-verify probes.
+            let loaded = workflow::model_for_apply(&check, model.as_deref(), store.as_deref())?;
             eprintln!("plan-guard: applying under decision {}", check.decision_id);
             let applied =
                 workflow::apply(&ledger, signer.as_ref(), &plan, &check, &loaded, &command)?;
