@@ -69,11 +69,22 @@ impl Condition {
         let condition = Condition::compile(source)?;
         let mut names = FreeNames::default();
         names.walk(&condition.expression, &mut Vec::new());
-        if let Some(unknown) = names
-            .variables
-            .iter()
-            .find(|v| !variables.contains(&v.as_str()))
-        {
+        // CEL's type names (`type(x) == string`) are identifiers every scope has.
+        const TYPES: &[&str] = &[
+            "bool",
+            "bytes",
+            "double",
+            "dyn",
+            "int",
+            "list",
+            "map",
+            "null_type",
+            "string",
+            "type",
+            "uint",
+        ];
+        let declared = |v: &str| variables.contains(&v) || TYPES.contains(&v);
+        if let Some(unknown) = names.variables.iter().find(|v| !declared(v)) {
             return Err(format!(
                 "undeclared reference `{unknown}` (a condition here can read {})",
                 variables.join(", ")
@@ -134,6 +145,85 @@ impl Condition {
     /// Evaluates the condition in a scope of [`root_context`].
     pub fn evaluate(&self, ctx: &Context) -> Result<Value, ExecutionError> {
         ctx.resolve(&self.expression)
+    }
+
+    /// Evaluates the condition when some `after` paths are unknown until apply
+    /// (`unknown(path)` says which). The logical operators decide what they can from
+    /// the operands that read only known values, as CEL's own `||`, `&&`, `!` and `?:`
+    /// would for any value of the rest: `address != 'x' || after.a == 1` is true for
+    /// every other address whatever `after.a` becomes. Any other expression that reads
+    /// an unknown path is undecided, and the first such path is returned.
+    pub fn evaluate_partial(
+        &self,
+        ctx: &Context,
+        unknown: &dyn Fn(&[PathStep]) -> bool,
+    ) -> Partial {
+        partial(&self.expression, ctx, unknown)
+    }
+}
+
+/// The outcome of [`Condition::evaluate_partial`].
+#[derive(Debug)]
+pub enum Partial {
+    Decided(Result<Value, ExecutionError>),
+    /// Undecided: it reads this `after` path, unknown until apply.
+    Unknown(Vec<PathStep>),
+}
+
+fn partial(e: &Expression, ctx: &Context, unknown: &dyn Fn(&[PathStep]) -> bool) -> Partial {
+    use cel::common::ast::operators::{CONDITIONAL, LOGICAL_AND, LOGICAL_NOT, LOGICAL_OR};
+    let as_bool = |p: &Partial| match p {
+        Partial::Decided(Ok(Value::Bool(b))) => Some(*b),
+        _ => None,
+    };
+    if let Expr::Call(call) = &e.expr
+        && call.target.is_none()
+    {
+        match (call.func_name.as_str(), call.args.as_slice()) {
+            (op @ (LOGICAL_OR | LOGICAL_AND), [a, b]) => {
+                // `true || _` and `false && _` decide the whole, whichever side it is.
+                let decisive = op == LOGICAL_OR;
+                let left = partial(a, ctx, unknown);
+                if as_bool(&left) == Some(decisive) {
+                    return left;
+                }
+                let right = partial(b, ctx, unknown);
+                if as_bool(&right) == Some(decisive) {
+                    return right;
+                }
+                return match (left, right) {
+                    (Partial::Unknown(p), _) | (_, Partial::Unknown(p)) => Partial::Unknown(p),
+                    (
+                        Partial::Decided(Ok(Value::Bool(_))),
+                        Partial::Decided(Ok(Value::Bool(_))),
+                    ) => Partial::Decided(Ok(Value::Bool(!decisive))),
+                    // Errors and non-bool operands: CEL's own evaluation says what they give.
+                    _ => Partial::Decided(ctx.resolve(e)),
+                };
+            }
+            (LOGICAL_NOT, [a]) => {
+                return match partial(a, ctx, unknown) {
+                    Partial::Decided(Ok(Value::Bool(b))) => Partial::Decided(Ok(Value::Bool(!b))),
+                    Partial::Unknown(p) => Partial::Unknown(p),
+                    Partial::Decided(_) => Partial::Decided(ctx.resolve(e)),
+                };
+            }
+            (CONDITIONAL, [c, then, otherwise]) => {
+                return match partial(c, ctx, unknown) {
+                    Partial::Decided(Ok(Value::Bool(true))) => partial(then, ctx, unknown),
+                    Partial::Decided(Ok(Value::Bool(false))) => partial(otherwise, ctx, unknown),
+                    Partial::Unknown(p) => Partial::Unknown(p),
+                    Partial::Decided(_) => Partial::Decided(ctx.resolve(e)),
+                };
+            }
+            _ => {}
+        }
+    }
+    let mut reads = Reads::default();
+    reads.walk(e);
+    match reads.after.into_iter().find(|p| unknown(p)) {
+        Some(p) => Partial::Unknown(p),
+        None => Partial::Decided(ctx.resolve(e)),
     }
 }
 
@@ -392,6 +482,7 @@ mod tests {
         ok("after.tags.exists(k, k.startsWith('x')) || address.matches('^a')").unwrap();
         ok("has(after.input.region) && !(action in ['delete']) && int('1') == 1").unwrap();
         ok("[1, 2].map(x, x * 2).filter(y, y > 2).size() == 1").unwrap();
+        ok("type(after.input) != string || type(before) == map").unwrap();
         let e = ok("afterr.input == 1").unwrap_err();
         assert!(e.contains("undeclared reference `afterr`"), "{e}");
         let e = ok("undefined_fn(after)").unwrap_err();

@@ -11,7 +11,8 @@ use crate::report::{ChangeReport, Finding, ModelInfo, PlanInfo, Report, Summary}
 use cel::common::types::{CelList, CelString};
 use cel::{Context, ExecutionError, Value};
 use iom_model::{
-    ActionClass, CompiledIntent, CompiledProfile, CompiledRule, Model, Outcome, PathStep,
+    ActionClass, CompiledIntent, CompiledProfile, CompiledRule, Condition, Model, Outcome, Partial,
+    PathStep,
 };
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -491,19 +492,35 @@ fn judge(
         if !rule.applies_to(&rc.ty, v.class) {
             continue;
         }
-        if let Some(path) = unknown_read(rule, v) {
-            out.push(Finding {
-                waived_by: None,
-                source: profile_source.clone(),
-                rule: "on_unknown".into(),
-                outcome: profile.on_unknown,
-                message: format!(
-                    "{} rule {} reads {path}, which is unknown until apply",
-                    rule.source, rule.id
-                ),
-            });
-            continue;
-        }
+        let result = if unknown_read(rule, v).is_some() {
+            // Some of what it reads is unknown: decide what the known parts decide.
+            let unknown = v
+                .unknown
+                .get_or_init(|| Unknown::parse(v.rc.change.after_unknown));
+            match rule
+                .condition
+                .evaluate_partial(v.context()?, &|p| unknown.touches(p))
+            {
+                Partial::Decided(value) => judged(value, &rule.condition),
+                Partial::Unknown(path) => {
+                    out.push(Finding {
+                        waived_by: None,
+                        source: profile_source.clone(),
+                        rule: "on_unknown".into(),
+                        outcome: profile.on_unknown,
+                        message: format!(
+                            "{} rule {} reads {}, which is unknown until apply",
+                            rule.source,
+                            rule.id,
+                            after_path(&path)
+                        ),
+                    });
+                    continue;
+                }
+            }
+        } else {
+            evaluate(rule, v)?
+        };
         let failed = |message: String| Finding {
             waived_by: None,
             source: rule.source.clone(),
@@ -511,7 +528,7 @@ fn judge(
             outcome: rule.outcome,
             message,
         };
-        match evaluate(rule, v)? {
+        match result {
             Ok(true) => {}
             Ok(false) => out.push(failed(rule.message.clone().unwrap_or_else(|| {
                 format!("condition `{}` is false", rule.condition.source())
@@ -525,8 +542,8 @@ fn judge(
     Ok(())
 }
 
-/// The first path a rule reads that is unknown until apply, as `after.a.b`.
-fn unknown_read(rule: &CompiledRule, v: &ChangeValues) -> Option<String> {
+/// The first path a rule reads that is unknown until apply.
+fn unknown_read(rule: &CompiledRule, v: &ChangeValues) -> Option<Vec<PathStep>> {
     if rule.condition.reads_after.is_empty() {
         return None;
     }
@@ -537,19 +554,22 @@ fn unknown_read(rule: &CompiledRule, v: &ChangeValues) -> Option<String> {
         .reads_after
         .iter()
         .find(|p| unknown.touches(p))
-        .map(|p| {
-            let mut s = String::from("after");
-            for step in p {
-                match step {
-                    PathStep::Key(k) => {
-                        s.push('.');
-                        s.push_str(k);
-                    }
-                    PathStep::Index(i) => s.push_str(&format!("[{i}]")),
-                }
+        .cloned()
+}
+
+/// `after.a.b[0]`, as a condition would spell the path.
+fn after_path(path: &[PathStep]) -> String {
+    let mut s = String::from("after");
+    for step in path {
+        match step {
+            PathStep::Key(k) => {
+                s.push('.');
+                s.push_str(k);
             }
-            s
-        })
+            PathStep::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
 }
 
 /// Runs a condition. The outer error is a plan value that is not JSON (stops the check);
@@ -559,14 +579,19 @@ fn evaluate(
     v: &ChangeValues,
 ) -> Result<Result<bool, String>, (&'static str, String)> {
     let cond = &rule.condition;
-    Ok(match cond.evaluate(v.context()?) {
+    Ok(judged(cond.evaluate(v.context()?), cond))
+}
+
+/// A condition's value as a verdict: true, false, or why it could not be had.
+fn judged(value: Result<Value, ExecutionError>, cond: &Condition) -> Result<bool, String> {
+    match value {
         Ok(Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!(
             "it returned a {} instead of a bool",
             other.type_of()
         )),
         Err(e) => Err(describe_error(&e, cond.source())),
-    })
+    }
 }
 
 /// CEL's own error text can quote the values involved, which may be sensitive. Only
