@@ -116,6 +116,19 @@ impl Applied {
     }
 }
 
+/// The newest `check` record of any of `hashes`.
+fn latest_check(store: &Store, hashes: &[String]) -> Result<Option<Evidence>> {
+    let mut newest: Option<Evidence> = None;
+    for h in hashes {
+        if let Some(e) = store.latest_check_for_plan(h)?
+            && newest.as_ref().is_none_or(|n| e.seq > n.seq)
+        {
+            newest = Some(e);
+        }
+    }
+    Ok(newest)
+}
+
 /// The decision a plan file may be applied under, or why not.
 pub fn authorize(
     store: &Store,
@@ -124,9 +137,11 @@ pub fn authorize(
 ) -> Result<(Evidence, String)> {
     let raw = read_plan(plan_file)?;
     let sha = raw.sha256().to_string();
+    let hashes = vec![sha.clone()];
+    let newest = latest_check(store, &hashes)?;
     let check = match decision {
         Some(id) => check_of(store, id)?,
-        None => store.latest_check_for_plan(&sha)?.ok_or_else(|| {
+        None => newest.clone().ok_or_else(|| {
             anyhow!(Refused(format!(
                 "no decision is recorded for this plan (sha256 {}…) in {}: run plan-guard check on it first",
                 &sha[..12],
@@ -136,11 +151,20 @@ pub fn authorize(
     };
     let id = check.decision_id.clone();
     let checked = check.plan_sha256.clone().unwrap_or_default();
-    if checked != sha {
+    if !hashes.contains(&checked) {
         return Err(anyhow!(Refused(format!(
             "{plan_file} is not the plan decision {id} judged (checked sha256 {}…, this file {}…): check this plan",
             checked.get(..12).unwrap_or(""),
             &sha[..12]
+        ))));
+    }
+    // A later check of the same plan (a tightened model, another --ungoverned) is the
+    // decision that stands; an older one cannot be picked instead.
+    if let Some(newer) = newest.filter(|n| n.seq > check.seq) {
+        return Err(anyhow!(Refused(format!(
+            "decision {id} is superseded by decision {} (a later check of the same plan, verdict {}): apply under that one (plan-guard apply without --decision)",
+            newer.decision_id,
+            newer.body["verdict"].as_str().unwrap_or("?")
         ))));
     }
     match check.body["verdict"].as_str() {

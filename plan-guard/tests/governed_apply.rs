@@ -730,3 +730,78 @@ resource "iom_contract" "payments" {
         run.stderr
     );
 }
+
+/// `apply --decision OLD` refuses a decision a later check of the same plan superseded,
+/// naming the newer one.
+#[test]
+fn superseded_decisions_are_refused() {
+    let (work, gov, store) = setup("superseded");
+    let gov_s = gov.to_str().unwrap();
+    tf(
+        &work,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-out=tfplan",
+            "-var",
+            "enable_ledger_db=true",
+        ],
+    );
+    let check = || {
+        let run = pg(
+            &work,
+            &[
+                "check",
+                "tfplan",
+                "--model",
+                gov_s,
+                "--store",
+                &store,
+                "--workspace",
+                "payments-prod",
+                "--actor",
+                "alice",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        decision_of(&run)
+    };
+    let old = check();
+    let run = pg(
+        &work,
+        &[
+            "approve", &old, "--actor", "bob", "--reason", "CHG-1", "--store", &store,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let newer = check();
+    let run = pg(
+        &work,
+        &[
+            "apply",
+            "--plan",
+            "tfplan",
+            "--decision",
+            &old,
+            "--store",
+            &store,
+            "--model",
+            gov_s,
+            "--",
+            "touch",
+            "ran",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "decision {old} is superseded by decision {newer} (a later check of the same plan, verdict escalate)"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!work.join("ran").exists(), "nothing ran");
+}
