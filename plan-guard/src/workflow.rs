@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result, anyhow};
 use iom_model::{Model, Outcome};
 use iom_store::{Evidence, NewEvidence, Store};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::contracts::Contracts;
 use crate::evidence::{self, APPLY, APPROVAL, CHECK};
@@ -116,6 +117,26 @@ impl Applied {
     }
 }
 
+/// The SHA-256 digests a decision for `plan_file` may be recorded under: the file's own,
+/// and for a binary plan also that of its `show -json` rendering (`raw.text`), which is
+/// what `terraform show -json tfplan > plan.json` writes: the same plan.
+fn plan_hashes(plan_file: &str, raw: &crate::plan::RawPlan) -> Vec<String> {
+    let mut hashes = vec![raw.sha256().to_string()];
+    let mut magic = [0u8; 4];
+    let binary = plan_file != "-"
+        && std::fs::File::open(plan_file)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+            .is_ok()
+        && &magic == b"PK\x03\x04";
+    if binary {
+        let rendered = crate::plan::hex_digest(&Sha256::digest(raw.text.as_bytes()));
+        if rendered != hashes[0] {
+            hashes.push(rendered);
+        }
+    }
+    hashes
+}
+
 /// The newest `check` record of any of `hashes`.
 fn latest_check(store: &Store, hashes: &[String]) -> Result<Option<Evidence>> {
     let mut newest: Option<Evidence> = None;
@@ -137,7 +158,7 @@ pub fn authorize(
 ) -> Result<(Evidence, String)> {
     let raw = read_plan(plan_file)?;
     let sha = raw.sha256().to_string();
-    let hashes = vec![sha.clone()];
+    let hashes = plan_hashes(plan_file, &raw);
     let newest = latest_check(store, &hashes)?;
     let check = match decision {
         Some(id) => check_of(store, id)?,

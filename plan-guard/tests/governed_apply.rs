@@ -805,3 +805,88 @@ fn superseded_decisions_are_refused() {
     );
     assert!(!work.join("ran").exists(), "nothing ran");
 }
+
+/// A check of `terraform show -json tfplan > plan.json` authorises `apply --plan tfplan`:
+/// the JSON rendering of the very same binary plan is the same plan. Another plan's
+/// rendering does not.
+#[test]
+fn a_checked_json_rendering_authorises_its_binary_plan() {
+    let (work, gov, store) = setup("rendering");
+    tf(&work, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    let json = Command::new(terraform())
+        .arg(format!("-chdir={}", work.display()))
+        .args(["show", "-json", "tfplan"])
+        .output()
+        .unwrap();
+    assert!(json.status.success());
+    std::fs::write(work.join("plan.json"), &json.stdout).unwrap();
+    let gov_s = gov.to_str().unwrap();
+    let run = pg(
+        &work,
+        &[
+            "check",
+            "plan.json",
+            "--model",
+            gov_s,
+            "--store",
+            &store,
+            "--workspace",
+            "payments-prod",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let id = decision_of(&run);
+
+    // Another binary plan is refused under that decision.
+    tf(
+        &work,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-out=other.tfplan",
+            "-var",
+            "region=eu-central-1",
+        ],
+    );
+    let run = pg(
+        &work,
+        &[
+            "apply",
+            "--plan",
+            "other.tfplan",
+            "--decision",
+            &id,
+            "--store",
+            &store,
+            "--model",
+            gov_s,
+            "--",
+            "touch",
+            "ran",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("is not the plan decision"),
+        "{}",
+        run.stderr
+    );
+
+    let run = pg(
+        &work,
+        &[
+            "apply", "--plan", "tfplan", "--store", &store, "--model", gov_s, "--", "touch", "ran",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("applying under decision {id}")),
+        "{}",
+        run.stderr
+    );
+    assert!(work.join("ran").exists());
+}
