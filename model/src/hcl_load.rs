@@ -1,7 +1,11 @@
 //! Loads the governance objects straight from the `.tf` files of a directory
-//! (`plan-guard check --model DIR`): `iom_*` resource blocks, with `var.*` defaults,
-//! `local.*` values and references between iom resources resolved statically. Every
-//! other block is ignored, so the directory can be the provider workspace itself.
+//! (`plan-guard check --model DIR`): `iom_*` resource blocks, with `var.*` values,
+//! `local.*` values and references between iom resources resolved statically. Variables
+//! take their values as Terraform would in that directory: the default, then
+//! `TF_VAR_name`, `terraform.tfvars(.json)` and `*.auto.tfvars(.json)`, so the model
+//! read here is the one `terraform apply` of the same directory writes. Every other
+//! block is ignored, so the directory can be the provider workspace itself; governance
+//! this loader cannot read (JSON syntax, child modules) is an error, not a silent gap.
 
 use crate::objects::{ModelSpec, Object};
 use crate::problem::{Problem, Step};
@@ -121,10 +125,195 @@ pub fn load_dir(dir: &Path) -> Result<ModelSpec, Vec<LoadError>> {
             }
         }
     }
+    errors.extend(unreadable_governance(dir, &sources));
     if !errors.is_empty() {
         return Err(errors);
     }
-    load_sources(&sources)
+    let values = variable_values(dir, &sources)?;
+    load_sources(&sources, &values)
+}
+
+/// Governance this loader would otherwise skip without a word: `iom_*` resources in a
+/// JSON-syntax file, or in a local module the directory calls.
+fn unreadable_governance(dir: &Path, sources: &[SourceFile]) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    let declares_iom = |text: &str| text.contains("\"iom_");
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut json: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".tf.json"))
+            .collect();
+        json.sort();
+        for path in json {
+            if std::fs::read_to_string(&path).is_ok_and(|t| declares_iom(&t)) {
+                errors.push(LoadError {
+                    file: path,
+                    line: 1,
+                    column: 1,
+                    message: "iom resources in JSON syntax are not read by --model: write them in .tf files, or apply them with the provider and check with --store".into(),
+                });
+            }
+        }
+    }
+    for src in sources {
+        for block in src.body.blocks() {
+            let ("module", [name]) = (block.ident.as_str(), block.labels.as_slice()) else {
+                continue;
+            };
+            let Some(source) = block
+                .body
+                .get_attribute("source")
+                .and_then(|a| a.value.as_str().map(str::to_string))
+                .filter(|s| s.starts_with("./") || s.starts_with("../"))
+            else {
+                continue;
+            };
+            let child = dir.join(&source);
+            let has_iom = std::fs::read_dir(&child).into_iter().flatten().any(|e| {
+                e.ok().is_some_and(|e| {
+                    let p = e.path();
+                    p.extension().is_some_and(|x| x == "tf")
+                        && std::fs::read_to_string(&p).is_ok_and(|t| t.contains("resource \"iom_"))
+                })
+            });
+            if has_iom {
+                errors.push(src.error(
+                    block.span(),
+                    format!(
+                        "module `{}` ({source}) declares iom resources, which --model does not follow into modules: declare them in this directory, or apply with the provider and check with --store",
+                        name.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// Values for declared variables beyond their defaults, in Terraform's order (a later
+/// source wins): `TF_VAR_name`, `terraform.tfvars`, `terraform.tfvars.json`, then
+/// `*.auto.tfvars` and `*.auto.tfvars.json` in lexical order.
+fn variable_values(
+    dir: &Path,
+    sources: &[SourceFile],
+) -> Result<Map<String, Json>, Vec<LoadError>> {
+    let mut declared: BTreeMap<String, bool> = BTreeMap::new(); // name → typed as string
+    for src in sources {
+        for block in src.body.blocks() {
+            if let ("variable", [name]) = (block.ident.as_str(), block.labels.as_slice()) {
+                let string_typed = block
+                    .body
+                    .get_attribute("type")
+                    .is_none_or(|t| t.value.to_string().trim() == "string");
+                declared.insert(name.as_str().to_string(), string_typed);
+            }
+        }
+    }
+    let mut values = Map::new();
+    for (name, string_typed) in &declared {
+        let Ok(raw) = std::env::var(format!("TF_VAR_{name}")) else {
+            continue;
+        };
+        // As Terraform does: a string variable takes the text as it is; any other is
+        // parsed as an HCL expression.
+        let parsed = (!string_typed)
+            .then(|| raw.parse::<hcl::Expression>().ok())
+            .flatten()
+            .and_then(|e| e.evaluate(&Context::new()).ok())
+            .map(|v| to_json(&v));
+        values.insert(name.clone(), parsed.unwrap_or(Json::String(raw)));
+    }
+    let mut files: Vec<PathBuf> = ["terraform.tfvars", "terraform.tfvars.json"]
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|p| p.is_file())
+        .collect();
+    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.to_string_lossy();
+            n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
+        })
+        .collect();
+    auto.sort();
+    files.extend(auto);
+    let mut errors = Vec::new();
+    for file in files {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(LoadError {
+                    file,
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        let assigned: Result<Map<String, Json>, LoadError> = if file
+            .extension()
+            .is_some_and(|x| x == "json")
+        {
+            serde_json::from_str::<Map<String, Json>>(&text).map_err(|e| LoadError {
+                file: file.clone(),
+                line: e.line(),
+                column: e.column(),
+                message:
+                    "invalid variable definitions (a JSON object of variable values is expected)"
+                        .into(),
+            })
+        } else {
+            tfvars(&file, &text)
+        };
+        match assigned {
+            Ok(map) => {
+                for (name, value) in map {
+                    if declared.contains_key(&name) {
+                        values.insert(name, value);
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The `name = value` assignments of a `.tfvars` file.
+fn tfvars(file: &Path, text: &str) -> Result<Map<String, Json>, LoadError> {
+    let src = SourceFile {
+        path: file.to_path_buf(),
+        text: text.to_string(),
+        body: hcl_edit::parser::parse_body(text).map_err(|e| LoadError {
+            file: file.to_path_buf(),
+            line: e.location().line(),
+            column: e.location().column(),
+            message: format!("HCL syntax error: {}", e.message()),
+        })?,
+    };
+    let mut out = Map::new();
+    for attr in src.body.attributes() {
+        let expr: hcl::Expression = attr.value.clone().into();
+        match expr.evaluate(&Context::new()) {
+            Ok(v) => {
+                out.insert(attr.key.as_str().to_string(), to_json(&v));
+            }
+            Err(e) => {
+                return Err(src.error(
+                    attr.value.span(),
+                    format!("variable `{}`: {}", attr.key.as_str(), e.kind()),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Loads governance objects from HCL text, as if it were one file named `name`.
@@ -138,14 +327,21 @@ pub fn load_str(name: &str, text: &str) -> Result<ModelSpec, Vec<LoadError>> {
             message: format!("HCL syntax error: {}", e.message()),
         }]
     })?;
-    load_sources(&[SourceFile {
-        path: name.into(),
-        text: text.to_string(),
-        body,
-    }])
+    load_sources(
+        &[SourceFile {
+            path: name.into(),
+            text: text.to_string(),
+            body,
+        }],
+        &Map::new(),
+    )
 }
 
-fn load_sources(sources: &[SourceFile]) -> Result<ModelSpec, Vec<LoadError>> {
+/// `values`: variables set beyond their defaults (see [`variable_values`]).
+fn load_sources(
+    sources: &[SourceFile],
+    values: &Map<String, Json>,
+) -> Result<ModelSpec, Vec<LoadError>> {
     let mut errors = Vec::new();
     let mut variables: Map<String, Json> = Map::new();
     let mut locals: Vec<(usize, String, hcl::Expression, Option<Range<usize>>)> = Vec::new();
@@ -201,6 +397,9 @@ fn load_sources(sources: &[SourceFile]) -> Result<ModelSpec, Vec<LoadError>> {
     }
     if !errors.is_empty() {
         return Err(errors);
+    }
+    for (name, value) in values {
+        variables.insert(name.clone(), value.clone());
     }
 
     // Resolve locals and resources in as many passes as their references need.

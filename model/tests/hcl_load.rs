@@ -205,3 +205,136 @@ fn other_blocks_are_ignored() {
     .unwrap();
     assert!(spec.profiles.is_empty());
 }
+
+/// A scratch directory of files, removed when dropped.
+struct Dir(std::path::PathBuf);
+
+impl Dir {
+    fn new(tag: &str, files: &[(&str, &str)]) -> Dir {
+        let dir = std::env::temp_dir().join(format!("iom-load-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        Dir(dir)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn create_outcome(dir: &Dir) -> String {
+    let spec = load_dir(&dir.0).unwrap_or_else(|e| panic!("{}", e[0]));
+    spec.profiles[0].actions["create"].clone()
+}
+
+const OUTCOME_FROM_VARIABLE: &str = r#"
+variable "tfvars_probe_outcome" {
+  type    = string
+  default = "allow"
+}
+resource "iom_profile" "p" {
+  name    = "p"
+  actions = { create = var.tfvars_probe_outcome }
+}
+"#;
+
+#[test]
+fn variables_take_their_values_as_terraform_would() {
+    let only_default = Dir::new("vars-default", &[("main.tf", OUTCOME_FROM_VARIABLE)]);
+    assert_eq!(create_outcome(&only_default), "allow");
+    let tfvars = Dir::new(
+        "vars-tfvars",
+        &[
+            ("main.tf", OUTCOME_FROM_VARIABLE),
+            ("terraform.tfvars", "tfvars_probe_outcome = \"block\"\n"),
+        ],
+    );
+    assert_eq!(create_outcome(&tfvars), "block");
+    // *.auto.tfvars come after terraform.tfvars, in lexical order; JSON ones too.
+    let auto = Dir::new(
+        "vars-auto",
+        &[
+            ("main.tf", OUTCOME_FROM_VARIABLE),
+            ("terraform.tfvars", "tfvars_probe_outcome = \"block\"\n"),
+            ("a.auto.tfvars", "tfvars_probe_outcome = \"escalate\"\n"),
+            (
+                "b.auto.tfvars.json",
+                r#"{"tfvars_probe_outcome": "warn", "undeclared": 1}"#,
+            ),
+        ],
+    );
+    assert_eq!(create_outcome(&auto), "warn");
+    let broken = Dir::new(
+        "vars-broken",
+        &[
+            ("main.tf", OUTCOME_FROM_VARIABLE),
+            ("terraform.tfvars", "tfvars_probe_outcome = \n"),
+        ],
+    );
+    let e = load_dir(&broken.0).unwrap_err()[0].to_string();
+    assert!(e.contains("terraform.tfvars:"), "{e}");
+}
+
+#[test]
+fn governance_the_loader_cannot_read_is_an_error_not_a_gap() {
+    let json = Dir::new(
+        "json",
+        &[
+            (
+                "main.tf",
+                "resource \"iom_profile\" \"p\" { name = \"p\" }\n",
+            ),
+            (
+                "intent.tf.json",
+                r#"{"resource": {"iom_intent": {"i": {"name": "i", "profile": "p"}}}}"#,
+            ),
+        ],
+    );
+    let e = load_dir(&json.0).unwrap_err()[0].to_string();
+    assert!(
+        e.contains("intent.tf.json:1:1") && e.contains("JSON syntax"),
+        "{e}"
+    );
+    let module = Dir::new(
+        "module",
+        &[
+            (
+                "main.tf",
+                "resource \"iom_profile\" \"p\" { name = \"p\" }\n\nmodule \"intents\" {\n  source = \"./sub\"\n}\n",
+            ),
+            (
+                "sub/main.tf",
+                "resource \"iom_intent\" \"i\" {\n  name    = \"i\"\n  profile = \"p\"\n}\n",
+            ),
+        ],
+    );
+    let e = load_dir(&module.0).unwrap_err()[0].to_string();
+    assert!(
+        e.contains("main.tf:3:1") && e.contains("module `intents`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn tf_var_environment_values_sit_between_default_and_tfvars() {
+    let main = OUTCOME_FROM_VARIABLE.replace("tfvars_probe_outcome", "tf_var_env_probe");
+    // SAFETY: no other test reads or writes this variable.
+    unsafe { std::env::set_var("TF_VAR_tf_var_env_probe", "escalate") };
+    let env_only = Dir::new("vars-env", &[("main.tf", &main)]);
+    assert_eq!(create_outcome(&env_only), "escalate");
+    let file_wins = Dir::new(
+        "vars-env-file",
+        &[
+            ("main.tf", &main),
+            ("terraform.tfvars", "tf_var_env_probe = \"block\"\n"),
+        ],
+    );
+    assert_eq!(create_outcome(&file_wins), "block");
+    unsafe { std::env::remove_var("TF_VAR_tf_var_env_probe") };
+}
