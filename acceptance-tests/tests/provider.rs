@@ -715,3 +715,64 @@ resource "iom_waiver" "w" {
         "{text}"
     );
 }
+
+/// `enum = [1, 2]` of a number input reaches the store as numbers (Terraform hands the
+/// provider strings), so `--store` judges `n = 1` as `--model` does; the state keeps the
+/// configuration's form, so there is nothing to change on the next plan.
+#[test]
+fn numeric_enums_keep_their_type() {
+    for (version, terraform) in terraforms() {
+        let ws = Ws::new(&format!("enum-{version}"), &terraform);
+        std::fs::copy(
+            repo().join("examples/governance/versions.tf"),
+            ws.work().join("versions.tf"),
+        )
+        .unwrap();
+        std::fs::write(
+            ws.work().join("main.tf"),
+            r#"
+resource "iom_contract" "c" {
+  name   = "c"
+  module = "module.svc"
+  input {
+    name = "n"
+    type = "number"
+    enum = [1, 2.5]
+  }
+  input {
+    name = "flag"
+    type = "bool"
+    enum = [true]
+  }
+  input {
+    name = "env"
+    enum = ["lab", "prod"]
+  }
+}
+"#,
+        )
+        .unwrap();
+        ws.ok(&["apply", "-auto-approve"]);
+        assert_eq!(ws.plan_code().0, 0, "{version}");
+        let Some(stored) = ws.store().get(Kind::Contract, "c").unwrap() else {
+            unreachable!()
+        };
+        let Object::Contract(c) = stored.object else {
+            unreachable!()
+        };
+        let enums: Vec<Vec<serde_json::Value>> =
+            c.input.iter().map(|i| i.allowed.clone()).collect();
+        assert_eq!(
+            enums,
+            [
+                vec![serde_json::json!(1), serde_json::json!(2.5)],
+                vec![serde_json::json!(true)],
+                vec![serde_json::json!("lab"), serde_json::json!("prod")],
+            ],
+            "{version}"
+        );
+        // The same HCL loaded by plan-guard --model gives the same contract.
+        let model = iom_model::load_dir(&ws.work()).unwrap();
+        assert_eq!(model.contracts, [c], "{version}");
+    }
+}

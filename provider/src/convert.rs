@@ -37,7 +37,64 @@ pub fn to_object(kind: Kind, value: &Value) -> Result<Object, String> {
         map.remove("id");
         map.remove("revision");
     }
+    if kind == Kind::Contract {
+        for_each_enum(&mut json, typed_enum);
+    }
     Object::from_json(kind, json).map_err(|e| e.to_string())
+}
+
+/// Calls `f` with each contract input's `enum` items and declared `type`.
+fn for_each_enum(contract: &mut Json, f: impl Fn(&mut Json, Option<&str>)) {
+    let Some(Json::Array(inputs)) = contract.get_mut("input") else {
+        return;
+    };
+    for input in inputs {
+        let ty = input.get("type").and_then(Json::as_str).map(String::from);
+        if let Some(Json::Array(items)) = input.get_mut("enum") {
+            for item in items {
+                f(item, ty.as_deref());
+            }
+        }
+    }
+}
+
+/// A contract input's `enum` is a list of strings to Terraform (the schema cannot say
+/// "list of any" inside a repeated block), so Terraform has turned `enum = [1, 2]` into
+/// `["1", "2"]`. The input's declared `type` says what they were: the items of a `number`
+/// input's enum are numbers again, of a `bool` input's bools, as the HCL loader
+/// (`plan-guard --model`) reads them. Text that is no such literal stays text.
+fn typed_enum(item: &mut Json, ty: Option<&str>) {
+    let Json::String(text) = item else {
+        return;
+    };
+    let typed = match ty {
+        Some("number") => text.parse::<i64>().map(Json::from).ok().or_else(|| {
+            text.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .and_then(serde_json::Number::from_f64)
+                .map(Json::Number)
+        }),
+        Some("bool") => match text.as_str() {
+            "true" => Some(Json::Bool(true)),
+            "false" => Some(Json::Bool(false)),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(typed) = typed {
+        *item = typed;
+    }
+}
+
+/// The reverse of [`typed_enum`] for state: every enum item as the text Terraform's
+/// conversion to string gives it.
+fn text_enum(item: &mut Json, _: Option<&str>) {
+    match item {
+        Json::Number(n) => *item = Json::String(n.to_string()),
+        Json::Bool(b) => *item = Json::String(b.to_string()),
+        _ => {}
+    }
 }
 
 /// The state of a stored object: `id` is its key (name, `name@version` for a blueprint), `revision` the revision that last
@@ -48,6 +105,9 @@ pub fn to_state(object: &Object, revision: u64, ty: &Type, shape: &Value) -> Res
     if let Json::Object(map) = &mut json {
         map.insert("id".into(), Json::String(object.key()));
         map.insert("revision".into(), Json::from(revision));
+    }
+    if object.kind() == Kind::Contract {
+        for_each_enum(&mut json, text_enum);
     }
     let bytes = serde_json::to_vec(&json).map_err(|e| e.to_string())?;
     let mut state = Value::from_json(&bytes, ty).map_err(|e| e.to_string())?;
@@ -105,5 +165,63 @@ fn keep_nulls(state: &mut Value, shape: &Value) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn contract(inputs: Json) -> Value {
+        let ty = crate::schema::resource(Kind::Contract).value_type();
+        let config = json!({"name": "c", "module": "module.svc", "input": inputs});
+        Value::from_json(&serde_json::to_vec(&config).unwrap(), &ty).unwrap()
+    }
+
+    fn enums(object: &Object) -> Vec<Vec<Json>> {
+        let Object::Contract(c) = object else {
+            unreachable!()
+        };
+        c.input.iter().map(|i| i.allowed.clone()).collect()
+    }
+
+    /// What Terraform sends for `enum = [1, 2]` (items converted to strings) is stored with
+    /// the input's declared type, as `plan-guard --model` reads the same HCL.
+    #[test]
+    fn enum_items_keep_the_type_the_input_declares() {
+        let config = contract(json!([
+            {"name": "n", "type": "number", "enum": ["1", "2.5", "x"]},
+            {"name": "b", "type": "bool", "enum": ["true", "false"]},
+            {"name": "s", "type": "string", "enum": ["1", "true"]},
+            {"name": "u", "enum": ["1", "a"]},
+        ]));
+        let object = to_object(Kind::Contract, &config).unwrap();
+        assert_eq!(
+            enums(&object),
+            [
+                vec![json!(1), json!(2.5), json!("x")],
+                vec![json!(true), json!(false)],
+                vec![json!("1"), json!("true")],
+                vec![json!("1"), json!("a")],
+            ]
+        );
+        // Back to state: the strings Terraform holds, so a refresh shows no drift.
+        let ty = crate::schema::resource(Kind::Contract).value_type();
+        let state = to_state(&object, 3, &ty, &config).unwrap();
+        let enum_of = |i: i64| {
+            state
+                .at(&tfplugin::AttributePath::new("input").index(i).attr("enum"))
+                .cloned()
+        };
+        assert_eq!(
+            enum_of(0),
+            Some(Value::List(vec!["1".into(), "2.5".into(), "x".into()]))
+        );
+        assert_eq!(
+            enum_of(1),
+            Some(Value::List(vec!["true".into(), "false".into()]))
+        );
+        assert_eq!(to_object(Kind::Contract, &state).unwrap(), object);
     }
 }

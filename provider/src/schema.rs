@@ -17,8 +17,10 @@ pub fn value_type(ty: AttrType) -> Type {
         AttrType::ListOfString => Type::list(Type::String),
         AttrType::MapOfString => Type::map(Type::String),
         AttrType::MapOfListOfString => Type::map(Type::list(Type::String)),
-        // HCL converts numbers and bools in such a list to strings; contract checks compare
-        // numbers by value either way.
+        // A dynamic type inside a repeated block would make Terraform send the whole block
+        // list as one dynamic value, which tfplugin does not decode; Terraform converts the
+        // items to strings, and `convert::to_object` gives them back the type the contract
+        // input declares (`enum = [1, 2]` of a `number` input is numbers again).
         AttrType::ListOfDynamic => Type::list(Type::String),
     }
 }
