@@ -159,10 +159,32 @@ fn approvers_for(report: &Report, model: &Model) -> Vec<ProfileApprovers> {
         .collect()
 }
 
-/// Whether `actor` may approve the decision a `check` record holds; `Err` says why not.
-/// Every profile that escalated must list the actor (an escalation no profile can be
-/// approved under, e.g. an ungoverned change, cannot be approved: govern it instead).
-pub fn may_approve(check: &Value, actor: &str) -> Result<(), String> {
+impl ProfileApprovers {
+    /// Whether `actor` may approve under this profile, for a check `author` ran.
+    pub fn permits(&self, actor: &str, author: &str) -> bool {
+        self.approvers.iter().any(|a| a == actor)
+            && !(self.require_distinct_approver && actor == author)
+    }
+
+    /// Who may approve under this profile, for a check `author` ran: "one of a, b".
+    pub fn who(&self, author: &str) -> String {
+        let people: Vec<&str> = self
+            .approvers
+            .iter()
+            .map(String::as_str)
+            .filter(|a| !(self.require_distinct_approver && *a == author))
+            .collect();
+        if people.is_empty() {
+            "nobody (the profile lists no approver who may)".into()
+        } else {
+            format!("one of {}", people.join(", "))
+        }
+    }
+}
+
+/// The escalating profiles of an escalated `check` record, and who ran the check; `Err`
+/// says why the decision cannot be approved at all.
+fn escalating_profiles(check: &Value) -> Result<(Vec<ProfileApprovers>, &str), String> {
     let verdict = check["verdict"].as_str().unwrap_or("");
     match verdict {
         "block" => return Err("the decision is block: a blocked plan cannot be approved".into()),
@@ -177,34 +199,77 @@ pub fn may_approve(check: &Value, actor: &str) -> Result<(), String> {
             "no profile names approvers for this escalation (is the change governed?)".into(),
         );
     }
-    let author = check["actor"].as_str().unwrap_or("");
-    for p in &profiles {
-        if !p.approvers.iter().any(|a| a == actor) {
-            return Err(format!(
-                "{actor} is not an approver of profile {} (approvers: {})",
-                p.profile,
-                if p.approvers.is_empty() {
-                    "none".into()
-                } else {
-                    p.approvers.join(", ")
-                }
-            ));
-        }
-        if p.require_distinct_approver && actor == author {
-            return Err(format!(
-                "profile {} requires an approver other than {author}, who ran the check",
-                p.profile
-            ));
-        }
-    }
-    Ok(())
+    Ok((profiles, check["actor"].as_str().unwrap_or("")))
 }
 
-/// The body of an `approval` record.
-pub fn approval_record(check: &Value, actor: &str, reason: &str) -> Value {
+/// The escalating profiles `actor` may approve the decision a `check` record holds
+/// under (at least one); `Err` says why none. Each profile that contributed an
+/// escalating finding needs an approval of its own, from one of its approvers (not the
+/// check's actor when it says `require_distinct_approver`); one actor may cover several.
+pub fn may_approve(check: &Value, actor: &str) -> Result<Vec<String>, String> {
+    let (profiles, author) = escalating_profiles(check)?;
+    let mine: Vec<String> = profiles
+        .iter()
+        .filter(|p| p.permits(actor, author))
+        .map(|p| p.profile.clone())
+        .collect();
+    if !mine.is_empty() {
+        return Ok(mine);
+    }
+    let why: Vec<String> = profiles
+        .iter()
+        .map(|p| {
+            if p.approvers.iter().any(|a| a == actor) {
+                format!(
+                    "profile {} requires an approver other than {author}, who ran the check",
+                    p.profile
+                )
+            } else {
+                format!(
+                    "{actor} is not an approver of profile {} (approvers: {})",
+                    p.profile,
+                    if p.approvers.is_empty() {
+                        "none".into()
+                    } else {
+                        p.approvers.join(", ")
+                    }
+                )
+            }
+        })
+        .collect();
+    Err(why.join("; "))
+}
+
+/// The escalating profiles of a `check` record that none of `approvers` (the actors of
+/// its approval records) may approve under: empty when the decision is fully approved.
+/// `Err` when it cannot be approved at all.
+pub fn pending_approval(
+    check: &Value,
+    approvers: &[&str],
+) -> Result<Vec<ProfileApprovers>, String> {
+    let (profiles, author) = escalating_profiles(check)?;
+    Ok(profiles
+        .into_iter()
+        .filter(|p| !approvers.iter().any(|a| p.permits(a, author)))
+        .collect())
+}
+
+/// "profile P by one of a, b; profile Q by one of c": who may still approve.
+pub fn describe_pending(check: &Value, pending: &[ProfileApprovers]) -> String {
+    let author = check["actor"].as_str().unwrap_or("");
+    pending
+        .iter()
+        .map(|p| format!("profile {} by {}", p.profile, p.who(author)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The body of an `approval` record: `profiles` are those it approves under.
+pub fn approval_record(check: &Value, actor: &str, reason: &str, profiles: &[String]) -> Value {
     json!({
         "actor": actor,
         "plan_sha256": check["plan"]["sha256"],
+        "profiles": profiles,
         "reason": reason,
     })
 }
@@ -224,7 +289,10 @@ mod tests {
 
     #[test]
     fn approval_rules() {
-        assert_eq!(may_approve(&record("escalate", true), "alice"), Ok(()));
+        assert_eq!(
+            may_approve(&record("escalate", true), "alice"),
+            Ok(vec!["prod-safe".to_string()])
+        );
         let e = may_approve(&record("escalate", true), "mallory").unwrap_err();
         assert!(
             e.contains(
@@ -234,7 +302,10 @@ mod tests {
         );
         let e = may_approve(&record("escalate", true), "dave").unwrap_err();
         assert!(e.contains("requires an approver other than dave"), "{e}");
-        assert_eq!(may_approve(&record("escalate", false), "dave"), Ok(()));
+        assert_eq!(
+            may_approve(&record("escalate", false), "dave"),
+            Ok(vec!["prod-safe".to_string()])
+        );
         assert!(
             may_approve(&record("block", false), "alice")
                 .unwrap_err()
@@ -248,6 +319,38 @@ mod tests {
         let mut none = record("escalate", false);
         none["approvers"] = json!([]);
         assert!(may_approve(&none, "alice").is_err());
+    }
+
+    /// Two escalating profiles with different approvers: each approves its own, and the
+    /// decision is approved once both have.
+    #[test]
+    fn each_escalating_profile_needs_its_own_approval() {
+        let mut rec = record("escalate", true);
+        rec["approvers"] = json!([
+            { "profile": "pa", "approvers": ["alice"], "require_distinct_approver": true },
+            { "profile": "pb", "approvers": ["bob", "dave"], "require_distinct_approver": true },
+        ]);
+        assert_eq!(may_approve(&rec, "alice"), Ok(vec!["pa".to_string()]));
+        assert_eq!(may_approve(&rec, "bob"), Ok(vec!["pb".to_string()]));
+        let e = may_approve(&rec, "carol").unwrap_err();
+        assert!(
+            e.contains("carol is not an approver of profile pa (approvers: alice)")
+                && e.contains("carol is not an approver of profile pb"),
+            "{e}"
+        );
+        let pending = pending_approval(&rec, &["alice"]).unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(describe_pending(&rec, &pending), "profile pb by one of bob");
+        assert_eq!(
+            pending_approval(&rec, &["dave"]).unwrap().len(),
+            2,
+            "dave ran the check"
+        );
+        assert!(
+            pending_approval(&rec, &["alice", "bob"])
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -67,24 +67,44 @@ fn check_of(store: &Store, decision_id: &str) -> Result<Evidence> {
         })
 }
 
-/// Records an approval when `actor` may give it.
+/// An approval recorded by [`approve`].
+pub struct Approved {
+    pub record: Evidence,
+    /// The escalating profiles this approval is under.
+    pub profiles: Vec<String>,
+    /// "profile P by one of a, b; …": who must still approve; empty when the decision is
+    /// now fully approved.
+    pub pending: String,
+}
+
+/// The actors of a decision's approval records.
+fn approvers_of(records: &[Evidence]) -> Vec<&str> {
+    records
+        .iter()
+        .filter(|e| e.kind == APPROVAL)
+        .filter_map(|e| e.body["actor"].as_str())
+        .collect()
+}
+
+/// Records an approval when `actor` may give it under at least one of the decision's
+/// escalating profiles.
 pub fn approve(
     store: &Store,
     signer: Option<&Signer>,
     decision_id: &str,
     actor: &str,
     reason: &str,
-) -> Result<Evidence> {
+) -> Result<Approved> {
     if reason.trim().is_empty() {
         return Err(anyhow!(Refused("an approval needs a --reason".into())));
     }
     let check = check_of(store, decision_id)?;
-    evidence::may_approve(&check.body, actor).map_err(|why| {
+    let profiles = evidence::may_approve(&check.body, actor).map_err(|why| {
         anyhow!(Refused(format!(
             "{actor} cannot approve {decision_id}: {why}"
         )))
     })?;
-    append(
+    let record = append(
         store,
         signer,
         NewEvidence {
@@ -92,9 +112,18 @@ pub fn approve(
             decision_id: decision_id.into(),
             recorded_at: crate::ids::now_rfc3339(),
             plan_sha256: check.plan_sha256.clone(),
-            body: evidence::approval_record(&check.body, actor, reason),
+            body: evidence::approval_record(&check.body, actor, reason, &profiles),
         },
-    )
+    )?;
+    let records = store.evidence_for(decision_id)?;
+    let pending = evidence::pending_approval(&check.body, &approvers_of(&records))
+        .map(|p| evidence::describe_pending(&check.body, &p))
+        .unwrap_or_default();
+    Ok(Approved {
+        record,
+        profiles,
+        pending,
+    })
 }
 
 /// What a governed apply did.
@@ -191,26 +220,22 @@ pub fn authorize(
     match check.body["verdict"].as_str() {
         Some("allow" | "warn") => {}
         Some("escalate") => {
-            let approvals = store.evidence_for(&id)?;
-            let approved = approvals.iter().filter(|e| e.kind == APPROVAL).any(|e| {
-                let actor = e.body["actor"].as_str().unwrap_or("");
-                evidence::may_approve(&check.body, actor).is_ok()
-            });
-            if !approved {
-                let who: Vec<String> = check.body["approvers"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|p| p["approvers"].as_array().into_iter().flatten())
-                    .filter_map(|a| a.as_str().map(String::from))
-                    .collect();
+            let records = store.evidence_for(&id)?;
+            let pending = evidence::pending_approval(&check.body, &approvers_of(&records))
+                .map_err(|why| {
+                    anyhow!(Refused(format!(
+                        "decision {id} escalates and cannot be approved: {why}"
+                    )))
+                })?;
+            if !pending.is_empty() {
                 return Err(anyhow!(Refused(format!(
-                    "decision {id} escalates and has no valid approval: plan-guard approve {id} --actor NAME --reason TEXT, by {}",
-                    if who.is_empty() {
-                        "an approver its profiles list".into()
+                    "decision {id} escalates and has no valid approval under {}: plan-guard approve {id} --actor NAME --reason TEXT, for {}",
+                    if pending.len() == 1 {
+                        format!("profile {}", pending[0].profile)
                     } else {
-                        format!("one of {}", who.join(", "))
-                    }
+                        format!("{} of its profiles", pending.len())
+                    },
+                    evidence::describe_pending(&check.body, &pending)
                 ))));
             }
         }

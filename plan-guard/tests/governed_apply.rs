@@ -263,8 +263,9 @@ resource "iom_contract" "payments" {{
         run.stderr
     );
     assert!(
-        run.stderr.contains("one of alice, bob, carol"),
-        "{}",
+        run.stderr
+            .contains("for profile prod-safe by one of bob, carol"),
+        "alice ran the check, so she is not listed: {}",
         run.stderr
     );
     assert!(
@@ -888,5 +889,141 @@ fn a_checked_json_rendering_authorises_its_binary_plan() {
         "{}",
         run.stderr
     );
+    assert!(work.join("ran").exists());
+}
+
+/// An escalation two profiles with different approvers contributed to: each profile's
+/// approver records an approval under it, apply says which profiles still lack one and
+/// who may give it, and runs once both have.
+#[test]
+fn each_escalating_profile_is_approved_by_its_own_approvers() {
+    let (work, gov, store) = setup("profiles");
+    std::fs::remove_file(gov.join("main.tf")).unwrap();
+    std::fs::write(
+        gov.join("main.tf"),
+        r#"
+resource "iom_profile" "pa" {
+  name      = "pa"
+  actions   = { create = "escalate" }
+  approvers = ["alice"]
+  require_distinct_approver = true
+}
+resource "iom_profile" "pb" {
+  name      = "pb"
+  actions   = { create = "escalate" }
+  approvers = ["group:net"]
+  groups    = { net = ["bob", "zed"] }
+  require_distinct_approver = true
+}
+resource "iom_profile" "quiet" {
+  name      = "quiet"
+  approvers = ["carol"]
+}
+resource "iom_intent" "payments" {
+  name    = "payments"
+  profile = "pa"
+  scope {
+    modules = ["module.payments"]
+  }
+}
+resource "iom_intent" "network" {
+  name    = "network"
+  profile = "pb"
+  scope {
+    modules = ["module.network"]
+  }
+}
+resource "iom_intent" "root" {
+  name    = "root"
+  profile = "quiet"
+}
+"#,
+    )
+    .unwrap();
+    let gov_s = gov.to_str().unwrap();
+    tf(&work, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    let run = pg(
+        &work,
+        &[
+            "check", "tfplan", "--model", gov_s, "--store", &store, "--actor", "zed", "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let id = decision_of(&run);
+    let apply = || {
+        pg(
+            &work,
+            &[
+                "apply", "--plan", "tfplan", "--store", &store, "--model", gov_s, "--", "touch",
+                "ran",
+            ],
+        )
+    };
+    let approve = |actor: &str| {
+        pg(
+            &work,
+            &[
+                "approve", &id, "--actor", actor, "--reason", "CHG-7", "--store", &store,
+            ],
+        )
+    };
+
+    let run = apply();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!(
+            "decision {id} escalates and has no valid approval under 2 of its profiles"
+        )) && run
+            .stderr
+            .contains("for profile pa by one of alice; profile pb by one of bob"),
+        "{}",
+        run.stderr
+    );
+    // carol approves only a profile that escalated nothing; zed ran the check.
+    let run = approve("carol");
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("carol is not an approver of profile pa (approvers: alice)"),
+        "{}",
+        run.stderr
+    );
+    let run = approve("zed");
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("profile pb requires an approver other than zed"),
+        "{}",
+        run.stderr
+    );
+
+    let run = approve("alice");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("approved {id} by alice under profile pa"))
+            && run
+                .stdout
+                .contains("still to approve: profile pb by one of bob"),
+        "{}",
+        run.stdout
+    );
+    let run = apply();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("has no valid approval under profile pb: plan-guard approve")
+            && run.stderr.contains("for profile pb by one of bob"),
+        "{}",
+        run.stderr
+    );
+    assert!(!work.join("ran").exists(), "nothing ran");
+
+    let run = approve("bob");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("still to approve"), "{}", run.stdout);
+    let run = apply();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(work.join("ran").exists());
 }

@@ -161,11 +161,16 @@ pub fn run(cli: Cli) -> Result<u8> {
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
             let store = Store::open_configured(store.as_deref())?;
             let actor = actor.unwrap_or_else(default_actor);
-            let record = workflow::approve(&store, signer.as_ref(), &decision_id, &actor, &reason)?;
+            let approved =
+                workflow::approve(&store, signer.as_ref(), &decision_id, &actor, &reason)?;
             println!(
-                "approved {decision_id} by {actor} (evidence record {})",
-                record.seq
+                "approved {decision_id} by {actor} under profile {} (evidence record {})",
+                approved.profiles.join(", "),
+                approved.record.seq
             );
+            if !approved.pending.is_empty() {
+                println!("still to approve: {}", approved.pending);
+            }
             Ok(0)
         }
         Command::Apply {
