@@ -146,6 +146,11 @@ impl Ws {
     }
 }
 
+/// Terraform wraps diagnostics to the terminal width: the text with single spaces.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 impl Drop for Ws {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
@@ -301,14 +306,34 @@ fn lifecycle_on_both_terraform_versions() {
 
         // Import by name into a workspace that does not manage it yet.
         std::fs::remove_file(ws.work().join("terraform.tfstate")).unwrap();
+        let Some(shared) = store.get(Kind::Profile, "shared-services").unwrap() else {
+            unreachable!()
+        };
+        let Object::Profile(mut other) = shared.object.clone() else {
+            unreachable!()
+        };
+        other.max_changes = Some(7);
+        store.put(&Object::Profile(other)).unwrap();
         let out = ws.tf(&["apply", "-auto-approve", "-target=iom_profile.shared"]);
-        let text = String::from_utf8_lossy(&out.stderr);
+        let text = words(&String::from_utf8_lossy(&out.stderr));
         assert!(
-            !out.status.success() && text.contains("terraform import"),
-            "{version}: creating an existing name points at import: {text}"
+            !out.status.success()
+                && text.contains("differs from this configuration")
+                && text.contains("terraform import"),
+            "{version}: creating an existing, different object points at import: {text}"
         );
+        store.put(&shared.object).unwrap();
         ws.ok(&["import", "iom_profile.shared", "shared-services"]);
-        ws.ok(&["import", "iom_profile.prod", "prod-safe"]);
+        // An object stored exactly as configured (a create whose result never reached the
+        // state, say the provider was killed) is adopted, not refused.
+        let before = store.revision().unwrap();
+        let out = ws.ok(&["apply", "-auto-approve", "-target=iom_profile.prod"]);
+        assert!(out.contains("1 added"), "{version}: {out}");
+        assert_eq!(
+            store.revision().unwrap(),
+            before,
+            "{version}: nothing rewritten"
+        );
         let out = ws.tf(&[
             "plan",
             "-target=iom_profile.shared",

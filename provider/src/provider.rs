@@ -224,10 +224,20 @@ impl Provider for IomProvider {
         let write = object.clone();
         let written = self
             .blocking(move |s| {
-                if creating {
-                    s.create(&write)
-                } else {
-                    s.put(&write)
+                if !creating {
+                    return s.put(&write);
+                }
+                match s.create(&write) {
+                    // Already there exactly as planned: a create whose store commit
+                    // happened but whose result never reached Terraform's state (a
+                    // crash, a kill). Adopting it makes the retry idempotent.
+                    Err(e @ StoreError::AlreadyExists { .. }) => {
+                        match s.get(write.kind(), &write.key())? {
+                            Some(stored) if stored.object == write => Ok(stored.revision),
+                            _ => Err(e),
+                        }
+                    }
+                    other => other,
                 }
             })
             .await;
@@ -249,7 +259,8 @@ impl Provider for IomProvider {
                 },
                 if e.contains("already exists") {
                     format!(
-                        "{e}. To manage it here, run: terraform import {}.<NAME> {}",
+                        "{e}, and differs from this configuration. To manage it here, run: \
+                         terraform import {}.<NAME> {}",
                         request.type_name,
                         object.key()
                     )
@@ -401,5 +412,87 @@ fn state_key(kind: Kind, state: &Value) -> String {
     match (kind, state.get("version").and_then(Value::as_str)) {
         (Kind::Blueprint, Some(version)) => format!("{name}@{version}"),
         _ => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iom_model::{Object, Profile};
+
+    fn profile(name: &str) -> Object {
+        Object::Profile(Profile {
+            name: name.into(),
+            ..Profile::default()
+        })
+    }
+
+    fn provider(dir: &std::path::Path) -> IomProvider {
+        let p = IomProvider::default();
+        let url = format!("sqlite://{}/model.db", dir.display());
+        let _ = p.store.set(Arc::new(Store::open(&url).unwrap()));
+        p
+    }
+
+    fn temp(label: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("iom-provider-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn create(object: &Object) -> ApplyRequest {
+        let ty = schema::resource(object.kind()).value_type();
+        ApplyRequest {
+            type_name: object.kind().resource_type().into(),
+            prior_state: Value::Null,
+            planned_state: to_state(object, 0, &ty, &Value::Null).unwrap(),
+            config: Value::Null,
+            planned_private: Vec::new(),
+        }
+    }
+
+    fn errors(d: &Diagnostics) -> String {
+        format!("{d:?}")
+    }
+
+    /// A create whose store commit happened but whose result never reached Terraform's
+    /// state is retried: the identical object is adopted, a different one still refused.
+    #[tokio::test]
+    async fn create_adopts_an_identical_object_and_refuses_a_different_one() {
+        let dir = temp("adopt");
+        let p = provider(&dir);
+        let first = p.apply_resource_change(create(&profile("p"))).await;
+        assert!(
+            !first.diagnostics.has_errors(),
+            "{}",
+            errors(&first.diagnostics)
+        );
+        let again = p.apply_resource_change(create(&profile("p"))).await;
+        assert!(
+            !again.diagnostics.has_errors(),
+            "{}",
+            errors(&again.diagnostics)
+        );
+        assert_eq!(again.new_state.get("revision"), Some(&Value::from(1i64)));
+        assert_eq!(
+            p.store().unwrap().revision().unwrap(),
+            1,
+            "nothing rewritten"
+        );
+
+        let Object::Profile(mut other) = profile("p") else {
+            unreachable!()
+        };
+        other.max_changes = Some(3);
+        let refused = p
+            .apply_resource_change(create(&Object::Profile(other)))
+            .await;
+        let text = errors(&refused.diagnostics);
+        assert!(
+            text.contains("already exists") && text.contains("terraform import"),
+            "{text}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
