@@ -1709,6 +1709,36 @@ EOF
   finish
 fi
 
+if begin delete_chain "deletes of a dependency chain gone from the configuration: Terraform records state dependencies transitively (dep3 lists old and dep2), so only the graph's reduction tells old's direct dependents (dep2[0], dep2[1]) from the transitive one (dep3)"; then
+  file before/main.tf <<'EOF'
+resource "terraform_data" "old" {
+  input = { name = "old" }
+}
+
+resource "terraform_data" "dep2" {
+  count = 2
+  input = { name = "dep2-${count.index}", old = terraform_data.old.id }
+}
+
+resource "terraform_data" "dep3" {
+  input = { name = "dep3", dep2 = terraform_data.dep2[0].id }
+}
+EOF
+  file config/main.tf <<'EOF'
+resource "terraform_data" "kept" {
+  input = { name = "kept" }
+}
+EOF
+  stage before && init && apply
+  stage config && plan
+  expect terraform_data.old delete
+  expect 'terraform_data.dep2[0]' delete
+  expect 'terraform_data.dep2[1]' delete
+  expect terraform_data.dep3 delete
+  expect terraform_data.kept create
+  finish
+fi
+
 [ ${#generated[@]} -gt 0 ] || die "no fixture matched: ${wanted[*]}"
 printf 'gen-fixtures: wrote %d fixtures under %s\n' "${#generated[@]}" "${out#"$repo"/}"
 printf '  %s\n' "${generated[@]}"

@@ -125,20 +125,44 @@ impl ChangeGraph {
             }
         }
 
-        // State dependencies, for what the configuration cannot describe.
-        let state_deps: HashMap<(&str, Option<&str>), &Vec<String>> = state_resources
+        // State dependencies, for what the configuration cannot describe. Terraform
+        // records them transitively (what depends on B, which depends on A, lists A and
+        // B); reduced to the direct ones, so `direct` counts one edge as one edge.
+        let mut recorded: HashMap<String, HashSet<&str>> = HashMap::new();
+        for sr in &state_resources {
+            if let Some(parsed) = InstanceAddress::parse(&sr.address) {
+                recorded
+                    .entry(parsed.config_address())
+                    .or_default()
+                    .extend(sr.depends_on.iter().map(String::as_str));
+            }
+        }
+        let direct_deps = |deps: &'_ [String]| -> Vec<String> {
+            deps.iter()
+                .filter(|d| {
+                    !deps.iter().any(|other| {
+                        other != *d
+                            && recorded
+                                .get(other.as_str())
+                                .is_some_and(|r| r.contains(d.as_str()))
+                    })
+                })
+                .cloned()
+                .collect()
+        };
+        let state_deps: HashMap<(&str, Option<&str>), Vec<String>> = state_resources
             .iter()
             .map(|sr| {
                 (
                     (sr.address.as_str(), sr.deposed_key.as_deref()),
-                    &sr.depends_on,
+                    direct_deps(&sr.depends_on),
                 )
             })
             .collect();
         let mut dependents_by_state: HashMap<&str, Vec<NodeIndex>> = HashMap::new();
         for sr in &state_resources {
             if let Some(idx) = g.node(&sr.address, sr.deposed_key.as_deref()) {
-                for dep in &sr.depends_on {
+                for dep in &state_deps[&(sr.address.as_str(), sr.deposed_key.as_deref())] {
                     dependents_by_state
                         .entry(dep.as_str())
                         .or_default()

@@ -318,6 +318,27 @@ fn nested_module_instances_link_only_within_their_own_module_instances() {
 }
 
 #[test]
+fn recorded_state_dependencies_are_reduced_to_direct_ones() {
+    // dep3 records old and dep2 (Terraform stores the closure), but only dep2[0] and
+    // dep2[1] read old: they are one edge away, dep3 two.
+    assert_eq!(
+        blast("delete_chain", "terraform_data.old"),
+        radius(
+            2,
+            &[
+                "terraform_data.dep2[0]",
+                "terraform_data.dep2[1]",
+                "terraform_data.dep3",
+            ]
+        )
+    );
+    assert_eq!(
+        blast("delete_chain", "terraform_data.dep2[0]"),
+        radius(1, &["terraform_data.dep3"])
+    );
+}
+
+#[test]
 fn orphans_use_their_recorded_state_dependencies_and_configured_objects_do_not() {
     // terraform_data.a, b and module.gone are gone from the configuration: what their
     // state records is all there is. module.legacy[0] is configured and no longer reads
