@@ -94,6 +94,11 @@ impl Ws {
     }
 
     fn tf(&self, args: &[&str]) -> Output {
+        self.tf_with(args, &[])
+    }
+
+    /// `tf` with extra environment variables for the provider.
+    fn tf_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let (cmd, rest) = args.split_first().unwrap();
         let mut all: Vec<String> = vec![cmd.to_string()];
         // `providers` takes its flags after its own subcommand.
@@ -114,6 +119,7 @@ impl Ws {
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .env_remove("IOM_STORE")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
@@ -529,11 +535,17 @@ fn an_intent_naming_a_missing_profile_is_refused_at_apply() {
         "resource \"iom_intent\" \"i\" {\n  name    = \"payments\"\n  profile = \"no-such-profile\"\n}\n",
     )
     .unwrap();
-    let out = ws.tf(&["apply", "-auto-approve"]);
-    let text = String::from_utf8_lossy(&out.stderr);
+    let out = ws.tf_with(
+        &["apply", "-auto-approve"],
+        &[("IOM_REFERENCE_WAIT_MS", "300")],
+    );
+    let text = words(&String::from_utf8_lossy(&out.stderr));
     assert!(!out.status.success());
     assert!(
-        text.contains("Unresolved reference") && text.contains("no-such-profile"),
+        text.contains("Unresolved reference")
+            && text.contains("no-such-profile")
+            && text.contains("may not exist yet")
+            && text.contains("iom_profile.prod.name"),
         "{text}"
     );
     assert!(
@@ -739,6 +751,72 @@ resource "iom_waiver" "w" {
         !out.status.success() && text.contains("Invalid expires"),
         "{text}"
     );
+}
+
+/// DESIGN section 4 writes references between objects as literal names. Terraform then has
+/// no edge between the writes and creates the intent beside the profile it names: the
+/// provider waits for it, so the first apply succeeds.
+#[test]
+fn literal_name_references_apply_first_time() {
+    for (version, terraform) in terraforms() {
+        let ws = Ws::new(&format!("literal-{version}"), &terraform);
+        std::fs::copy(
+            repo().join("examples/governance/versions.tf"),
+            ws.work().join("versions.tf"),
+        )
+        .unwrap();
+        let blueprint = r#"
+resource "iom_blueprint" "storage" {
+  name    = "encrypted-storage"
+  version = "1.0.0"
+  rule {
+    id        = "sse-required"
+    condition = "true"
+    outcome   = "block"
+  }
+}
+"#;
+        let rest = r#"
+resource "iom_profile" "prod" {
+  name = "prod-safe"
+}
+resource "iom_intent" "payments_prod" {
+  name       = "payments-prod"
+  profile    = "prod-safe"
+  blueprints = ["encrypted-storage"]
+}
+resource "iom_contract" "deploy_service" {
+  name   = "deploy-service"
+  module = "module.service*"
+  constraint {
+    profile        = "prod-safe"
+    forbid_actions = ["delete"]
+  }
+}
+resource "iom_element" "net" {
+  name                = "core-network"
+  kind                = "network"
+  depends_on_elements = ["identity-provider"]
+}
+resource "iom_element" "idp" {
+  name = "identity-provider"
+  kind = "identity"
+}
+"#;
+        std::fs::write(ws.work().join("main.tf"), format!("{blueprint}{rest}")).unwrap();
+        let started = std::time::Instant::now();
+        let out = ws.ok(&["apply", "-auto-approve"]);
+        assert!(out.contains("6 added"), "{version}: {out}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "{version}: took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(ws.plan_code().0, 0, "{version}");
+
+        ws.ok(&["destroy", "-auto-approve"]);
+        assert!(ws.store().list().unwrap().is_empty(), "{version}");
+    }
 }
 
 /// `enum = [1, 2]` of a number input reaches the store as numbers (Terraform hands the

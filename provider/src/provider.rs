@@ -4,8 +4,9 @@
 //! reads that show out-of-band changes as drift, and import by name.
 
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
-use iom_model::{Kind, validate_object};
+use iom_model::{Kind, ModelSpec, Object, validate_object};
 use iom_store::{Store, StoreError};
 use tfplugin::{
     ApplyRequest, ApplyResponse, AttributePath, ConfigureRequest, Diagnostics, ImportRequest,
@@ -46,6 +47,115 @@ impl IomProvider {
             .await
             .map_err(|e| e.to_string())?
     }
+
+    /// Waits (bounded, with backoff) until every reference `object` makes resolves in the
+    /// store with `object` written; no wait when they already do. Refuses with the
+    /// diagnostic Terraform shows when they do not in time, or on any other problem.
+    async fn await_references(&self, type_name: &str, object: &Object) -> Result<(), Diagnostics> {
+        let mut backoff = Backoff::new();
+        loop {
+            let candidate = object.clone();
+            let (unresolved, invalid) = self
+                .blocking(move |s| Ok(problems_with(s.load_model()?.0, &candidate)))
+                .await
+                .map_err(|e| error("Cannot read the model store", e))?;
+            if !invalid.is_empty() {
+                return Err(error("Invalid object", invalid.join("; ")));
+            }
+            if unresolved.is_empty() {
+                return Ok(());
+            }
+            if !backoff.wait().await {
+                return Err(error(
+                    "Unresolved reference",
+                    format!(
+                        "{} (after waiting {:?}). The object named may not exist yet: a \
+                         literal name gives Terraform no order between the two writes, so when \
+                         it is declared in this configuration, reference it through its \
+                         resource instead (e.g. `profile = iom_profile.prod.name`, \
+                         `blueprints = [iom_blueprint.storage.id]`) and Terraform writes it \
+                         first. Otherwise declare it before applying {} `{}`.",
+                        unresolved.join("; "),
+                        backoff.waited(),
+                        type_name,
+                        object.key(),
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// How long an apply waits for the objects it references to be written: other writes of
+/// the same apply run beside it. `IOM_REFERENCE_WAIT_MS` overrides the 20 s.
+fn reference_wait() -> Duration {
+    std::env::var("IOM_REFERENCE_WAIT_MS")
+        .ok()
+        .and_then(|ms| ms.trim().parse().ok())
+        .map_or(Duration::from_secs(20), Duration::from_millis)
+}
+
+/// Exponential backoff (50 ms doubling to 2 s) up to a deadline.
+struct Backoff {
+    start: Instant,
+    deadline: Instant,
+    delay: Duration,
+}
+
+impl Backoff {
+    fn new() -> Self {
+        let start = Instant::now();
+        Backoff {
+            start,
+            deadline: start + reference_wait(),
+            delay: Duration::from_millis(50),
+        }
+    }
+
+    /// Sleeps before the next attempt; false when the time is up.
+    async fn wait(&mut self) -> bool {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return false;
+        }
+        tokio::time::sleep(self.delay.min(self.deadline - now)).await;
+        self.delay = (self.delay * 2).min(Duration::from_secs(2));
+        true
+    }
+
+    fn waited(&self) -> Duration {
+        Duration::from_millis(self.start.elapsed().as_millis() as u64 / 100 * 100)
+    }
+}
+
+/// Whether a compile problem is a reference to an object the model does not hold.
+fn is_reference(p: &iom_model::Problem) -> bool {
+    p.message.starts_with("no iom_") || p.message.contains("` has no version `")
+}
+
+/// The problems `candidate` would have in `spec` with it written (replacing its old
+/// version): (unresolved references, other problems), each as "path: message".
+fn problems_with(mut spec: ModelSpec, candidate: &Object) -> (Vec<String>, Vec<String>) {
+    let (kind, name, key) = (
+        candidate.kind(),
+        candidate.name().to_string(),
+        candidate.key(),
+    );
+    remove(&mut spec, kind, &key);
+    spec.push(candidate.clone());
+    let mut unresolved = Vec::new();
+    let mut invalid = Vec::new();
+    if let Err(problems) = iom_model::Model::compile(spec) {
+        for p in problems.iter().filter(|p| p.kind == kind && p.name == name) {
+            let text = format!("{}: {}", paths::display(&p.path), p.message);
+            if is_reference(p) {
+                unresolved.push(text);
+            } else {
+                invalid.push(text);
+            }
+        }
+    }
+    (unresolved, invalid)
 }
 
 fn error(summary: &str, detail: impl Into<String>) -> Diagnostics {
@@ -195,30 +305,15 @@ impl Provider for IomProvider {
             Err(e) => return fail("Invalid object", e),
         };
         // References to other objects (an intent's profile and blueprints, a contract's
-        // profiles) must resolve in the store as it will be after this write. Terraform
-        // writes what a reference names first, so this holds by apply time.
-        let candidate = object.clone();
-        match self.blocking(move |s| s.load_model()).await {
-            Ok((mut spec, _)) => {
-                let (kind, name, key) = (
-                    candidate.kind(),
-                    candidate.name().to_string(),
-                    candidate.key(),
-                );
-                remove(&mut spec, kind, &key);
-                spec.push(candidate);
-                if let Err(problems) = iom_model::Model::compile(spec) {
-                    let mine: Vec<String> = problems
-                        .iter()
-                        .filter(|p| p.kind == kind && p.name == name)
-                        .map(|p| format!("{}: {}", paths::display(&p.path), p.message))
-                        .collect();
-                    if !mine.is_empty() {
-                        return fail("Unresolved reference", mine.join("; "));
-                    }
-                }
-            }
-            Err(e) => return fail("Cannot read the model store", e),
+        // profiles) must resolve in the store as it will be after this write. A reference
+        // through another resource's attribute makes Terraform write its target first; a
+        // literal name gives Terraform no such edge, so the target may be written by a
+        // create running beside this one: wait for it, within a bound.
+        if let Err(refused) = self.await_references(&request.type_name, &object).await {
+            return ApplyResponse {
+                diagnostics: refused,
+                ..ApplyResponse::default()
+            };
         }
         let creating = request.prior_state.is_null();
         let write = object.clone();
@@ -418,13 +513,63 @@ fn state_key(kind: Kind, state: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use iom_model::{Object, Profile};
+    use iom_model::{Blueprint, Intent, Profile};
 
     fn profile(name: &str) -> Object {
         Object::Profile(Profile {
             name: name.into(),
             ..Profile::default()
         })
+    }
+
+    fn blueprint(name: &str, version: &str) -> Object {
+        Object::Blueprint(Blueprint {
+            name: name.into(),
+            version: version.into(),
+            ..Blueprint::default()
+        })
+    }
+
+    fn intent(name: &str, profile: &str, blueprints: &[&str]) -> Object {
+        Object::Intent(Intent {
+            name: name.into(),
+            profile: profile.into(),
+            blueprints: blueprints.iter().map(|b| b.to_string()).collect(),
+            ..Intent::default()
+        })
+    }
+
+    fn spec(objects: &[Object]) -> ModelSpec {
+        let mut spec = ModelSpec::default();
+        for o in objects {
+            spec.push(o.clone());
+        }
+        spec
+    }
+
+    #[test]
+    fn unresolved_references_are_told_apart_from_other_problems() {
+        let i = intent("i", "p", &["b"]);
+        let (unresolved, invalid) = problems_with(ModelSpec::default(), &i);
+        assert_eq!(
+            unresolved,
+            [
+                "profile: no iom_profile is named `p`",
+                "blueprints[0]: no iom_blueprint is named `b`"
+            ]
+        );
+        assert!(invalid.is_empty());
+        let (unresolved, invalid) =
+            problems_with(spec(&[profile("p"), blueprint("b", "1.0.0")]), &i);
+        assert!(unresolved.is_empty() && invalid.is_empty());
+        let (unresolved, _) = problems_with(
+            spec(&[profile("p"), blueprint("b", "1.0.0")]),
+            &intent("i", "p", &["b@2.0.0"]),
+        );
+        assert_eq!(
+            unresolved,
+            ["blueprints[0]: iom_blueprint `b` has no version `2.0.0` (declared: 1.0.0)"]
+        );
     }
 
     fn provider(dir: &std::path::Path) -> IomProvider {
@@ -493,6 +638,38 @@ mod tests {
             text.contains("already exists") && text.contains("terraform import"),
             "{text}"
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// An intent naming a profile by a literal name waits for the create running beside it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn create_waits_for_a_reference_written_beside_it() {
+        let dir = temp("wait");
+        let p = provider(&dir);
+        let store = p.store().unwrap();
+        let late = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            store.create(&profile("p")).unwrap();
+        });
+        let started = Instant::now();
+        let done = p
+            .apply_resource_change(create(&intent("i", "p", &[])))
+            .await;
+        assert!(
+            !done.diagnostics.has_errors(),
+            "{}",
+            errors(&done.diagnostics)
+        );
+        assert!(started.elapsed() >= Duration::from_millis(400));
+        late.await.unwrap();
+
+        // Once it resolves, no wait at all.
+        let started = Instant::now();
+        let done = p
+            .apply_resource_change(create(&intent("k", "p", &[])))
+            .await;
+        assert!(!done.diagnostics.has_errors());
+        assert!(started.elapsed() < Duration::from_millis(50));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
