@@ -1739,6 +1739,42 @@ EOF
   finish
 fi
 
+if begin module_instance_refs "a root resource reads the output of one instance of a counted module call (module.mc[1].out): only that instance's resources have it in their blast radius"; then
+  file config/main.tf <<'EOF'
+module "mc" {
+  source = "./modules/svc"
+  count  = 2
+  name   = "mc-${count.index}"
+}
+
+resource "terraform_data" "one_of" {
+  input = module.mc[1].out
+}
+EOF
+  file config/modules/svc/main.tf <<'EOF'
+variable "name" {
+  type = string
+}
+
+resource "terraform_data" "x" {
+  input = var.name
+}
+
+resource "terraform_data" "y" {
+  input = terraform_data.x.id
+}
+
+output "out" {
+  value = terraform_data.y.id
+}
+EOF
+  stage config && init && plan
+  expect 'module.mc[0].terraform_data.x' create
+  expect 'module.mc[1].terraform_data.y' create
+  expect terraform_data.one_of create
+  finish
+fi
+
 [ ${#generated[@]} -gt 0 ] || die "no fixture matched: ${wanted[*]}"
 printf 'gen-fixtures: wrote %d fixtures under %s\n' "${#generated[@]}" "${out#"$repo"/}"
 printf '  %s\n' "${generated[@]}"

@@ -56,11 +56,14 @@ pub struct BlastRadius {
 }
 
 /// A dependency target found by resolving a reference: a configuration block and,
-/// when the reference named one, an instance key.
+/// when the reference named one, an instance key; `pins` are module instance keys the
+/// reference named on the way (`module.mc[1].out` reaches only what is inside
+/// `module.mc[1]`), as (depth of the module call, key).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Target {
     config: String,
     key: Option<String>,
+    pins: Vec<(usize, String)>,
 }
 
 impl ChangeGraph {
@@ -187,6 +190,7 @@ impl ChangeGraph {
                 let target = Target {
                     config: dep.clone(),
                     key: None,
+                    pins: Vec::new(),
                 };
                 matcher.link(&g, &by_config, &[idx], &module_path, &target, &mut edges);
             }
@@ -388,11 +392,17 @@ impl InstanceMatcher {
                 continue;
             };
             for &t in candidates {
-                let key_matches = match (&target.key, &g.graph[t].parsed) {
-                    (Some(k), Some(tp)) => tp.key.as_ref() == Some(k),
-                    _ => true,
+                let Some(tp) = &g.graph[t].parsed else {
+                    continue;
                 };
-                if key_matches {
+                let key_matches = target
+                    .key
+                    .as_ref()
+                    .is_none_or(|k| tp.key.as_ref() == Some(k));
+                let pins_match = target.pins.iter().all(|(depth, k)| {
+                    tp.modules.get(*depth).and_then(|m| m.key.as_ref()) == Some(k)
+                });
+                if key_matches && pins_match {
                     edges.push((t, d));
                 }
             }
@@ -623,14 +633,24 @@ impl<'c> Resolver<'c> {
                     None => module.outputs.values().collect(),
                 };
                 let mut locals = false;
+                let mut found = BTreeSet::new();
                 for o in outputs {
                     if let Some(expr) = &o.expression {
-                        locals |= self.resolve_expr(&child, expr, out, depth + 1);
+                        locals |= self.resolve_expr(&child, expr, &mut found, depth + 1);
                     }
                     for dep in &o.depends_on {
-                        locals |= self.resolve_depends_on(&child, dep, out);
+                        locals |= self.resolve_depends_on(&child, dep, &mut found);
                     }
                 }
+                // `module.m[k].out` reads the output of that one instance of the call.
+                out.extend(found.into_iter().map(|mut t| {
+                    if let Some(k) = &call.key
+                        && t.config.starts_with(&absolute(&child, ""))
+                    {
+                        t.pins.push((scope.len(), k.clone()));
+                    }
+                    t
+                }));
                 locals
             }
             "data" => {
@@ -674,6 +694,7 @@ impl<'c> Resolver<'c> {
                     out.insert(Target {
                         config: known.clone(),
                         key: None,
+                        pins: Vec::new(),
                     });
                 }
             }
@@ -684,7 +705,11 @@ impl<'c> Resolver<'c> {
 
     fn push_known(&self, config: String, key: Option<String>, out: &mut BTreeSet<Target>) {
         if self.known.contains(&config) {
-            out.insert(Target { config, key });
+            out.insert(Target {
+                config,
+                key,
+                pins: Vec::new(),
+            });
         }
     }
 }

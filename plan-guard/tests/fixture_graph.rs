@@ -318,6 +318,27 @@ fn nested_module_instances_link_only_within_their_own_module_instances() {
 }
 
 #[test]
+fn a_reference_to_one_module_instance_reaches_only_that_instance() {
+    // one_of reads module.mc[1].out (y, which reads x): mc[0]'s resources are not in
+    // its way.
+    assert_eq!(
+        blast("module_instance_refs", "module.mc[0].terraform_data.x"),
+        radius(1, &["module.mc[0].terraform_data.y"])
+    );
+    assert_eq!(
+        blast("module_instance_refs", "module.mc[1].terraform_data.x"),
+        radius(
+            1,
+            &["module.mc[1].terraform_data.y", "terraform_data.one_of"]
+        )
+    );
+    assert_eq!(
+        blast("module_instance_refs", "module.mc[0].terraform_data.y"),
+        radius(0, &[])
+    );
+}
+
+#[test]
 fn recorded_state_dependencies_are_reduced_to_direct_ones() {
     // dep3 records old and dep2 (Terraform stores the closure), but only dep2[0] and
     // dep2[1] read old: they are one edge away, dep3 two.
