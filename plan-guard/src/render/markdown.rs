@@ -36,14 +36,32 @@ fn cell(s: &str) -> String {
         .replace(['\n', '\r'], " ")
 }
 
+/// An inline code span of `s`, shown exactly as written: code spans do not interpret
+/// HTML, so nothing is entity-escaped; the fence is longer than any run of backticks
+/// inside. In a table cell (`in_table`) pipes are escaped, which GitHub undoes.
+fn code(s: &str, in_table: bool) -> String {
+    let mut text = s.replace(['\n', '\r'], " ");
+    if in_table {
+        text = text.replace('|', "\\|");
+    }
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
 pub fn render_markdown(r: &Report) -> String {
     let mut out = String::new();
     let s = &r.summary;
     let _ = writeln!(
         out,
-        "### plan-guard: {} — workspace `{}`\n",
+        "### plan-guard: {} — workspace {}\n",
         badge(r.verdict),
-        r.workspace
+        code(&r.workspace, false)
     );
     let _ = writeln!(
         out,
@@ -69,11 +87,11 @@ pub fn render_markdown(r: &Report) -> String {
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "<sub>decision `{}` · plan sha256 `{}` · terraform {} · model `{}`{revision}</sub>\n",
+        "<sub>decision `{}` · plan sha256 `{}` · terraform {} · model {}{revision}</sub>\n",
         r.decision_id,
         &r.plan.sha256[..r.plan.sha256.len().min(12)],
-        r.plan.terraform_version.as_deref().unwrap_or("unknown"),
-        cell(&r.model.source)
+        cell(r.plan.terraform_version.as_deref().unwrap_or("unknown")),
+        code(&r.model.source, false)
     );
 
     let flagged: Vec<&ChangeReport> = r
@@ -99,24 +117,23 @@ pub fn render_markdown(r: &Report) -> String {
             .filter(|f| f.outcome > Outcome::Allow)
             .map(|f| {
                 format!(
-                    "**{}** `{} / {}`: {}",
+                    "**{}** {}: {}",
                     f.outcome,
-                    cell(&f.source),
-                    cell(&f.rule),
+                    code(&format!("{} / {}", f.source, f.rule), true),
                     cell(&f.message)
                 )
             })
             .collect();
         let row = format!(
-            "| {} | `{}` | {} | {} |\n",
+            "| {} | {} | {} | {} |\n",
             badge(c.verdict),
-            cell(&c.address),
+            code(&c.address, true),
             c.action,
             findings.join("<br>")
         );
         let mut detail = format!(
-            "* `{}`: {} direct, {} transitive",
-            cell(&c.address),
+            "* {}: {} direct, {} transitive",
+            code(&c.address, false),
             c.blast_radius.direct,
             c.blast_radius.transitive
         );
@@ -126,7 +143,7 @@ pub fn render_markdown(r: &Report) -> String {
                 .addresses
                 .iter()
                 .take(LISTED_DEPENDENTS)
-                .map(|a| format!("`{}`", cell(a)))
+                .map(|a| code(a, false))
                 .collect();
             let more = c
                 .blast_radius
@@ -252,5 +269,15 @@ mod tests {
     #[test]
     fn cells_cannot_break_the_table() {
         assert_eq!(cell("a|b\nc<d>"), "a\\|b c&lt;d&gt;");
+    }
+
+    #[test]
+    fn code_spans_show_addresses_as_written() {
+        // No entities inside code (GitHub would show `&lt;` literally), and a backtick
+        // in a for_each key cannot end the span.
+        assert_eq!(code(r#"x.k["<img>"]"#, false), r#"`x.k["<img>"]`"#);
+        assert_eq!(code("x.k[\"a`b\"]", false), "``x.k[\"a`b\"]``");
+        assert_eq!(code("`k`", false), "`` `k` ``");
+        assert_eq!(code("a|b", true), "`a\\|b`");
     }
 }
