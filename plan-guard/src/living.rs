@@ -35,11 +35,16 @@ pub enum ObservedFrom {
 /// `location` is the workspace's directory when known (observe run there): remote-state
 /// reads with a local `path` are resolved against it, and other workspaces find this one
 /// by its state file there.
+///
+/// `configuration` is the workspace's configuration (a plan's `configuration`) when the
+/// caller has it; a plan observed with [`ObservedFrom::Plan`] brings its own. With it,
+/// each remote-state read records which outputs each of its readers reads.
 pub fn observation_body(
     doc: &str,
     source: &str,
     from: ObservedFrom,
     location: Option<&Path>,
+    configuration: Option<&Value>,
 ) -> Result<Value> {
     let doc: Value = serde_json::from_str(doc)
         .map_err(|e| anyhow!("{source}: not a `terraform show -json` document: {e}"))?;
@@ -51,6 +56,8 @@ pub fn observation_body(
     let is_plan = doc.get("prior_state").is_some()
         || doc.get("planned_values").is_some()
         || doc.get("resource_changes").is_some();
+    let own_configuration = doc.get("configuration").cloned();
+    let configuration = configuration.or(own_configuration.as_ref());
     let state = match from {
         ObservedFrom::State if is_plan => {
             return Err(anyhow!(
@@ -84,7 +91,7 @@ pub fn observation_body(
         .as_object()
         .map(|o| o.keys().collect())
         .unwrap_or_default();
-    let reads = remote_state_reads(&values["root_module"], &resources, location);
+    let reads = remote_state_reads(&values["root_module"], &resources, location, configuration);
     Ok(json!({
         "terraform_version": state["terraform_version"],
         "resources": resources,
@@ -95,8 +102,17 @@ pub fn observation_body(
 }
 
 /// The `terraform_remote_state` data sources of the root module: the state file each
-/// reads (local backend) and the resources that depend on it.
-fn remote_state_reads(root: &Value, resources: &[Value], location: Option<&Path>) -> Vec<Value> {
+/// reads (local backend) and the resources that depend on it (`dependents`: from the
+/// state, whose dependencies are transitive). With the configuration, also `readers`:
+/// each instance whose configuration reads the data source directly (a root resource, or
+/// a resource in a module call whose arguments read it) → the outputs it reads (`*`: the
+/// whole `outputs` object or the data source itself).
+fn remote_state_reads(
+    root: &Value,
+    resources: &[Value],
+    location: Option<&Path>,
+    configuration: Option<&Value>,
+) -> Vec<Value> {
     let mut out = Vec::new();
     for r in root["resources"].as_array().into_iter().flatten() {
         if r["type"] != "terraform_remote_state" {
@@ -122,14 +138,132 @@ fn remote_state_reads(root: &Value, resources: &[Value], location: Option<&Path>
             })
             .map(|x| &x["address"])
             .collect();
-        out.push(json!({ "data": address, "path": path, "dependents": dependents }));
+        let mut read = json!({ "data": address, "path": path, "dependents": dependents });
+        if let Some(config) = configuration {
+            read["readers"] = readers_of(address, &config["root_module"], resources);
+        }
+        out.push(read);
     }
     out
 }
 
-/// Adds, to each change that produces a root output, the resources of other observed
+/// Instance address → the outputs of remote-state data source `data` its configuration
+/// reads, for the root module's resources and the resources of module calls whose
+/// arguments read it.
+fn readers_of(data: &str, root: &Value, resources: &[Value]) -> Value {
+    let mut readers = serde_json::Map::new();
+    let mut add = |scope: &str, outputs: &BTreeSet<String>| {
+        for x in resources {
+            let Some(instance) = x["address"].as_str() else {
+                continue;
+            };
+            if instance != data && within(scope, instance) {
+                let entry = readers
+                    .entry(instance.to_string())
+                    .or_insert_with(|| json!([]));
+                let mut all: BTreeSet<String> = entry
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|o| o.as_str().map(String::from))
+                    .collect();
+                all.extend(outputs.iter().cloned());
+                *entry = json!(all);
+            }
+        }
+    };
+    for r in root["resources"].as_array().into_iter().flatten() {
+        let outputs = outputs_read(data, r);
+        if let (false, Some(a)) = (outputs.is_empty(), r["address"].as_str()) {
+            add(a, &outputs);
+        }
+    }
+    for (name, call) in root["module_calls"].as_object().into_iter().flatten() {
+        let outputs = outputs_read(data, &call["expressions"]);
+        if !outputs.is_empty() {
+            add(&format!("module.{name}"), &outputs);
+        }
+    }
+    Value::Object(readers)
+}
+
+/// Whether `instance` is `scope` (a configuration address: a resource, or a module call)
+/// or one of its instances or, for a module, inside it.
+fn within(scope: &str, instance: &str) -> bool {
+    instance == scope
+        || instance
+            .strip_prefix(scope)
+            .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
+}
+
+/// The outputs of remote-state data source `data` that the `references` anywhere in a
+/// configuration block name: `data.X.outputs.NAME` → NAME, `data.X.outputs["NAME"]` →
+/// NAME, a reference to the data source or its whole `outputs` alone → `*`.
+fn outputs_read(data: &str, block: &Value) -> BTreeSet<String> {
+    let mut refs = Vec::new();
+    references_in(block, &mut refs);
+    let mut named = BTreeSet::new();
+    let mut whole = false;
+    let prefix = format!("{data}.outputs");
+    for r in refs {
+        if let Some(rest) = r.strip_prefix(&prefix) {
+            let name = if let Some(n) = rest.strip_prefix('.') {
+                n.split(['.', '[']).next()
+            } else if let Some(n) = rest.strip_prefix("[\"") {
+                n.split('"').next()
+            } else if rest.is_empty() {
+                None
+            } else {
+                continue;
+            };
+            match name.filter(|n| !n.is_empty()) {
+                Some(n) => {
+                    named.insert(n.to_string());
+                }
+                None => whole = true,
+            }
+        } else if within(data, r) {
+            whole = true;
+        }
+    }
+    // Terraform lists a reference's containing object too (`data.X.outputs.a` comes with
+    // `data.X.outputs` and `data.X`): those alone mean the whole, alongside a name they
+    // are only its container.
+    if named.is_empty() && whole {
+        named.insert("*".into());
+    }
+    named
+}
+
+/// Every string of every `references` list in a configuration block.
+fn references_in<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == "references" {
+                    out.extend(x.as_array().into_iter().flatten().filter_map(Value::as_str));
+                } else {
+                    references_in(x, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| references_in(x, out)),
+        _ => {}
+    }
+}
+
+/// Adds, to each change that feeds a root output, the resources of other observed
 /// workspaces that read this workspace's state (prefixed `W:`), and escalates where the
 /// larger blast radius now exceeds a profile's `max_blast_radius`.
+///
+/// `direct` counts the readers one edge away: those whose configuration reads the remote
+/// state. `transitive` adds everything in the reader's workspace that depends on them.
+/// When the reader's observation records which outputs each reader reads (observed from a
+/// plan, or by a governed apply), only readers of the outputs this change feeds count.
+/// Otherwise (observed from state alone) every resource depending on the remote state
+/// counts, and those that depend on no other such resource are taken as the direct
+/// readers: an over-approximation, since the state does not say which output is read.
+/// The remote-state data source itself is the edge, not counted.
 pub fn add_cross_workspace(
     report: &mut Report,
     plan: &Plan<'_>,
@@ -140,7 +274,7 @@ pub fn add_cross_workspace(
     let Some(state_file) = this.and_then(|o| o["state_file"].as_str()) else {
         return;
     };
-    let readers: Vec<String> = others
+    let reads: Vec<(&str, &Value, &Value)> = others
         .iter()
         .flat_map(|(w, o)| {
             o["reads"]
@@ -148,38 +282,60 @@ pub fn add_cross_workspace(
                 .into_iter()
                 .flatten()
                 .filter(|r| r["path"].as_str() == Some(state_file))
-                .flat_map(|r| r["dependents"].as_array().into_iter().flatten())
-                .filter_map(move |d| d.as_str().map(|d| format!("{w}:{d}")))
+                .map(move |r| (w.as_str(), o, r))
         })
         .collect();
-    if readers.is_empty() {
+    if reads.is_empty() {
         return;
     }
-    let producers: Vec<String> = plan
+    // Each root output and the references its value expression makes.
+    let outputs: Vec<(&str, Vec<&str>)> = plan
         .configuration
         .as_ref()
         .map(|c| {
             c.root_module
                 .outputs
-                .values()
-                .filter_map(|o| o.expression.as_ref())
-                .flat_map(|e| e.references.iter().cloned())
+                .iter()
+                .filter_map(|(name, o)| {
+                    o.expression.as_ref().map(|e| {
+                        (
+                            name.as_str(),
+                            e.references.iter().map(String::as_str).collect(),
+                        )
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default();
     for change in &mut report.changes {
-        let produces = producers.iter().any(|p| {
-            change.address == *p
+        let feeds = |p: &str| {
+            change.address == p
                 || change.address.starts_with(&format!("{p}["))
                 || p.starts_with(&format!("{}.", change.address))
-        });
-        if !produces {
+        };
+        let fed: BTreeSet<&str> = outputs
+            .iter()
+            .filter(|(_, refs)| refs.iter().any(|p| feeds(p)))
+            .map(|(name, _)| *name)
+            .collect();
+        if fed.is_empty() {
+            continue;
+        }
+        let mut direct = BTreeSet::new();
+        let mut reached = BTreeSet::new();
+        for (w, observation, read) in &reads {
+            let (d, t) = readers_reached(observation, read, &fed);
+            direct.extend(d.into_iter().map(|a| format!("{w}:{a}")));
+            reached.extend(t.into_iter().map(|a| format!("{w}:{a}")));
+        }
+        if reached.is_empty() {
             continue;
         }
         let b = &mut change.blast_radius;
-        b.addresses.extend(readers.iter().cloned());
+        let before: BTreeSet<String> = b.addresses.iter().cloned().collect();
+        b.direct += direct.difference(&before).count();
+        b.addresses.extend(reached.difference(&before).cloned());
         b.addresses.sort();
-        b.addresses.dedup();
         b.transitive = b.addresses.len();
         let has = change.findings.iter().any(|f| f.rule == "max_blast_radius");
         for intent in model
@@ -209,6 +365,81 @@ pub fn add_cross_workspace(
         }
     }
     report.recount();
+}
+
+/// The direct readers of remote-state read `read` (of `observation`'s workspace) that a
+/// change feeding outputs `fed` reaches, and everything it reaches there (direct ones
+/// included), as instance addresses of that workspace.
+fn readers_reached(
+    observation: &Value,
+    read: &Value,
+    fed: &BTreeSet<&str>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let resources: Vec<(&str, Vec<&str>)> = observation["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| {
+            let deps = x["depends_on"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            x["address"].as_str().map(|a| (a, deps))
+        })
+        .collect();
+    let depends_on = |a: &str| -> &[&str] {
+        resources
+            .iter()
+            .find(|(x, _)| *x == a)
+            .map_or(&[], |(_, d)| d.as_slice())
+    };
+    let dependents: Vec<&str> = read["dependents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let direct: BTreeSet<String> = match read["readers"].as_object() {
+        Some(readers) => readers
+            .iter()
+            .filter(|(_, outs)| {
+                outs.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .any(|o| o == "*" || fed.contains(o))
+            })
+            .map(|(a, _)| a.clone())
+            .collect(),
+        None => dependents
+            .iter()
+            .filter(|a| {
+                !depends_on(a)
+                    .iter()
+                    .any(|d| dependents.iter().any(|o| o != *a && within(d, o)))
+            })
+            .map(|a| a.to_string())
+            .collect(),
+    };
+    // Everything depending on a reached resource is reached (state dependencies name
+    // configuration addresses: a resource, or a module).
+    let mut reached = direct.clone();
+    loop {
+        let more: Vec<String> = resources
+            .iter()
+            .filter(|(a, deps)| {
+                !reached.contains(*a) && deps.iter().any(|d| reached.iter().any(|r| within(d, r)))
+            })
+            .map(|(a, _)| a.to_string())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        reached.extend(more);
+    }
+    (direct, reached)
 }
 
 fn collect(module: &Value, out: &mut Vec<Value>) {

@@ -361,6 +361,10 @@ pub fn apply(
         let sources = crate::sources::Locator::new(std::path::Path::new("."), &plan);
         let contracts = Contracts::governing(&plan, model, &changes, Some(&sources));
         let state = state_after_apply();
+        // The plan's configuration says which outputs of other workspaces each resource reads.
+        let configuration = serde_json::from_str::<Value>(&raw.text)
+            .ok()
+            .and_then(|mut v| v.get_mut("configuration").map(Value::take));
         probes = post_verify(contracts.calls(), state.as_deref());
         // What the apply built is the workspace's new observation (DESIGN section 10).
         if let Some(state) = &state {
@@ -371,6 +375,7 @@ pub fn apply(
                 "the state after apply",
                 crate::living::ObservedFrom::State,
                 here.as_deref(),
+                configuration.as_ref(),
             ) {
                 store.record_observation(workspace, &crate::ids::now_rfc3339(), &body)?;
             }

@@ -156,6 +156,10 @@ fn a_change_upstream_reaches_the_readers_downstream() {
             "{store}"
         );
         assert_eq!(vpc["blast_radius"]["transitive"], 3);
+        assert_eq!(
+            vpc["blast_radius"]["direct"], 3,
+            "each reads the output directly"
+        );
         assert!(
             vpc["findings"]
                 .as_array()
@@ -192,5 +196,172 @@ fn a_change_upstream_reaches_the_readers_downstream() {
         ],
     );
     assert_eq!(code, 0, "{text}");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn radius(report: &serde_json::Value, address: &str) -> (u64, u64, Vec<String>) {
+    let change = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == address)
+        .unwrap_or_else(|| panic!("no change {address}: {report}"));
+    let b = &change["blast_radius"];
+    (
+        b["direct"].as_u64().unwrap(),
+        b["transitive"].as_u64().unwrap(),
+        b["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect(),
+    )
+}
+
+/// Readers one edge away count in `direct` (and `transitive` includes them); when the
+/// reader's observation knows which output each resource reads (observed from a plan),
+/// only readers of the outputs the changed resource feeds count. Observed from state
+/// alone, every resource depending on the remote state counts (an over-approximation).
+#[test]
+fn readers_are_direct_and_only_of_the_outputs_they_read() {
+    let root = std::env::temp_dir().join(format!("pg-xws-outputs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (up, down, gov) = (
+        root.join("upstream"),
+        root.join("downstream"),
+        root.join("governance"),
+    );
+    for d in [&up, &down, &gov] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(
+        up.join("main.tf"),
+        r#"
+variable "gen" {
+  default = 1
+}
+resource "terraform_data" "vpc" {
+  triggers_replace = [var.gen]
+}
+resource "terraform_data" "other" {
+  triggers_replace = [var.gen]
+}
+output "vpc_id" {
+  value = terraform_data.vpc.id
+}
+output "other_id" {
+  value = terraform_data.other.id
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        down.join("main.tf"),
+        r#"
+data "terraform_remote_state" "up" {
+  backend = "local"
+  config = {
+    path = "../upstream/terraform.tfstate"
+  }
+}
+resource "terraform_data" "app" {
+  count = 2
+  input = data.terraform_remote_state.up.outputs.vpc_id
+}
+resource "terraform_data" "indirect" {
+  input = terraform_data.app[0].id
+}
+resource "terraform_data" "side" {
+  input = data.terraform_remote_state.up.outputs["other_id"]
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        gov.join("main.tf"),
+        "resource \"iom_profile\" \"p\" {\n  name = \"shared\"\n}\nresource \"iom_intent\" \"i\" {\n  name    = \"everything\"\n  profile = \"shared\"\n}\n",
+    )
+    .unwrap();
+    for d in [&up, &down] {
+        tf(d, &["init", "-input=false", "-no-color"]);
+        tf(d, &["apply", "-input=false", "-no-color", "-auto-approve"]);
+    }
+    let store = format!("sqlite://{}/iom.db", root.display());
+    let gov_s = gov.display().to_string();
+    tf(
+        &up,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-out=tfplan",
+            "-var",
+            "gen=2",
+        ],
+    );
+    let check = || {
+        let (code, text) = pg(
+            &up,
+            &[
+                "check",
+                "tfplan",
+                "--model",
+                &gov_s,
+                "--store",
+                &store,
+                "--workspace",
+                "upstream",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(code, 0, "{text}");
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    };
+    let observe = |dir: &Path, workspace: &str, extra: &[&str]| {
+        let mut args = vec!["observe", "--workspace", workspace, "--store", &store];
+        args.extend_from_slice(extra);
+        let (code, text) = pg(dir, &args);
+        assert_eq!(code, 0, "{text}");
+    };
+    observe(&up, "upstream", &[]);
+
+    // Downstream observed from its state: which output is read is unknown.
+    observe(&down, "downstream", &[]);
+    let report = check();
+    let (direct, transitive, addresses) = radius(&report, "terraform_data.vpc");
+    assert_eq!(
+        addresses,
+        [
+            "downstream:terraform_data.app[0]",
+            "downstream:terraform_data.app[1]",
+            "downstream:terraform_data.indirect",
+            "downstream:terraform_data.side"
+        ]
+    );
+    assert_eq!(
+        (direct, transitive),
+        (3, 4),
+        "app[0], app[1], side are one edge away"
+    );
+
+    // Observed from a plan, the configuration says who reads which output.
+    tf(&down, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    observe(&down, "downstream", &["--from-plan", "tfplan"]);
+    let report = check();
+    let (direct, transitive, addresses) = radius(&report, "terraform_data.vpc");
+    assert_eq!(
+        addresses,
+        [
+            "downstream:terraform_data.app[0]",
+            "downstream:terraform_data.app[1]",
+            "downstream:terraform_data.indirect"
+        ]
+    );
+    assert_eq!((direct, transitive), (2, 3));
+    let (direct, transitive, addresses) = radius(&report, "terraform_data.other");
+    assert_eq!(addresses, ["downstream:terraform_data.side"]);
+    assert_eq!((direct, transitive), (1, 1));
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -224,7 +224,8 @@ pub fn run(cli: Cli) -> Result<u8> {
                     ObservedFrom::State,
                 ),
             };
-            let body = plan_guard::living::observation_body(&doc, &source, from, Some(&here))?;
+            let body =
+                plan_guard::living::observation_body(&doc, &source, from, Some(&here), None)?;
             let workspace = workspace_or_default(workspace);
             let store = Store::open_configured(store.as_deref())?;
             let id =
