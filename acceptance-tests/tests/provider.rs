@@ -353,6 +353,27 @@ fn lifecycle_on_both_terraform_versions() {
             String::from_utf8_lossy(&out.stdout)
         );
 
+        // This state manages the profiles but not the intents naming them: destroying it
+        // would leave those references dangling, so it is refused, naming them.
+        let out = ws.tf_with(
+            &["destroy", "-auto-approve"],
+            &[("IOM_REFERENCE_WAIT_MS", "300")],
+        );
+        let text = words(&String::from_utf8_lossy(&out.stderr));
+        assert!(
+            !out.status.success()
+                && text.contains("Object still referenced")
+                && text.contains("iom_intent `payments-prod` references it"),
+            "{version}: {text}"
+        );
+        assert!(store.get(Kind::Profile, "prod-safe").unwrap().is_some());
+
+        // The rest, stored exactly as configured, is adopted by a plain apply.
+        let before = store.revision().unwrap();
+        let out = ws.ok(&["apply", "-auto-approve"]);
+        assert!(out.contains("6 added"), "{version}: {out}");
+        assert_eq!(store.revision().unwrap(), before, "{version}");
+
         // Destroy: the store is empty of what this state manages.
         ws.ok(&["destroy", "-auto-approve"]);
         let left: Vec<String> = ws
@@ -362,10 +383,7 @@ fn lifecycle_on_both_terraform_versions() {
             .iter()
             .map(|s| s.object.name().to_string())
             .collect();
-        assert!(
-            !left.contains(&"prod-safe".to_string()),
-            "{version}: {left:?}"
-        );
+        assert!(left.is_empty(), "{version}: {left:?}");
     }
 }
 
@@ -755,9 +773,11 @@ resource "iom_waiver" "w" {
 
 /// DESIGN section 4 writes references between objects as literal names. Terraform then has
 /// no edge between the writes and creates the intent beside the profile it names: the
-/// provider waits for it, so the first apply succeeds.
+/// provider waits for it, so the first apply succeeds. A delete that would leave a
+/// reference dangling is refused naming the referrer, while a full destroy (referrers
+/// deleted beside it) and a blueprint version bump (a replace) go through.
 #[test]
-fn literal_name_references_apply_first_time() {
+fn literal_name_references_apply_first_time_and_guard_deletes() {
     for (version, terraform) in terraforms() {
         let ws = Ws::new(&format!("literal-{version}"), &terraform);
         std::fs::copy(
@@ -814,6 +834,55 @@ resource "iom_element" "idp" {
         );
         assert_eq!(ws.plan_code().0, 0, "{version}");
 
+        // The blueprint leaves the configuration; the intent still names it.
+        std::fs::write(ws.work().join("main.tf"), rest).unwrap();
+        let out = ws.tf_with(
+            &["apply", "-auto-approve"],
+            &[("IOM_REFERENCE_WAIT_MS", "500")],
+        );
+        let text = words(&String::from_utf8_lossy(&out.stderr));
+        assert!(!out.status.success(), "{version}: delete not refused");
+        assert!(
+            text.contains("Object still referenced")
+                && text.contains("iom_intent `payments-prod` references it"),
+            "{version}: {text}"
+        );
+        assert!(
+            ws.store()
+                .get(Kind::Blueprint, "encrypted-storage@1.0.0")
+                .unwrap()
+                .is_some(),
+            "{version}: the referenced blueprint is still there"
+        );
+
+        // Referenced through its resource, a new version replaces it in one apply.
+        let pinned = rest.replace(
+            r#"blueprints = ["encrypted-storage"]"#,
+            "blueprints = [iom_blueprint.storage.id]",
+        );
+        std::fs::write(ws.work().join("main.tf"), format!("{blueprint}{pinned}")).unwrap();
+        ws.ok(&["apply", "-auto-approve"]);
+        std::fs::write(
+            ws.work().join("main.tf"),
+            format!("{}{pinned}", blueprint.replace("1.0.0", "1.1.0")),
+        )
+        .unwrap();
+        let started = std::time::Instant::now();
+        let out = ws.ok(&["apply", "-auto-approve"]);
+        assert!(out.contains("1 destroyed"), "{version}: {out}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "{version}: the replace waited for its referrer: {:?}",
+            started.elapsed()
+        );
+
+        // Back to literal names: a full destroy deletes referrers and referenced alike.
+        std::fs::write(
+            ws.work().join("main.tf"),
+            format!("{}{rest}", blueprint.replace("1.0.0", "1.1.0")),
+        )
+        .unwrap();
+        ws.ok(&["apply", "-auto-approve"]);
         ws.ok(&["destroy", "-auto-approve"]);
         assert!(ws.store().list().unwrap().is_empty(), "{version}");
     }

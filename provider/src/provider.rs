@@ -3,6 +3,7 @@
 //! `name` replaces the object), applies that write the store in one transaction each,
 //! reads that show out-of-band changes as drift, and import by name.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -84,10 +85,53 @@ impl IomProvider {
             }
         }
     }
+
+    /// Waits (bounded, with backoff) until no other stored object references the one of
+    /// `kind` keyed `key`, which a full destroy may be deleting beside this delete; refuses
+    /// naming the referrers when some are left, as deleting would leave a model every
+    /// check rejects.
+    async fn await_no_referrers(&self, kind: Kind, key: &str) -> Result<(), Diagnostics> {
+        let mut backoff = Backoff::new();
+        loop {
+            let k = key.to_string();
+            let referrers = self
+                .blocking(move |s| Ok(referrers(&s.load_model()?.0, kind, &k)))
+                .await
+                .map_err(|e| error("Cannot read the model store", e))?;
+            if referrers.is_empty() {
+                return Ok(());
+            }
+            if !backoff.wait().await {
+                return Err(error(
+                    "Object still referenced",
+                    format!(
+                        "{} `{key}` cannot be deleted: {} (still so after waiting {:?}). \
+                         Deleting it would leave a model every plan-guard check rejects. \
+                         Change or remove the referencing objects first (in the same apply, \
+                         reference this object through its resource, e.g. \
+                         `{}.<NAME>.{}`, so Terraform orders the writes).",
+                        kind.resource_type(),
+                        referrers.join("; "),
+                        backoff.waited(),
+                        kind.resource_type(),
+                        if kind == Kind::Blueprint {
+                            "id"
+                        } else {
+                            "name"
+                        },
+                    ),
+                ));
+            }
+        }
+    }
 }
 
-/// How long an apply waits for the objects it references to be written: other writes of
-/// the same apply run beside it. `IOM_REFERENCE_WAIT_MS` overrides the 20 s.
+/// `planned_private` of a resource being replaced (see `plan_resource_change`).
+const REPLACING: &[u8] = b"iom:replacing";
+
+/// How long an apply waits for the objects it references to be written, or for the objects
+/// referencing what it deletes to go: other writes of the same apply run beside it.
+/// `IOM_REFERENCE_WAIT_MS` overrides the 20 s.
 fn reference_wait() -> Duration {
     std::env::var("IOM_REFERENCE_WAIT_MS")
         .ok()
@@ -156,6 +200,43 @@ fn problems_with(mut spec: ModelSpec, candidate: &Object) -> (Vec<String>, Vec<S
         }
     }
     (unresolved, invalid)
+}
+
+/// The references that removing the object of `kind` keyed `key` from `spec` would break,
+/// each as "iom_intent `name` (path: message)". References already broken are not counted.
+fn referrers(spec: &ModelSpec, kind: Kind, key: &str) -> Vec<String> {
+    let broken = |spec: ModelSpec| -> BTreeSet<(Kind, String, String, String)> {
+        match iom_model::Model::compile(spec) {
+            Ok(_) => BTreeSet::new(),
+            Err(problems) => problems
+                .iter()
+                .filter(|p| is_reference(p))
+                .map(|p| {
+                    (
+                        p.kind,
+                        p.name.clone(),
+                        paths::display(&p.path),
+                        p.message.clone(),
+                    )
+                })
+                .collect(),
+        }
+    };
+    let mut without = spec.clone();
+    remove(&mut without, kind, key);
+    if without == *spec {
+        return Vec::new();
+    }
+    let before = broken(spec.clone());
+    broken(without)
+        .difference(&before)
+        .map(|(k, name, path, message)| {
+            format!(
+                "{} `{name}` references it ({path}: {message})",
+                k.resource_type()
+            )
+        })
+        .collect()
 }
 
 fn error(summary: &str, detail: impl Into<String>) -> Diagnostics {
@@ -267,13 +348,24 @@ impl Provider for IomProvider {
             planned.set("id", id);
             planned.set("revision", Value::Unknown);
         }
+        let requires_replace: Vec<AttributePath> = [(renamed, "name"), (reversioned, "version")]
+            .into_iter()
+            .filter(|(changed, _)| *changed)
+            .map(|(_, attr)| AttributePath::new(attr))
+            .collect();
+        // A replace is planned twice (then with a null prior state, given this plan's
+        // private data) and applied as a delete and a create that both receive it: the
+        // delete half must not wait for referrers Terraform updates only after the create.
+        let replacing =
+            !requires_replace.is_empty() || (!existed && request.prior_private == REPLACING);
         PlanResponse {
             planned_state: planned,
-            requires_replace: [(renamed, "name"), (reversioned, "version")]
-                .into_iter()
-                .filter(|(changed, _)| *changed)
-                .map(|(_, attr)| AttributePath::new(attr))
-                .collect(),
+            requires_replace,
+            planned_private: if replacing {
+                REPLACING.to_vec()
+            } else {
+                Vec::new()
+            },
             ..PlanResponse::default()
         }
     }
@@ -291,6 +383,17 @@ impl Provider for IomProvider {
         };
         if request.planned_state.is_null() {
             let name = state_key(kind, &request.prior_state);
+            // The delete half of a replace: Terraform updates the referrers only after
+            // the create half, so waiting for them here would wait for nothing.
+            if request.planned_private != REPLACING
+                && let Err(refused) = self.await_no_referrers(kind, &name).await
+            {
+                return ApplyResponse {
+                    new_state: request.prior_state,
+                    diagnostics: refused,
+                    ..ApplyResponse::default()
+                };
+            }
             return match self.blocking(move |s| s.delete(kind, &name)).await {
                 Ok(_) => ApplyResponse::default(),
                 Err(e) => ApplyResponse {
@@ -570,6 +673,34 @@ mod tests {
             unresolved,
             ["blueprints[0]: iom_blueprint `b` has no version `2.0.0` (declared: 1.0.0)"]
         );
+    }
+
+    #[test]
+    fn referrers_are_the_references_a_delete_would_break() {
+        let model = spec(&[
+            profile("p"),
+            profile("unused"),
+            blueprint("b", "1.0.0"),
+            blueprint("b", "1.1.0"),
+            intent("i", "p", &["b", "b@1.0.0"]),
+            // Already broken: not this delete's doing.
+            intent("j", "gone", &[]),
+        ]);
+        assert_eq!(
+            referrers(&model, Kind::Profile, "p"),
+            ["iom_intent `i` references it (profile: no iom_profile is named `p`)"]
+        );
+        assert!(referrers(&model, Kind::Profile, "unused").is_empty());
+        assert!(referrers(&model, Kind::Profile, "not-there").is_empty());
+        // The bare name still resolves to 1.0.0; the pinned reference does not.
+        assert_eq!(
+            referrers(&model, Kind::Blueprint, "b@1.0.0"),
+            [
+                "iom_intent `i` references it (blueprints[1]: iom_blueprint `b` has no version \
+                 `1.0.0` (declared: 1.1.0))"
+            ]
+        );
+        assert!(referrers(&model, Kind::Blueprint, "b@1.1.0").is_empty());
     }
 
     fn provider(dir: &std::path::Path) -> IomProvider {
