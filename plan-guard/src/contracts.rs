@@ -63,7 +63,7 @@ impl<'m> Contracts<'m> {
             .collect();
         let mut probes = Vec::new();
         for (gi, g) in out.governed.iter_mut().enumerate() {
-            g.check_inputs();
+            g.check_inputs(plan);
             g.check_pre_conditions(gi, plan, model, &profiles, &mut probes);
         }
         let (targets, runs): (Vec<_>, Vec<_>) = probes.into_iter().unzip();
@@ -221,7 +221,13 @@ impl Governed<'_> {
         expand_inputs(text, &shown)
     }
 
-    fn check_inputs(&mut self) {
+    fn check_inputs(&mut self, plan: &Plan<'_>) {
+        // A call gone from the configuration (its resources are being deleted) has no
+        // inputs to check; its constraints still apply to the deletes.
+        let path = config_path(&self.call);
+        if !path.is_empty() && plan.configuration.is_some() && module_call(plan, &path).is_none() {
+            return;
+        }
         for v in check_contract_inputs(self.contract, &self.inputs) {
             if v.unknown {
                 self.unknown.push(v.input);

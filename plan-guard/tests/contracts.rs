@@ -401,3 +401,38 @@ resource "iom_contract" "c" {
         assert!(!out.contains("CANARY-SENSITIVE-41c9"), "{out}");
     }
 }
+
+#[test]
+fn a_call_gone_from_the_configuration_is_held_to_its_constraints_not_its_inputs() {
+    // In the `delete` fixture module.gone was removed: there is no call whose inputs
+    // could be missing, but deleting what it built is still forbidden.
+    let governance = r#"
+resource "iom_profile" "p" { name = "p" }
+resource "iom_intent" "i" {
+  name    = "all"
+  profile = "p"
+}
+resource "iom_contract" "c" {
+  name   = "deploy-service"
+  module = "module.gone"
+  input {
+    name     = "a_id"
+    required = true
+  }
+  input {
+    name     = "owner"
+    required = true
+  }
+  constraint {
+    profile        = "p"
+    forbid_actions = ["delete"]
+  }
+}
+"#;
+    let plan =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plans/delete/plan.json");
+    let r = judge(plan.to_str().unwrap(), governance);
+    let gone = contract_findings(&r, "module.gone.terraform_data.svc");
+    let rules: Vec<&str> = gone.iter().map(|(r, _, _)| r.as_str()).collect();
+    assert_eq!(rules, ["constraint"], "{gone:#?}");
+}
