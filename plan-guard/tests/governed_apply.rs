@@ -1027,3 +1027,36 @@ resource "iom_intent" "root" {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(work.join("ran").exists());
 }
+
+/// `evidence list|show|verify|export` and `insights` only read: a store that does not
+/// exist (a mistyped path) is an error naming it, and is not created.
+#[test]
+fn read_only_commands_never_create_a_store() {
+    let root = std::env::temp_dir().join(format!("pg-apply-readonly-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let missing = root.join("typo/ledger.db");
+    let store = format!("sqlite://{}", missing.display());
+    let gov = repo().join("examples/governance");
+    for args in [
+        vec!["evidence", "list"],
+        vec!["evidence", "show", "pg-1"],
+        vec!["evidence", "verify"],
+        vec!["evidence", "export", "--format", "jsonl"],
+        vec!["insights", "--model", gov.to_str().unwrap()],
+        vec!["insights"],
+    ] {
+        let mut args = args.clone();
+        args.extend_from_slice(&["--store", &store]);
+        let run = pg(&root, &args);
+        assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("{} does not exist", missing.display())),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!missing.exists() && !root.join("typo").exists(), "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -69,6 +69,10 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "store {url}: {path} does not exist (this command only reads a store and never creates one: check --store or $IOM_STORE)"
+    )]
+    Missing { url: String, path: String },
     #[error("store {url}: {kind} {name:?} already exists (import it instead)")]
     AlreadyExists {
         url: String,
@@ -134,6 +138,26 @@ impl Store {
     /// The store `--store`/the provider's `store` names, else `$IOM_STORE`, else the default.
     pub fn open_configured(explicit: Option<&str>) -> Result<Store> {
         Store::open(&StoreUrl::configured(explicit))
+    }
+
+    /// Opens a store that must already exist, for commands that only read: a SQLite file
+    /// that is not there is [`StoreError::Missing`], never created (a mistyped path would
+    /// otherwise read as an empty ledger).
+    pub fn open_existing(url: &str) -> Result<Store> {
+        if let StoreUrl::Sqlite(path) = StoreUrl::parse(url)?
+            && !path.exists()
+        {
+            return Err(StoreError::Missing {
+                url: url.to_string(),
+                path: path.display().to_string(),
+            });
+        }
+        Store::open(url)
+    }
+
+    /// [`Store::open_existing`] on the store `--store` names, else `$IOM_STORE`, else the default.
+    pub fn open_configured_existing(explicit: Option<&str>) -> Result<Store> {
+        Store::open_existing(&StoreUrl::configured(explicit))
     }
 
     pub fn url(&self) -> &StoreUrl {

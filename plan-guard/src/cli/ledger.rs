@@ -8,15 +8,20 @@ use std::io::Write;
 
 use super::args::{EvidenceCommand, ExportFormat};
 
-pub(crate) fn evidence_command(store: &Store, command: EvidenceCommand) -> Result<u8> {
+/// Runs an `evidence` command. Those that read the ledger open an existing store only
+/// (`store`, else `$IOM_STORE`, else the default): a missing SQLite file is an error
+/// naming it, not a new empty ledger that verifies.
+pub(crate) fn evidence_command(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
+    let open = || Store::open_configured_existing(store);
     let mut out = std::io::stdout().lock();
     match command {
         EvidenceCommand::List => {
-            for e in store.evidence()?.records {
+            for e in open()?.evidence()?.records {
                 writeln!(out, "{}", workflow::list_line(&e))?;
             }
         }
         EvidenceCommand::Show { decision_id } => {
+            let store = open()?;
             let records: Vec<_> = store
                 .evidence_for(&decision_id)?
                 .iter()
@@ -33,6 +38,7 @@ pub(crate) fn evidence_command(store: &Store, command: EvidenceCommand) -> Resul
                 .as_ref()
                 .map(|v| move |hash: &str, sig: &str| v.verify(hash, sig));
             let check_ref = check.as_ref().map(|f| f as &dyn Fn(&str, &str) -> bool);
+            let store = open()?;
             let ledger = store.evidence()?;
             match ledger.verify(check_ref) {
                 Ok(n) => {
@@ -56,7 +62,7 @@ pub(crate) fn evidence_command(store: &Store, command: EvidenceCommand) -> Resul
         EvidenceCommand::Export {
             format: ExportFormat::Jsonl,
         } => {
-            for e in store.evidence()?.records {
+            for e in open()?.evidence()?.records {
                 writeln!(out, "{}", workflow::record_json(&e))?;
             }
         }

@@ -198,10 +198,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             Ok(applied.exit_code())
         }
-        Command::Evidence { command, store } => {
-            let store = Store::open_configured(store.as_deref())?;
-            evidence_command(&store, command)
-        }
+        Command::Evidence { command, store } => evidence_command(store.as_deref(), command),
         Command::Observe {
             state,
             from_plan,
@@ -310,8 +307,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             store,
             format,
         } => {
+            // Read only: a store that does not exist is an error, not a new empty one.
+            let ledger = Store::open_configured_existing(store.as_deref())?.evidence()?;
             let loaded = model_source::load(model.as_deref(), store.as_deref())?;
-            let ledger = Store::open_configured(store.as_deref())?.evidence()?;
             let found = plan_guard::insights::insights(
                 &loaded.model,
                 &ledger.records,
