@@ -136,6 +136,7 @@ object into the model store, under a model revision that grows with every change
         "## Schema",
         1,
     ));
+    page.push_str(REFERENCES);
     page.push_str("\n## Resources\n\n");
     for kind in Kind::ALL {
         let t = kind.resource_type();
@@ -148,6 +149,26 @@ object into the model store, under a model revision that grows with every change
     page.push_str("\n## Data Sources\n\n* [`iom_model`](data-sources/model.md)\n* [`iom_contract_check`](data-sources/contract_check.md)\n");
     page
 }
+
+const REFERENCES: &str = "
+## References Between Objects
+
+Objects name each other (an intent its `profile` and `blueprints`, a contract constraint its \
+`profile`, an element its `depends_on_elements`). Every reference must resolve in the model \
+store when the object is written, and an object still referenced cannot be deleted (the \
+error names the referrers): an apply does not leave references to nothing, which every \
+`plan-guard check` would reject.
+
+A reference through the other resource (`profile = iom_profile.prod.name`, \
+`blueprints = [iom_blueprint.storage.id]`) makes Terraform order the writes. A literal name \
+(`profile = \"prod-safe\"`) gives Terraform no order: an apply then waits for the object \
+named to be written by the creates running beside it, and a delete for its referrers to be \
+deleted, up to 20 seconds (`IOM_REFERENCE_WAIT_MS` in the provider's environment changes \
+the bound) before it fails. Renaming an object, or a new blueprint `version`, replaces it: \
+Terraform deletes the old one, writes the new one, then updates the referrers, so between \
+those writes the references name an object that is gone (declare the referenced resource \
+with `lifecycle { create_before_destroy = true }` to close that window).
+";
 
 fn example(kind: Kind) -> &'static str {
     match kind {
