@@ -946,5 +946,27 @@ resource "iom_contract" "c" {
         // The same HCL loaded by plan-guard --model gives the same contract.
         let model = iom_model::load_dir(&ws.work()).unwrap();
         assert_eq!(model.contracts, [c], "{version}");
+
+        // iom_contract_check (inputs as text, read back as numbers and bools) agrees.
+        let check = |inputs: &str| {
+            std::fs::write(
+                ws.work().join("check.tf"),
+                format!("data \"iom_contract_check\" \"svc\" {{\n  contract = \"c\"\n  inputs   = {inputs}\n}}\n"),
+            )
+            .unwrap();
+            let out = ws.tf(&["plan"]);
+            (
+                out.status.success(),
+                words(&String::from_utf8_lossy(&out.stderr)),
+            )
+        };
+        let (ok, text) = check(r#"{ n = 1, flag = true, env = "lab" }"#);
+        assert!(ok, "{version}: {text}");
+        let (ok, text) = check(r#"{ n = 3, flag = false, env = "lab" }"#);
+        assert!(
+            !ok && text.contains("input `n` must be one of 1, 2.5")
+                && text.contains("input `flag` must be one of true"),
+            "{version}: {text}"
+        );
     }
 }
