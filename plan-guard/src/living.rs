@@ -525,11 +525,13 @@ pub fn reconcile(
 }
 
 /// Adds the `model / drift` finding to every governed change while `drifted` (unreconciled
-/// drift of the workspace) is recorded, and recomputes the verdicts.
+/// drift of the workspace) is recorded, and recomputes the verdicts. Waivers apply to it
+/// as to any finding (`source = "model"`, `rule = "drift"`).
 pub fn add_drift_findings(report: &mut Report, model: &Model, drifted: &[String]) {
     if drifted.is_empty() {
         return;
     }
+    let now = iom_model::time::now_unix();
     let shown: Vec<&str> = drifted.iter().take(5).map(String::as_str).collect();
     let message = format!(
         "workspace {} has unreconciled drift on {} governed resource(s) ({}{}): run plan-guard reconcile",
@@ -551,17 +553,63 @@ pub fn add_drift_findings(report: &mut Report, model: &Model, drifted: &[String]
             .map(|p| p.on_drift)
             .max();
         let Some(outcome) = outcome else { continue };
-        change.findings.push(Finding {
+        let finding = Finding {
             message: message.clone(),
             outcome,
             rule: "drift".into(),
             source: "model".into(),
             waived_by: None,
-        });
+        };
+        let (finding, expired) = waived(model, &report.workspace, &change.address, finding, now);
+        change.verdict = change.verdict.max(finding.outcome);
+        change.findings.push(finding);
+        if let Some(expired) = expired {
+            change.verdict = change.verdict.max(expired.outcome);
+            change.findings.push(expired);
+        }
         change.findings.sort_by(|a, b| {
             (&a.source, &a.rule, &a.message).cmp(&(&b.source, &b.rule, &b.message))
         });
-        change.verdict = change.verdict.max(outcome);
     }
     report.recount();
+}
+
+/// A finding found after the decision core ran (drift), through the waivers as the core
+/// puts its own findings: a live waiver that covers it turns it into an allow naming the
+/// waiver; one only an expired waiver covers stands, with a `model / waiver_expired` warning.
+fn waived(
+    model: &Model,
+    workspace: &str,
+    address: &str,
+    mut finding: Finding,
+    now: i64,
+) -> (Finding, Option<Finding>) {
+    if finding.outcome == Outcome::Allow {
+        return (finding, None);
+    }
+    let (live, dead): (Vec<_>, Vec<_>) = model
+        .waivers
+        .iter()
+        .filter(|w| w.covers(&finding.source, &finding.rule, address, workspace))
+        .partition(|w| w.expires_unix > now);
+    if let Some(w) = live.first() {
+        finding.message = format!(
+            "{} (waived by {} until {}, approved by {}: {})",
+            finding.message, w.name, w.expires, w.approved_by, w.reason
+        );
+        finding.outcome = Outcome::Allow;
+        finding.waived_by = Some(w.name.clone());
+        return (finding, None);
+    }
+    let expired = dead.first().map(|w| Finding {
+        message: format!(
+            "waiver {} expired at {}: it no longer waives {} / {}",
+            w.name, w.expires, finding.source, finding.rule
+        ),
+        outcome: Outcome::Warn,
+        rule: "waiver_expired".into(),
+        source: "model".into(),
+        waived_by: None,
+    });
+    (finding, expired)
 }

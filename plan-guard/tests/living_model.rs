@@ -366,3 +366,114 @@ fn drift_recorded_after_a_check_holds_its_apply() {
     assert!(s.work.join("ran").exists());
     let _ = std::fs::remove_dir_all(&s.root);
 }
+
+/// A waiver for `model / drift` waives the drift finding like any other finding; an
+/// expired one leaves it standing, with a warning that says so.
+#[test]
+fn drift_findings_are_waivable() {
+    let waiver = |expires: &str| {
+        format!(
+            r#"{GOVERNANCE}
+resource "iom_waiver" "drift" {{
+  name        = "known-drift"
+  source      = "model"
+  rule        = "drift"
+  workspaces  = ["ws"]
+  reason      = "CHG-5: the a input is edited by the migration job"
+  approved_by = "alice"
+  expires     = "{expires}"
+}}
+"#
+        )
+    };
+    let s = setup("waiver", &waiver("2099-01-01T00:00:00Z"));
+    let store = s.store.as_str();
+    let drift = drift_plan(&s);
+    let run = pg(&s.work, &["observe", "--workspace", "ws", "--store", store]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = pg(
+        &s.work,
+        &[
+            "reconcile",
+            drift.to_str().unwrap(),
+            "--workspace",
+            "ws",
+            "--model",
+            &s.gov,
+            "--store",
+            store,
+        ],
+    );
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    tf(
+        &s.work,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-out=tfplan",
+            "-var",
+            "gen=2",
+        ],
+    );
+    let check = |gov: &str| {
+        let run = pg(
+            &s.work,
+            &[
+                "check",
+                "tfplan",
+                "--workspace",
+                "ws",
+                "--model",
+                gov,
+                "--store",
+                store,
+                "--format",
+                "json",
+            ],
+        );
+        let report: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", run.stdout, run.stderr));
+        (run.code, report)
+    };
+    let findings = |report: &serde_json::Value, rule: &str| -> Vec<serde_json::Value> {
+        report["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["findings"].as_array().unwrap().clone())
+            .filter(|f| f["rule"] == rule)
+            .collect()
+    };
+
+    let (code, report) = check(&s.gov);
+    assert_eq!(code, 0, "waived: {report}");
+    let drifts = findings(&report, "drift");
+    assert_eq!(drifts.len(), 2, "both changes: {report}");
+    for f in &drifts {
+        assert_eq!(f["outcome"], "allow");
+        assert_eq!(f["waived_by"], "known-drift");
+    }
+
+    let expired = s.root.join("expired");
+    std::fs::create_dir_all(&expired).unwrap();
+    std::fs::write(expired.join("main.tf"), waiver("2020-01-01T00:00:00Z")).unwrap();
+    let (code, report) = check(expired.to_str().unwrap());
+    assert_eq!(code, 3, "{report}");
+    assert!(
+        findings(&report, "drift")
+            .iter()
+            .all(|f| f["outcome"] == "escalate" && f["waived_by"].is_null()),
+        "{report}"
+    );
+    let warnings = findings(&report, "waiver_expired");
+    assert!(
+        !warnings.is_empty()
+            && warnings[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("waiver known-drift expired at 2020-01-01T00:00:00Z: it no longer waives model / drift"),
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(&s.root);
+}
