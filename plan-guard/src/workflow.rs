@@ -247,6 +247,17 @@ pub fn authorize(
         }
     }
     drift_since(store, &check)?;
+    // A decision authorises one successful run; a failed one may be retried.
+    if let Some(done) = store
+        .evidence_for(&id)?
+        .into_iter()
+        .find(|e| e.kind == APPLY && e.body["exit_code"] == 0)
+    {
+        return Err(anyhow!(Refused(format!(
+            "decision {id} was already applied (evidence record {} at {}, exit 0): plan again and check the new plan",
+            done.seq, done.recorded_at
+        ))));
+    }
     Ok((check, sha))
 }
 

@@ -720,7 +720,20 @@ resource "iom_contract" "payments" {
     );
     assert!(!work.join("ran").exists(), "nothing ran");
 
-    // The same model: the command runs, then the decision's probe.
+    // The same model: a failed command may be retried; the command runs, then the
+    // decision's probe.
+    let run = pg(
+        &work,
+        &[
+            "apply", "--plan", "tfplan", "--store", &store, "--model", gov_s, "--", "sh", "-c",
+            "exit 7",
+        ],
+    );
+    assert_eq!(
+        run.code, 7,
+        "the command's code passes through: {}",
+        run.stderr
+    );
     let run = apply(&["--model", gov_s]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(work.join("ran").exists());
@@ -730,6 +743,19 @@ resource "iom_contract" "payments" {
         "{}",
         run.stderr
     );
+
+    // Applied once successfully: a second run of the same decision is refused.
+    std::fs::remove_file(work.join("ran")).unwrap();
+    let run = apply(&["--model", gov_s]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "decision {id} was already applied (evidence record 3 at"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!work.join("ran").exists(), "nothing ran again");
 }
 
 /// `apply --decision OLD` refuses a decision a later check of the same plan superseded,
