@@ -1086,3 +1086,40 @@ fn read_only_commands_never_create_a_store() {
     }
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// `evidence export | head -1`: a reader that goes away ends the export quietly.
+#[test]
+fn a_closed_pipe_ends_the_export_quietly() {
+    let (_work, gov, store) = setup("pipe");
+    let plan = repo().join("plan-guard/tests/fixtures/plans/example_escalate.json");
+    let root = gov.parent().unwrap().to_path_buf();
+    for _ in 0..3 {
+        let run = pg(
+            &root,
+            &[
+                "check",
+                plan.to_str().unwrap(),
+                "--model",
+                gov.to_str().unwrap(),
+                "--store",
+                &store,
+                "--workspace",
+                "payments-prod",
+            ],
+        );
+        assert_eq!(run.code, 3, "{}", run.stderr);
+    }
+    for command in ["export", "list"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .args(["evidence", command, "--store", &store])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("Broken pipe"), "{command}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{command}: {stderr}");
+    }
+}

@@ -12,6 +12,21 @@ use super::args::{EvidenceCommand, ExportFormat};
 /// (`store`, else `$IOM_STORE`, else the default): a missing SQLite file is an error
 /// naming it, not a new empty ledger that verifies.
 pub(crate) fn evidence_command(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
+    match run(store, command) {
+        // The reader went away (`evidence export | head -1`): nothing more to say.
+        Err(e) if broken_pipe(&e) => Ok(0),
+        other => other,
+    }
+}
+
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
     let open = || Store::open_configured_existing(store);
     let mut out = std::io::stdout().lock();
     match command {
