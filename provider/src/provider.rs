@@ -228,8 +228,10 @@ fn referrers(spec: &ModelSpec, kind: Kind, key: &str) -> Vec<String> {
         return Vec::new();
     }
     let before = broken(spec.clone());
+    let cycle = depended_on(spec, kind, key);
     broken(without)
         .difference(&before)
+        .filter(|(k, name, _, _)| !(*k == Kind::Element && cycle.contains(name.as_str())))
         .map(|(k, name, path, message)| {
             format!(
                 "{} `{name}` references it ({path}: {message})",
@@ -237,6 +239,27 @@ fn referrers(spec: &ModelSpec, kind: Kind, key: &str) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// The elements an element depends on, directly or not. Elements in a dependency cycle
+/// with the one being deleted cannot be deleted before it (each would wait for the
+/// other), so they do not hold its delete back.
+fn depended_on<'a>(spec: &'a ModelSpec, kind: Kind, key: &str) -> BTreeSet<&'a str> {
+    let mut seen = BTreeSet::new();
+    if kind != Kind::Element {
+        return seen;
+    }
+    let mut next = vec![key];
+    while let Some(name) = next.pop() {
+        for e in spec.elements.iter().filter(|e| e.name == name) {
+            for d in &e.depends_on_elements {
+                if seen.insert(d.as_str()) {
+                    next.push(d.as_str());
+                }
+            }
+        }
+    }
+    seen
 }
 
 fn error(summary: &str, detail: impl Into<String>) -> Diagnostics {
@@ -701,6 +724,31 @@ mod tests {
             ]
         );
         assert!(referrers(&model, Kind::Blueprint, "b@1.1.0").is_empty());
+    }
+
+    #[test]
+    fn elements_in_a_dependency_cycle_do_not_hold_each_others_delete() {
+        let element = |name: &str, deps: &[&str]| {
+            Object::Element(iom_model::Element {
+                name: name.into(),
+                kind: "service".into(),
+                depends_on_elements: deps.iter().map(|d| d.to_string()).collect(),
+                ..iom_model::Element::default()
+            })
+        };
+        let model = spec(&[
+            element("a", &["b"]),
+            element("b", &["c"]),
+            element("c", &["a"]),
+            element("d", &["a"]),
+        ]);
+        assert_eq!(
+            referrers(&model, Kind::Element, "a"),
+            ["iom_element `d` references it (depends_on_elements[0]: no iom_element is named `a`)"]
+        );
+        let model = spec(&[element("a", &["b"]), element("b", &["a"])]);
+        assert!(referrers(&model, Kind::Element, "a").is_empty());
+        assert!(referrers(&model, Kind::Element, "b").is_empty());
     }
 
     fn provider(dir: &std::path::Path) -> IomProvider {
