@@ -515,7 +515,9 @@ pub fn reconcile(
             "workspace {workspace} has never been observed: run plan-guard observe"
         )),
         Some(_) if !r.drifted.is_empty() || !r.drifted_ungoverned.is_empty() => {
-            Some("what is built differs from the last observation (drift)".into())
+            Some(
+                "the resources as they are now (refresh) differ from what was observed: the observation is stale until the drift is reconciled".into(),
+            )
         }
         Some(_) => None,
     };

@@ -453,6 +453,28 @@ pub fn list_line(e: &Evidence) -> String {
             e.body["reason"].as_str().unwrap_or("")
         ),
         APPLY => format!("exit {}", e.body["exit_code"]),
+        "reconcile" => {
+            let drifted = e.body["reconciliation"]["drifted"]
+                .as_array()
+                .map_or(0, Vec::len);
+            let what = if e.body["accepted"] == true {
+                format!(
+                    "drift on {drifted} governed resource(s) accepted: {}",
+                    e.body["reason"].as_str().unwrap_or("")
+                )
+            } else if drifted > 0 {
+                format!("drift on {drifted} governed resource(s) held")
+            } else {
+                "no governed drift".into()
+            };
+            format!(
+                "by {} in {}: {what}",
+                e.body["actor"].as_str().unwrap_or("?"),
+                e.body["reconciliation"]["workspace"]
+                    .as_str()
+                    .unwrap_or("?")
+            )
+        }
         _ => String::new(),
     };
     format!(

@@ -1084,6 +1084,20 @@ fn read_only_commands_never_create_a_store() {
         );
         assert!(!missing.exists() && !root.join("typo").exists(), "{args:?}");
     }
+
+    // An existing but empty ledger verifies, with a warning that it is empty.
+    let empty = format!("sqlite://{}/empty.db", root.display());
+    iom_store::Store::open(&empty).unwrap();
+    let run = pg(&root, &["evidence", "verify", "--store", &empty]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("ledger verified: 0 records")
+            && run.stderr.contains("warning: the ledger of")
+            && run.stderr.contains("is empty"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
 

@@ -364,6 +364,18 @@ fn drift_recorded_after_a_check_holds_its_apply() {
     let run = apply("ran");
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(s.work.join("ran").exists());
+
+    // The ledger lists both reconciliations with who, where and what.
+    let run = pg(&s.work, &["evidence", "list", "--store", store]);
+    assert!(
+        run.stdout
+            .contains("in ws: drift on 1 governed resource(s) held")
+            && run
+                .stdout
+                .contains("in ws: drift on 1 governed resource(s) accepted: CHG-9 expected"),
+        "{}",
+        run.stdout
+    );
     let _ = std::fs::remove_dir_all(&s.root);
 }
 

@@ -64,13 +64,27 @@ impl Ledger {
     }
 }
 
-/// Where a chain first goes wrong.
+/// Where a chain first goes wrong: record `seq`, or with `seq` 0 the start of the ledger
+/// (no record is left to name).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("record {seq} (decision {decision_id}): {why}")]
 pub struct ChainError {
     pub seq: u64,
     pub decision_id: String,
     pub why: String,
+}
+
+impl std::fmt::Display for ChainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.seq == 0 {
+            write!(f, "the start of the ledger: {}", self.why)
+        } else {
+            write!(
+                f,
+                "record {} (decision {}): {}",
+                self.seq, self.decision_id, self.why
+            )
+        }
+    }
 }
 
 /// The hash a record must carry.
@@ -156,14 +170,21 @@ pub fn verify_chain(
     if let Some(Head { seq, hash }) = head {
         let last = records.last();
         if last.map(|r| (r.seq, &r.hash)) != Some((*seq, hash)) {
-            let (at, decision_id) =
-                last.map_or((0, String::new()), |r| (r.seq, r.decision_id.clone()));
-            return Err(ChainError {
-                seq: at,
-                decision_id,
-                why: format!(
-                    "the ledger's head is record {seq}: the records after this one were deleted"
-                ),
+            return Err(match last {
+                Some(r) => ChainError {
+                    seq: r.seq,
+                    decision_id: r.decision_id.clone(),
+                    why: format!(
+                        "the ledger's head is record {seq}: the records after this one were deleted"
+                    ),
+                },
+                None => ChainError {
+                    seq: 0,
+                    decision_id: String::new(),
+                    why: format!(
+                        "the ledger's head is record {seq}, but no record is left: they were deleted"
+                    ),
+                },
             });
         }
     } else if let Some(first) = records.first() {

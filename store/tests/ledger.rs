@@ -130,6 +130,18 @@ fn deleting_the_newest_records_is_found() {
 }
 
 #[test]
+fn deleting_every_record_is_found() {
+    tampered(
+        "all",
+        3,
+        |db, t| db.sql(&format!("DELETE FROM {t}")),
+        |e| {
+            e == "the start of the ledger: the ledger's head is record 3, but no record is left: they were deleted"
+        },
+    );
+}
+
+#[test]
 fn reordered_records_are_found() {
     tampered(
         "reorder",

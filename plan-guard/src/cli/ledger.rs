@@ -67,6 +67,12 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
                         "ledger verified: {n} records, chain intact{signed} ({})",
                         store.url()
                     )?;
+                    if n == 0 {
+                        eprintln!(
+                            "plan-guard: warning: the ledger of {} is empty: nothing was recorded here, or every record and the chain head were deleted",
+                            store.url()
+                        );
+                    }
                 }
                 Err(e) => {
                     eprintln!("plan-guard: ledger broken at {e}");
