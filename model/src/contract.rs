@@ -91,7 +91,14 @@ fn problem(decl: &ContractInput, v: &Value) -> Option<String> {
             return Some(format!("input `{name}` must be a {ty}, got a {}", kind(v)));
         }
     }
-    if !decl.allowed.is_empty() && !decl.allowed.iter().any(|a| same(a, v)) {
+    // Without a declared type, Terraform converts between primitives (1 and "1" are the
+    // same value to a module variable with no type), and so do we; a provider-written
+    // enum, which Terraform hands over as strings, then means what the HCL said.
+    let matches = |a: &Value| {
+        same(a, v)
+            || (decl.ty.is_none() && is_primitive(a) && is_primitive(v) && display(a) == display(v))
+    };
+    if !decl.allowed.is_empty() && !decl.allowed.iter().any(matches) {
         let allowed: Vec<String> = decl.allowed.iter().map(display).collect();
         return Some(format!(
             "input `{name}` must be one of {}",
@@ -125,6 +132,10 @@ fn same(a: &Value, b: &Value) -> bool {
         (Some(x), Some(y)) => x == y,
         _ => a == b,
     }
+}
+
+fn is_primitive(v: &Value) -> bool {
+    matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -260,6 +271,32 @@ mod tests {
         assert_eq!(
             messages(&[("env", Known(json!("lab"))), ("replicas", Known(json!(0)))]),
             ["input `replicas` is below its minimum 1"]
+        );
+    }
+
+    #[test]
+    fn an_untyped_input_compares_primitives_as_terraform_converts_them() {
+        let c = Contract {
+            name: "c".into(),
+            input: vec![ContractInput {
+                name: "n".into(),
+                allowed: vec![json!("1"), json!("true")],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let judge = |v: Value| check_contract_inputs(&c, &inputs(&[("n", Known(v))])).len();
+        assert_eq!(judge(json!(1)), 0);
+        assert_eq!(judge(json!(true)), 0);
+        assert_eq!(judge(json!(2)), 1);
+        // A typed input stays strict: "3" is not 3.
+        assert_eq!(
+            messages(&[
+                ("env", Known(json!("lab"))),
+                ("replicas", Known(json!("3")))
+            ])
+            .len(),
+            1
         );
     }
 
