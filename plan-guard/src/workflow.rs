@@ -131,17 +131,24 @@ pub struct Applied {
     pub decision_id: String,
     /// The command's exit code (`None` when a signal ended it).
     pub exit_code: Option<i32>,
+    /// The signal that ended the command, if one did.
+    pub signal: Option<i32>,
     pub probes: Vec<ProbeResult>,
 }
 
 impl Applied {
-    /// The command's code when it failed, else 4 when a probe failed, else 0.
+    /// The command's code when it failed (128 + N when signal N ended it), else 4 when a
+    /// probe failed, else 0.
     pub fn exit_code(&self) -> u8 {
         match self.exit_code {
             Some(0) if self.probes.iter().all(|p| p.ok) => 0,
             Some(0) => 4,
             Some(code) => u8::try_from(code).unwrap_or(1),
-            None => 1,
+            // A shell's convention: 128 + the signal that ended the command.
+            None => self
+                .signal
+                .and_then(|s| u8::try_from(128 + s).ok())
+                .unwrap_or(1),
         }
     }
 }
@@ -355,10 +362,32 @@ pub fn apply(
     let (program, args) = command
         .split_first()
         .ok_or_else(|| anyhow!("no command to run after --"))?;
-    let status = Command::new(program)
-        .args(args)
-        .status()
-        .with_context(|| format!("cannot run {program}"))?;
+    let status = match Command::new(program).args(args).status() {
+        Ok(status) => status,
+        Err(e) => {
+            // Authorised but not run: the ledger says so.
+            let why = format!("cannot run {program}: {e}");
+            append(
+                store,
+                signer,
+                NewEvidence {
+                    kind: APPLY.into(),
+                    decision_id: check.decision_id.clone(),
+                    recorded_at: crate::ids::now_rfc3339(),
+                    plan_sha256: check.plan_sha256.clone(),
+                    body: json!({
+                        "command": command,
+                        "error": why,
+                        "exit_code": null,
+                        "plan_sha256": check.plan_sha256,
+                        "probes": [],
+                    }),
+                },
+            )?;
+            return Err(anyhow!(why));
+        }
+    };
+    let signal = std::os::unix::process::ExitStatusExt::signal(&status);
     let mut probes = Vec::new();
     if status.success() {
         let raw = read_plan(plan_file)?;
@@ -397,6 +426,7 @@ pub fn apply(
         "exit_code": status.code(),
         "plan_sha256": check.plan_sha256,
         "probes": probes.iter().filter(|p| p.probe != "post_verify.run_record_written").collect::<Vec<_>>(),
+        "signal": signal,
     });
     let written = append(
         store,
@@ -429,6 +459,7 @@ pub fn apply(
     Ok(Applied {
         decision_id: check.decision_id.clone(),
         exit_code: status.code(),
+        signal,
         probes,
     })
 }
@@ -452,7 +483,11 @@ pub fn list_line(e: &Evidence) -> String {
             e.body["actor"].as_str().unwrap_or("?"),
             e.body["reason"].as_str().unwrap_or("")
         ),
-        APPLY => format!("exit {}", e.body["exit_code"]),
+        APPLY => match (&e.body["signal"], e.body["error"].as_str()) {
+            (_, Some(error)) => format!("not run: {error}"),
+            (Value::Number(n), _) => format!("ended by signal {n}"),
+            _ => format!("exit {}", e.body["exit_code"]),
+        },
         "reconcile" => {
             let drifted = e.body["reconciliation"]["drifted"]
                 .as_array()

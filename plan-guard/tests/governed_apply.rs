@@ -720,8 +720,51 @@ resource "iom_contract" "payments" {
     );
     assert!(!work.join("ran").exists(), "nothing ran");
 
-    // The same model: a failed command may be retried; the command runs, then the
-    // decision's probe.
+    // The same model. A command that cannot start, or that a signal ends, is recorded
+    // (the signal as 128 + N, a shell's convention); a failed command may be retried.
+    let run = pg(
+        &work,
+        &[
+            "apply",
+            "--plan",
+            "tfplan",
+            "--store",
+            &store,
+            "--model",
+            gov_s,
+            "--",
+            "/nonexistent/cmd",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("cannot run /nonexistent/cmd"),
+        "{}",
+        run.stderr
+    );
+    let run = pg(
+        &work,
+        &[
+            "apply",
+            "--plan",
+            "tfplan",
+            "--store",
+            &store,
+            "--model",
+            gov_s,
+            "--",
+            "sh",
+            "-c",
+            "kill -TERM $$",
+        ],
+    );
+    assert_eq!(run.code, 143, "{}{}", run.stdout, run.stderr);
+    let list = pg(&work, &["evidence", "list", "--store", &store]).stdout;
+    assert!(
+        list.contains("not run: cannot run /nonexistent/cmd")
+            && list.contains("ended by signal 15"),
+        "{list}"
+    );
     let run = pg(
         &work,
         &[
@@ -750,7 +793,7 @@ resource "iom_contract" "payments" {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains(&format!(
-            "decision {id} was already applied (evidence record 3 at"
+            "decision {id} was already applied (evidence record 5 at"
         )),
         "{}",
         run.stderr
