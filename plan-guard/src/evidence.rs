@@ -78,6 +78,15 @@ pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Valu
         "changes": changes,
         "model": {
             "digest": model_digest(&model.spec),
+            // `--model DIR` as given is relative to where the check ran; the record also
+            // says which directory that was.
+            "directory": report
+                .model
+                .revision
+                .is_none()
+                .then(|| std::fs::canonicalize(&report.model.source).ok())
+                .flatten()
+                .map(|d| d.display().to_string()),
             "revision": report.model.revision,
             "source": report.model.source,
         },

@@ -687,6 +687,10 @@ resource "iom_contract" "payments" {
     assert_eq!(record["body"]["ungoverned"], "warn");
     assert_eq!(record["body"]["model"]["source"], gov_s);
     assert_eq!(record["body"]["model"]["revision"], serde_json::Value::Null);
+    assert_eq!(
+        record["body"]["model"]["directory"],
+        std::fs::canonicalize(&gov).unwrap().display().to_string()
+    );
     let digest = record["body"]["model"]["digest"].as_str().unwrap();
     assert_eq!(digest.len(), 64, "{digest}");
 
