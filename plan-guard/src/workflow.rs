@@ -402,21 +402,35 @@ pub fn apply(
         let contracts = Contracts::governing(&plan, model, &changes, Some(&sources));
         let state = state_after_apply();
         // The plan's configuration says which outputs of other workspaces each resource reads.
-        let configuration = serde_json::from_str::<Value>(&raw.text)
-            .ok()
-            .and_then(|mut v| v.get_mut("configuration").map(Value::take));
+        let plan_json = serde_json::from_str::<Value>(&raw.text).ok();
+        let configuration = plan_json.as_ref().map(|p| p["configuration"].clone());
+        // A plan that leaves nothing (a destroy) has nothing left to show after it.
+        let leaves_nothing = plan_json
+            .as_ref()
+            .is_some_and(|p| !has_resources(&p["planned_values"]["root_module"]));
         probes = post_verify(contracts.calls(), state.as_deref());
         // What the apply built is the workspace's new observation (DESIGN section 10).
         if let Some(state) = &state {
             let workspace = check.body["workspace"].as_str().unwrap_or("default");
             let here = std::env::current_dir().ok();
-            if let Ok(body) = crate::living::observation_body(
-                state,
-                "the state after apply",
-                crate::living::ObservedFrom::State,
-                here.as_deref(),
-                configuration.as_ref(),
-            ) {
+            let observe = |doc: &str| {
+                crate::living::observation_body(
+                    doc,
+                    "the state after apply",
+                    crate::living::ObservedFrom::State,
+                    here.as_deref(),
+                    configuration.as_ref(),
+                )
+            };
+            // No state where one should be (the command ran elsewhere): no observation.
+            let body = observe(state).or_else(|e| {
+                if leaves_nothing {
+                    observe(r#"{"values":{"root_module":{}}}"#)
+                } else {
+                    Err(e)
+                }
+            });
+            if let Ok(body) = body {
                 store.record_observation(workspace, &crate::ids::now_rfc3339(), &body)?;
             }
         }
@@ -462,6 +476,18 @@ pub fn apply(
         signal,
         probes,
     })
+}
+
+/// Whether a `planned_values`/state module holds a resource, here or in a child module.
+fn has_resources(module: &Value) -> bool {
+    module["resources"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty())
+        || module["child_modules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(has_resources)
 }
 
 /// The state `terraform show -json` reports in the working directory after the apply.

@@ -489,3 +489,68 @@ resource "iom_waiver" "drift" {{
     );
     let _ = std::fs::remove_dir_all(&s.root);
 }
+
+/// A governed apply observes what it built; after a destroy Terraform shows no state at
+/// all, and the observation is then an empty one (not none, which would leave the
+/// destroyed resources observed).
+#[test]
+fn a_governed_destroy_observes_nothing_left() {
+    let s = setup("destroy", GOVERNANCE);
+    let store = s.store.as_str();
+    let run = pg(&s.work, &["observe", "--workspace", "ws", "--store", store]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    tf(
+        &s.work,
+        &[
+            "plan",
+            "-destroy",
+            "-input=false",
+            "-no-color",
+            "-out=destroy.tfplan",
+        ],
+    );
+    let run = pg(
+        &s.work,
+        &[
+            "check",
+            "destroy.tfplan",
+            "--workspace",
+            "ws",
+            "--model",
+            &s.gov,
+            "--store",
+            store,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let terraform = terraform();
+    let run = pg(
+        &s.work,
+        &[
+            "apply",
+            "--plan",
+            "destroy.tfplan",
+            "--store",
+            store,
+            "--model",
+            &s.gov,
+            "--",
+            terraform.to_str().unwrap(),
+            "apply",
+            "-input=false",
+            "-no-color",
+            "destroy.tfplan",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let observations = iom_store::Store::open(store)
+        .unwrap()
+        .observations("ws")
+        .unwrap();
+    assert_eq!(observations.len(), 2, "observe, then the apply");
+    assert_eq!(
+        observations[1].body["resources"].as_array().unwrap().len(),
+        0
+    );
+    let _ = std::fs::remove_dir_all(&s.root);
+}
