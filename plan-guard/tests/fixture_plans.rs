@@ -644,6 +644,11 @@ fn usage_errors_exit_1_not_the_block_code() {
         vec!["check", plan.as_str(), "--format", "xml"],
         vec!["check", plan.as_str(), "--no-such-flag"],
         vec!["reconcile", "--workspace", "w", "--accept"],
+        // Formats a command does not have are refused, not printed as plain text.
+        vec!["reconcile", "--workspace", "w", "--format", "sarif"],
+        vec!["insights", "--format", "junit"],
+        // An empty actor would make every approver "distinct" from it.
+        vec!["check", plan.as_str(), "--actor", ""],
     ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
             .args(&args)

@@ -141,7 +141,7 @@ pub enum Command {
         #[arg(long, value_name = "A")]
         actor: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        format: ReconcileFormat,
     },
     /// Suggested refinements of the model, read from the evidence ledger.
     Insights {
@@ -150,7 +150,7 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         store: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        format: InsightsFormat,
     },
     /// Run governance unit tests: every `*.iomtest.hcl` file under DIR.
     ///
@@ -201,6 +201,20 @@ pub enum EvidenceCommand {
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum ExportFormat {
     Jsonl,
+}
+
+/// What `reconcile` prints: a format it does not have is a usage error, not plain text.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReconcileFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InsightsFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 fn parse_also(s: &str) -> Result<(Format, PathBuf), String> {

@@ -8,7 +8,7 @@ mod progress;
 pub mod args;
 
 use anyhow::{Context as _, Result};
-use args::{Cli, Command};
+use args::{Cli, Command, InsightsFormat, ReconcileFormat};
 use iom_store::Store;
 use ledger::evidence_command;
 use living::reconciliation_text;
@@ -42,6 +42,16 @@ pub(crate) fn terraform_output(args: &[&str]) -> Result<String> {
 
 /// The actor: Atlantis's `$USER_NAME`, GitHub's `$GITHUB_ACTOR`, GitLab's
 /// `$GITLAB_USER_LOGIN`, then `$USER`.
+/// The actor given, else [`default_actor`]. An empty name is refused: it would make
+/// every approver "distinct" from the check's actor.
+pub(crate) fn actor_or_default(actor: Option<String>) -> Result<String> {
+    match actor {
+        Some(a) if a.trim().is_empty() => Err(anyhow::anyhow!("--actor must not be empty")),
+        Some(a) => Ok(a),
+        None => Ok(default_actor()),
+    }
+}
+
 pub(crate) fn default_actor() -> String {
     first_env(&["USER_NAME", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER"])
         .unwrap_or_else(|| "unknown".into())
@@ -73,7 +83,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let loaded = model_source::load(model.as_deref(), store.as_deref())?;
             let opts = CheckOptions {
                 workspace: workspace_or_default(workspace),
-                actor: actor.unwrap_or_else(default_actor),
+                actor: actor_or_default(actor)?,
                 ungoverned,
                 model_source: loaded.source,
                 model_revision: loaded.revision,
@@ -160,7 +170,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => {
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
             let store = Store::open_configured(store.as_deref())?;
-            let actor = actor.unwrap_or_else(default_actor);
+            let actor = actor_or_default(actor)?;
             let approved =
                 workflow::approve(&store, signer.as_ref(), &decision_id, &actor, &reason)?;
             println!(
@@ -269,7 +279,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let found =
                 plan_guard::living::reconcile(&workspace, &loaded.model, &refresh, built.as_ref());
             let now = plan_guard::ids::now_rfc3339();
-            let actor = actor.unwrap_or_else(default_actor);
+            let actor = actor_or_default(actor)?;
             let held = !found.drifted.is_empty() && !accept;
             let record = serde_json::json!({
                 "actor": actor,
@@ -297,8 +307,8 @@ pub fn run(cli: Cli) -> Result<u8> {
                 None,
             )?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&found)?),
-                _ => print!("{}", reconciliation_text(&found, accept)),
+                ReconcileFormat::Json => println!("{}", serde_json::to_string_pretty(&found)?),
+                ReconcileFormat::Text => print!("{}", reconciliation_text(&found, accept)),
             }
             Ok(if held { 3 } else { 0 })
         }
@@ -316,9 +326,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                 iom_model::time::now_unix(),
             );
             let text = match format {
-                Format::Json => serde_json::to_string_pretty(&found)? + "\n",
-                Format::Markdown => plan_guard::insights::render_markdown(&found),
-                _ => plan_guard::insights::render_text(&found),
+                InsightsFormat::Json => serde_json::to_string_pretty(&found)? + "\n",
+                InsightsFormat::Markdown => plan_guard::insights::render_markdown(&found),
+                InsightsFormat::Text => plan_guard::insights::render_text(&found),
             };
             std::io::stdout().write_all(text.as_bytes())?;
             Ok(0)
