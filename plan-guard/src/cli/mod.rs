@@ -73,6 +73,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             junit_escalations,
             signing_key,
         } => {
+            let actor = actor_or_default(actor)?;
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
             let progress = Progress::for_plan(&plan);
             progress.say(|| "reading the plan".into());
@@ -83,7 +84,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let loaded = model_source::load(model.as_deref(), store.as_deref())?;
             let opts = CheckOptions {
                 workspace: workspace_or_default(workspace),
-                actor: actor_or_default(actor)?,
+                actor,
                 ungoverned,
                 model_source: loaded.source,
                 model_revision: loaded.revision,
