@@ -3,7 +3,7 @@
 //! refresh-only plan's `resource_drift`), and unreconciled drift on governed resources
 //! turns the next checks of the workspace into the profiles' `on_drift` outcome.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Result, anyhow};
@@ -337,34 +337,112 @@ pub fn add_cross_workspace(
         b.addresses.extend(reached.difference(&before).cloned());
         b.addresses.sort();
         b.transitive = b.addresses.len();
-        let has = change.findings.iter().any(|f| f.rule == "max_blast_radius");
-        for intent in model
-            .intents
-            .iter()
-            .filter(|i| change.governed_by.contains(&i.name))
-        {
-            let Some(profile) = model.profiles.get(&intent.profile) else {
+        escalate_over_max_blast_radius(change, model);
+    }
+    report.recount();
+}
+
+/// Elements link workspaces too (DESIGN section 10): an element whose `matches` names
+/// resources of another workspace as `W:GLOB` brings the resources of W's latest
+/// observation that GLOB matches into the blast radius of every change its element
+/// dependencies reach (the `element:NAME` entries decide put there), as `W:ADDRESS`.
+pub fn add_element_links(report: &mut Report, model: &Model, others: &[(String, Value)]) {
+    // Per element: (workspace, glob) pairs naming other observed workspaces.
+    let mut remote: BTreeMap<&str, Vec<(&str, iom_model::glob::GlobList)>> = BTreeMap::new();
+    for e in &model.spec.elements {
+        for pattern in &e.matches {
+            let Some((w, glob)) = pattern.split_once(':') else {
                 continue;
             };
-            if let Some(max) = profile.max_blast_radius
-                && b.transitive as u64 > max
-                && !has
-            {
-                change.findings.push(Finding {
-                    message: format!(
-                        "blast radius {} (across workspaces) exceeds max_blast_radius {max} of profile {}",
-                        b.transitive, profile.name
-                    ),
-                    outcome: Outcome::Escalate,
-                    rule: "max_blast_radius".into(),
-                    source: format!("profile:{}", profile.name),
-                    waived_by: None,
-                });
-                change.verdict = change.verdict.max(Outcome::Escalate);
+            if w == report.workspace || !others.iter().any(|(o, _)| o == w) {
+                continue;
+            }
+            if let Ok(g) = iom_model::glob::compile_addresses(&[glob.to_string()]) {
+                remote.entry(e.name.as_str()).or_default().push((w, g));
             }
         }
     }
-    report.recount();
+    if remote.is_empty() {
+        return;
+    }
+    let observed = |w: &str| -> Vec<&str> {
+        others
+            .iter()
+            .filter(|(o, _)| o == w)
+            .flat_map(|(_, body)| body["resources"].as_array().into_iter().flatten())
+            .filter_map(|r| r["address"].as_str())
+            .collect()
+    };
+    let mut changed = false;
+    for change in &mut report.changes {
+        let mut reached = BTreeSet::new();
+        for name in change
+            .blast_radius
+            .addresses
+            .iter()
+            .filter_map(|a| a.strip_prefix("element:"))
+        {
+            for (w, glob) in remote.get(name).into_iter().flatten() {
+                reached.extend(
+                    observed(w)
+                        .into_iter()
+                        .filter(|a| glob.is_match(a))
+                        .map(|a| format!("{w}:{a}")),
+                );
+            }
+        }
+        let b = &mut change.blast_radius;
+        let before: BTreeSet<String> = b.addresses.iter().cloned().collect();
+        let new: Vec<String> = reached.difference(&before).cloned().collect();
+        if new.is_empty() {
+            continue;
+        }
+        b.addresses.extend(new);
+        b.addresses.sort();
+        b.transitive = b.addresses.len();
+        escalate_over_max_blast_radius(change, model);
+        changed = true;
+    }
+    if changed {
+        report.recount();
+    }
+}
+
+/// Once a later step has grown a change's blast radius, the governing profiles'
+/// `max_blast_radius` is checked again (a profile's existing finding stands).
+fn escalate_over_max_blast_radius(change: &mut crate::report::ChangeReport, model: &Model) {
+    let transitive = change.blast_radius.transitive as u64;
+    for intent in model
+        .intents
+        .iter()
+        .filter(|i| change.governed_by.contains(&i.name))
+    {
+        let Some(profile) = model.profiles.get(&intent.profile) else {
+            continue;
+        };
+        let source = format!("profile:{}", profile.name);
+        let found = |c: &crate::report::ChangeReport| {
+            c.findings
+                .iter()
+                .any(|f| f.rule == "max_blast_radius" && f.source == source)
+        };
+        if let Some(max) = profile.max_blast_radius
+            && transitive > max
+            && !found(change)
+        {
+            change.findings.push(Finding {
+                message: format!(
+                    "blast radius {transitive} (across workspaces) exceeds max_blast_radius {max} of profile {}",
+                    profile.name
+                ),
+                outcome: Outcome::Escalate,
+                rule: "max_blast_radius".into(),
+                source: source.clone(),
+                waived_by: None,
+            });
+            change.verdict = change.verdict.max(Outcome::Escalate);
+        }
+    }
 }
 
 /// The direct readers of remote-state read `read` (of `observation`'s workspace) that a

@@ -61,7 +61,7 @@ fn a_change_upstream_reaches_the_readers_downstream() {
     .unwrap();
     std::fs::write(
         down.join("main.tf"),
-        "data \"terraform_remote_state\" \"up\" {\n  backend = \"local\"\n  config = {\n    path = \"../upstream/terraform.tfstate\"\n  }\n}\nresource \"terraform_data\" \"app\" {\n  count = 3\n  input = { vpc = data.terraform_remote_state.up.outputs.vpc_id }\n}\n",
+        "data \"terraform_remote_state\" \"up\" {\n  backend = \"local\"\n  config = {\n    path = \"../upstream/terraform.tfstate\"\n  }\n}\nresource \"terraform_data\" \"app\" {\n  count = 3\n  input = { vpc = data.terraform_remote_state.up.outputs.vpc_id }\n}\nresource \"terraform_data\" \"cache\" {\n  input = { name = \"cache\" }\n}\n",
     )
     .unwrap();
     std::fs::write(
@@ -196,6 +196,50 @@ fn a_change_upstream_reaches_the_readers_downstream() {
         ],
     );
     assert_eq!(code, 0, "{text}");
+
+    // An element link reaches what the other workspace is made of: `cache` reads nothing
+    // of upstream, but element `caching` (downstream's cache) depends on element
+    // `network` (upstream's vpc).
+    let linked = root.join("linked");
+    std::fs::create_dir_all(&linked).unwrap();
+    std::fs::write(
+        linked.join("main.tf"),
+        "resource \"iom_profile\" \"p\" { name = \"shared\" }\nresource \"iom_intent\" \"i\" {\n  name    = \"everything\"\n  profile = \"shared\"\n}\nresource \"iom_element\" \"net\" {\n  name    = \"network\"\n  kind    = \"network\"\n  matches = [\"terraform_data.vpc\"]\n}\nresource \"iom_element\" \"cache\" {\n  name                = \"caching\"\n  kind                = \"service\"\n  matches             = [\"downstream:terraform_data.cache\"]\n  depends_on_elements = [\"network\"]\n}\n",
+    )
+    .unwrap();
+    let both = format!("sqlite://{}/both.db", root.display());
+    pg(
+        &up,
+        &["observe", "--workspace", "upstream", "--store", &both],
+    );
+    pg(
+        &down,
+        &["observe", "--workspace", "downstream", "--store", &both],
+    );
+    let (_, text) = pg(
+        &up,
+        &[
+            "check",
+            "tfplan",
+            "--model",
+            &linked.display().to_string(),
+            "--store",
+            &both,
+            "--workspace",
+            "upstream",
+            "--format",
+            "json",
+        ],
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let (_, transitive, addresses) = radius(&report, "terraform_data.vpc");
+    assert!(
+        addresses.contains(&"downstream:terraform_data.cache".to_string())
+            && addresses.contains(&"element:caching".to_string()),
+        "{addresses:?}"
+    );
+    assert_eq!(transitive as usize, addresses.len());
     let _ = std::fs::remove_dir_all(&root);
 }
 

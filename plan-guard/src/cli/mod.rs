@@ -121,6 +121,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 this.as_ref(),
                 &others,
             );
+            plan_guard::living::add_element_links(&mut report, &loaded.model, &others);
             // Recorded before it is shown: a decision that is not in the ledger cannot be
             // applied, so an unrecordable one is an error, not a report.
             workflow::record_check(
