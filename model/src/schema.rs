@@ -452,7 +452,7 @@ pub static ELEMENT: ObjectSchema = ObjectSchema {
         opt(
             "matches",
             ListOfString,
-            "Resource address globs that make up the element.",
+            "Resource address globs that make up the element; `W:GLOB` names resources of another observed workspace `W`, which then join the blast radius of changes the element depends on.",
         ),
         opt(
             "depends_on_elements",
