@@ -188,7 +188,7 @@ fn mermaid(flagged: &[&ChangeReport]) -> String {
         return String::new();
     }
     let mut g = String::from(
-        "\n<details><summary>Blast radius graph</summary>\n\n```mermaid\nflowchart LR\n",
+        "\n<details><summary>Blast radius graph (an arrow: in the change's blast radius, directly or through others)</summary>\n\n```mermaid\nflowchart LR\n",
     );
     let mut ids: Vec<String> = Vec::new();
     let mut id_of = |address: &str, g: &mut String| -> usize {
@@ -209,7 +209,8 @@ fn mermaid(flagged: &[&ChangeReport]) -> String {
         let _ = writeln!(g, "  class n{from} {}", c.verdict.as_str());
         for dep in c.blast_radius.addresses.iter().take(GRAPH_DEPENDENTS) {
             let to = id_of(dep, &mut g);
-            let _ = writeln!(g, "  n{from} --> n{to}");
+            // Dotted: the report lists what a change reaches, not the edges between.
+            let _ = writeln!(g, "  n{from} -.-> n{to}");
         }
         let more = c
             .blast_radius
@@ -217,7 +218,7 @@ fn mermaid(flagged: &[&ChangeReport]) -> String {
             .len()
             .saturating_sub(GRAPH_DEPENDENTS);
         if more > 0 {
-            let _ = writeln!(g, "  n{from} --> m{from}[\"… {more} more\"]");
+            let _ = writeln!(g, "  n{from} -.-> m{from}[\"… {more} more\"]");
         }
     }
     g.push_str("  classDef escalate fill:#ffe0b2,stroke:#e65100\n  classDef block fill:#ffcdd2,stroke:#b71c1c\n  classDef warn fill:#fff9c4,stroke:#f9a825\n");
