@@ -162,6 +162,38 @@ impl Condition {
     }
 }
 
+impl Condition {
+    /// Without evaluating anything: the unknown `after` path that leaves the condition
+    /// undecided whatever its known parts turn out to be, if there is one (every operand
+    /// of its logical operators reads an unknown value). `None` means the known parts
+    /// may decide it: [`Condition::evaluate_partial`] says whether they do. This lets a
+    /// caller skip binding the change's values when nothing could be decided anyway.
+    pub fn undecided_by(&self, unknown: &dyn Fn(&[PathStep]) -> bool) -> Option<Vec<PathStep>> {
+        undecided(&self.expression, unknown)
+    }
+}
+
+fn undecided(e: &Expression, unknown: &dyn Fn(&[PathStep]) -> bool) -> Option<Vec<PathStep>> {
+    use cel::common::ast::operators::{CONDITIONAL, LOGICAL_AND, LOGICAL_NOT, LOGICAL_OR};
+    if let Expr::Call(call) = &e.expr
+        && call.target.is_none()
+    {
+        match (call.func_name.as_str(), call.args.as_slice()) {
+            (LOGICAL_OR | LOGICAL_AND, [a, b]) => {
+                let left = undecided(a, unknown)?;
+                undecided(b, unknown)?;
+                return Some(left);
+            }
+            (LOGICAL_NOT, [a]) => return undecided(a, unknown),
+            (CONDITIONAL, [c, _, _]) => return undecided(c, unknown),
+            _ => {}
+        }
+    }
+    let mut reads = Reads::default();
+    reads.walk(e);
+    reads.after.into_iter().find(|p| unknown(p))
+}
+
 /// The outcome of [`Condition::evaluate_partial`].
 #[derive(Debug)]
 pub enum Partial {
@@ -473,6 +505,17 @@ mod tests {
 
     fn key(s: &str) -> PathStep {
         PathStep::Key(s.to_string())
+    }
+
+    #[test]
+    fn undecided_without_evaluation_only_when_every_operand_reads_an_unknown() {
+        let a_unknown = |p: &[PathStep]| p.first() == Some(&key("a"));
+        let u = |src: &str| Condition::compile(src).unwrap().undecided_by(&a_unknown);
+        assert_eq!(u("after.a == 1"), Some(vec![key("a")]));
+        assert_eq!(u("after.a == 1 || !(after.a > 2)"), Some(vec![key("a")]));
+        assert_eq!(u("address != 'x' || after.a == 1"), None);
+        assert_eq!(u("after.b == 1"), None);
+        assert_eq!(u("after.a > 0 ? true : false"), Some(vec![key("a")]));
     }
 
     #[test]

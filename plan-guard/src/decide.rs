@@ -497,10 +497,14 @@ fn judge(
             let unknown = v
                 .unknown
                 .get_or_init(|| Unknown::parse(v.rc.change.after_unknown));
-            match rule
-                .condition
-                .evaluate_partial(v.context()?, &|p| unknown.touches(p))
-            {
+            let touches = |p: &[PathStep]| unknown.touches(p);
+            // Binding the change's values costs more than the rule: only when the known
+            // parts could decide it.
+            let partial = match rule.condition.undecided_by(&touches) {
+                Some(path) => Partial::Unknown(path),
+                None => rule.condition.evaluate_partial(v.context()?, &touches),
+            };
+            match partial {
                 Partial::Decided(value) => judged(value, &rule.condition),
                 Partial::Unknown(path) => {
                     out.push(Finding {

@@ -9,7 +9,7 @@
 //! does not record), and plans without a configuration.
 
 use crate::address::{InstanceAddress, config_module_names, segments};
-use crate::plan::{ConfigModule, Expr, ModuleCall, Plan};
+use crate::plan::{ConfigModule, Expr, ModuleCall, Plan, StateResource};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
@@ -128,11 +128,56 @@ impl ChangeGraph {
             }
         }
 
-        // State dependencies, for what the configuration cannot describe. Terraform
-        // records them transitively (what depends on B, which depends on A, lists A and
-        // B); reduced to the direct ones, so `direct` counts one edge as one edge.
+        // State dependencies, for what the configuration cannot describe: objects the
+        // configuration no longer has (orphans, deposed), replaces triggered by
+        // `replace_triggered_by`, and references through locals.
+        let mut needing = Vec::new();
+        for idx in g.graph.node_indices() {
+            let node = &g.graph[idx];
+            let Some(parsed) = &node.parsed else {
+                continue;
+            };
+            let config_address = parsed.config_address();
+            let orphan = !configured.contains(&config_address) || node.deposed.is_some();
+            let triggered = triggered.contains(&(node.address.as_str(), node.deposed.as_deref()));
+            if orphan || triggered || via_state.contains(&config_address) {
+                needing.push((idx, config_address, orphan));
+            }
+        }
+        if !needing.is_empty() {
+            g.link_state_dependencies(
+                &state_resources,
+                &needing,
+                &by_config,
+                &mut matcher,
+                &mut edges,
+            );
+        }
+
+        edges.retain(|(a, b)| a != b);
+        edges.sort_unstable();
+        edges.dedup();
+        g.graph.reserve_edges(edges.len());
+        for (from, to) in edges {
+            g.graph.add_edge(from, to, ());
+        }
+        g
+    }
+
+    /// Edges from the state's recorded dependencies for the nodes in `needing` (with
+    /// their config address and whether they are orphans). Terraform records them
+    /// transitively (what depends on B, which depends on A, lists A and B); they are
+    /// reduced to the direct ones, so `direct` counts one edge as one edge.
+    fn link_state_dependencies(
+        &self,
+        state_resources: &[&StateResource],
+        needing: &[(NodeIndex, String, bool)],
+        by_config: &HashMap<String, Vec<NodeIndex>>,
+        matcher: &mut InstanceMatcher,
+        edges: &mut Vec<(NodeIndex, NodeIndex)>,
+    ) {
         let mut recorded: HashMap<String, HashSet<&str>> = HashMap::new();
-        for sr in &state_resources {
+        for sr in state_resources {
             if let Some(parsed) = InstanceAddress::parse(&sr.address) {
                 recorded
                     .entry(parsed.config_address())
@@ -163,27 +208,23 @@ impl ChangeGraph {
             })
             .collect();
         let mut dependents_by_state: HashMap<&str, Vec<NodeIndex>> = HashMap::new();
-        for sr in &state_resources {
-            if let Some(idx) = g.node(&sr.address, sr.deposed_key.as_deref()) {
-                for dep in &state_deps[&(sr.address.as_str(), sr.deposed_key.as_deref())] {
-                    dependents_by_state
-                        .entry(dep.as_str())
-                        .or_default()
-                        .push(idx);
+        if needing.iter().any(|(_, _, orphan)| *orphan) {
+            for sr in state_resources {
+                if let Some(idx) = self.node(&sr.address, sr.deposed_key.as_deref()) {
+                    for dep in &state_deps[&(sr.address.as_str(), sr.deposed_key.as_deref())] {
+                        dependents_by_state
+                            .entry(dep.as_str())
+                            .or_default()
+                            .push(idx);
+                    }
                 }
             }
         }
-        for idx in g.graph.node_indices().collect::<Vec<_>>() {
-            let node = &g.graph[idx];
-            let Some(parsed) = node.parsed.clone() else {
+        for (idx, config_address, orphan) in needing {
+            let node = &self.graph[*idx];
+            let Some(parsed) = &node.parsed else {
                 continue;
             };
-            let config_address = parsed.config_address();
-            let orphan = !configured.contains(&config_address) || node.deposed.is_some();
-            let triggered = triggered.contains(&(node.address.as_str(), node.deposed.as_deref()));
-            if !(orphan || triggered || via_state.contains(&config_address)) {
-                continue;
-            }
             let deps = state_deps.get(&(node.address.as_str(), node.deposed.as_deref()));
             let module_path = parsed.module_names();
             for dep in deps.into_iter().flat_map(|d| d.iter()) {
@@ -192,28 +233,19 @@ impl ChangeGraph {
                     key: None,
                     pins: Vec::new(),
                 };
-                matcher.link(&g, &by_config, &[idx], &module_path, &target, &mut edges);
+                matcher.link(self, by_config, &[*idx], &module_path, &target, edges);
             }
-            if orphan {
+            if *orphan {
                 // Whatever recorded a dependency on the orphan depends on it still.
                 for &dependent in dependents_by_state
                     .get(config_address.as_str())
                     .into_iter()
                     .flatten()
                 {
-                    edges.push((idx, dependent));
+                    edges.push((*idx, dependent));
                 }
             }
         }
-
-        edges.retain(|(a, b)| a != b);
-        edges.sort_unstable();
-        edges.dedup();
-        g.graph.reserve_edges(edges.len());
-        for (from, to) in edges {
-            g.graph.add_edge(from, to, ());
-        }
-        g
     }
 
     fn add_node(
