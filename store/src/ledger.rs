@@ -97,20 +97,52 @@ pub fn record_hash(
     body: &Value,
     prev_hash: &str,
 ) -> String {
-    let mut canonical = String::new();
-    write_canonical(
-        &serde_json::json!({
-            "body": body,
-            "decision_id": decision_id,
-            "kind": kind,
-            "plan_sha256": plan_sha256,
-            "prev_hash": prev_hash,
-            "recorded_at": recorded_at,
-            "seq": seq,
-        }),
-        &mut canonical,
-    );
-    hex(&Sha256::digest(canonical.as_bytes()))
+    hash_with_body_json(
+        seq,
+        kind,
+        decision_id,
+        recorded_at,
+        plan_sha256,
+        &body.to_string(),
+        prev_hash,
+    )
+}
+
+/// [`record_hash`] of a body already written as compact JSON (what the store keeps), so
+/// a large record is serialised once for both. The hashed text is the record as one JSON
+/// object with sorted keys and no whitespace: serde_json writes objects in key order
+/// (its map is a BTreeMap), which a test below holds it to.
+pub(crate) fn hash_with_body_json(
+    seq: u64,
+    kind: &str,
+    decision_id: &str,
+    recorded_at: &str,
+    plan_sha256: Option<&str>,
+    body_json: &str,
+    prev_hash: &str,
+) -> String {
+    let text = |s: &str| Value::String(s.to_string()).to_string();
+    let mut hasher = Sha256::new();
+    for part in [
+        "{\"body\":",
+        body_json,
+        ",\"decision_id\":",
+        &text(decision_id),
+        ",\"kind\":",
+        &text(kind),
+        ",\"plan_sha256\":",
+        &plan_sha256.map_or_else(|| "null".to_string(), text),
+        ",\"prev_hash\":",
+        &text(prev_hash),
+        ",\"recorded_at\":",
+        &text(recorded_at),
+        ",\"seq\":",
+        &seq.to_string(),
+        "}",
+    ] {
+        hasher.update(part.as_bytes());
+    }
+    hex(&hasher.finalize())
 }
 
 /// Checks a whole ledger, oldest first, against its recorded head. `verify_signature`
@@ -199,6 +231,9 @@ pub fn verify_chain(
 
 /// JSON with object keys sorted at every level and no whitespace: one text per value,
 /// whatever map ordering serde_json was built with.
+/// The canonical form spelled out (sorted keys, no whitespace): what the fast path above
+/// must agree with.
+#[cfg(test)]
 fn write_canonical(v: &Value, out: &mut String) {
     match v {
         Value::Object(map) => {
@@ -237,6 +272,47 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_streamed_hash_is_the_hash_of_the_canonical_record() {
+        // Keys inserted out of order, escapes, unicode, numbers of every kind: if
+        // serde_json ever kept insertion order (its preserve_order feature), this fails.
+        let mut body = serde_json::Map::new();
+        body.insert(
+            "zeta".into(),
+            json!([3, -1.5, 1e300, "a\"b\\c\u{1}é", null, true]),
+        );
+        body.insert(
+            "alpha".into(),
+            json!({"y": {"d": 1, "c": [{"b": 2, "a": 1}]}, "x": ""}),
+        );
+        let body = Value::Object(body);
+        let mut canonical = String::new();
+        write_canonical(
+            &json!({
+                "body": body,
+                "decision_id": "pg-1",
+                "kind": "check",
+                "plan_sha256": "ab\"c",
+                "prev_hash": GENESIS,
+                "recorded_at": "2026-11-28T00:00:00Z",
+                "seq": 7,
+            }),
+            &mut canonical,
+        );
+        assert_eq!(
+            record_hash(
+                7,
+                "check",
+                "pg-1",
+                "2026-11-28T00:00:00Z",
+                Some("ab\"c"),
+                &body,
+                GENESIS
+            ),
+            hex(&Sha256::digest(canonical.as_bytes()))
+        );
+    }
 
     #[test]
     fn canonical_form_ignores_key_order() {

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use iom_model::{Kind, Object};
 use postgres::{Client, NoTls, Transaction};
 
-use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, record_hash};
+use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, hash_with_body_json};
 use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
 use crate::{Drift, Observation, Result, StoreError, Stored};
 
@@ -235,13 +235,15 @@ impl PgStore {
             .map_err(|e| self.err(e))?;
         let seq = head.get::<_, i64>(0) as u64 + 1;
         let prev_hash: String = head.get(1);
-        let hash = record_hash(
+        // Serialised once: the stored text and the hashed record share it.
+        let body_json = new.body.to_string();
+        let hash = hash_with_body_json(
             seq,
             &new.kind,
             &new.decision_id,
             &new.recorded_at,
             new.plan_sha256.as_deref(),
-            &new.body,
+            &body_json,
             &prev_hash,
         );
         let signature = sign.map(|f| f(&hash));
@@ -253,7 +255,7 @@ impl PgStore {
                 &new.decision_id,
                 &new.recorded_at,
                 &new.plan_sha256,
-                &new.body.to_string(),
+                &body_json,
                 &prev_hash,
                 &hash,
                 &signature,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use iom_model::{Kind, Object};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, record_hash};
+use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, hash_with_body_json};
 use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
 use crate::{Drift, Observation, Result, StoreError, Stored};
 
@@ -283,13 +283,15 @@ impl SqliteStore {
             Some((seq, hash)) => (seq as u64 + 1, hash),
             None => (1, GENESIS.to_string()),
         };
-        let hash = record_hash(
+        // Serialised once: the stored text and the hashed record share it.
+        let body_json = new.body.to_string();
+        let hash = hash_with_body_json(
             seq,
             &new.kind,
             &new.decision_id,
             &new.recorded_at,
             new.plan_sha256.as_deref(),
-            &new.body,
+            &body_json,
             &prev_hash,
         );
         let signature = sign.map(|f| f(&hash));
@@ -301,7 +303,7 @@ impl SqliteStore {
                 new.decision_id,
                 new.recorded_at,
                 new.plan_sha256,
-                new.body.to_string(),
+                body_json,
                 prev_hash,
                 hash,
                 signature
