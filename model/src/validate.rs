@@ -216,6 +216,17 @@ impl Validator {
         self.name(&c.name);
         if !c.module.is_empty() {
             self.address_globs(AttrPath::attr("module"), std::slice::from_ref(&c.module));
+            // A contract governs module calls, whose inputs every instance shares: an
+            // instance key would match nothing, silently.
+            if c.module.replace("[*]", "").contains('[') {
+                self.fail(
+                    AttrPath::attr("module"),
+                    format!(
+                        "`{}` names module instances; a contract governs module calls (write `module.NAME`, or `[*]` for every instance)",
+                        c.module
+                    ),
+                );
+            }
         }
         for (i, input) in c.input.iter().enumerate() {
             let at = AttrPath::block("input", i);

@@ -82,6 +82,27 @@ resource "iom_blueprint" "b" {
 }
 
 #[test]
+fn a_contract_naming_module_instances_is_an_error_at_load() {
+    let e = load_err(
+        r#"
+resource "iom_contract" "c" {
+  name   = "c"
+  module = "module.mc[0]"
+}
+"#,
+    );
+    assert!(
+        e.contains("iom_contract.c, attribute `module`") && e.contains("names module instances"),
+        "{e}"
+    );
+    load_str(
+        "gov.tf",
+        "resource \"iom_contract\" \"c\" {\n  name   = \"c\"\n  module = \"module.mc[*]\"\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{}", e[0]));
+}
+
+#[test]
 fn a_name_the_condition_cannot_read_is_an_error_at_load() {
     let e = load_err(
         r#"

@@ -97,7 +97,8 @@ impl<'m> Contracts<'m> {
             .spec
             .contracts
             .iter()
-            .map(|c| glob::compile_addresses(std::slice::from_ref(&c.module)).ok())
+            // `module.mc[*]` is every instance of the call, which is the call itself.
+            .map(|c| glob::compile_addresses(&[c.module.replace("[*]", "")]).ok())
             .collect();
         let paths: BTreeSet<Vec<String>> = changes.iter().map(|rc| module_path(rc)).collect();
         let mut index: HashMap<(usize, String), usize> = HashMap::new();

@@ -436,3 +436,26 @@ resource "iom_contract" "c" {
     let rules: Vec<&str> = gone.iter().map(|(r, _, _)| r.as_str()).collect();
     assert_eq!(rules, ["constraint"], "{gone:#?}");
 }
+
+#[test]
+fn an_any_instance_pattern_governs_the_call() {
+    let governance = r#"
+resource "iom_profile" "p" { name = "p" }
+resource "iom_intent" "i" {
+  name    = "all"
+  profile = "p"
+}
+resource "iom_contract" "c" {
+  name   = "deploy-service"
+  module = "module.service_batch[*]"
+  constraint {
+    profile        = "p"
+    forbid_actions = ["update"]
+  }
+}
+"#;
+    let r = judge(&fixture(), governance);
+    let batch = contract_findings(&r, "module.service_batch.terraform_data.deploy");
+    assert_eq!(batch.len(), 1, "{batch:#?}");
+    assert_eq!(batch[0].0, "constraint");
+}
