@@ -90,6 +90,11 @@ impl Condition {
                 variables.join(", ")
             ));
         }
+        if let Some(kind) = never_bool(&condition.expression) {
+            return Err(format!(
+                "a condition must be true or false; this one is {kind}"
+            ));
+        }
         let mut probe = Context::default();
         for function in &names.functions {
             if !is_declared_function(&mut probe, function) {
@@ -350,6 +355,29 @@ fn use_cached_matches(e: &mut Expression) -> Result<(), String> {
     }
 }
 
+/// What a condition evaluates to when that is plainly not a bool, whatever the values:
+/// a literal, a list or map, arithmetic, or a conversion (`'a'`, `1 + x`, `size(x)`,
+/// `c ? 'a' : 'b'`). Anything else may be a bool and is left to evaluation.
+fn never_bool(e: &Expression) -> Option<&'static str> {
+    match &e.expr {
+        Expr::Literal(LiteralValue::Boolean(_)) => None,
+        Expr::Literal(LiteralValue::Null) => Some("null"),
+        Expr::Literal(LiteralValue::String(_)) => Some("a string"),
+        Expr::Literal(_) => Some("a number or bytes"),
+        Expr::List(_) => Some("a list"),
+        Expr::Map(_) | Expr::Struct(_) => Some("a map"),
+        Expr::Call(call) => match (call.func_name.as_str(), call.args.as_slice()) {
+            ("_+_" | "_-_" | "_*_" | "_/_" | "_%_" | "-_", _) => Some("a number, string or list"),
+            ("size" | "int" | "uint" | "double" | "string" | "bytes" | "type", _) => {
+                Some("not a bool")
+            }
+            ("_?_:_", [_, a, b]) => never_bool(a).and(never_bool(b)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Whether CEL's standard library (or plan-guard) declares a function of this name.
 /// Operators (`_==_`, `!_`, `@in`, …) are the interpreter's own.
 fn is_declared_function(probe: &mut Context, name: &str) -> bool {
@@ -533,6 +561,16 @@ mod tests {
         let e = ok("after.x.noSuchMethod()").unwrap_err();
         assert!(e.contains("`noSuchMethod`"), "{e}");
         assert!(Condition::compile_for("state.x == 1", CHANGE_VARIABLES).is_err());
+        for never in [
+            "'a string'",
+            "1 == 1 ? 'a' : 'b'",
+            "size(after) + 1",
+            "[true]",
+        ] {
+            let e = ok(never).unwrap_err();
+            assert!(e.contains("must be true or false"), "{never}: {e}");
+        }
+        ok("after.x == 1 ? true : after.y").unwrap();
         Condition::compile_for("resources['a'].output.ready", STATE_VARIABLES).unwrap();
     }
 
