@@ -160,10 +160,10 @@ impl Validator {
 
     fn blueprint(&mut self, b: &Blueprint) {
         self.name(&b.name);
-        if b.version.trim().is_empty() || b.version.contains(char::is_whitespace) {
+        if !is_version(&b.version) {
             self.fail(
                 AttrPath::attr("version"),
-                "must be a version such as `1.0.0`",
+                "must be a semantic version such as `1.0.0` (or `1.0.0-rc.1`): a bare name picks the highest",
             );
         }
         for (i, r) in b.rule.iter().enumerate() {
@@ -369,6 +369,49 @@ impl Validator {
         }
         if let Err(e) = crate::time::parse_rfc3339(&w.expires) {
             self.fail(AttrPath::attr("expires"), e);
+        }
+    }
+}
+
+/// `MAJOR[.MINOR[.PATCH]]`, each a number, then an optional `-pre.release` and
+/// `+build`: what [`crate::compile::compare_versions`] orders by SemVer precedence.
+fn is_version(v: &str) -> bool {
+    let v = v
+        .split_once('+')
+        .map_or(v, |(core, build)| if build.is_empty() { "" } else { core });
+    let (core, pre) = match v.split_once('-') {
+        Some((c, p)) => (c, Some(p)),
+        None => (v, None),
+    };
+    let parts: Vec<&str> = core.split('.').collect();
+    let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    (1..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && pre.is_none_or(|p| p.split('.').all(ident))
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::is_version;
+
+    #[test]
+    fn versions() {
+        for good in [
+            "1.0.0",
+            "2.1",
+            "3",
+            "1.10.0-rc.1",
+            "1.0.0+build.5",
+            "1.0.0-alpha-1",
+        ] {
+            assert!(is_version(good), "{good}");
+        }
+        for bad in [
+            "latest", "", "1.0.0 ", "v1.0.0", "1..0", "1.0.0.0", "1.0.0-", "1.0.0+",
+        ] {
+            assert!(!is_version(bad), "{bad}");
         }
     }
 }
