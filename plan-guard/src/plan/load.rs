@@ -278,9 +278,83 @@ fn show_json(source: &PlanSource, path: &Path) -> Result<String, PlanError> {
 
 /// serde_json appends " at line L column C"; we print the position first instead.
 fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    without_values(message)
+}
+
+/// serde quotes the value it rejected (`invalid type: string "s3cr3t", expected ...`); a
+/// malformed plan may put a sensitive value just there, so the value is left out and the
+/// line and column say where it is.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = ["invalid type: ", "invalid value: ", "unknown variant "]
+        .iter()
+        .filter_map(|m| rest.find(m).map(|i| i + m.len()))
+        .min()
+    {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        // Keep the kind of value (`string`, `integer`, ...), drop the literal after it.
+        let literal = rest.find(['"', '`']).filter(|&i| {
+            rest[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || c == ' ')
+        });
+        let Some(open) = literal else { continue };
+        let quote = rest.as_bytes()[open] as char;
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in rest[open + 1..].char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quote == '"' => escaped = true,
+                c if c == quote => {
+                    end = Some(open + 1 + i + 1);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else { continue };
+        out.push_str(&rest[..open]);
+        out.truncate(out.trim_end().len());
+        out.push_str(" (value not shown)");
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::without_values;
+
+    #[test]
+    fn rejected_values_are_not_repeated() {
+        assert_eq!(
+            without_values(r#"invalid type: string "CANARY\"x", expected struct Variable"#),
+            "invalid type: string (value not shown), expected struct Variable"
+        );
+        assert_eq!(
+            without_values("unknown variant `CANARY`, expected `managed` or `data`"),
+            "unknown variant (value not shown), expected `managed` or `data`"
+        );
+        assert_eq!(
+            without_values("invalid type: integer `42`, expected a string"),
+            "invalid type: integer (value not shown), expected a string"
+        );
+        assert_eq!(
+            without_values("missing field `change`"),
+            "missing field `change`"
+        );
+        assert_eq!(
+            without_values("EOF while parsing a string"),
+            "EOF while parsing a string"
+        );
     }
 }
 
