@@ -329,6 +329,16 @@ fn without_values(message: &str) -> String {
     out
 }
 
+pub fn hex_digest(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
 #[cfg(test)]
 mod value_tests {
     use super::without_values;
@@ -356,14 +366,4 @@ mod value_tests {
             "EOF while parsing a string"
         );
     }
-}
-
-pub fn hex_digest(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
