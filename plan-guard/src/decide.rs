@@ -70,6 +70,7 @@ pub fn check(
 
     // Classify first: an action list no Terraform writes stops the check.
     let mut judged: Vec<(&ResourceChange, ActionClass, Vec<&CompiledIntent>)> = Vec::new();
+    let mut unjudged_imports = 0;
     for rc in &plan.resource_changes {
         let class = ActionClass::from_actions(&rc.change.actions).ok_or_else(|| {
             CheckError::UnsupportedActions {
@@ -79,6 +80,7 @@ pub fn check(
             }
         })?;
         if class == ActionClass::NoOp {
+            unjudged_imports += usize::from(rc.change.importing.is_some());
             continue;
         }
         let governing = intents
@@ -133,7 +135,10 @@ pub fn check(
             source: raw.source.to_string(),
             terraform_version: plan.terraform_version.clone(),
         },
-        summary: Summary::default(),
+        summary: Summary {
+            unjudged_imports,
+            ..Summary::default()
+        },
         verdict: Outcome::Allow,
         workspace: opts.workspace.clone(),
     };

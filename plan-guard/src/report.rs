@@ -44,11 +44,16 @@ pub struct Summary {
     pub delete: usize,
     pub escalate: usize,
     pub forget: usize,
+    /// Objects the plan imports: judged changes that import, and import-only ones
+    /// (`no-op` with `importing`), which are not judged but are counted here.
     pub import: usize,
     pub read: usize,
     pub replace: usize,
     pub update: usize,
     pub warn: usize,
+    /// Import-only changes, kept across recounts (they are not in `changes`).
+    #[serde(skip)]
+    pub unjudged_imports: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,7 +126,11 @@ impl Report {
     /// The summary and the plan's verdict, from the changes: after the changes were
     /// judged, and again when a later step (drift, other workspaces) adds findings.
     pub fn recount(&mut self) {
-        let mut summary = Summary::default();
+        let mut summary = Summary {
+            unjudged_imports: self.summary.unjudged_imports,
+            import: self.summary.unjudged_imports,
+            ..Summary::default()
+        };
         self.changes.iter().for_each(|c| summary.count(c));
         self.summary = summary;
         self.verdict = self
