@@ -225,7 +225,7 @@ const RULE_ATTRS: &[AttributeSchema] = &[
     req(
         "condition",
         String,
-        "CEL expression over `after`, `before`, `address`, `type`, `name`, `module`, `actions`, `action`, `provider`, `workspace`; true means compliant.",
+        "CEL expression over `after`, `before`, `address`, `type`, `name`, `module`, `actions`, `action`, `provider`, `workspace`; true means compliant. A name outside these or a function CEL does not declare is an error at validation.",
     ),
     req("outcome", String, OUTCOME_HELP),
     opt("message", String, "One sentence shown when the rule fails."),
@@ -428,7 +428,7 @@ pub static CONTRACT: ObjectSchema = ObjectSchema {
                 opt(
                     "condition",
                     String,
-                    "For `state`: CEL over the resulting state.",
+                    "For `state`: CEL over the resulting state: `resources` maps each resource address to its attributes (`resources['aws_db_instance.main'].status == 'available'`), `state` is the whole `values` document of `terraform show -json`.",
                 ),
             ],
         },
