@@ -459,3 +459,82 @@ resource "iom_contract" "c" {
     assert_eq!(batch.len(), 1, "{batch:#?}");
     assert_eq!(batch[0].0, "constraint");
 }
+
+/// Without `--source-dir`, a plan lying in its workspace directory brings the source
+/// with it: `replicas = var.edge_replicas` (20) is judged against the maximum even when
+/// plan-guard runs somewhere else.
+#[test]
+fn the_plans_own_directory_is_the_default_source() {
+    let fx = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plans/contracts");
+    let root = std::env::temp_dir().join(format!("pg-default-source-{}", std::process::id()));
+    let (ws, gov, elsewhere) = (root.join("ws"), root.join("gov"), root.join("elsewhere"));
+    for d in [&ws, &gov, &elsewhere] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::copy(fx.join("config/main.tf"), ws.join("main.tf")).unwrap();
+    std::fs::copy(fx.join("plan.json"), ws.join("plan.json")).unwrap();
+    std::fs::write(
+        gov.join("main.tf"),
+        r#"
+resource "iom_profile" "p" {
+  name       = "p"
+  on_unknown = "warn"
+}
+resource "iom_intent" "i" {
+  name    = "all"
+  profile = "p"
+}
+resource "iom_contract" "c" {
+  name   = "deploy-service"
+  module = "module.service_edge"
+  input {
+    name = "replicas"
+    type = "number"
+    max  = 10
+  }
+}
+"#,
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .current_dir(&elsewhere)
+            .arg("check")
+            .arg(ws.join("plan.json"))
+            .arg("--model")
+            .arg(&gov)
+            .args(["--store", &format!("sqlite://{}/iom.db", root.display())])
+            .args(["--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        report["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["address"] == EDGE)
+            .unwrap()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["outcome"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run(&[]),
+        [("input.replicas".to_string(), "block".to_string())]
+    );
+    // An explicit --source-dir that holds no configuration leaves it unknown.
+    assert_eq!(
+        run(&["--source-dir", elsewhere.to_str().unwrap()]),
+        [("input.replicas".to_string(), "warn".to_string())]
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -52,9 +52,10 @@ pub enum Command {
         #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
         also: Vec<(Format, PathBuf)>,
         /// The workspace's configuration: SARIF's file and line of each resource, and
-        /// contract inputs passed straight from a variable (`env = var.env`).
-        #[arg(long, value_name = "DIR", default_value = ".")]
-        source_dir: PathBuf,
+        /// contract inputs passed straight from a variable (`env = var.env`)
+        /// [default: the current directory when it holds `.tf` files, else the plan's].
+        #[arg(long, value_name = "DIR")]
+        source_dir: Option<PathBuf>,
         /// In `--format junit`, report escalations as failures or as errors.
         #[arg(long, value_enum, default_value = "failure")]
         junit_escalations: Escalations,

@@ -21,6 +21,7 @@ use plan_guard::signing::Signer;
 use plan_guard::workflow;
 use progress::Progress;
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 /// The first of these environment variables that is set and not empty.
 pub(crate) fn first_env(names: &[&str]) -> Option<String> {
@@ -52,6 +53,29 @@ pub(crate) fn actor_or_default(actor: Option<String>) -> Result<String> {
     }
 }
 
+/// Where the workspace's `.tf` files are when `--source-dir` is not given: the current
+/// directory if it has any (plan-guard run where Terraform ran), else the directory of
+/// the plan file (`plan-guard check path/to/ws/plan.json`).
+fn default_source_dir(plan: &str) -> PathBuf {
+    let has_tf = |dir: &Path| {
+        std::fs::read_dir(dir).into_iter().flatten().any(|e| {
+            e.ok()
+                .is_some_and(|e| e.path().extension().is_some_and(|x| x == "tf"))
+        })
+    };
+    let here = PathBuf::from(".");
+    if has_tf(&here) || plan == "-" {
+        return here;
+    }
+    match Path::new(plan)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        Some(dir) if has_tf(dir) => dir.to_path_buf(),
+        _ => here,
+    }
+}
+
 pub(crate) fn default_actor() -> String {
     first_env(&["USER_NAME", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER"])
         .unwrap_or_else(|| "unknown".into())
@@ -74,6 +98,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             signing_key,
         } => {
             let actor = actor_or_default(actor)?;
+            let source_dir = source_dir.unwrap_or_else(|| default_source_dir(&plan));
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
             let progress = Progress::for_plan(&plan);
             progress.say(|| "reading the plan".into());
