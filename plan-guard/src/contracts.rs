@@ -38,6 +38,9 @@ pub struct Governed<'m> {
     pub(crate) findings: Vec<Finding>,
     /// Inputs unknown until apply (findings take each change's `on_unknown`).
     pub(crate) unknown: Vec<String>,
+    /// Unknown inputs that name just a variable (`var.NAME`) of a call whose source was
+    /// not found: they may be plain pass-throughs, which the source would confirm.
+    pub(crate) unconfirmed: BTreeMap<String, String>,
 }
 
 pub struct Contracts<'m> {
@@ -118,10 +121,12 @@ impl<'m> Contracts<'m> {
                     }
                     let at = *index.entry((ci, call.clone())).or_insert_with(|| {
                         let (inputs, sensitive) = inputs_of(plan, &path[..depth], sources);
+                        let unconfirmed = unconfirmed_of(plan, &path[..depth], &inputs, sources);
                         out.governed.push(Governed {
                             contract: c,
                             inputs,
                             sensitive,
+                            unconfirmed,
                             call: call.clone(),
                             findings: Vec::new(),
                             unknown: Vec::new(),
@@ -167,11 +172,15 @@ impl<'m> Contracts<'m> {
             let g = &self.governed[gi];
             out.extend(g.findings.iter().cloned());
             for input in &g.unknown {
-                out.push(g.finding(
-                    format!("input.{input}"),
-                    on_unknown,
-                    format!("input `{input}` is unknown until apply, so it cannot be checked"),
-                ));
+                let message = match g.unconfirmed.get(input) {
+                    Some(var) => format!(
+                        "input `{input}` is set from `var.{var}`, but the workspace's .tf files were not found (--source-dir) to show it is passed straight through, so it cannot be checked"
+                    ),
+                    None => {
+                        format!("input `{input}` is unknown until apply, so it cannot be checked")
+                    }
+                };
+                out.push(g.finding(format!("input.{input}"), on_unknown, message));
             }
             for k in &g.contract.constraint {
                 let Ok(profile) = g.expand(&k.profile) else {
@@ -393,6 +402,32 @@ fn inputs_of(
         }
     }
     (inputs, sensitive)
+}
+
+/// The unknown inputs of the call at `path` whose plan expression names only one
+/// variable, when the call's `module` block was not found in the source.
+fn unconfirmed_of(
+    plan: &Plan<'_>,
+    path: &[String],
+    inputs: &BTreeMap<String, InputValue>,
+    sources: Option<&Locator>,
+) -> BTreeMap<String, String> {
+    if path.is_empty() || sources.is_some_and(|s| s.has_call(path)) {
+        return BTreeMap::new();
+    }
+    let Some(call) = module_call(plan, path) else {
+        return BTreeMap::new();
+    };
+    inputs
+        .iter()
+        .filter(|(_, v)| matches!(v, InputValue::Unknown))
+        .filter_map(|(name, _)| {
+            let refs = &call.expressions.get(name)?.references;
+            let var = refs.first()?.strip_prefix("var.")?;
+            (!var.contains('.') && refs.iter().all(|r| r == &refs[0]))
+                .then(|| (name.clone(), var.to_string()))
+        })
+        .collect()
 }
 
 fn module_call<'p>(plan: &'p Plan<'_>, path: &[String]) -> Option<&'p ModuleCall> {

@@ -21,6 +21,8 @@ pub struct Locator {
     blocks: HashMap<(PathBuf, String), (String, usize)>,
     /// (directory, module call name, argument) → the variable `var.NAME` it is set to.
     pass_through: HashMap<(PathBuf, String, String), String>,
+    /// (directory, module call name) of every `module` block read.
+    calls: std::collections::HashSet<(PathBuf, String)>,
 }
 
 impl Locator {
@@ -30,6 +32,7 @@ impl Locator {
             modules: HashMap::new(),
             blocks: HashMap::new(),
             pass_through: HashMap::new(),
+            calls: Default::default(),
         };
         l.modules.insert(String::new(), PathBuf::new());
         if let Some(config) = &plan.configuration {
@@ -85,6 +88,7 @@ impl Locator {
             for block in body.blocks() {
                 let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
                 if let ("module", [call]) = (block.ident.as_str(), labels.as_slice()) {
+                    self.calls.insert((dir.to_path_buf(), call.to_string()));
                     for attr in block.body.attributes() {
                         if let Some(var) = bare_variable(&attr.value) {
                             self.pass_through.insert(
@@ -122,6 +126,16 @@ impl Locator {
 impl Locator {
     /// The variable of the calling module that argument `argument` of the module call at
     /// `call` (module names from the root) is set to, when it is exactly `var.NAME`.
+    /// Whether the `module` block of the call at `call` was read.
+    pub fn has_call(&self, call: &[String]) -> bool {
+        let Some((name, parent)) = call.split_last() else {
+            return false;
+        };
+        self.modules
+            .get(&parent.join("."))
+            .is_some_and(|dir| self.calls.contains(&(dir.clone(), name.clone())))
+    }
+
     pub fn pass_through(&self, call: &[String], argument: &str) -> Option<&str> {
         let (name, parent) = call.split_last()?;
         let dir = self.modules.get(&parent.join("."))?;

@@ -285,6 +285,7 @@ mod tests {
             call: "module.svc".into(),
             inputs,
             sensitive: Default::default(),
+            unconfirmed: Default::default(),
             findings: Vec::new(),
             unknown: Vec::new(),
         }];

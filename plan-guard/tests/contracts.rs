@@ -332,8 +332,14 @@ fn arguments_passing_a_variable_through_take_its_value_from_the_plan() {
         "{edge:#?}"
     );
 
-    // Without the source nothing tells a pass-through from an interpolation: unknown.
+    // Without the source nothing tells a pass-through from an interpolation: unknown,
+    // and the message says what would have told.
     let blind = contract_findings(&judge(&fixture(), &gov), EDGE);
+    assert!(
+        blind.iter().any(|(r, _, m)| r == "input.env"
+            && m.contains("is set from `var.env`, but the workspace's .tf files were not found")),
+        "{blind:#?}"
+    );
     assert_eq!(
         rules(&blind),
         [
