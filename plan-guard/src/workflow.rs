@@ -224,10 +224,11 @@ pub fn authorize(
             newer.body["verdict"].as_str().unwrap_or("?")
         ))));
     }
+    // The decision's own records: its approvals, and whether it was applied already.
+    let records = store.evidence_for(&id)?;
     match check.body["verdict"].as_str() {
         Some("allow" | "warn") => {}
         Some("escalate") => {
-            let records = store.evidence_for(&id)?;
             let pending = evidence::pending_approval(&check.body, &approvers_of(&records))
                 .map_err(|why| {
                     anyhow!(Refused(format!(
@@ -255,9 +256,8 @@ pub fn authorize(
     }
     drift_since(store, &check)?;
     // A decision authorises one successful run; a failed one may be retried.
-    if let Some(done) = store
-        .evidence_for(&id)?
-        .into_iter()
+    if let Some(done) = records
+        .iter()
         .find(|e| e.kind == APPLY && e.body["exit_code"] == 0)
     {
         return Err(anyhow!(Refused(format!(
@@ -401,13 +401,19 @@ pub fn apply(
         let sources = crate::sources::Locator::new(std::path::Path::new("."), &plan);
         let contracts = Contracts::governing(&plan, model, &changes, Some(&sources));
         let state = state_after_apply();
-        // The plan's configuration says which outputs of other workspaces each resource reads.
-        let plan_json = serde_json::from_str::<Value>(&raw.text).ok();
-        let configuration = plan_json.as_ref().map(|p| p["configuration"].clone());
-        // A plan that leaves nothing (a destroy) has nothing left to show after it.
-        let leaves_nothing = plan_json
+        // The plan's configuration says which outputs of other workspaces each resource
+        // reads; a plan that leaves nothing (a destroy) has nothing left to show after it.
+        // Both are read without building a tree of the whole plan.
+        let parts = serde_json::from_str::<AfterApply>(&raw.text).ok();
+        let configuration = parts
             .as_ref()
-            .is_some_and(|p| !has_resources(&p["planned_values"]["root_module"]));
+            .and_then(|p| p.configuration)
+            .and_then(|c| serde_json::from_str::<Value>(c.get()).ok());
+        let leaves_nothing = parts.as_ref().is_some_and(|p| {
+            p.planned_values
+                .as_ref()
+                .is_some_and(|v| !v.root_module.has_resources())
+        });
         probes = post_verify(contracts.calls(), state.as_deref());
         // What the apply built is the workspace's new observation (DESIGN section 10).
         if let Some(state) = &state {
@@ -478,16 +484,35 @@ pub fn apply(
     })
 }
 
-/// Whether a `planned_values`/state module holds a resource, here or in a child module.
-fn has_resources(module: &Value) -> bool {
-    module["resources"]
-        .as_array()
-        .is_some_and(|r| !r.is_empty())
-        || module["child_modules"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(has_resources)
+/// What the observation after a governed apply needs from the plan document.
+#[derive(serde::Deserialize)]
+struct AfterApply<'a> {
+    #[serde(borrow, default)]
+    configuration: Option<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    planned_values: Option<PlannedValues>,
+}
+
+#[derive(serde::Deserialize)]
+struct PlannedValues {
+    #[serde(default)]
+    root_module: ModuleShape,
+}
+
+/// A `planned_values` module reduced to whether it holds resources.
+#[derive(serde::Deserialize, Default)]
+struct ModuleShape {
+    #[serde(default)]
+    resources: Vec<serde::de::IgnoredAny>,
+    #[serde(default)]
+    child_modules: Vec<ModuleShape>,
+}
+
+impl ModuleShape {
+    /// Whether it holds a resource, here or in a child module.
+    fn has_resources(&self) -> bool {
+        !self.resources.is_empty() || self.child_modules.iter().any(ModuleShape::has_resources)
+    }
 }
 
 /// The state `terraform show -json` reports in the working directory after the apply.
