@@ -46,7 +46,7 @@ pub fn observation_body(
     location: Option<&Path>,
     configuration: Option<&Value>,
 ) -> Result<Value> {
-    let doc: Value = serde_json::from_str(doc)
+    let mut doc: Value = serde_json::from_str(doc)
         .map_err(|e| anyhow!("{source}: not a `terraform show -json` document: {e}"))?;
     if !doc.is_object() {
         return Err(anyhow!(
@@ -56,7 +56,11 @@ pub fn observation_body(
     let is_plan = doc.get("prior_state").is_some()
         || doc.get("planned_values").is_some()
         || doc.get("resource_changes").is_some();
-    let own_configuration = doc.get("configuration").cloned();
+    // Moved out of the document rather than copied: a plan's parts can be large.
+    let own_configuration = match configuration {
+        Some(_) => None,
+        None => doc.get_mut("configuration").map(Value::take),
+    };
     let configuration = configuration.or(own_configuration.as_ref());
     let state = match from {
         ObservedFrom::State if is_plan => {
@@ -70,8 +74,8 @@ pub fn observation_body(
                 "{source}: not a plan (it has none of `prior_state`, `planned_values`, `resource_changes`)"
             ));
         }
-        ObservedFrom::Plan => match doc.get("prior_state") {
-            Some(prior) => prior.clone(),
+        ObservedFrom::Plan => match doc.get_mut("prior_state") {
+            Some(prior) => prior.take(),
             None => {
                 return Err(anyhow!(
                     "{source}: the plan has no `prior_state`: nothing is built yet, so there is nothing to observe"
