@@ -84,6 +84,40 @@ struct Setup {
     store: String,
 }
 
+impl Setup {
+    /// `terraform plan -out=tfplan` of the change (`gen=2`: both resources replaced).
+    fn plan_change(&self) {
+        tf(
+            &self.work,
+            &[
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-out=tfplan",
+                "-var",
+                "gen=2",
+            ],
+        );
+    }
+
+    /// `plan-guard check tfplan` of workspace `ws` against `gov`, in the store, with
+    /// `extra` arguments.
+    fn check(&self, gov: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "check",
+            "tfplan",
+            "--workspace",
+            "ws",
+            "--model",
+            gov,
+            "--store",
+            &self.store,
+        ];
+        args.extend_from_slice(extra);
+        pg(&self.work, &args)
+    }
+}
+
 fn setup(tag: &str, governance: &str) -> Setup {
     let root = std::env::temp_dir().join(format!("pg-living-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
@@ -217,30 +251,8 @@ fn observe_refuses_documents_that_hold_no_state() {
     assert_eq!(observations.len(), 1, "nothing was recorded");
 
     // So the hold stands.
-    tf(
-        &s.work,
-        &[
-            "plan",
-            "-input=false",
-            "-no-color",
-            "-out=tfplan",
-            "-var",
-            "gen=2",
-        ],
-    );
-    let run = pg(
-        &s.work,
-        &[
-            "check",
-            "tfplan",
-            "--workspace",
-            "ws",
-            "--model",
-            &s.gov,
-            "--store",
-            store,
-        ],
-    );
+    s.plan_change();
+    let run = s.check(&s.gov, &[]);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("model / drift"), "{}", run.stdout);
 
@@ -275,32 +287,8 @@ fn drift_recorded_after_a_check_holds_its_apply() {
     let drift = drift.to_str().unwrap();
     let run = pg(&s.work, &["observe", "--workspace", "ws", "--store", store]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    tf(
-        &s.work,
-        &[
-            "plan",
-            "-input=false",
-            "-no-color",
-            "-out=tfplan",
-            "-var",
-            "gen=2",
-        ],
-    );
-    let run = pg(
-        &s.work,
-        &[
-            "check",
-            "tfplan",
-            "--workspace",
-            "ws",
-            "--model",
-            &s.gov,
-            "--store",
-            store,
-            "--format",
-            "json",
-        ],
-    );
+    s.plan_change();
+    let run = s.check(&s.gov, &["--format", "json"]);
     assert_eq!(run.code, 0, "allowed before the drift: {}", run.stderr);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let id = report["decision_id"].as_str().unwrap();
@@ -417,33 +405,9 @@ resource "iom_waiver" "drift" {{
         ],
     );
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
-    tf(
-        &s.work,
-        &[
-            "plan",
-            "-input=false",
-            "-no-color",
-            "-out=tfplan",
-            "-var",
-            "gen=2",
-        ],
-    );
+    s.plan_change();
     let check = |gov: &str| {
-        let run = pg(
-            &s.work,
-            &[
-                "check",
-                "tfplan",
-                "--workspace",
-                "ws",
-                "--model",
-                gov,
-                "--store",
-                store,
-                "--format",
-                "json",
-            ],
-        );
+        let run = s.check(gov, &["--format", "json"]);
         let report: serde_json::Value = serde_json::from_str(&run.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}{}", run.stdout, run.stderr));
         (run.code, report)
