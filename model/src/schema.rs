@@ -322,7 +322,7 @@ pub static CONTRACT: ObjectSchema = ObjectSchema {
         req(
             "module",
             String,
-            "Glob over module call addresses governed, such as `module.service*`; `\"\"` is the root module.",
+            "Glob over module call addresses governed, such as `module.service*`; `\"\"` is the root module. A contract governs calls, not instances: `module.mc[*]` is every instance, another instance key is an error.",
         ),
     ],
     blocks: &[
