@@ -246,7 +246,7 @@ resource "iom_contract" "root" {
     );
 
     let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus/plans/029_tf_drift.json");
+        .join("tests/corpus/plans/029_tf_drift.json");
     let r = judge(corpus.to_str().unwrap(), governance);
     let drifted = r
         .changes

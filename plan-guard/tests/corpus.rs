@@ -1,4 +1,4 @@
-//! Every real plan of the shared corpus (Terraform 0.12 to 1.15 and OpenTofu, format
+//! Every real plan of the corpus (`tests/corpus`, sources in its SOURCES.md) (Terraform 0.12 to 1.15 and OpenTofu, format
 //! versions 0.1 to 1.2) loads, builds a graph, and is judged; the judged changes are
 //! exactly the plan's non-`no-op` resource changes, counted independently here.
 
@@ -9,10 +9,10 @@ use plan_guard::plan::read_plan;
 use std::path::PathBuf;
 
 fn corpus_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/plans");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/plans");
     assert!(
         dir.is_dir(),
-        "the plan corpus must be at {} (shared/ beside the checkout)",
+        "the plan corpus must be at {} (plan-guard/tests/corpus, see its SOURCES.md)",
         dir.display()
     );
     dir

@@ -1,4 +1,4 @@
-//! DESIGN section 5, rule by rule, on real plans from the shared corpus.
+//! DESIGN section 5, rule by rule, on real plans from the corpus (`tests/corpus`).
 
 use iom_model::{Model, Outcome, load_str};
 use plan_guard::decide::{CheckOptions, check};
@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 fn corpus(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus/plans")
+        .join("tests/corpus/plans")
         .join(name)
         .to_string_lossy()
         .into_owned()

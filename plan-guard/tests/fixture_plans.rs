@@ -840,7 +840,7 @@ fn refresh_only_has_no_resource_change_and_no_drift_for_terraform_data() {
 fn drift_entries_are_read_when_terraform_writes_them() {
     // No fixture provider can drift (see refresh_only), so take the corpus's real
     // refresh-only plans that report drift: every entry is read, classed and addressed.
-    let dir = fixtures_dir().join("../../../../../shared/corpus/plans");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/plans");
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
