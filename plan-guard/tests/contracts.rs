@@ -245,8 +245,8 @@ resource "iom_contract" "root" {
         "the root module: required input `region` is missing"
     );
 
-    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/corpus/plans/029_tf_drift.json");
+    let corpus =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/plans/029_tf_drift.json");
     let r = judge(corpus.to_str().unwrap(), governance);
     let drifted = r
         .changes

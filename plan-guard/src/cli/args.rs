@@ -16,6 +16,16 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The largest plan read, e.g. `4GiB`, `500MB`, `1048576` (bytes); a larger one, or
+    /// endless input on stdin, is refused before it fills memory [default: 4GiB].
+    #[arg(
+        long,
+        global = true,
+        value_name = "SIZE",
+        env = "PLAN_GUARD_MAX_PLAN_BYTES",
+        value_parser = plan_guard::plan::parse_size
+    )]
+    pub max_plan_bytes: Option<u64>,
 }
 
 #[derive(Subcommand)]

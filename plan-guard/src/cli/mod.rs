@@ -82,6 +82,9 @@ pub(crate) fn default_actor() -> String {
 }
 
 pub fn run(cli: Cli) -> Result<u8> {
+    if let Some(limit) = cli.max_plan_bytes {
+        plan_guard::plan::set_max_plan_bytes(limit);
+    }
     match cli.command {
         Command::Check {
             plan,

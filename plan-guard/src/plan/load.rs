@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Where a plan came from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,10 @@ pub enum PlanError {
         source_name: PlanSource,
         reason: String,
     },
+    #[error(
+        "{source_name}: the plan is larger than the limit of {limit} bytes; raise it with --max-plan-bytes or PLAN_GUARD_MAX_PLAN_BYTES if the plan is genuine"
+    )]
+    TooLarge { source_name: PlanSource, limit: u64 },
     #[error("{source_name}: binary plan file, but `{binary} show -json` failed: {message}")]
     Show {
         source_name: PlanSource,
@@ -63,6 +68,86 @@ pub struct RawPlan {
     digest: OnceLock<String>,
 }
 
+/// The largest plan document read by default: 4 GiB, far above any real plan (a plan of
+/// 50,000 instances is about 100 MB), low enough that endless input such as `/dev/zero`
+/// is refused before it exhausts memory.
+pub const DEFAULT_MAX_PLAN_BYTES: u64 = 4 << 30;
+
+static MAX_PLAN_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_MAX_PLAN_BYTES);
+
+/// Sets the largest plan [`read_plan`] accepts, in bytes (the text of a binary plan's
+/// `show -json` included); for the whole process (`--max-plan-bytes`).
+pub fn set_max_plan_bytes(limit: u64) {
+    MAX_PLAN_BYTES.store(limit, Ordering::Relaxed);
+}
+
+/// The largest plan [`read_plan`] accepts, in bytes.
+pub fn max_plan_bytes() -> u64 {
+    MAX_PLAN_BYTES.load(Ordering::Relaxed)
+}
+
+/// Parses a size such as `4GiB`, `500MB`, `64KiB` or `1048576` (bytes).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: expected e.g. 4GiB, 500MB or 1048576"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown size unit `{unit}` (B, KB, KiB, MB, MiB, GB, GiB)"
+            ));
+        }
+    };
+    number
+        .checked_mul(factor)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("`{text}` is not a usable size"))
+}
+
+enum ReadError {
+    Io(std::io::Error),
+    TooLarge,
+}
+
+impl ReadError {
+    fn into_plan_error(self, source: &PlanSource, limit: u64) -> PlanError {
+        match self {
+            ReadError::Io(error) => PlanError::Io {
+                source_name: source.clone(),
+                error,
+            },
+            ReadError::TooLarge => PlanError::TooLarge {
+                source_name: source.clone(),
+                limit,
+            },
+        }
+    }
+}
+
+/// Reads at most `limit` bytes; one byte more means the input is too large, and reading
+/// stops there, so memory never holds more than the limit.
+fn read_bounded(input: impl Read, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::new();
+    input
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(ReadError::Io)?;
+    if buf.len() as u64 > limit {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(buf)
+}
+
 /// Reads `arg` (`-` is standard input) into a [`RawPlan`]. Binary plan files are rendered
 /// with `show -json` using `$TERRAFORM_BINARY`, else `terraform`, else `tofu`.
 pub fn read_plan(arg: &str) -> Result<RawPlan, PlanError> {
@@ -75,14 +160,20 @@ pub fn read_plan(arg: &str) -> Result<RawPlan, PlanError> {
         source_name: source.clone(),
         error,
     };
+    let limit = max_plan_bytes();
     let bytes = match &source {
-        PlanSource::Stdin => {
-            let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).map_err(io)?;
-            buf
+        PlanSource::Stdin => read_bounded(std::io::stdin().lock(), limit),
+        PlanSource::File(p) => {
+            let file = std::fs::File::open(p).map_err(io)?;
+            // A regular file says its size: one too large is refused before any of it
+            // is read. Pipes and devices are bounded while they are read.
+            match file.metadata() {
+                Ok(m) if m.is_file() && m.len() > limit => Err(ReadError::TooLarge),
+                _ => read_bounded(file, limit),
+            }
         }
-        PlanSource::File(p) => std::fs::read(p).map_err(io)?,
-    };
+    }
+    .map_err(|e| e.into_plan_error(&source, limit))?;
     let digest = OnceLock::new();
     let plain_utf8 = !bytes.starts_with(b"PK\x03\x04")
         && !bytes.starts_with(&[0xFF, 0xFE])
@@ -149,14 +240,10 @@ impl RawPlan {
             column: e.column(),
             message: strip_position(&e.to_string()),
         })?;
-        if plan.planned_values.is_none()
-            && plan.resource_changes.is_empty()
-            && plan.configuration.is_none()
-            && plan.prior_state.is_none()
-        {
+        if let Some(reason) = not_a_plan(&plan) {
             return Err(PlanError::NotAPlan {
                 source_name: self.source.clone(),
-                reason: "it has none of `planned_values`, `resource_changes`, `configuration` or `prior_state` (is it a state file? use `terraform show -json PLANFILE`)".into(),
+                reason,
             });
         }
         // Format 1.x is what Terraform 1.x and OpenTofu write, 0.x what 0.12–0.15 wrote; a
@@ -174,6 +261,36 @@ impl RawPlan {
         plan.fill_addresses();
         Ok(plan)
     }
+}
+
+/// Why a JSON object is not a plan, if it is not. Every `show -json` plan Terraform (from
+/// 0.12, format 0.1) and OpenTofu write has `format_version` and `planned_values` with its
+/// `root_module`, whatever the plan holds. Plans trimmed by other tools for their test
+/// fixtures keep `planned_values.root_module` or, when they drop even `format_version`,
+/// at least the `resource_changes` they are about; both kinds appear in the corpus of real
+/// plans. Anything else (`{"prior_state":{}}`, `{"configuration":{}}`, a state file, an
+/// empty object) says nothing about what would change and is refused, never read as a
+/// plan with nothing to judge. A `planned_values` that is not an object fails earlier, as
+/// JSON of the wrong type.
+fn not_a_plan(plan: &Plan) -> Option<String> {
+    let has_root_module = plan
+        .planned_values
+        .as_ref()
+        .is_some_and(|p| p.root_module.is_some());
+    if has_root_module {
+        return None;
+    }
+    if plan.format_version.is_none() && !plan.resource_changes.is_empty() {
+        return None;
+    }
+    let what = if plan.format_version.is_some() {
+        "it has `format_version` but no `planned_values.root_module`, which every plan has"
+    } else {
+        "it has neither `planned_values.root_module` nor any `resource_changes`"
+    };
+    Some(format!(
+        "{what} (is it a state file or another document? use `terraform show -json PLANFILE`)"
+    ))
 }
 
 /// Plans written on Windows may be UTF-16 with a byte order mark.
@@ -240,28 +357,32 @@ fn show_json(source: &PlanSource, path: &Path) -> Result<String, PlanError> {
     };
     let mut last = String::new();
     for binary in &candidates {
-        match Command::new(binary)
-            .args(["show", "-json", "-no-color"])
-            .arg(path)
-            .output()
-        {
-            Ok(out) if out.status.success() => {
-                return String::from_utf8(out.stdout).map_err(|_| PlanError::Show {
+        match run_show(binary, path) {
+            Ok(Shown {
+                stdout: Ok(stdout),
+                success: true,
+                ..
+            }) => {
+                return String::from_utf8(stdout).map_err(|_| PlanError::Show {
                     source_name: source.clone(),
                     binary: binary.clone(),
                     message: "output is not UTF-8".into(),
                 });
             }
-            Ok(out) => {
-                let stderr = String::from_utf8_lossy(&out.stderr);
+            Ok(Shown {
+                stdout: Err(ReadError::TooLarge),
+                ..
+            }) => {
+                return Err(PlanError::TooLarge {
+                    source_name: source.clone(),
+                    limit: max_plan_bytes(),
+                });
+            }
+            Ok(shown) => {
                 return Err(PlanError::Show {
                     source_name: source.clone(),
                     binary: binary.clone(),
-                    message: format!(
-                        "exit {}: {}",
-                        out.status.code().unwrap_or(-1),
-                        stderr.trim()
-                    ),
+                    message: format!("exit {}: {}", shown.code, shown.stderr.trim()),
                 });
             }
             Err(e) => last = format!("{binary}: {e}"),
@@ -273,6 +394,48 @@ fn show_json(source: &PlanSource, path: &Path) -> Result<String, PlanError> {
         message: format!(
             "no Terraform or OpenTofu binary could be run ({last}); set TERRAFORM_BINARY"
         ),
+    })
+}
+
+struct Shown {
+    stdout: Result<Vec<u8>, ReadError>,
+    stderr: String,
+    success: bool,
+    code: i32,
+}
+
+/// `BINARY show -json PATH`, its output read under the plan size limit: a small binary
+/// plan can hold a large document.
+fn run_show(binary: &str, path: &Path) -> std::io::Result<Shown> {
+    use std::process::Stdio;
+    let mut child = Command::new(binary)
+        .args(["show", "-json", "-no-color"])
+        .arg(path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child.stderr.take();
+    // Read on its own thread, so a full stderr pipe cannot stall the child.
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(e) = stderr {
+            let _ = e.take(1 << 20).read_to_string(&mut text);
+        }
+        text
+    });
+    let stdout = match child.stdout.take() {
+        Some(out) => read_bounded(out, max_plan_bytes()),
+        None => Ok(Vec::new()),
+    };
+    if matches!(stdout, Err(ReadError::TooLarge)) {
+        let _ = child.kill();
+    }
+    let status = child.wait()?;
+    Ok(Shown {
+        stdout,
+        stderr: stderr.join().unwrap_or_default(),
+        success: status.success(),
+        code: status.code().unwrap_or(-1),
     })
 }
 

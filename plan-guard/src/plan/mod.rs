@@ -9,7 +9,8 @@ mod load;
 
 pub use exprs::Expr;
 pub use load::{
-    PlanError, PlanSource, RawPlan, hex_digest, read_plan, terraform_binary, terraform_output,
+    DEFAULT_MAX_PLAN_BYTES, PlanError, PlanSource, RawPlan, hex_digest, max_plan_bytes, parse_size,
+    read_plan, set_max_plan_bytes, terraform_binary, terraform_output,
 };
 
 use serde::Deserialize;
@@ -26,7 +27,7 @@ pub struct Plan<'a> {
     #[serde(default, borrow)]
     pub variables: BTreeMap<String, Variable<'a>>,
     #[serde(default)]
-    pub planned_values: Option<IgnoredAny>,
+    pub planned_values: Option<PlannedValues>,
     #[serde(default, borrow)]
     pub resource_drift: Vec<ResourceChange<'a>>,
     #[serde(default, borrow)]
@@ -45,6 +46,14 @@ pub struct Plan<'a> {
     pub complete: Option<bool>,
     #[serde(default)]
     pub timestamp: Option<String>,
+}
+
+/// `planned_values`, skipped but for whether it has the `root_module` every writer puts
+/// there (a document whose `planned_values` is not an object is not a plan).
+#[derive(Debug, Deserialize)]
+pub struct PlannedValues {
+    #[serde(default)]
+    pub root_module: Option<IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]
