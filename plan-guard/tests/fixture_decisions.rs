@@ -1,4 +1,4 @@
-//! DESIGN section 5, rule by rule, on the plans the real Terraform wrote
+//! The judging rules (docs/judging.md), one by one, on the plans the real Terraform wrote
 //! (tests/fixtures/plans), against small governance models written here.
 
 mod fixture_util;
@@ -479,11 +479,19 @@ fn sensitive_values_appear_nowhere_in_the_binarys_output() {
         gov(r#"  on_unknown = "warn""#, SENSITIVE_RULES),
     )
     .unwrap();
+    // Every check records its decision: in a store of the test's own, never the source
+    // tree's `.iom/` (the working directory) or a store `$IOM_STORE` names.
+    let store = dir.join("model.db");
+    let store_url = format!("sqlite://{}", store.display());
+    let mut checks = 0;
     for name in ["sensitive", "sensitive_update", "tf103_modules"] {
         for format in ["text", "json"] {
+            checks += 1;
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
                 .args(["check", &plan_path(name), "--format", format])
                 .args(["--model", dir.to_str().unwrap(), "--workspace", "w"])
+                .args(["--store", &store_url])
+                .env_remove("IOM_STORE")
                 .env("NO_COLOR", "1")
                 .output()
                 .unwrap();
@@ -500,6 +508,13 @@ fn sensitive_values_appear_nowhere_in_the_binarys_output() {
             }
         }
     }
+    let records = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .args(["evidence", "list", "--store", &store_url])
+        .env_remove("IOM_STORE")
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&records.stdout);
+    assert_eq!(listed.lines().count(), checks, "{listed}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
