@@ -132,15 +132,19 @@ pub enum Unknown {
 }
 
 impl Unknown {
+    /// The mask as a tree. Callers check its shape first ([`check_mask`]); a mask that
+    /// still cannot be read is unknown everywhere, never known.
     pub fn parse(raw: Option<&RawValue>) -> Unknown {
-        raw.and_then(|r| serde_json::from_str::<serde_json::Value>(r.get()).ok())
-            .map(|v| Unknown::from_json(&v))
-            .unwrap_or(Unknown::Known)
+        match raw.map(|r| serde_json::from_str::<serde_json::Value>(r.get())) {
+            None => Unknown::Known,
+            Some(Ok(v)) => Unknown::from_json(&v),
+            Some(Err(_)) => Unknown::Here,
+        }
     }
 
     fn from_json(v: &serde_json::Value) -> Unknown {
         match v {
-            serde_json::Value::Bool(true) => Unknown::Here,
+            serde_json::Value::Bool(false) => Unknown::Known,
             serde_json::Value::Object(m) => {
                 let inner: HashMap<String, Unknown> = m
                     .iter()
@@ -161,7 +165,8 @@ impl Unknown {
                     Unknown::List(items)
                 }
             }
-            _ => Unknown::Known,
+            // `true`, or a leaf no mask has (a string, a number, null): unknown.
+            _ => Unknown::Here,
         }
     }
 
@@ -188,6 +193,104 @@ impl Unknown {
             };
         }
         *node != Unknown::Known
+    }
+}
+
+/// How deep a mask may nest: far deeper than any provider schema, shallow enough that a
+/// crafted mask cannot exhaust the stack of whatever reads it.
+pub const MAX_MASK_DEPTH: usize = 100;
+
+/// Checks the shape of an unknown or sensitive mask (`after_unknown`, `before_sensitive`,
+/// `after_sensitive`): `true`, `false`, or an object or list whose members are masks, at
+/// most [`MAX_MASK_DEPTH`] deep. Absent is fine (older plans omit masks). Anything else
+/// would otherwise read as "nothing unknown" or "nothing sensitive", so it is refused;
+/// the message names no key or value, only what is wrong.
+pub fn check_mask(raw: Option<&RawValue>) -> Result<(), String> {
+    let Some(raw) = raw else { return Ok(()) };
+    // A resource's value is an object, so its mask is one too (or a bare true or false).
+    if raw.get().starts_with('[') {
+        return Err("it is a list where the resource's object is due".into());
+    }
+    let mut d = serde_json::Deserializer::from_str(raw.get());
+    MaskShape { depth: 0 }
+        .deserialize(&mut d)
+        .map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => strip_position(&e.to_string()),
+            _ => format!("it nests deeper than {MAX_MASK_DEPTH} levels"),
+        })
+}
+
+/// serde_json appends " at line L column C" (of the mask, not of the plan).
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+struct MaskShape {
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for MaskShape {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl MaskShape {
+    fn nested<E: de::Error>(&self) -> Result<MaskShape, E> {
+        if self.depth >= MAX_MASK_DEPTH {
+            return Err(E::custom(format!(
+                "it nests deeper than {MAX_MASK_DEPTH} levels"
+            )));
+        }
+        Ok(MaskShape {
+            depth: self.depth + 1,
+        })
+    }
+
+    fn wrong<E: de::Error>(found: &str) -> Result<(), E> {
+        Err(E::custom(format!(
+            "it must be true, false, or an object or list of such masks; found {found}"
+        )))
+    }
+}
+
+impl<'de> Visitor<'de> for MaskShape {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("true, false, or an object or list of such masks")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Self::wrong("a number")
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Self::wrong("a number")
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Self::wrong("a number")
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Self::wrong("a string")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Self::wrong("null")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self.nested()?)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key::<de::IgnoredAny>()?.is_some() {
+            map.next_value_seed(self.nested()?)?;
+        }
+        Ok(())
     }
 }
 
@@ -234,5 +337,32 @@ mod tests {
         assert!(u.touches(&[]));
         assert!(!Unknown::parse(Some(&raw("{}"))).touches(&[]));
         assert!(Unknown::parse(Some(&raw("true"))).touches(&[k("a")]));
+        // What no mask holds reads as unknown, never as known.
+        assert!(Unknown::parse(Some(&raw(r#""x""#))).touches(&[k("a")]));
+        assert!(Unknown::parse(Some(&raw(r#"{"a":"yes"}"#))).touches(&[k("a")]));
+    }
+
+    #[test]
+    fn mask_shapes() {
+        for good in ["true", "false", "{}", r#"{"a":[false,{"b":true}],"c":{}}"#] {
+            assert_eq!(check_mask(Some(&raw(good))), Ok(()), "{good}");
+        }
+        assert_eq!(check_mask(None), Ok(()));
+        for (bad, says) in [
+            (r#""all""#, "found a string"),
+            ("1", "found a number"),
+            ("null", "found null"),
+            (r#"{"a":{"b":"x"}}"#, "found a string"),
+            (r#"{"a":[true,null]}"#, "found null"),
+        ] {
+            let e = check_mask(Some(&raw(bad))).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        let e = check_mask(Some(&raw("[true]"))).unwrap_err();
+        assert!(e.contains("list where the resource's object is due"), "{e}");
+        let nest = |n: usize| format!("{}true{}", r#"{"a":"#.repeat(n), "}".repeat(n));
+        let e = check_mask(Some(&raw(&nest(101)))).unwrap_err();
+        assert!(e.contains("deeper than 100"), "{e}");
+        assert_eq!(check_mask(Some(&raw(&nest(100)))), Ok(()));
     }
 }

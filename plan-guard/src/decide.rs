@@ -3,7 +3,7 @@
 //! constraints and blueprint rules, thresholds and the ungoverned policy, and take the
 //! highest outcome. One evaluation core; every output format renders its [`Report`].
 
-use crate::cel_input::{Unknown, to_cel};
+use crate::cel_input::{Unknown, check_mask, to_cel};
 use crate::contracts::Contracts;
 use crate::graph::{BlastRadius, ChangeGraph, Scratch};
 use crate::plan::{Plan, RawPlan, ResourceChange};
@@ -40,6 +40,13 @@ pub enum CheckError {
         source_name: String,
         address: String,
         actions: Vec<String>,
+    },
+    #[error("{source_name}: {address}: `{field}` is not a valid mask: {message}")]
+    BadMask {
+        source_name: String,
+        address: String,
+        field: &'static str,
+        message: String,
     },
     #[error("{source_name}: {address}: `{field}` is not valid JSON: {message}")]
     BadValue {
@@ -249,6 +256,25 @@ impl<'m> Judge<'_, 'm> {
         findings.extend(expired);
     }
 
+    /// A mask that is not one would read as "nothing unknown" or "nothing sensitive":
+    /// the check stops, naming the change and the mask.
+    fn check_masks(&self, rc: &ResourceChange<'_>) -> Result<(), CheckError> {
+        let change = &rc.change;
+        for (field, mask) in [
+            ("after_unknown", change.after_unknown),
+            ("before_sensitive", change.before_sensitive),
+            ("after_sensitive", change.after_sensitive),
+        ] {
+            check_mask(mask).map_err(|message| CheckError::BadMask {
+                source_name: self.source_name.to_string(),
+                address: rc.address.clone(),
+                field,
+                message,
+            })?;
+        }
+        Ok(())
+    }
+
     fn change(
         &self,
         rc: &ResourceChange<'_>,
@@ -258,6 +284,7 @@ impl<'m> Judge<'_, 'm> {
         scratch: &mut Scratch,
     ) -> Result<ChangeReport, CheckError> {
         let (graph, model, opts) = (self.graph, self.model, self.opts);
+        self.check_masks(rc)?;
         let mut blast = match graph.node(&rc.address, rc.deposed.as_deref()) {
             Some(n) => graph.blast_radius(n, scratch),
             None => BlastRadius::default(),

@@ -166,3 +166,79 @@ fn sizes_are_read_with_their_units() {
     assert!(parse_size("99999999999999GiB").is_err());
     assert_eq!(plan_guard::plan::DEFAULT_MAX_PLAN_BYTES, 4 << 30);
 }
+
+fn options() -> plan_guard::decide::CheckOptions {
+    plan_guard::decide::CheckOptions {
+        workspace: "w".into(),
+        actor: "t".into(),
+        ungoverned: iom_model::Outcome::Allow,
+        model_source: "empty".into(),
+        model_revision: None,
+        source_dir: None,
+    }
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/plans/{name}/plan.json",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// A mask that is not one (a string, a list where the resource's object is due, null,
+/// nesting past the limit) stops the check with the address and the mask named; before,
+/// it read as "nothing unknown" or "nothing sensitive" and the change was judged on that.
+#[test]
+fn malformed_unknown_and_sensitive_masks_are_errors_naming_the_address() {
+    let dir = scratch("masks");
+    let text = std::fs::read_to_string(fixture("unknown")).unwrap();
+    let original: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let at = original["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|rc| rc["address"] == "terraform_data.uses")
+        .unwrap();
+    let mut deep = serde_json::json!(true);
+    for _ in 0..101 {
+        deep = serde_json::json!({ "input": deep });
+    }
+    for (field, mask, says) in [
+        ("after_unknown", serde_json::json!("all"), "found a string"),
+        ("after_unknown", serde_json::json!([true]), "list where"),
+        ("after_unknown", deep, "deeper than 100"),
+        ("after_unknown", serde_json::Value::Null, "found null"),
+        (
+            "after_sensitive",
+            serde_json::json!("yes"),
+            "found a string",
+        ),
+        (
+            "before_sensitive",
+            serde_json::json!({ "input": 1 }),
+            "found a number",
+        ),
+    ] {
+        let mut doc = original.clone();
+        doc["resource_changes"][at]["change"][field] = mask;
+        let path = dir.join("plan.json");
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let raw = read_plan(path.to_str().unwrap()).unwrap();
+        let plan = raw.parse().unwrap_or_else(|e| panic!("{field}: {e}"));
+        let e = plan_guard::decide::check(&raw, &plan, &iom_model::Model::empty(), &options())
+            .expect_err(field)
+            .to_string();
+        assert!(
+            e.contains("plan.json")
+                && e.contains("terraform_data.uses")
+                && e.contains(field)
+                && e.contains(says),
+            "{field}: {e}"
+        );
+    }
+    // The plan as Terraform wrote it is judged.
+    let raw = read_plan(&fixture("unknown")).unwrap();
+    let plan = raw.parse().unwrap();
+    plan_guard::decide::check(&raw, &plan, &iom_model::Model::empty(), &options()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

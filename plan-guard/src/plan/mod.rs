@@ -104,11 +104,13 @@ pub struct Change<'a> {
     pub before: Option<&'a RawValue>,
     #[serde(default, borrow)]
     pub after: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    /// The masks keep an explicit `null` (as `Some`), which no writer puts there, so that
+    /// it is refused as a malformed mask instead of read as an absent one.
+    #[serde(default, borrow, deserialize_with = "keep_null")]
     pub after_unknown: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "keep_null")]
     pub before_sensitive: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "keep_null")]
     pub after_sensitive: Option<&'a RawValue>,
     #[serde(default)]
     pub replace_paths: Option<IgnoredAny>,
@@ -116,6 +118,12 @@ pub struct Change<'a> {
     pub importing: Option<Importing>,
     #[serde(default)]
     pub generated_config: Option<IgnoredAny>,
+}
+
+fn keep_null<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<&'a RawValue>, D::Error> {
+    <&'a RawValue>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize)]
