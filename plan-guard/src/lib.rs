@@ -21,6 +21,7 @@ pub mod insights;
 pub mod living;
 pub mod model_source;
 pub mod plan;
+pub mod plan_copy;
 pub mod probes;
 pub mod render;
 pub mod report;

@@ -9,11 +9,10 @@ use anyhow::{Context as _, Result, anyhow};
 use iom_model::{Model, Outcome};
 use iom_store::{Evidence, NewEvidence, Store};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::contracts::Contracts;
 use crate::evidence::{self, APPLY, APPROVAL, CHECK};
-use crate::plan::read_plan;
+use crate::plan_copy::PlanCopy;
 use crate::report::Report;
 use crate::signing::Signer;
 use crate::verify::{ProbeResult, post_verify};
@@ -153,26 +152,6 @@ impl Applied {
     }
 }
 
-/// The SHA-256 digests a decision for `plan_file` may be recorded under: the file's own,
-/// and for a binary plan also that of its `show -json` rendering (`raw.text`), which is
-/// what `terraform show -json tfplan > plan.json` writes: the same plan.
-fn plan_hashes(plan_file: &str, raw: &crate::plan::RawPlan) -> Vec<String> {
-    let mut hashes = vec![raw.sha256().to_string()];
-    let mut magic = [0u8; 4];
-    let binary = plan_file != "-"
-        && std::fs::File::open(plan_file)
-            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-            .is_ok()
-        && &magic == b"PK\x03\x04";
-    if binary {
-        let rendered = crate::plan::hex_digest(&Sha256::digest(raw.text.as_bytes()));
-        if rendered != hashes[0] {
-            hashes.push(rendered);
-        }
-    }
-    hashes
-}
-
 /// The newest `check` record of any of `hashes`.
 fn latest_check(store: &Store, hashes: &[String]) -> Result<Option<Evidence>> {
     let mut newest: Option<Evidence> = None;
@@ -186,22 +165,25 @@ fn latest_check(store: &Store, hashes: &[String]) -> Result<Option<Evidence>> {
     Ok(newest)
 }
 
-/// The decision a plan file may be applied under, or why not.
+/// The decision the saved plan `plan` may be applied under in Terraform workspace
+/// `workspace`, or why not.
 pub fn authorize(
     store: &Store,
-    plan_file: &str,
+    plan: &PlanCopy,
     decision: Option<&str>,
-) -> Result<(Evidence, String)> {
-    let raw = read_plan(plan_file)?;
-    let sha = raw.sha256().to_string();
-    let hashes = plan_hashes(plan_file, &raw);
+    workspace: &str,
+) -> Result<Evidence> {
+    let plan_file = &plan.given;
+    let hashes = plan.hashes();
+    let sha = &hashes[0];
     let newest = latest_check(store, &hashes)?;
     let check = match decision {
         Some(id) => check_of(store, id)?,
         None => newest.clone().ok_or_else(|| {
             anyhow!(Refused(format!(
-                "no decision is recorded for this plan (sha256 {}…) in {}: run plan-guard check on it first",
+                "no decision is recorded for {plan_file} (sha256 {}…, or {}… as terraform show -json renders it) in {}: run plan-guard check on it first",
                 &sha[..12],
+                &hashes[1][..12],
                 store.url()
             )))
         })?,
@@ -210,11 +192,13 @@ pub fn authorize(
     let checked = check.plan_sha256.clone().unwrap_or_default();
     if !hashes.contains(&checked) {
         return Err(anyhow!(Refused(format!(
-            "{plan_file} is not the plan decision {id} judged (checked sha256 {}…, this file {}…): check this plan",
+            "{plan_file} is not the plan decision {id} judged (checked sha256 {}…; this plan {}…, its terraform show -json {}…): check this plan",
             checked.get(..12).unwrap_or(""),
-            &sha[..12]
+            &sha[..12],
+            &hashes[1][..12]
         ))));
     }
+    same_workspace(&check, workspace)?;
     // A later check of the same plan (a tightened model, another --ungoverned) is the
     // decision that stands; an older one cannot be picked instead.
     if let Some(newer) = newest.filter(|n| n.seq > check.seq) {
@@ -265,7 +249,20 @@ pub fn authorize(
             done.seq, done.recorded_at
         ))));
     }
-    Ok((check, sha))
+    Ok(check)
+}
+
+/// Refuses a decision checked for another workspace than the one Terraform is in: the
+/// intents that judged it were chosen by that workspace.
+fn same_workspace(check: &Evidence, current: &str) -> Result<()> {
+    let checked = check.body["workspace"].as_str().unwrap_or("default");
+    if checked == current {
+        return Ok(());
+    }
+    Err(anyhow!(Refused(format!(
+        "decision {} was checked for workspace {checked}, but the current Terraform workspace is {current}: select workspace {checked} (terraform workspace select, or $TF_WORKSPACE), or check the plan for {current}",
+        check.decision_id
+    ))))
 }
 
 /// Refuses when governed drift of the decision's workspace was recorded after the check
@@ -349,17 +346,20 @@ pub fn model_for_apply(check: &Evidence, dir: Option<&Path>, store: Option<&str>
     Ok(loaded.model)
 }
 
-/// Runs `command` under decision `check`, then the post-verify probes of the contracts
-/// governing the plan's changes, and records the outcome.
+/// Runs `command` (see [`PlanCopy::command`]) on the private copy of the plan under
+/// decision `check`, then the post-verify probes of the contracts governing the plan's
+/// changes, and records the outcome.
 pub fn apply(
     store: &Store,
     signer: Option<&Signer>,
-    plan_file: &str,
+    plan: &PlanCopy,
     check: &Evidence,
     model: &Model,
     command: &[String],
 ) -> Result<Applied> {
-    let (program, args) = command
+    let (run, command) = plan.command(command)?;
+    let command = &command;
+    let (program, args) = run
         .split_first()
         .ok_or_else(|| anyhow!("no command to run after --"))?;
     let status = match Command::new(program).args(args).status() {
@@ -390,7 +390,7 @@ pub fn apply(
     let signal = std::os::unix::process::ExitStatusExt::signal(&status);
     let mut probes = Vec::new();
     if status.success() {
-        let raw = read_plan(plan_file)?;
+        let raw = &plan.raw;
         let plan = raw.parse()?;
         let changes: Vec<_> = plan
             .resource_changes

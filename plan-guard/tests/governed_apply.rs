@@ -10,6 +10,9 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Where the local backend keeps the state of workspace payments-prod.
+const STATE: &str = "terraform.tfstate.d/payments-prod/terraform.tfstate";
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -51,14 +54,24 @@ struct Run {
 }
 
 fn pg(dir: &Path, args: &[&str]) -> Run {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+    pg_env(dir, args, None)
+}
+
+/// [`pg`] with one more environment variable.
+fn pg_env(dir: &Path, args: &[&str], env: Option<(&str, &str)>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plan-guard"));
+    command
         .args(args)
         .current_dir(dir)
         .env("TERRAFORM_BINARY", terraform())
         .env_remove("IOM_STORE")
         .env_remove("IOM_SIGNING_KEY")
-        .output()
-        .unwrap();
+        .env_remove("TF_WORKSPACE")
+        .env_remove("WORKSPACE");
+    if let Some((name, value)) = env {
+        command.env(name, value);
+    }
+    let out: Output = command.output().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -153,6 +166,8 @@ fn setup(tag: &str) -> (PathBuf, PathBuf, String) {
     copy(&repo().join("examples/governance"), &gov);
     let _ = std::fs::remove_dir_all(gov.join("tests"));
     tf(&work, &["init", "-input=false", "-no-color"]);
+    // The Terraform workspace the checks name: apply refuses to run in any other.
+    tf(&work, &["workspace", "new", "-no-color", "payments-prod"]);
     let store = format!("sqlite://{}/ledger.db", root.display());
     (work, gov, store)
 }
@@ -268,10 +283,7 @@ resource "iom_contract" "payments" {{
         "alice ran the check, so she is not listed: {}",
         run.stderr
     );
-    assert!(
-        !work.join("terraform.tfstate").exists(),
-        "nothing was applied"
-    );
+    assert!(!work.join(STATE).exists(), "nothing was applied");
 
     // approvals: not a listed approver, then the author herself: both refused.
     let run = pg(
@@ -367,7 +379,7 @@ resource "iom_contract" "payments" {{
         "Terraform's output streams through: {}",
         run.stdout
     );
-    assert!(work.join("terraform.tfstate").exists());
+    assert!(work.join(STATE).exists());
     assert!(
         hits.load(Ordering::SeqCst) >= 1,
         "the http probe reached the server"
@@ -489,7 +501,7 @@ fn blocked_plans_are_never_approved_or_applied() {
     let run = pg(
         &work,
         &[
-            "apply", "--plan", "tfplan", "--store", &store, "--", "touch", "ran",
+            "apply", "--plan", "tfplan", "--store", &store, "--", "cp", "tfplan", "ran",
         ],
     );
     assert_eq!(run.code, 1);
@@ -698,7 +710,7 @@ resource "iom_contract" "payments" {
     let apply = |extra: &[&str]| {
         let mut args = vec!["apply", "--plan", "tfplan", "--store", &store];
         args.extend_from_slice(extra);
-        args.extend_from_slice(&["--", "touch", "ran"]);
+        args.extend_from_slice(&["--", "cp", "tfplan", "ran"]);
         pg(&work, &args)
     };
     let run = apply(&[]);
@@ -738,6 +750,7 @@ resource "iom_contract" "payments" {
             gov_s,
             "--",
             "/nonexistent/cmd",
+            "tfplan",
         ],
     );
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
@@ -760,6 +773,8 @@ resource "iom_contract" "payments" {
             "sh",
             "-c",
             "kill -TERM $$",
+            "sh",
+            "tfplan",
         ],
     );
     assert_eq!(run.code, 143, "{}{}", run.stdout, run.stderr);
@@ -773,7 +788,7 @@ resource "iom_contract" "payments" {
         &work,
         &[
             "apply", "--plan", "tfplan", "--store", &store, "--model", gov_s, "--", "sh", "-c",
-            "exit 7",
+            "exit 7", "sh", "tfplan",
         ],
     );
     assert_eq!(
@@ -865,7 +880,8 @@ fn superseded_decisions_are_refused() {
             "--model",
             gov_s,
             "--",
-            "touch",
+            "cp",
+            "tfplan",
             "ran",
         ],
     );
@@ -938,7 +954,8 @@ fn a_checked_json_rendering_authorises_its_binary_plan() {
             "--model",
             gov_s,
             "--",
-            "touch",
+            "cp",
+            "tfplan",
             "ran",
         ],
     );
@@ -949,10 +966,11 @@ fn a_checked_json_rendering_authorises_its_binary_plan() {
         run.stderr
     );
 
+    // With no command, plan-guard runs terraform apply on its copy of the plan.
     let run = pg(
         &work,
         &[
-            "apply", "--plan", "tfplan", "--store", &store, "--model", gov_s, "--", "touch", "ran",
+            "apply", "--plan", "tfplan", "--store", &store, "--model", gov_s,
         ],
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -962,6 +980,218 @@ fn a_checked_json_rendering_authorises_its_binary_plan() {
         "{}",
         run.stderr
     );
+    assert!(run.stdout.contains("Apply complete!"), "{}", run.stdout);
+    assert!(work.join(STATE).exists());
+}
+
+/// Issue 12, item 1: a JSON document with its `resource_changes` cut out checks as
+/// allow; neither it nor any other checked plan lets a command apply the destroy plan it
+/// was cut from, which the honest check blocks. Only the binary plan that was checked
+/// (or whose `show -json` rendering was) is applied, and the command gets that plan.
+#[test]
+fn a_crafted_document_never_authorises_another_plan() {
+    let (work, gov, store) = setup("crafted");
+    let gov_s = gov.to_str().unwrap();
+    let var = ["-var", "enable_ledger_db=true"];
+    tf(
+        &work,
+        &[
+            &["apply", "-input=false", "-no-color", "-auto-approve"][..],
+            &var,
+        ]
+        .concat(),
+    );
+    let ledger_db_built = || {
+        std::fs::read_to_string(work.join(STATE))
+            .unwrap()
+            .contains("\"ledger_db\"")
+    };
+    assert!(ledger_db_built());
+    tf(
+        &work,
+        &[
+            &[
+                "plan",
+                "-destroy",
+                "-input=false",
+                "-no-color",
+                "-out=del.tfplan",
+            ][..],
+            &var,
+        ]
+        .concat(),
+    );
+    tf(
+        &work,
+        &[
+            &["plan", "-input=false", "-no-color", "-out=ok.tfplan"][..],
+            &var,
+        ]
+        .concat(),
+    );
+    let shown = Command::new(terraform())
+        .arg(format!("-chdir={}", work.display()))
+        .args(["show", "-json", "del.tfplan"])
+        .output()
+        .unwrap();
+    assert!(shown.status.success());
+    let mut crafted: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    crafted.as_object_mut().unwrap().remove("resource_changes");
+    std::fs::write(work.join("crafted.json"), crafted.to_string()).unwrap();
+    let check = |plan: &str| {
+        pg(
+            &work,
+            &[
+                "check",
+                plan,
+                "--model",
+                gov_s,
+                "--store",
+                &store,
+                "--workspace",
+                "payments-prod",
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let run = check("crafted.json");
+    assert_eq!(
+        run.code, 0,
+        "the crafted document checks as allow: {}",
+        run.stderr
+    );
+    let crafted_id = decision_of(&run);
+    let run = check("ok.tfplan");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let apply = |args: &[&str]| {
+        let mut all = vec!["apply", "--store", &store, "--model", gov_s];
+        all.extend_from_slice(args);
+        pg(&work, &all)
+    };
+    let terraform = terraform();
+    let destroy = [
+        terraform.to_str().unwrap(),
+        "apply",
+        "-input=false",
+        "-no-color",
+        "del.tfplan",
+    ];
+
+    // The JSON document is no authority to apply anything.
+    let run = apply(&[&["--plan", "crafted.json", "--"][..], &destroy].concat());
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("crafted.json is not a binary plan"),
+        "{}",
+        run.stderr
+    );
+    // The destroy plan is not what the crafted decision judged, nor any decision.
+    let run = apply(
+        &[
+            &["--plan", "del.tfplan", "--decision", &crafted_id, "--"][..],
+            &destroy,
+        ]
+        .concat(),
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "del.tfplan is not the plan decision {crafted_id} judged"
+        )),
+        "{}",
+        run.stderr
+    );
+    let run = apply(&[&["--plan", "del.tfplan", "--"][..], &destroy].concat());
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("no decision is recorded for del.tfplan"),
+        "{}",
+        run.stderr
+    );
+    // An allowed plan does not lend its decision to a command applying another one.
+    let run = apply(&[&["--plan", "ok.tfplan", "--"][..], &destroy].concat());
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("the command does not name the plan file ok.tfplan"),
+        "{}",
+        run.stderr
+    );
+    assert!(ledger_db_built(), "nothing was destroyed");
+
+    // The honest check of the destroy plan blocks it.
+    let run = check("del.tfplan");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+
+    // The allowed plan runs on plan-guard's private copy: the command gets its path.
+    let run = apply(&[
+        "--plan",
+        "ok.tfplan",
+        "--",
+        "sh",
+        "-c",
+        "cp \"$1\" ran && echo \"$1\"",
+        "sh",
+        "ok.tfplan",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let copy = run.stdout.trim();
+    assert!(copy.contains("plan-guard-apply-"), "{copy}");
+    assert!(!Path::new(copy).exists(), "the copy is removed afterwards");
+    assert_eq!(
+        std::fs::read(work.join("ran")).unwrap(),
+        std::fs::read(work.join("ok.tfplan")).unwrap()
+    );
+    assert!(ledger_db_built());
+}
+
+/// Issue 12, item 3: a decision is applied only in the Terraform workspace it was
+/// checked for; Atlantis's `$WORKSPACE` alone does not change what Terraform applies to,
+/// so it does not count.
+#[test]
+fn apply_runs_only_in_the_workspace_that_was_checked() {
+    let (work, gov, store) = setup("workspace");
+    let gov_s = gov.to_str().unwrap();
+    tf(&work, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    let run = pg(
+        &work,
+        &[
+            "check",
+            "tfplan",
+            "--model",
+            gov_s,
+            "--store",
+            &store,
+            "--workspace",
+            "payments-dev",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let id = decision_of(&run);
+    let args = [
+        "apply", "--plan", "tfplan", "--store", &store, "--model", gov_s, "--", "cp", "tfplan",
+        "ran",
+    ];
+    for env in [None, Some(("WORKSPACE", "payments-dev"))] {
+        let run = pg_env(&work, &args, env);
+        assert_eq!(run.code, 1, "{env:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "decision {id} was checked for workspace payments-dev, but the current Terraform workspace is payments-prod"
+            )),
+            "{env:?}: {}",
+            run.stderr
+        );
+        assert!(!work.join("ran").exists(), "nothing ran");
+    }
+    // In that workspace, it runs.
+    tf(&work, &["workspace", "new", "-no-color", "payments-dev"]);
+    let run = pg(&work, &args);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(work.join("ran").exists());
 }
 
@@ -1018,7 +1248,17 @@ resource "iom_intent" "root" {
     let run = pg(
         &work,
         &[
-            "check", "tfplan", "--model", gov_s, "--store", &store, "--actor", "zed", "--format",
+            "check",
+            "tfplan",
+            "--model",
+            gov_s,
+            "--store",
+            &store,
+            "--workspace",
+            "payments-prod",
+            "--actor",
+            "zed",
+            "--format",
             "json",
         ],
     );
@@ -1028,8 +1268,8 @@ resource "iom_intent" "root" {
         pg(
             &work,
             &[
-                "apply", "--plan", "tfplan", "--store", &store, "--model", gov_s, "--", "touch",
-                "ran",
+                "apply", "--plan", "tfplan", "--store", &store, "--model", gov_s, "--", "cp",
+                "tfplan", "ran",
             ],
         )
     };

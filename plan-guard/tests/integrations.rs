@@ -132,8 +132,11 @@ fn run_stage(env: &Env, steps: &[serde_json::Value], vars: &[(&str, String)]) ->
             serde_json::Value::String(s) if s == "init" => {
                 "terraform init -input=false -no-color".to_string()
             }
+            // Atlantis selects the project's workspace (creating it) before it plans.
             serde_json::Value::String(s) if s == "plan" => {
-                "terraform plan -input=false -refresh -no-color -out \"$PLANFILE\"".to_string()
+                "terraform workspace select -or-create -no-color \"$WORKSPACE\" >/dev/null && \
+                 terraform plan -input=false -refresh -no-color -out \"$PLANFILE\""
+                    .to_string()
             }
             other => other["run"]
                 .as_str()
@@ -193,7 +196,11 @@ fn the_atlantis_workflow_checks_and_applies() {
         } else {
             assert_eq!(code, 1, "{log}");
             assert!(log.contains("escalates and has no valid approval"), "{log}");
-            assert!(!env.dir.join("terraform.tfstate").exists());
+            assert!(
+                !env.dir
+                    .join("terraform.tfstate.d/payments-prod/terraform.tfstate")
+                    .exists()
+            );
         }
     }
 }

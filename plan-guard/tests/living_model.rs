@@ -129,6 +129,8 @@ fn setup(tag: &str, governance: &str) -> Setup {
     std::fs::write(work.join("main.tf"), WORKSPACE).unwrap();
     std::fs::write(gov.join("main.tf"), governance).unwrap();
     tf(&work, &["init", "-input=false", "-no-color"]);
+    // The Terraform workspace is the one the checks name: apply refuses any other.
+    tf(&work, &["workspace", "new", "-no-color", "ws"]);
     tf(
         &work,
         &["apply", "-input=false", "-no-color", "-auto-approve"],
@@ -313,8 +315,8 @@ fn drift_recorded_after_a_check_holds_its_apply() {
         pg(
             &s.work,
             &[
-                "apply", "--plan", "tfplan", "--store", store, "--model", &s.gov, "--", "touch",
-                tag,
+                "apply", "--plan", "tfplan", "--store", store, "--model", &s.gov, "--", "cp",
+                "tfplan", tag,
             ],
         )
     };

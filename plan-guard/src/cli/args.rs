@@ -93,7 +93,8 @@ pub enum Command {
     ///
     /// Exit codes: the command's own when it fails, 4 when a probe fails, 1 when refused.
     Apply {
-        /// The saved plan the command applies; it must be the plan that was checked.
+        /// The saved (binary) plan to apply: the plan that was checked, or whose
+        /// `terraform show -json` rendering was. A JSON document is refused.
         #[arg(long, value_name = "PLANFILE")]
         plan: String,
         /// The decision to apply under [default: the latest check of this plan].
@@ -106,8 +107,10 @@ pub enum Command {
         model: Option<PathBuf>,
         #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
         signing_key: Option<PathBuf>,
-        /// The apply command, e.g. `terraform apply tfplan`.
-        #[arg(last = true, required = true, value_name = "COMMAND")]
+        /// The apply command, naming the plan file as one argument, e.g. `terraform
+        /// apply -input=false tfplan`; it runs on plan-guard's private copy of the plan
+        /// [default: `terraform apply -input=false` on that copy].
+        #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
     /// Read and verify the evidence ledger.

@@ -16,6 +16,7 @@ use plan_guard::decide::{CheckOptions, check};
 use plan_guard::graph::ChangeGraph;
 use plan_guard::model_source;
 use plan_guard::plan::read_plan;
+use plan_guard::plan_copy::PlanCopy;
 use plan_guard::render::{Format, Options as RenderOptions, render, render_graph};
 use plan_guard::signing::Signer;
 use plan_guard::workflow;
@@ -34,6 +35,20 @@ pub(crate) fn first_env(names: &[&str]) -> Option<String> {
 pub(crate) fn workspace_or_default(w: Option<String>) -> String {
     w.or_else(|| first_env(&["TF_WORKSPACE", "WORKSPACE"]))
         .unwrap_or_else(|| "default".into())
+}
+
+/// The Terraform workspace an apply here runs in, as `terraform workspace show` says
+/// (which honours `$TF_WORKSPACE`; Atlantis selects `$WORKSPACE` before its steps run).
+/// Not knowing it is an error: the decision was judged for one workspace.
+fn current_workspace() -> Result<String> {
+    let shown = terraform_output(&["workspace", "show"])
+        .context("cannot tell which Terraform workspace this apply would run in")?;
+    match shown.trim() {
+        "" => Err(anyhow::anyhow!(
+            "cannot tell which Terraform workspace this apply would run in: terraform workspace show printed nothing"
+        )),
+        w => Ok(w.to_string()),
+    }
 }
 
 /// Runs Terraform here (`$TERRAFORM_BINARY`, else `terraform`) and returns its stdout.
@@ -223,7 +238,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => {
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
             let ledger = Store::open_configured(store.as_deref())?;
-            let (check, _) = workflow::authorize(&ledger, &plan, decision.as_deref())?;
+            let plan = PlanCopy::take(&plan)?;
+            let workspace = current_workspace()?;
+            let check = workflow::authorize(&ledger, &plan, decision.as_deref(), &workspace)?;
             // The decision's own model, for its contracts' post-verify probes.
             let loaded = workflow::model_for_apply(&check, model.as_deref(), store.as_deref())?;
             eprintln!("plan-guard: applying under decision {}", check.decision_id);
