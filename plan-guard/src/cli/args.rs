@@ -32,14 +32,22 @@ pub struct Cli {
 pub enum Command {
     /// Judge every change of a plan against the governance model.
     ///
+    /// Every check records its decision in the evidence ledger of the store (--store,
+    /// else $IOM_STORE, else sqlite://.iom/model.db), also when the model comes from
+    /// --model, before the report is printed.
+    ///
     /// Exit codes: 0 allow or warn, 2 block, 3 escalate, 1 error.
+    #[command(after_help = "Example:\n  \
+        terraform plan -out=tfplan\n  \
+        plan-guard check tfplan --model governance --workspace payments-prod --also junit=junit.xml")]
     Check {
         /// `terraform show -json` output, `-` for stdin, or a binary plan file.
         plan: String,
         /// Read the governance objects from the .tf files of this directory.
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
-        /// Model store URL: the model when --model is not given
+        /// Model store URL (sqlite://PATH or postgres://…): the model when --model is not
+        /// given, and the ledger every check records to
         /// [default: $IOM_STORE, else sqlite://.iom/model.db].
         #[arg(long, value_name = "URL")]
         store: Option<String>,
@@ -49,16 +57,23 @@ pub enum Command {
         /// Who runs the check [default: $USER_NAME, $GITHUB_ACTOR, $GITLAB_USER_LOGIN, then $USER].
         #[arg(long, value_name = "A")]
         actor: Option<String>,
+        /// The report's format (colour in text only on a terminal without NO_COLOR).
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Write the report here instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// Outcome for changes no intent governs.
-        #[arg(long, value_name = "OUTCOME", default_value = "escalate", value_parser = parse_outcome)]
+        #[arg(
+            long,
+            value_name = "OUTCOME",
+            default_value = "escalate",
+            value_parser = outcome_parser()
+        )]
         ungoverned: Outcome,
         /// Also write the same report in another format: `FORMAT=FILE` (repeatable), e.g.
         /// `--also markdown=comment.md --also junit=junit.xml`. One check, one decision.
+        /// FORMAT is one of text, json, markdown, junit, html, sarif.
         #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
         also: Vec<(Format, PathBuf)>,
         /// The workspace's configuration: SARIF's file and line of each resource, and
@@ -74,7 +89,12 @@ pub enum Command {
         signing_key: Option<PathBuf>,
     },
     /// Approve an escalated decision, as an approver its profiles list.
+    #[command(after_help = "Example:\n  \
+        plan-guard approve \"$(jq -r .decision_id decision.json)\" --actor alice --reason CHG-42")]
     Approve {
+        /// The decision to approve: `decision_id` of the check's JSON report, or of
+        /// `plan-guard evidence list`.
+        #[arg(value_name = "DECISION_ID")]
         decision_id: String,
         /// Who approves [default: $USER_NAME, $GITHUB_ACTOR, $GITLAB_USER_LOGIN, then $USER].
         #[arg(long, value_name = "A")]
@@ -82,9 +102,11 @@ pub enum Command {
         /// Why, for the record.
         #[arg(long, value_name = "TEXT")]
         reason: String,
-        /// Model store URL [default: $IOM_STORE, else sqlite://.iom/model.db].
+        /// Model store URL: the ledger holding the decision
+        /// [default: $IOM_STORE, else sqlite://.iom/model.db].
         #[arg(long, value_name = "URL")]
         store: Option<String>,
+        /// Sign the approval record with this ed25519 private key (see `evidence keygen`).
         #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
         signing_key: Option<PathBuf>,
     },
@@ -92,6 +114,8 @@ pub enum Command {
     /// the governing contracts' post-verify probes.
     ///
     /// Exit codes: the command's own when it fails, 4 when a probe fails, 1 when refused.
+    #[command(after_help = "Example:\n  \
+        plan-guard apply --plan tfplan -- terraform apply tfplan")]
     Apply {
         /// The saved (binary) plan to apply: the plan that was checked, or whose
         /// `terraform show -json` rendering was. A JSON document is refused.
@@ -100,11 +124,15 @@ pub enum Command {
         /// The decision to apply under [default: the latest check of this plan].
         #[arg(long, value_name = "ID")]
         decision: Option<String>,
+        /// Model store URL: the ledger holding the check; the same store the check used
+        /// [default: $IOM_STORE, else sqlite://.iom/model.db].
         #[arg(long, value_name = "URL")]
         store: Option<String>,
-        /// Governance directory for the post-verify probes [default: the store's model].
+        /// Governance directory for the post-verify probes; the same --model the check
+        /// used [default: the store's model].
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
+        /// Sign the apply records with this ed25519 private key (see `evidence keygen`).
         #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
         signing_key: Option<PathBuf>,
         /// The apply command, naming the plan file as one argument, e.g. `terraform
@@ -114,22 +142,31 @@ pub enum Command {
         command: Vec<String>,
     },
     /// Read and verify the evidence ledger.
+    #[command(after_help = "Example:\n  \
+        plan-guard evidence verify --store sqlite://.iom/model.db")]
     Evidence {
         #[command(subcommand)]
         command: EvidenceCommand,
+        /// Model store URL whose ledger is read; it must exist
+        /// [default: $IOM_STORE, else sqlite://.iom/model.db].
         #[arg(long, value_name = "URL", global = true)]
         store: Option<String>,
     },
     /// Record in the store what a workspace has built (resources, dependencies, outputs,
     /// attribute digests), keeping history.
+    #[command(after_help = "Example:\n  \
+        (cd network && plan-guard observe --workspace network)")]
     Observe {
         /// `terraform show -json` state output [default: runs `terraform show -json` here].
         state: Option<String>,
         /// Observe the prior state of this plan instead.
         #[arg(long, value_name = "PLAN", conflicts_with = "state")]
         from_plan: Option<String>,
+        /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`].
         #[arg(long, value_name = "W")]
         workspace: Option<String>,
+        /// Model store URL the observation is recorded in
+        /// [default: $IOM_STORE, else sqlite://.iom/model.db].
         #[arg(long, value_name = "URL")]
         store: Option<String>,
     },
@@ -138,50 +175,95 @@ pub enum Command {
     /// at the profiles' `on_drift` until a new observation or `--accept`.
     ///
     /// Exit codes: 0 nothing governed drifted (or accepted), 3 governed drift recorded, 1 error.
+    #[command(after_help = "Example:\n  \
+        plan-guard reconcile --workspace payments\n  \
+        plan-guard reconcile --workspace payments --accept --reason \"CHG-7 hotfix\"")]
     Reconcile {
         /// A refresh-only plan [default: runs `terraform plan -refresh-only` here].
         plan: Option<String>,
+        /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`].
         #[arg(long, value_name = "W")]
         workspace: Option<String>,
+        /// Read the governance objects from the .tf files of this directory
+        /// [default: the store's model].
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
+        /// Model store URL: the model when --model is not given, the observations, and the
+        /// ledger drift is recorded in [default: $IOM_STORE, else sqlite://.iom/model.db].
         #[arg(long, value_name = "URL")]
         store: Option<String>,
         /// Accept the drift found (recorded in the ledger with --reason) instead of holding checks.
         #[arg(long, requires = "reason")]
         accept: bool,
+        /// Why the drift is accepted, for the record (with --accept).
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+        /// Who accepts [default: $USER_NAME, $GITHUB_ACTOR, $GITLAB_USER_LOGIN, then $USER].
         #[arg(long, value_name = "A")]
         actor: Option<String>,
+        /// What to print.
         #[arg(long, value_enum, default_value = "text")]
         format: ReconcileFormat,
     },
     /// Suggested refinements of the model, read from the evidence ledger.
+    #[command(after_help = "Example:\n  \
+        plan-guard insights --format markdown > insights.md")]
     Insights {
+        /// Read the governance objects from the .tf files of this directory
+        /// [default: the store's model].
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
+        /// Model store URL whose ledger is read; it must exist
+        /// [default: $IOM_STORE, else sqlite://.iom/model.db].
         #[arg(long, value_name = "URL")]
         store: Option<String>,
+        /// What to print.
         #[arg(long, value_enum, default_value = "text")]
         format: InsightsFormat,
     },
     /// Run governance unit tests: every `*.iomtest.hcl` file under DIR.
     ///
     /// Exit codes: 0 every test passed, 1 a test failed or could not run.
+    #[command(after_help = "Example:\n  \
+        plan-guard test examples/governance/tests")]
     Test {
+        /// The directory searched (recursively) for `*.iomtest.hcl` files.
+        #[arg(value_name = "DIR")]
         dir: PathBuf,
         /// The governance directory, instead of each file's `model`.
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    Completions { shell: clap_complete::Shell },
-    /// Print the manual page (roff), generated from these definitions.
-    Man,
+    #[command(after_help = "Example:\n  \
+        plan-guard completions bash > /etc/bash_completion.d/plan-guard")]
+    Completions {
+        /// The shell the script is for.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of plan-guard or of one of its commands, generated
+    /// from these definitions; or write every page into a directory.
+    #[command(after_help = "Example:\n  \
+        plan-guard man check | man -l -\n  \
+        plan-guard man --dir /usr/local/share/man/man1")]
+    Man {
+        /// The command whose page to print, e.g. `check` or `evidence verify`
+        /// [default: the top page].
+        #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+        command: Vec<String>,
+        /// Write every page (plan-guard.1, plan-guard-check.1, …) into this existing
+        /// directory instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Print the dependency graph of a plan's resource instances.
+    #[command(after_help = "Example:\n  \
+        plan-guard graph plan.json --format dot | dot -Tsvg > graph.svg")]
     Graph {
+        /// `terraform show -json` output, `-` for stdin, or a binary plan file.
         plan: String,
+        /// The graph's format.
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormat,
     },
@@ -190,23 +272,38 @@ pub enum Command {
 #[derive(Subcommand)]
 pub enum EvidenceCommand {
     /// One line per record, oldest first.
+    #[command(after_help = "Example:\n  plan-guard evidence list")]
     List,
     /// Every record of one decision, as JSON.
-    Show { decision_id: String },
+    #[command(after_help = "Example:\n  plan-guard evidence show pg-6b05f3a2-ee93217c7729")]
+    Show {
+        /// The decision whose records to show (as `evidence list` prints it).
+        #[arg(value_name = "DECISION_ID")]
+        decision_id: String,
+    },
     /// Check the hash chain (and signatures, given a public key); names the first bad record.
+    #[command(after_help = "Example:\n  plan-guard evidence verify --public-key ledger.pub")]
     Verify {
+        /// Also check every record's signature with this ed25519 public key.
         #[arg(long, value_name = "FILE")]
         public_key: Option<PathBuf>,
     },
     /// Every record as JSON Lines, for auditors.
+    #[command(after_help = "Example:\n  plan-guard evidence export > ledger.jsonl")]
     Export {
+        /// The export's format.
         #[arg(long, value_enum, default_value = "jsonl")]
         format: ExportFormat,
     },
     /// Write a new ed25519 key pair for signing records.
+    #[command(
+        after_help = "Example:\n  plan-guard evidence keygen --private-key ledger.key --public-key ledger.pub"
+    )]
     Keygen {
+        /// Where the private key goes (pass it to --signing-key; keep it secret).
         #[arg(long, value_name = "FILE")]
         private_key: PathBuf,
+        /// Where the public key goes (pass it to `evidence verify --public-key`).
         #[arg(long, value_name = "FILE")]
         public_key: PathBuf,
     },
@@ -231,12 +328,100 @@ pub enum InsightsFormat {
     Markdown,
 }
 
+/// The formats `--format` takes, for messages.
+fn format_names() -> String {
+    <Format as clap::ValueEnum>::value_variants()
+        .iter()
+        .filter_map(clap::ValueEnum::to_possible_value)
+        .map(|v| v.get_name().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn parse_also(s: &str) -> Result<(Format, PathBuf), String> {
-    let (format, file) = s.split_once('=').ok_or("expected FORMAT=FILE")?;
-    let format = <Format as clap::ValueEnum>::from_str(format, true)?;
+    let (name, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=FILE, FORMAT one of {}", format_names()))?;
+    let format = <Format as clap::ValueEnum>::from_str(name, true)
+        .map_err(|_| format!("no format `{name}`: FORMAT is one of {}", format_names()))?;
+    if file.is_empty() {
+        return Err(format!("no file after `{name}=`"));
+    }
     Ok((format, PathBuf::from(file)))
 }
 
-fn parse_outcome(s: &str) -> Result<Outcome, String> {
-    s.parse()
+/// The four outcomes, listed in help and completions, parsed into [`Outcome`].
+fn outcome_parser() -> impl clap::builder::TypedValueParser<Value = Outcome> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(["allow", "warn", "escalate", "block"]).map(|s| {
+        s.parse::<Outcome>()
+            .expect("every listed value is an outcome")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command, its path from the top (`evidence verify`), depth first.
+    fn commands(cmd: &clap::Command, path: String, out: &mut Vec<(String, clap::Command)>) {
+        for sub in cmd.get_subcommands() {
+            let path = format!("{path} {}", sub.get_name()).trim().to_string();
+            commands(sub, path.clone(), out);
+            out.push((path, sub.clone()));
+        }
+    }
+
+    /// Every option and argument of every command says what it is for, and every command
+    /// says what it does and shows an example: `--help` answers without the docs.
+    #[test]
+    fn every_command_and_argument_has_help() {
+        let mut top = Cli::command().disable_help_subcommand(true);
+        top.build();
+        let mut all = Vec::new();
+        commands(&top, String::new(), &mut all);
+        assert!(all.len() >= 16, "{} commands", all.len());
+        let mut missing = Vec::new();
+        for arg in top.get_arguments() {
+            if arg.get_help().is_none() && !matches!(arg.get_id().as_str(), "help" | "version") {
+                missing.push(format!("plan-guard {}", arg.get_id()));
+            }
+        }
+        for (path, cmd) in &all {
+            if cmd.get_about().is_none() {
+                missing.push(format!("{path}: no description"));
+            }
+            let example = cmd.get_after_help().map(|h| h.to_string());
+            let shows_it =
+                |h: &String| h.starts_with("Example:") && h.contains(&format!("plan-guard {path}"));
+            if !example.as_ref().is_some_and(shows_it) {
+                missing.push(format!("{path}: no example"));
+            }
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if arg.get_help().is_none() && id != "help" && !arg.is_global_set() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "without help: {missing:#?}");
+    }
+
+    /// `--ungoverned` lists the outcomes it takes, in help and in completions.
+    #[test]
+    fn ungoverned_lists_its_values() {
+        let cmd = Cli::command();
+        let check = cmd.find_subcommand("check").unwrap();
+        let arg = check
+            .get_arguments()
+            .find(|a| a.get_id() == "ungoverned")
+            .unwrap();
+        let values: Vec<String> = arg
+            .get_possible_values()
+            .iter()
+            .map(|v| v.get_name().to_string())
+            .collect();
+        assert_eq!(values, ["allow", "warn", "escalate", "block"]);
+    }
 }

@@ -390,9 +390,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             clap_complete::generate(shell, &mut cli, "plan-guard", &mut std::io::stdout());
             Ok(0)
         }
-        Command::Man => {
-            let cli = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cli).render(&mut std::io::stdout())?;
+        Command::Man { command, dir } => {
+            man(&command, dir.as_deref())?;
             Ok(0)
         }
         Command::Graph { plan, format } => {
@@ -403,4 +402,47 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// `plan-guard man`: the page of the command named by `path` (the top page when empty) on
+/// standard output, or every page into `dir`. The top page lists its commands as
+/// `plan-guard-check(1)` and so on; these are those pages.
+fn man(path: &[String], dir: Option<&Path>) -> Result<()> {
+    let mut top = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    // Building names every subcommand `plan-guard-check`, `plan-guard-evidence-verify`, …
+    top.build();
+    let page = |cmd: clap::Command| {
+        clap_mangen::Man::new(cmd).source(format!("plan-guard {}", env!("CARGO_PKG_VERSION")))
+    };
+    if let Some(dir) = dir {
+        anyhow::ensure!(dir.is_dir(), "{}: no such directory", dir.display());
+        let mut pending = vec![top];
+        while let Some(cmd) = pending.pop() {
+            pending.extend(cmd.get_subcommands().cloned());
+            let file = page(cmd)
+                .generate_to(dir)
+                .with_context(|| format!("writing a manual page into {}", dir.display()))?;
+            println!("{}", file.display());
+        }
+        return Ok(());
+    }
+    let mut cmd = top;
+    let mut within = String::from("plan-guard");
+    for name in path {
+        let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+        let Some(sub) = cmd.find_subcommand(name) else {
+            anyhow::bail!(
+                "`{within}` has no command `{name}`{}",
+                if names.is_empty() {
+                    String::new()
+                } else {
+                    format!("; its commands are {}", names.join(", "))
+                }
+            );
+        };
+        cmd = sub.clone();
+        within = format!("{within} {name}");
+    }
+    page(cmd).render(&mut std::io::stdout())?;
+    Ok(())
 }
