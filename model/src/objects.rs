@@ -227,6 +227,18 @@ pub struct ModelSpec {
     pub waivers: Vec<Waiver>,
 }
 
+impl ModelSpec {
+    /// No object of any kind: a directory or store that governs nothing.
+    pub fn is_empty(&self) -> bool {
+        self.profiles.is_empty()
+            && self.blueprints.is_empty()
+            && self.intents.is_empty()
+            && self.contracts.is_empty()
+            && self.elements.is_empty()
+            && self.waivers.is_empty()
+    }
+}
+
 /// One governance object of any kind: what a provider resource or an HCL block holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Object {

@@ -415,3 +415,30 @@ mod version_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod waiver_tests {
+    use super::validate_object;
+    use crate::objects::{Object, Waiver};
+
+    /// The provider's `ValidateResourceConfig` runs exactly this: a malformed `expires`
+    /// is a problem at that attribute, never a panic of the provider process.
+    #[test]
+    fn a_non_ascii_expiry_is_a_problem_at_expires() {
+        for expires in ["2026-01-01T00:00:00+0é:0", "2026-01-01T00:00:00+0é:00"] {
+            let waiver = Object::Waiver(Waiver {
+                name: "w".into(),
+                source: "intent:x".into(),
+                rule: "*".into(),
+                reason: "r".into(),
+                approved_by: "a".into(),
+                expires: expires.into(),
+                ..Waiver::default()
+            });
+            let problems = validate_object(&waiver);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].0.to_string(), "expires");
+            assert!(problems[0].1.contains("RFC 3339"), "{}", problems[0].1);
+        }
+    }
+}

@@ -27,6 +27,15 @@ pub fn load(dir: Option<&Path>, store: Option<&str>) -> Result<LoadedModel> {
                 bullets(errors)
             )
         })?;
+        // Judged against nothing, every change would be ungoverned: a mistyped
+        // directory (the workspace instead of its governance) must not look like a model.
+        if spec.is_empty() {
+            return Err(anyhow!(
+                "no governance objects (iom_* resources) in the .tf files of {}: pass the \
+                 governance directory to --model",
+                dir.display()
+            ));
+        }
         return compiled(spec, dir.display().to_string(), None);
     }
     let store = Store::open_configured(store)?;

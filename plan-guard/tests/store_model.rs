@@ -127,3 +127,31 @@ fn an_empty_or_unreadable_store_is_an_error_never_a_verdict() {
     assert!(err.contains("garbage.db"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A `--model` directory whose `.tf` files declare no `iom_*` object (the workspace
+/// passed instead of its governance) is an error, as an empty store is: judged against
+/// nothing, every change would only be "ungoverned".
+#[test]
+fn a_model_directory_without_governance_is_an_error_never_a_verdict() {
+    let dir = scratch("no-governance");
+    std::fs::write(
+        dir.join("main.tf"),
+        "variable \"env\" { default = \"prod\" }\nresource \"terraform_data\" \"x\" {}\n",
+    )
+    .unwrap();
+    let model = dir.to_str().unwrap();
+    for ungoverned in ["escalate", "allow"] {
+        let (code, report, err) = check(
+            &dir,
+            "example_allow.json",
+            &["--model", model, "--ungoverned", ungoverned],
+        );
+        assert_eq!(code, 1, "{err}");
+        assert!(report.is_null(), "no report on stdout");
+        assert!(
+            err.contains("no governance objects") && err.contains(model),
+            "{err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

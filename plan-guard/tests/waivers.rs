@@ -124,3 +124,36 @@ fn a_malformed_waiver_is_refused_at_load_naming_the_attribute() {
         "{text}"
     );
 }
+
+/// The hand-written timestamp parser sliced the offset by byte position: a multi-byte
+/// character there made `check` panic (exit 101). Now it is a load error naming the file
+/// and the attribute (exit 1).
+#[test]
+fn a_non_ascii_expiry_is_a_load_error_not_a_panic() {
+    let dir = std::env::temp_dir().join(format!("pg-waiver-utf8-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let governance = root.join("../examples/governance");
+    for entry in std::fs::read_dir(&governance).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "tf") {
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(dir.join("waiver.tf"), waiver("2026-01-01T00:00:00+0é:0")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .args(["check"])
+        .arg(root.join("tests/fixtures/plans/example_escalate.json"))
+        .args(["--workspace", "payments-prod", "--actor", "ci", "--model"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("waiver.tf") && stderr.contains("expires") && stderr.contains("RFC 3339"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
