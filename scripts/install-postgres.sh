@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs Debian's PostgreSQL server when it is missing: the tests run the store and the
+# Installs Debian's PostgreSQL server (and openssl) when missing: the tests run the store and the
 # ledger against a real server (started by scripts/pg.sh, never as a system service).
 set -euo pipefail
 
-if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+# openssl makes the test server's TLS certificates (scripts/pg.sh).
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v openssl >/dev/null; then
   exit 0
 fi
 sudo=""
@@ -13,7 +14,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq postgresql >/dev/null
+$sudo apt-get install -y -qq postgresql openssl >/dev/null
 # The downloaded .deb files are not needed once installed; small CI disks need the room.
 $sudo apt-get clean
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null

@@ -14,7 +14,8 @@ bash scripts/install-test-tools.sh
 bash scripts/install-chromium.sh
 bash scripts/install-postgres.sh
 IOM_TEST_POSTGRES_URL="$(bash scripts/pg.sh start)"
-export IOM_TEST_POSTGRES_URL IOM_REQUIRE_POSTGRES=1
+IOM_TEST_POSTGRES_CA="$(bash scripts/pg.sh ca)"
+export IOM_TEST_POSTGRES_URL IOM_TEST_POSTGRES_CA IOM_REQUIRE_POSTGRES=1
 log="$(mktemp)"
 trap 'rm -f "$log"; bash scripts/pg.sh stop' EXIT
 

@@ -9,6 +9,7 @@
 
 pub mod ledger;
 mod pg;
+mod pg_tls;
 mod rows;
 mod sqlite;
 mod url;
@@ -62,6 +63,8 @@ pub enum StoreError {
         #[source]
         source: postgres::Error,
     },
+    #[error("store {url}: TLS: {why}")]
+    Tls { url: String, why: String },
     #[error("store {url}: cannot create {dir}: {source}")]
     CreateDir {
         url: String,

@@ -9,9 +9,10 @@
 use std::sync::Mutex;
 
 use iom_model::{Kind, Object};
-use postgres::{Client, NoTls, Transaction};
+use postgres::{Client, Transaction};
 
 use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, hash_with_body_json};
+use crate::pg_tls::TlsOptions;
 use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
 use crate::{Drift, Observation, Result, StoreError, Stored};
 
@@ -61,6 +62,13 @@ CREATE TABLE IF NOT EXISTS iom_evidence_head (
 );
 ";
 
+fn tls_err(url: &str, why: String) -> StoreError {
+    StoreError::Tls {
+        url: url.to_string(),
+        why,
+    }
+}
+
 /// Serialises schema creation across processes (an arbitrary, fixed advisory lock key).
 const SCHEMA_LOCK: i64 = 0x10_4d5f_5343;
 
@@ -75,7 +83,11 @@ impl PgStore {
             url: url.to_string(),
             source: e,
         };
-        let mut client = Client::connect(conninfo, NoTls).map_err(err)?;
+        let (conninfo, tls) = TlsOptions::take_from(conninfo).map_err(|why| tls_err(url, why))?;
+        let mut config: postgres::Config = conninfo.parse().map_err(err)?;
+        config.ssl_mode(tls.mode);
+        let connector = tls.connector().map_err(|why| tls_err(url, why))?;
+        let mut client = config.connect(connector).map_err(err)?;
         let mut tx = client.transaction().map_err(err)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .map_err(err)?;
