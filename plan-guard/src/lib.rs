@@ -11,6 +11,7 @@
 
 pub mod address;
 pub mod cel_input;
+pub mod checkpoint;
 pub mod contracts;
 pub mod decide;
 pub mod evidence;

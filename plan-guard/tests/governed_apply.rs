@@ -133,15 +133,43 @@ impl TestStore {
         out
     }
 
-    /// Changes stored evidence behind plan-guard's back.
+    /// Changes stored evidence behind plan-guard's back with the rights of the database's
+    /// owner: the append-only triggers dropped (SQLite) or off for the session
+    /// (PostgreSQL). `sql_for` gets the name of the evidence table; its head is that
+    /// name with `_head`.
     fn tamper(&self, sql_for: impl Fn(&str) -> String) {
         if self.admin.is_some() {
             let mut c = postgres::Client::connect(&self.url, postgres::NoTls).unwrap();
-            c.batch_execute(&sql_for("iom_evidence")).unwrap();
+            c.batch_execute(&format!(
+                "SET session_replication_role = replica; {}",
+                sql_for("iom_evidence")
+            ))
+            .unwrap();
         } else {
             let conn =
                 rusqlite::Connection::open(self.url.trim_start_matches("sqlite://")).unwrap();
+            conn.execute_batch(
+                "DROP TRIGGER evidence_no_update; DROP TRIGGER evidence_no_delete;
+                 DROP TRIGGER evidence_head_forward;",
+            )
+            .unwrap();
             conn.execute_batch(&sql_for("evidence")).unwrap();
+        }
+    }
+
+    /// Runs SQL as an ordinary client of the store (triggers in force); the error, if any.
+    fn try_sql(&self, sql_for: impl Fn(&str) -> String) -> Result<(), String> {
+        if self.admin.is_some() {
+            let mut c = postgres::Client::connect(&self.url, postgres::NoTls).unwrap();
+            c.batch_execute(&sql_for("iom_evidence")).map_err(|e| {
+                e.as_db_error()
+                    .map_or(e.to_string(), |d| d.message().into())
+            })
+        } else {
+            rusqlite::Connection::open(self.url.trim_start_matches("sqlite://"))
+                .unwrap()
+                .execute_batch(&sql_for("evidence"))
+                .map_err(|e| e.to_string())
         }
     }
 }
@@ -1423,4 +1451,177 @@ fn a_closed_pipe_ends_the_export_quietly() {
         assert!(!stderr.contains("Broken pipe"), "{command}: {stderr}");
         assert_eq!(out.status.code(), Some(0), "{command}: {stderr}");
     }
+}
+
+/// Issue 12: once a decision was applied, deleting its `apply` record (and moving the
+/// head back onto the record before it) let the decision run again, and a signed ledger
+/// cut that way still verified. Plain SQL cannot do it now; someone who owns the store and
+/// drops the triggers leaves a valid, shorter chain, which a signed checkpoint finds.
+#[test]
+fn a_cut_ledger_is_refused_by_the_store_and_found_by_a_checkpoint() {
+    let root = std::env::temp_dir().join(format!("pg-apply-cut-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    for (i, store) in TestStore::all(&root, "cut").iter().enumerate() {
+        cut_ledger(&format!("cut{i}"), store);
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn cut_ledger(tag: &str, test_store: &TestStore) {
+    let (work, gov, _) = setup(tag);
+    let store = test_store.url.clone();
+    tf(&work, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    let keygen = [
+        "evidence",
+        "keygen",
+        "--private-key",
+        "ledger.key",
+        "--public-key",
+        "ledger.pub",
+    ];
+    assert_eq!(pg(&work, &keygen).code, 0);
+    let run = pg(
+        &work,
+        &[
+            "check",
+            "tfplan",
+            "--model",
+            gov.to_str().unwrap(),
+            "--store",
+            &store,
+            "--workspace",
+            "payments-prod",
+            "--signing-key",
+            "ledger.key",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let tf_bin = terraform();
+    let apply = [
+        "apply",
+        "--plan",
+        "tfplan",
+        "--store",
+        &store,
+        "--model",
+        gov.to_str().unwrap(),
+        "--signing-key",
+        "ledger.key",
+        "--",
+        tf_bin.to_str().unwrap(),
+        "apply",
+        "-input=false",
+        "-no-color",
+        "tfplan",
+    ];
+    let run = pg(&work, &apply);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = pg(
+        &work,
+        &[
+            "evidence",
+            "checkpoint",
+            "--store",
+            &store,
+            "--signing-key",
+            "ledger.key",
+            "--output",
+            "head.json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("checkpoint of record "),
+        "{}",
+        run.stdout
+    );
+    let verify = |checkpoint: &str, key: &str| {
+        pg(
+            &work,
+            &[
+                "evidence",
+                "verify",
+                "--store",
+                &store,
+                "--public-key",
+                key,
+                "--checkpoint",
+                checkpoint,
+            ],
+        )
+    };
+    let run = verify("head.json", "ledger.pub");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("holds checkpointed record "),
+        "{}",
+        run.stdout
+    );
+
+    // Through SQL the apply record can be neither deleted nor have the head moved off it.
+    let e = test_store
+        .try_sql(|t| format!("DELETE FROM {t} WHERE kind = 'apply'"))
+        .unwrap_err();
+    assert!(e.contains("append-only"), "{e}");
+    let e = test_store
+        .try_sql(|t| {
+            format!("UPDATE {t}_head SET seq = 1, hash = (SELECT hash FROM {t} WHERE seq = 1)")
+        })
+        .unwrap_err();
+    assert!(e.contains("only moves forward"), "{e}");
+    let run = pg(&work, &apply);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("was already applied"), "{}", run.stderr);
+
+    // The owner drops the triggers, deletes what followed the check and moves the head
+    // back: every signature is still good and the chain intact, but the checkpoint finds
+    // the cut.
+    test_store.tamper(|t| {
+        format!(
+            "DELETE FROM {t} WHERE seq > 1; \
+             UPDATE {t}_head SET seq = 1, hash = (SELECT hash FROM {t} WHERE seq = 1);"
+        )
+    });
+    let run = pg(
+        &work,
+        &[
+            "evidence",
+            "verify",
+            "--store",
+            &store,
+            "--public-key",
+            "ledger.pub",
+        ],
+    );
+    assert_eq!(
+        run.code, 0,
+        "without a checkpoint the cut is invisible: {}",
+        run.stderr
+    );
+    let run = verify("head.json", "ledger.pub");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("ledger broken at checkpoint head.json (record ")
+            && run
+                .stderr
+                .contains("but the ledger holds 1: the records after 1 were cut"),
+        "{}",
+        run.stderr
+    );
+
+    // A checkpoint edited to vouch for less proves nothing.
+    let text = std::fs::read_to_string(work.join("head.json")).unwrap();
+    let mut forged: serde_json::Value = serde_json::from_str(&text).unwrap();
+    forged["seq"] = 1.into();
+    std::fs::write(work.join("forged.json"), forged.to_string()).unwrap();
+    let run = verify("forged.json", "ledger.pub");
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("checkpoint forged.json (record 1): its signature does not verify"),
+        "{}",
+        run.stderr
+    );
 }

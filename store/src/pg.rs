@@ -62,6 +62,57 @@ CREATE TABLE IF NOT EXISTS iom_evidence_head (
 );
 ";
 
+/// The ledger is append-only as far as PostgreSQL can hold it: records and observations
+/// cannot be changed, deleted or truncated, a record is only added on top of the head, and
+/// the head only moves one record forward, onto the record just added. Triggers bind every
+/// role, the tables' owner included (though an owner or superuser can drop or disable
+/// them); the role plan-guard and the provider connect as should, besides, hold no UPDATE,
+/// DELETE or TRUNCATE on those tables (docs: the writer role), and signed checkpoints
+/// (`evidence checkpoint`) find what someone with the owner's rights did.
+const APPEND_ONLY: &str = "
+CREATE OR REPLACE FUNCTION iom_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the table % is append-only: % refused', TG_TABLE_NAME, TG_OP;
+END $$;
+CREATE OR REPLACE FUNCTION iom_evidence_on_head() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE head RECORD;
+BEGIN
+    SELECT seq, hash INTO head FROM iom_evidence_head WHERE id = 1;
+    IF NEW.seq IS DISTINCT FROM head.seq + 1 OR NEW.prev_hash IS DISTINCT FROM head.hash THEN
+        RAISE EXCEPTION 'the evidence ledger is append-only: a record is added only on top of the head';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE FUNCTION iom_evidence_head_forward() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.id IS DISTINCT FROM OLD.id OR NEW.seq IS DISTINCT FROM OLD.seq + 1
+       OR NEW.hash IS DISTINCT FROM (SELECT hash FROM iom_evidence WHERE seq = NEW.seq) THEN
+        RAISE EXCEPTION 'the evidence head only moves forward, onto the record just added';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER iom_evidence_no_change BEFORE UPDATE OR DELETE ON iom_evidence
+    FOR EACH ROW EXECUTE FUNCTION iom_append_only();
+CREATE OR REPLACE TRIGGER iom_evidence_no_truncate BEFORE TRUNCATE ON iom_evidence
+    FOR EACH STATEMENT EXECUTE FUNCTION iom_append_only();
+CREATE OR REPLACE TRIGGER iom_evidence_on_head BEFORE INSERT ON iom_evidence
+    FOR EACH ROW EXECUTE FUNCTION iom_evidence_on_head();
+CREATE OR REPLACE TRIGGER iom_evidence_head_forward BEFORE UPDATE ON iom_evidence_head
+    FOR EACH ROW EXECUTE FUNCTION iom_evidence_head_forward();
+CREATE OR REPLACE TRIGGER iom_evidence_head_no_delete BEFORE DELETE ON iom_evidence_head
+    FOR EACH ROW EXECUTE FUNCTION iom_append_only();
+CREATE OR REPLACE TRIGGER iom_evidence_head_no_truncate BEFORE TRUNCATE ON iom_evidence_head
+    FOR EACH STATEMENT EXECUTE FUNCTION iom_append_only();
+CREATE OR REPLACE TRIGGER iom_observations_no_change BEFORE UPDATE OR DELETE ON iom_observations
+    FOR EACH ROW EXECUTE FUNCTION iom_append_only();
+CREATE OR REPLACE TRIGGER iom_observations_no_truncate BEFORE TRUNCATE ON iom_observations
+    FOR EACH STATEMENT EXECUTE FUNCTION iom_append_only();
+";
+
+/// The schema version this build creates, kept in `iom_schema`. A store already at it is
+/// opened without DDL, so a role that owns nothing (the writer role) can use it.
+const SCHEMA_VERSION: i64 = 1;
+
 fn tls_err(url: &str, why: String) -> StoreError {
     StoreError::Tls {
         url: url.to_string(),
@@ -91,12 +142,43 @@ impl PgStore {
         let mut tx = client.transaction().map_err(err)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .map_err(err)?;
-        tx.batch_execute(SCHEMA).map_err(err)?;
-        tx.execute(
-            "INSERT INTO iom_evidence_head (id, seq, hash) VALUES (1, 0, $1) ON CONFLICT DO NOTHING",
-            &[&GENESIS],
-        )
-        .map_err(err)?;
+        let versioned: bool = tx
+            .query_one("SELECT to_regclass('iom_schema') IS NOT NULL", &[])
+            .map_err(err)?
+            .get(0);
+        let found: i64 = if versioned {
+            tx.query_one("SELECT coalesce(max(version), 0) FROM iom_schema", &[])
+                .map_err(err)?
+                .get(0)
+        } else {
+            0
+        };
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                url: url.to_string(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found < SCHEMA_VERSION {
+            tx.batch_execute(SCHEMA).map_err(err)?;
+            tx.execute(
+                "INSERT INTO iom_evidence_head (id, seq, hash) VALUES (1, 0, $1) ON CONFLICT DO NOTHING",
+                &[&GENESIS],
+            )
+            .map_err(err)?;
+            tx.batch_execute(APPEND_ONLY).map_err(err)?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS iom_schema (version BIGINT NOT NULL);
+                 DELETE FROM iom_schema;",
+            )
+            .map_err(err)?;
+            tx.execute(
+                "INSERT INTO iom_schema (version) VALUES ($1)",
+                &[&SCHEMA_VERSION],
+            )
+            .map_err(err)?;
+        }
         tx.commit().map_err(err)?;
         Ok(PgStore {
             url: url.to_string(),

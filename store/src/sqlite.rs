@@ -62,6 +62,34 @@ CREATE TABLE IF NOT EXISTS evidence_head (
 );
 ";
 
+/// The ledger is append-only as far as SQLite can hold it: a record and an observation
+/// cannot be changed or deleted, a record is only added on top of the head, and the head
+/// only moves one record forward, onto the record just added. This stops a careless
+/// `DELETE` and every tool that goes through SQL; someone who can write the file can
+/// still drop the triggers, which is what signed checkpoints (`evidence checkpoint`) find.
+const APPEND_ONLY: &str = "
+CREATE TRIGGER IF NOT EXISTS evidence_no_update BEFORE UPDATE ON evidence
+BEGIN SELECT RAISE(ABORT, 'the evidence ledger is append-only: a record cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS evidence_no_delete BEFORE DELETE ON evidence
+BEGIN SELECT RAISE(ABORT, 'the evidence ledger is append-only: a record cannot be deleted'); END;
+CREATE TRIGGER IF NOT EXISTS evidence_on_head BEFORE INSERT ON evidence
+WHEN NEW.seq IS NOT coalesce((SELECT seq FROM evidence_head WHERE id = 1), 0) + 1
+  OR NEW.prev_hash IS NOT coalesce((SELECT hash FROM evidence_head WHERE id = 1), '0000000000000000000000000000000000000000000000000000000000000000')
+BEGIN SELECT RAISE(ABORT, 'the evidence ledger is append-only: a record is added only on top of the head'); END;
+CREATE TRIGGER IF NOT EXISTS evidence_head_first BEFORE INSERT ON evidence_head
+WHEN NEW.seq IS NOT 1 OR NEW.hash IS NOT (SELECT hash FROM evidence WHERE seq = 1)
+BEGIN SELECT RAISE(ABORT, 'the evidence head starts at the first record'); END;
+CREATE TRIGGER IF NOT EXISTS evidence_head_forward BEFORE UPDATE ON evidence_head
+WHEN NEW.seq IS NOT OLD.seq + 1 OR NEW.hash IS NOT (SELECT hash FROM evidence WHERE seq = NEW.seq)
+BEGIN SELECT RAISE(ABORT, 'the evidence head only moves forward, onto the record just added'); END;
+CREATE TRIGGER IF NOT EXISTS evidence_head_no_delete BEFORE DELETE ON evidence_head
+BEGIN SELECT RAISE(ABORT, 'the evidence head cannot be deleted'); END;
+CREATE TRIGGER IF NOT EXISTS observations_no_update BEFORE UPDATE ON observations
+BEGIN SELECT RAISE(ABORT, 'observations are append-only: one cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS observations_no_delete BEFORE DELETE ON observations
+BEGIN SELECT RAISE(ABORT, 'observations are append-only: one cannot be deleted'); END;
+";
+
 pub(crate) struct SqliteStore {
     url: String,
     conn: Mutex<Connection>,
@@ -122,6 +150,7 @@ impl SqliteStore {
             return Err(Prepared::TooNew(found));
         }
         tx.execute_batch(SCHEMA)?;
+        tx.execute_batch(APPEND_ONLY)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         Ok(conn)
@@ -310,12 +339,14 @@ impl SqliteStore {
             ],
         )
         .map_err(|e| self.err(e))?;
-        tx.execute(
-            "INSERT INTO evidence_head (id, seq, hash) VALUES (1, ?1, ?2)
-             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-            params![seq as i64, hash],
-        )
-        .map_err(|e| self.err(e))?;
+        // The head's triggers tell a first record (INSERT) from the next one (UPDATE).
+        let move_head = if seq == 1 {
+            "INSERT INTO evidence_head (id, seq, hash) VALUES (1, ?1, ?2)"
+        } else {
+            "UPDATE evidence_head SET seq = ?1, hash = ?2 WHERE id = 1"
+        };
+        tx.execute(move_head, params![seq as i64, hash])
+            .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(Evidence {
             seq,

@@ -221,3 +221,94 @@ fn signatures_are_checked_when_a_key_is_given() {
         );
     }
 }
+
+/// Through SQL, without owning the database, the ledger only grows: no record or
+/// observation is changed or deleted, the head does not move back, nothing is added
+/// except on top of the head; the store still appends afterwards.
+#[test]
+fn plain_sql_cannot_cut_edit_or_rewind_the_ledger() {
+    for db in backends("append-only") {
+        let store = fill(&db, 5);
+        store
+            .record_observation("w", "2026-11-24T12:00:00Z", &json!({"resources": []}))
+            .unwrap();
+        let (t, head, obs) = (
+            db.table("evidence"),
+            db.table("evidence_head"),
+            db.table("observations"),
+        );
+        let refused = |statement: String, expect: &str| {
+            let e = db.try_sql(&statement).unwrap_err();
+            assert!(e.contains(expect), "{}: {statement}: {e}", db.label());
+        };
+        refused(format!("DELETE FROM {t} WHERE seq >= 4"), "append-only");
+        refused(
+            format!("UPDATE {t} SET body = replace(body, 'escalate', 'allow') WHERE seq = 3"),
+            "append-only",
+        );
+        // The attack of issue 12: cut the newest records and move the head back onto them.
+        refused(
+            format!("UPDATE {head} SET seq = 3, hash = (SELECT hash FROM {t} WHERE seq = 3)"),
+            "only moves forward",
+        );
+        refused(format!("DELETE FROM {head}"), "");
+        refused(
+            format!(
+                "INSERT INTO {t} SELECT 9, kind, 'pg-forged', recorded_at, plan_sha256, body, prev_hash, hash, signature FROM {t} WHERE seq = 1"
+            ),
+            "only on top of the head",
+        );
+        refused(format!("DELETE FROM {obs}"), "append-only");
+        if let common::Db::Postgres { .. } = db {
+            refused(format!("TRUNCATE {t}"), "append-only");
+            refused(format!("TRUNCATE {head}"), "append-only");
+        }
+        assert_eq!(verify(&db), Ok(5), "{}", db.label());
+        store.append_evidence(&record(6), None).unwrap();
+        assert_eq!(verify(&db), Ok(6), "{}", db.label());
+        assert_eq!(store.observations("w").unwrap().len(), 1);
+    }
+}
+
+/// The PostgreSQL writer role of the docs (`store/sql/writer-role.sql`): plan-guard works
+/// through it on a store its owner created, and it holds no right to cut the ledger even
+/// with the triggers switched off.
+#[test]
+fn the_postgres_writer_role_appends_but_cannot_delete() {
+    for db in backends("writer-role") {
+        let common::Db::Postgres { .. } = db else {
+            continue;
+        };
+        fill(&db, 2);
+        db.try_sql(
+            "DO $$ BEGIN CREATE ROLE iom_writer LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        )
+        .unwrap();
+        db.try_sql(include_str!("../sql/writer-role.sql")).unwrap();
+        let url = db.url();
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+        let writer = format!("{scheme}://iom_writer@{host}");
+        let store = Store::open(&writer).unwrap();
+        store.append_evidence(&record(3), None).unwrap();
+        store
+            .record_observation("w", "2026-11-24T12:00:00Z", &json!({"resources": []}))
+            .unwrap();
+        assert_eq!(store.evidence().unwrap().verify(None), Ok(3));
+        for statement in [
+            "SET session_replication_role = replica",
+            "DELETE FROM iom_evidence WHERE seq = 3",
+            "UPDATE iom_evidence SET body = '{}' WHERE seq = 3",
+            "TRUNCATE iom_evidence",
+            "DELETE FROM iom_observations",
+            "ALTER TABLE iom_evidence DISABLE TRIGGER ALL",
+        ] {
+            let e = db.try_sql_as(&writer, statement).unwrap_err();
+            assert!(
+                e.contains("permission denied") || e.contains("must be owner"),
+                "{statement}: {e}"
+            );
+        }
+        assert_eq!(verify(&db), Ok(3));
+    }
+}

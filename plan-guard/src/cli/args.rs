@@ -282,11 +282,33 @@ pub enum EvidenceCommand {
         decision_id: String,
     },
     /// Check the hash chain (and signatures, given a public key); names the first bad record.
-    #[command(after_help = "Example:\n  plan-guard evidence verify --public-key ledger.pub")]
+    ///
+    /// With --checkpoint, the ledger must also still hold the head each checkpoint signed:
+    /// cutting the newest records and moving the head back is found.
+    #[command(
+        after_help = "Example:\n  plan-guard evidence verify --public-key ledger.pub --checkpoint checkpoints/latest.json"
+    )]
     Verify {
         /// Also check every record's signature with this ed25519 public key.
         #[arg(long, value_name = "FILE")]
         public_key: Option<PathBuf>,
+        /// A checkpoint `evidence checkpoint` wrote (repeatable); needs --public-key.
+        #[arg(long, value_name = "FILE", requires = "public_key")]
+        checkpoint: Vec<PathBuf>,
+    },
+    /// Write the signed head of the ledger (sequence number, hash, time) to keep outside
+    /// the store: a CI job commits or uploads each one, and `evidence verify --checkpoint`
+    /// later proves the ledger was not cut back or rewritten up to it.
+    #[command(
+        after_help = "Example:\n  plan-guard evidence checkpoint --signing-key ledger.key --output checkpoints/$(date -u +%Y%m%dT%H%M%SZ).json"
+    )]
+    Checkpoint {
+        /// The ledger's ed25519 private key (see `evidence keygen`).
+        #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
+        signing_key: PathBuf,
+        /// Where to write the checkpoint (an existing file is replaced).
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
     },
     /// Every record as JSON Lines, for auditors.
     #[command(after_help = "Example:\n  plan-guard evidence export > ledger.jsonl")]

@@ -1,7 +1,8 @@
 //! The `evidence` commands.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use iom_store::Store;
+use plan_guard::checkpoint::Checkpoint;
 use plan_guard::signing::Verifier;
 use plan_guard::workflow;
 use std::io::Write;
@@ -47,7 +48,31 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
             }
             writeln!(out, "{}", serde_json::to_string_pretty(&records)?)?;
         }
-        EvidenceCommand::Verify { public_key } => {
+        EvidenceCommand::Checkpoint {
+            signing_key,
+            output,
+        } => {
+            let signer = plan_guard::signing::Signer::from_file(&signing_key)?;
+            let ledger = open()?.evidence()?;
+            let checkpoint = Checkpoint::of(&ledger, &signer, plan_guard::ids::now_rfc3339())?;
+            std::fs::write(&output, checkpoint.to_json())
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            writeln!(
+                out,
+                "checkpoint of record {} (hash {}…) written to {}",
+                checkpoint.seq,
+                &checkpoint.hash[..12],
+                output.display()
+            )?;
+        }
+        EvidenceCommand::Verify {
+            public_key,
+            checkpoint,
+        } => {
+            let checkpoints = checkpoint
+                .iter()
+                .map(|path| Checkpoint::read(path).map(|c| (path, c)))
+                .collect::<Result<Vec<_>>>()?;
             let verifier = public_key.as_deref().map(Verifier::from_file).transpose()?;
             let check = verifier
                 .as_ref()
@@ -55,16 +80,30 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
             let check_ref = check.as_ref().map(|f| f as &dyn Fn(&str, &str) -> bool);
             let store = open()?;
             let ledger = store.evidence()?;
-            match ledger.verify(check_ref) {
+            let verified = ledger.verify(check_ref).map_err(|e| e.to_string());
+            let held = verified.and_then(|n| {
+                for (path, c) in &checkpoints {
+                    let verifier = verifier.as_ref().expect("clap requires --public-key");
+                    c.holds(&ledger, verifier).map_err(|why| {
+                        format!("checkpoint {} (record {}): {why}", path.display(), c.seq)
+                    })?;
+                }
+                Ok(n)
+            });
+            match held {
                 Ok(n) => {
                     let signed = if verifier.is_some() {
                         ", every signature good"
                     } else {
                         ""
                     };
+                    let anchored = match checkpoints.iter().map(|(_, c)| c.seq).max() {
+                        Some(seq) => format!(", holds checkpointed record {seq}"),
+                        None => String::new(),
+                    };
                     writeln!(
                         out,
-                        "ledger verified: {n} records, chain intact{signed} ({})",
+                        "ledger verified: {n} records, chain intact{signed}{anchored} ({})",
                         store.url()
                     )?;
                     if n == 0 {

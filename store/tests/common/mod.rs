@@ -60,18 +60,58 @@ impl Db {
         }
     }
 
-    /// Runs raw SQL behind the store's back, as someone tampering with it would.
+    /// Runs raw SQL behind the store's back with the rights of the database's owner, as
+    /// someone tampering with it would: the append-only triggers dropped (SQLite) or
+    /// switched off for the session (PostgreSQL) first.
     pub fn sql(&self, statement: &str) {
         match self {
             Db::Sqlite { dir } => {
                 let conn = rusqlite::Connection::open(dir.join("nested/model.db")).unwrap();
+                let triggers: Vec<String> = conn
+                    .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                    .unwrap()
+                    .query_map([], |r| r.get(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                for t in triggers {
+                    conn.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
+                }
                 conn.execute_batch(statement).unwrap();
             }
             Db::Postgres { .. } => {
                 let mut client = postgres::Client::connect(&self.url(), postgres::NoTls).unwrap();
-                client.batch_execute(statement).unwrap();
+                client
+                    .batch_execute(&format!(
+                        "SET session_replication_role = replica; {statement}"
+                    ))
+                    .unwrap();
             }
         }
+    }
+
+    /// Runs raw SQL as an ordinary client of the store: the triggers stay in force.
+    #[allow(dead_code)] // used by the ledger tests only
+    pub fn try_sql(&self, statement: &str) -> Result<(), String> {
+        match self {
+            Db::Sqlite { dir } => rusqlite::Connection::open(dir.join("nested/model.db"))
+                .unwrap()
+                .execute_batch(statement)
+                .map_err(|e| e.to_string()),
+            Db::Postgres { .. } => self.try_sql_as(&self.url(), statement),
+        }
+    }
+
+    /// Runs raw SQL on PostgreSQL as whoever `url` connects as.
+    #[allow(dead_code)] // used by the ledger tests only
+    pub fn try_sql_as(&self, url: &str, statement: &str) -> Result<(), String> {
+        postgres::Client::connect(url, postgres::NoTls)
+            .unwrap()
+            .batch_execute(statement)
+            .map_err(|e| match e.as_db_error() {
+                Some(db) => db.message().to_string(),
+                None => e.to_string(),
+            })
     }
 
     pub fn label(&self) -> &'static str {
