@@ -103,12 +103,25 @@ impl ActionClass {
             ["delete"] => ActionClass::Delete,
             ["read"] => ActionClass::Read,
             ["forget"] => ActionClass::Forget,
-            // OpenTofu and Terraform 1.7+ write a forget that also creates for some replaces.
-            ["create", "forget"] | ["forget", "create"] => ActionClass::Replace,
+            // A replacement whose old object is forgotten, not destroyed (`lifecycle {
+            // destroy = false }`): nothing is deleted, a new object is created and the old
+            // one leaves the state. Its class is create; [`ActionClass::also_forgets`] says
+            // it is judged as a forget too.
+            ["create", "forget"] | ["forget", "create"] => ActionClass::Create,
             ["no-op"] => ActionClass::NoOp,
             // No Terraform writes an empty list; reading it as no-op would drop the change.
             _ => return None,
         })
+    }
+}
+
+impl ActionClass {
+    /// Whether a change of this class with these `actions` also forgets an object (removes
+    /// it from the state and leaves it running, unmanaged): `["create","forget"]` and
+    /// `["forget","create"]`. Such a change is judged under both classes, the stricter
+    /// outcome winning, so a profile that escalates or blocks `forget` sees it.
+    pub fn also_forgets<S: AsRef<str>>(self, actions: &[S]) -> bool {
+        self != ActionClass::Forget && actions.iter().any(|a| a.as_ref() == "forget")
     }
 }
 
@@ -155,6 +168,14 @@ mod tests {
             Some(ActionClass::NoOp)
         );
         assert_eq!(ActionClass::from_actions(&["delete", "update"]), None);
+        // A forget beside a create is no replace: nothing is destroyed.
+        for actions in [["create", "forget"], ["forget", "create"]] {
+            let class = ActionClass::from_actions(&actions);
+            assert_eq!(class, Some(ActionClass::Create), "{actions:?}");
+            assert!(ActionClass::Create.also_forgets(&actions));
+        }
+        assert!(!ActionClass::Forget.also_forgets(&["forget"]));
+        assert!(!ActionClass::Create.also_forgets(&["create"]));
         assert_eq!(ActionClass::from_actions::<&str>(&[]), None);
     }
 }

@@ -150,7 +150,7 @@ impl<'m> Contracts<'m> {
     pub fn findings_for(
         &self,
         rc: &ResourceChange<'_>,
-        class: ActionClass,
+        classes: &[ActionClass],
         governing: &[&CompiledIntent],
         model: &Model,
     ) -> Vec<Finding> {
@@ -187,7 +187,11 @@ impl<'m> Contracts<'m> {
                     continue;
                 };
                 let applies = governing.iter().any(|it| it.profile == profile);
-                if applies && k.forbid_actions.iter().any(|a| a == class.as_str()) {
+                if applies
+                    && let Some(class) = classes
+                        .iter()
+                        .find(|c| k.forbid_actions.iter().any(|a| a == c.as_str()))
+                {
                     out.push(g.finding(
                         "constraint".to_string(),
                         outcome_or_block(k.outcome.as_deref()),

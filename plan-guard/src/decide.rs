@@ -332,7 +332,8 @@ impl<'m> Judge<'_, 'm> {
             })?;
         }
         drop(values); // releases its borrow of `module`, which the report takes
-        findings.extend(self.contracts.findings_for(rc, class, governing, model));
+        let classes: Vec<ActionClass> = judged_classes(class, &rc.change.actions).collect();
+        findings.extend(self.contracts.findings_for(rc, &classes, governing, model));
         if governing.is_empty() && opts.ungoverned > Outcome::Allow {
             findings.push(Finding {
                 waived_by: None,
@@ -374,6 +375,12 @@ impl<'m> Judge<'_, 'm> {
     }
 }
 
+/// The classes a change is judged under: its own, and `forget` too for a create that also
+/// forgets the object it replaces (see [`ActionClass::also_forgets`]).
+fn judged_classes(class: ActionClass, actions: &[String]) -> impl Iterator<Item = ActionClass> {
+    std::iter::once(class).chain(class.also_forgets(actions).then_some(ActionClass::Forget))
+}
+
 fn module_of(rc: &ResourceChange) -> String {
     match &rc.module_address {
         Some(m) => m.clone(),
@@ -403,8 +410,13 @@ impl<'a> ChangeValues<'a> {
         self.governing.iter().any(|i| {
             i.rules
                 .iter()
-                .any(|r| r.applies_to(&self.rc.ty, self.class) && r.condition.mentions(variable))
+                .any(|r| self.rule_applies(r) && r.condition.mentions(variable))
         })
+    }
+
+    /// Whether `rule` is about this change's type and one of its classes.
+    fn rule_applies(&self, rule: &CompiledRule) -> bool {
+        judged_classes(self.class, &self.rc.change.actions).any(|c| rule.applies_to(&self.rc.ty, c))
     }
 
     fn context(&self) -> Result<&Context<'a, 'a>, (&'static str, String)> {
@@ -456,18 +468,20 @@ fn judge(
     let intent_source = format!("intent:{}", intent.name);
     let rc = v.rc;
 
-    let action_outcome = profile.outcome_of(v.class);
-    if action_outcome > Outcome::Allow {
-        out.push(Finding {
-            waived_by: None,
-            source: profile_source.clone(),
-            rule: v.class.as_str().into(),
-            outcome: action_outcome,
-            message: format!(
-                "profile {} maps {} to {}",
-                profile.name, v.class, action_outcome
-            ),
-        });
+    for class in judged_classes(v.class, &rc.change.actions) {
+        let action_outcome = profile.outcome_of(class);
+        if action_outcome > Outcome::Allow {
+            out.push(Finding {
+                waived_by: None,
+                source: profile_source.clone(),
+                rule: class.as_str().into(),
+                outcome: action_outcome,
+                message: format!(
+                    "profile {} maps {} to {}",
+                    profile.name, class, action_outcome
+                ),
+            });
+        }
     }
     if let Some(allowed) = &intent.allowed_resource_types
         && !allowed.is_match(&rc.ty)
@@ -521,7 +535,7 @@ fn judge(
             });
     }
     for rule in &intent.rules {
-        if !rule.applies_to(&rc.ty, v.class) {
+        if !v.rule_applies(rule) {
             continue;
         }
         let result = if unknown_read(rule, v).is_some() {

@@ -503,6 +503,20 @@ impl<'c> Resolver<'c> {
     fn dependencies_of(&mut self, address: &str, path: &[String]) -> (BTreeSet<Target>, bool) {
         let res = self.resources[address];
         let mut out = BTreeSet::new();
+        let locals = self.resolve_block(path, res, &mut out, 0);
+        let (inherited, inherited_locals) = self.inherited_by(path);
+        out.extend(inherited);
+        (out, locals || inherited_locals)
+    }
+
+    /// What one block's own expressions and `depends_on` reference, in module `scope`.
+    fn resolve_block(
+        &mut self,
+        scope: &[String],
+        res: &'c crate::plan::ConfigResource,
+        out: &mut BTreeSet<Target>,
+        depth: usize,
+    ) -> bool {
         let mut locals = false;
         for expr in [
             Some(&res.expressions),
@@ -512,14 +526,12 @@ impl<'c> Resolver<'c> {
         .into_iter()
         .flatten()
         {
-            locals |= self.resolve_expr(path, expr, &mut out, 0);
+            locals |= self.resolve_expr(scope, expr, out, depth);
         }
         for dep in &res.depends_on {
-            locals |= self.resolve_depends_on(path, dep, &mut out);
+            locals |= self.resolve_depends_on(scope, dep, out);
         }
-        let (inherited, inherited_locals) = self.inherited_by(path);
-        out.extend(inherited);
-        (out, locals || inherited_locals)
+        locals
     }
 
     /// What every block inside a module depends on through its calls' `depends_on`,
@@ -696,7 +708,19 @@ impl<'c> Resolver<'c> {
                 );
                 false
             }
-            "count" | "each" | "path" | "terraform" | "self" | "ephemeral" | "provider" => false,
+            // An ephemeral resource has no instance to depend on, but it is opened from
+            // what it reads: whatever reads it depends on that.
+            "ephemeral" => {
+                let (Some(t), Some(n)) = (segs.get(1), segs.get(2)) else {
+                    return false;
+                };
+                let address = absolute(scope, &format!("ephemeral.{}.{}", t.name, n.name));
+                match self.resources.get(&address).copied() {
+                    Some(res) => self.resolve_block(scope, res, out, depth + 1),
+                    None => false,
+                }
+            }
+            "count" | "each" | "path" | "terraform" | "self" | "provider" => false,
             _ => {
                 let Some(n) = segs.get(1) else { return false };
                 self.push_known(

@@ -100,6 +100,10 @@ impl Summary {
             ActionClass::Forget => self.forget += 1,
             ActionClass::NoOp => {}
         }
+        // A create that forgets the object it replaces counts as both.
+        if change.action.also_forgets(&change.actions) {
+            self.forget += 1;
+        }
         if change.importing {
             self.import += 1;
         }

@@ -68,6 +68,9 @@ pub enum Mode {
     #[default]
     Managed,
     Data,
+    /// OpenTofu's (and Terraform 1.10+'s) ephemeral resources: opened for each run, never
+    /// in the state or the changes, but in `configuration`, where others reference them.
+    Ephemeral,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,8 +264,10 @@ impl Plan<'_> {
                 a.push_str(m);
                 a.push('.');
             }
-            if rc.mode == Mode::Data {
-                a.push_str("data.");
+            match rc.mode {
+                Mode::Data => a.push_str("data."),
+                Mode::Ephemeral => a.push_str("ephemeral."),
+                Mode::Managed => {}
             }
             a.push_str(&rc.ty);
             a.push('.');
