@@ -975,6 +975,50 @@ EOF
   finish
 fi
 
+if begin provisioners "provisioner references: a null_resource (hashicorp/null) and a terraform_data whose only reference to terraform_data.db is in a local-exec provisioner (command, environment), a destroy-time provisioner reading self"; then
+  file config/main.tf <<'EOF'
+terraform {
+  required_providers {
+    null = { source = "hashicorp/null" }
+  }
+}
+
+resource "terraform_data" "db" {
+  input = { name = "ledger", region = "eu-west-1" }
+}
+
+# The migration reads the database only in its provisioner, as Terraform allows.
+resource "null_resource" "migrate" {
+  triggers = { schema = "v7" }
+  provisioner "local-exec" {
+    command = "echo migrating ${terraform_data.db.id}"
+  }
+}
+
+resource "terraform_data" "notify" {
+  input = { name = "notify" }
+  provisioner "local-exec" {
+    command     = "echo notifying"
+    environment = { DB_NAME = terraform_data.db.output.name }
+  }
+  provisioner "local-exec" {
+    when    = destroy
+    command = "echo goodbye ${self.id}"
+  }
+}
+
+resource "terraform_data" "unrelated" {
+  input = { name = "unrelated" }
+}
+EOF
+  stage config && init && plan
+  expect terraform_data.db create
+  expect null_resource.migrate create
+  expect terraform_data.notify create
+  expect terraform_data.unrelated create
+  finish
+fi
+
 # sensitive_config SECRET: the configuration of the two sensitive fixtures, on standard output.
 sensitive_config() {
   cat <<EOF

@@ -1,8 +1,8 @@
 //! The change graph: every resource instance of the plan (changed or not, data sources
 //! included) as a node, and an edge from each instance to every instance that depends
 //! on it. Edges come from the configuration: references resolved through module input
-//! variables and outputs, `depends_on` (on resources and module calls), module
-//! `count`/`for_each`. Terraform records state dependencies transitively and keeps them
+//! variables and outputs, `depends_on` (on resources and module calls), provisioners,
+//! module `count`/`for_each`. Terraform records state dependencies transitively and keeps them
 //! after the configuration changes, so they are used only where the configuration
 //! cannot speak: objects it no longer has (orphans, deposed objects), resources whose
 //! references pass through `local` values or `replace_triggered_by` (which the plan
@@ -518,6 +518,7 @@ impl<'c> Resolver<'c> {
         depth: usize,
     ) -> bool {
         let mut locals = false;
+        let provisioners = res.provisioners.iter().map(|p| &p.expressions);
         for expr in [
             Some(&res.expressions),
             res.count_expression.as_ref(),
@@ -525,6 +526,7 @@ impl<'c> Resolver<'c> {
         ]
         .into_iter()
         .flatten()
+        .chain(provisioners)
         {
             locals |= self.resolve_expr(scope, expr, out, depth);
         }

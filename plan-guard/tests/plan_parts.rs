@@ -136,3 +136,34 @@ fn opentofu_ephemeral_resources_are_read_and_pass_dependencies_through() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What a provisioner references is a dependency, as Terraform orders it: the
+/// `null_resource` whose `local-exec` command reads the database, and the resource whose
+/// provisioner environment reads it, are in the database's blast radius; `self` in a
+/// destroy-time provisioner is no edge. A real plan of Terraform 1.15 with hashicorp/null.
+#[test]
+fn provisioner_references_are_dependencies() {
+    let raw = load("provisioners");
+    let plan = raw.parse().unwrap();
+    let graph = ChangeGraph::build(&plan);
+    assert_eq!(
+        graph.edge_list(),
+        pairs(&[
+            ("terraform_data.db", "null_resource.migrate"),
+            ("terraform_data.db", "terraform_data.notify"),
+        ])
+    );
+    let r = judge("provisioners", &profile_with(r#"create = "allow""#));
+    let db = change(&r, "terraform_data.db");
+    assert_eq!(
+        db.blast_radius.addresses,
+        strings(&["null_resource.migrate", "terraform_data.notify"])
+    );
+    assert_eq!(db.blast_radius.direct, 2);
+    assert!(
+        change(&r, "terraform_data.unrelated")
+            .blast_radius
+            .addresses
+            .is_empty()
+    );
+}

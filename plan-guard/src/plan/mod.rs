@@ -214,6 +214,18 @@ pub struct ConfigResource {
     pub for_each_expression: Option<Expr>,
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// Provisioners (`local-exec`, `remote-exec`, ...): what they reference is a
+    /// dependency of the resource, as Terraform orders it.
+    #[serde(default)]
+    pub provisioners: Vec<Provisioner>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Provisioner {
+    #[serde(rename = "type", default)]
+    pub ty: String,
+    #[serde(default)]
+    pub expressions: Expr,
 }
 
 #[derive(Debug, Deserialize)]
