@@ -55,13 +55,21 @@ pub fn model_digest(spec: &ModelSpec) -> String {
 
 /// The body of a `check` record. Besides the decision it pins what the decision rests
 /// on: the model (`source`, store `revision`, and the `digest` of its objects) and the
-/// outcome the check gave ungoverned changes (`--ungoverned`).
+/// outcome the check gave ungoverned changes (`--ungoverned`). Each escalating change
+/// names the profiles whose approvers may approve it (`approval_profiles`): an empty
+/// list is a change no one may approve, which keeps the whole decision unapprovable.
 pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Value {
+    let entitled: Vec<Option<Vec<&str>>> = report
+        .changes
+        .iter()
+        .map(|c| (c.verdict == Outcome::Escalate).then(|| change_profiles(c, model)))
+        .collect();
     let changes: Vec<Value> = report
         .changes
         .iter()
-        .map(|c| {
-            json!({
+        .zip(&entitled)
+        .map(|(c, profiles)| {
+            let mut change = json!({
                 "action": c.action,
                 "address": c.address,
                 "blast_radius": { "direct": c.blast_radius.direct, "transitive": c.blast_radius.transitive },
@@ -69,12 +77,17 @@ pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Valu
                 "findings": c.findings,
                 "governed_by": c.governed_by,
                 "verdict": c.verdict,
-            })
+            });
+            if let Some(profiles) = profiles {
+                change["approval_profiles"] = json!(profiles);
+            }
+            change
         })
         .collect();
+    let needed: BTreeSet<&str> = entitled.iter().flatten().flatten().copied().collect();
     json!({
         "actor": report.actor,
-        "approvers": approvers_for(report, model),
+        "approvers": profile_approvers(model, &needed),
         "changes": changes,
         "model": {
             "digest": model_digest(&model.spec),
@@ -98,55 +111,56 @@ pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Valu
     })
 }
 
-/// The profiles behind each escalation, with their approvers: the profile a finding names,
-/// the profile of the intent a finding names, or for a blueprint rule the profiles of the
-/// governing intents that carry it. Intents that govern the change but did not escalate it
-/// have no say.
-fn approvers_for(report: &Report, model: &Model) -> Vec<ProfileApprovers> {
-    let mut profiles: BTreeSet<&str> = BTreeSet::new();
-    for change in report
-        .changes
+/// The profiles behind one change's escalation, whose approvers are entitled to approve
+/// it: the profile a finding names, the profile of the intent a finding names, or for a
+/// blueprint rule or contract the profiles of the governing intents that carry it (all
+/// governing intents when none does). Intents that govern the change but did not escalate
+/// it have no say, and a finding no governing intent stands behind (an ungoverned change)
+/// entitles no one.
+fn change_profiles<'m>(change: &crate::report::ChangeReport, model: &'m Model) -> Vec<&'m str> {
+    let governing: Vec<_> = model
+        .intents
         .iter()
-        .filter(|c| c.verdict == Outcome::Escalate)
+        .filter(|i| change.governed_by.contains(&i.name))
+        .collect();
+    let mut profiles: BTreeSet<&str> = BTreeSet::new();
+    for f in change
+        .findings
+        .iter()
+        .filter(|f| f.outcome == Outcome::Escalate)
     {
-        let governing: Vec<_> = model
-            .intents
-            .iter()
-            .filter(|i| change.governed_by.contains(&i.name))
-            .collect();
-        for f in change
-            .findings
-            .iter()
-            .filter(|f| f.outcome == Outcome::Escalate)
-        {
-            if let Some(p) = f.source.strip_prefix("profile:") {
-                profiles.extend(model.profiles.get(p).map(|p| p.name.as_str()));
-            } else if let Some(i) = f.source.strip_prefix("intent:") {
-                profiles.extend(
-                    governing
-                        .iter()
-                        .filter(|it| it.name == i)
-                        .map(|it| it.profile.as_str()),
-                );
-            } else {
-                let carrying: Vec<&str> = governing
+        if let Some(p) = f.source.strip_prefix("profile:") {
+            profiles.extend(model.profiles.get(p).map(|p| p.name.as_str()));
+        } else if let Some(i) = f.source.strip_prefix("intent:") {
+            profiles.extend(
+                governing
                     .iter()
-                    .filter(|it| it.rules.iter().any(|r| r.source == f.source))
-                    .map(|it| it.profile.as_str())
-                    .collect();
-                if carrying.is_empty() {
-                    profiles.extend(governing.iter().map(|it| it.profile.as_str()));
-                } else {
-                    profiles.extend(carrying);
-                }
+                    .filter(|it| it.name == i)
+                    .map(|it| it.profile.as_str()),
+            );
+        } else {
+            let carrying: Vec<&str> = governing
+                .iter()
+                .filter(|it| it.rules.iter().any(|r| r.source == f.source))
+                .map(|it| it.profile.as_str())
+                .collect();
+            if carrying.is_empty() {
+                profiles.extend(governing.iter().map(|it| it.profile.as_str()));
+            } else {
+                profiles.extend(carrying);
             }
         }
     }
+    profiles.into_iter().collect()
+}
+
+/// Who may approve under each of `needed`, with groups expanded.
+fn profile_approvers(model: &Model, needed: &BTreeSet<&str>) -> Vec<ProfileApprovers> {
     model
         .spec
         .profiles
         .iter()
-        .filter(|p| profiles.contains(p.name.as_str()))
+        .filter(|p| needed.contains(p.name.as_str()))
         .map(|p| {
             let mut people = BTreeSet::new();
             for entry in &p.approvers {
@@ -192,7 +206,9 @@ impl ProfileApprovers {
 }
 
 /// The escalating profiles of an escalated `check` record, and who ran the check; `Err`
-/// says why the decision cannot be approved at all.
+/// says why the decision cannot be approved at all: among them, escalating changes no
+/// profile entitles anyone to approve (they would otherwise ride along with another
+/// change's approval).
 fn escalating_profiles(check: &Value) -> Result<(Vec<ProfileApprovers>, &str), String> {
     let verdict = check["verdict"].as_str().unwrap_or("");
     match verdict {
@@ -200,6 +216,28 @@ fn escalating_profiles(check: &Value) -> Result<(Vec<ProfileApprovers>, &str), S
         "allow" | "warn" => return Err(format!("the decision is {verdict}: it needs no approval")),
         "escalate" => {}
         other => return Err(format!("the record holds an unreadable verdict {other:?}")),
+    }
+    let unapprovable = unapprovable_changes(check)?;
+    if !unapprovable.is_empty() {
+        return Err(format!(
+            "no one may approve {}: no profile stands behind {} (an ungoverned change, or a finding no governing intent carries); govern {} with an intent whose profile lists approvers, or leave {} out of this plan",
+            unapprovable.join(", "),
+            if unapprovable.len() == 1 {
+                "its escalation"
+            } else {
+                "their escalations"
+            },
+            if unapprovable.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+            if unapprovable.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+        ));
     }
     let profiles: Vec<ProfileApprovers> = serde_json::from_value(check["approvers"].clone())
         .map_err(|e| format!("the record's approvers are unreadable: {e}"))?;
@@ -209,6 +247,27 @@ fn escalating_profiles(check: &Value) -> Result<(Vec<ProfileApprovers>, &str), S
         );
     }
     Ok((profiles, check["actor"].as_str().unwrap_or("")))
+}
+
+/// The addresses of the escalating changes of a `check` record that no profile entitles
+/// anyone to approve. `Err` for a record that does not say who may approve each change
+/// (an older plan-guard wrote it): it cannot show that every change is covered.
+fn unapprovable_changes(check: &Value) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for change in check["changes"].as_array().into_iter().flatten() {
+        if change["verdict"] != "escalate" {
+            continue;
+        }
+        let Some(profiles) = change["approval_profiles"].as_array() else {
+            return Err(
+                "the check record does not say who may approve each change (an older plan-guard wrote it): check the plan again".into(),
+            );
+        };
+        if profiles.is_empty() {
+            out.push(change["address"].as_str().unwrap_or("?").to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// The escalating profiles `actor` may approve the decision a `check` record holds
@@ -362,6 +421,39 @@ mod tests {
         );
     }
 
+    /// An escalating change no profile stands behind makes the decision unapprovable,
+    /// whoever approves the others; a record that does not say who may approve each
+    /// change is not trusted to cover them all.
+    #[test]
+    fn a_change_no_one_may_approve_keeps_the_decision_unapproved() {
+        let mut rec = record("escalate", false);
+        rec["changes"] = json!([
+            { "address": "module.p.a", "verdict": "escalate", "approval_profiles": ["prod-safe"] },
+            { "address": "b", "verdict": "allow" },
+            { "address": "c", "verdict": "escalate", "approval_profiles": [] },
+        ]);
+        let e = may_approve(&rec, "alice").unwrap_err();
+        assert!(
+            e.starts_with("no one may approve c: no profile stands behind its escalation"),
+            "{e}"
+        );
+        assert!(pending_approval(&rec, &["alice"]).is_err());
+        rec["changes"][2]["approval_profiles"] = json!(["prod-safe"]);
+        assert_eq!(
+            may_approve(&rec, "alice"),
+            Ok(vec!["prod-safe".to_string()])
+        );
+        rec["changes"][2]
+            .as_object_mut()
+            .unwrap()
+            .remove("approval_profiles");
+        assert!(
+            may_approve(&rec, "alice")
+                .unwrap_err()
+                .contains("older plan-guard")
+        );
+    }
+
     #[test]
     fn groups_expand_to_members() {
         let spec = iom_model::load_str(
@@ -396,6 +488,7 @@ resource "iom_intent" "i" {
             rec["changes"][0]["address"],
             "module.payments.aws_db_instance.main"
         );
+        assert_eq!(rec["changes"][0]["approval_profiles"], json!(["prod-safe"]));
         assert_eq!(rec["verdict"], "escalate");
     }
 }

@@ -1625,3 +1625,104 @@ fn cut_ledger(tag: &str, test_store: &TestStore) {
         run.stderr
     );
 }
+
+/// Issue 12: an approval is for the changes someone is entitled to approve. alice may
+/// approve what profile `prod` governs (module.payments); the network and the DNS record
+/// are ungoverned and escalate (`--ungoverned escalate`, the default), so no one may
+/// approve them, and her approval under `prod` no longer carries them along.
+#[test]
+fn an_ungoverned_change_does_not_ride_along_with_another_profiles_approval() {
+    let (work, gov, store) = setup("ride-along");
+    std::fs::remove_file(gov.join("main.tf")).unwrap();
+    std::fs::write(
+        gov.join("main.tf"),
+        r#"
+resource "iom_profile" "prod" {
+  name      = "prod"
+  actions   = { create = "escalate" }
+  approvers = ["alice"]
+}
+resource "iom_intent" "payments" {
+  name    = "payments"
+  profile = "prod"
+  scope {
+    modules = ["module.payments"]
+  }
+}
+"#,
+    )
+    .unwrap();
+    let gov_s = gov.to_str().unwrap();
+    tf(&work, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    let check = |ungoverned: &str| {
+        let run = pg(
+            &work,
+            &[
+                "check",
+                "tfplan",
+                "--model",
+                gov_s,
+                "--store",
+                &store,
+                "--workspace",
+                "payments-prod",
+                "--actor",
+                "ci",
+                "--ungoverned",
+                ungoverned,
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+        decision_of(&run)
+    };
+    let approve = |id: &str| {
+        pg(
+            &work,
+            &[
+                "approve", id, "--actor", "alice", "--reason", "CHG-9", "--store", &store,
+            ],
+        )
+    };
+    let apply = || {
+        pg(
+            &work,
+            &[
+                "apply", "--plan", "tfplan", "--store", &store, "--model", gov_s, "--", "cp",
+                "tfplan", "ran",
+            ],
+        )
+    };
+
+    let id = check("escalate");
+    let run = approve(&id);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("alice cannot approve {id}: no one may approve "))
+            && run.stderr.contains("terraform_data.dns")
+            && run.stderr.contains("module.network.terraform_data.subnet")
+            && !run.stderr.contains("module.payments."),
+        "{}",
+        run.stderr
+    );
+    let run = apply();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("escalates and cannot be approved: no one may approve"),
+        "{}",
+        run.stderr
+    );
+    assert!(!work.join("ran").exists(), "nothing ran");
+
+    // Checked again with ungoverned changes only warned about, the payments changes are
+    // all that escalates, and alice's approval covers them.
+    let id = check("warn");
+    let run = approve(&id);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = apply();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(work.join("ran").exists());
+}
