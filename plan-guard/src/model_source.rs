@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow};
 use iom_model::{Model, ModelSpec};
-use iom_store::Store;
+use iom_store::{Store, StoreUrl};
 
 /// A compiled model and what the report says about its origin.
 pub struct LoadedModel {
@@ -20,6 +20,14 @@ pub struct LoadedModel {
 
 pub fn load(dir: Option<&Path>, store: Option<&str>) -> Result<LoadedModel> {
     if let Some(dir) = dir {
+        if !dir.is_dir() {
+            let what = if dir.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            };
+            return Err(anyhow!("the governance model {}: {what}", dir.display()));
+        }
         let spec = iom_model::load_dir(dir).map_err(|errors| {
             anyhow!(
                 "the governance model in {} is invalid:\n{}",
@@ -38,7 +46,18 @@ pub fn load(dir: Option<&Path>, store: Option<&str>) -> Result<LoadedModel> {
         }
         return compiled(spec, dir.display().to_string(), None);
     }
-    let store = Store::open_configured(store)?;
+    // A store that is not there holds no model: say so without creating it.
+    let configured = StoreUrl::configured(store);
+    if let StoreUrl::Sqlite(path) = StoreUrl::parse(&configured)?
+        && !path.exists()
+    {
+        return Err(anyhow!(
+            "the model store {configured} does not exist ({}): apply the governance \
+             workspace with terraform-provider-iom first, or pass --model DIR",
+            path.display()
+        ));
+    }
+    let store = Store::open(&configured)?;
     let url = store.url().to_string();
     let (spec, revision) = store.load_model()?;
     if revision == 0 {

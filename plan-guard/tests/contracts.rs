@@ -510,7 +510,7 @@ resource "iom_contract" "c" {
             .arg("--model")
             .arg(&gov)
             .args(["--store", &format!("sqlite://{}/iom.db", root.display())])
-            .args(["--format", "json"])
+            .args(["--init-store", "--format", "json"])
             .args(extra)
             .output()
             .unwrap();

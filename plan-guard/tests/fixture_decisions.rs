@@ -490,7 +490,7 @@ fn sensitive_values_appear_nowhere_in_the_binarys_output() {
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
                 .args(["check", &plan_path(name), "--format", format])
                 .args(["--model", dir.to_str().unwrap(), "--workspace", "w"])
-                .args(["--store", &store_url])
+                .args(["--store", &store_url, "--init-store"])
                 .env_remove("IOM_STORE")
                 .env("NO_COLOR", "1")
                 .output()

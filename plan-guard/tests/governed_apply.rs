@@ -107,8 +107,11 @@ struct TestStore {
 impl TestStore {
     /// SQLite always; PostgreSQL when the test script provides it (and must, under it).
     fn all(root: &Path, tag: &str) -> Vec<TestStore> {
+        let sqlite = format!("sqlite://{}/ledger.db", root.display());
+        // Created up front: `check --store` refuses a SQLite store that is not there.
+        iom_store::Store::open(&sqlite).unwrap();
         let mut out = vec![TestStore {
-            url: format!("sqlite://{}/ledger.db", root.display()),
+            url: sqlite,
             admin: None,
         }];
         match std::env::var("IOM_TEST_POSTGRES_URL") {
@@ -197,6 +200,9 @@ fn setup(tag: &str) -> (PathBuf, PathBuf, String) {
     // The Terraform workspace the checks name: apply refuses to run in any other.
     tf(&work, &["workspace", "new", "-no-color", "payments-prod"]);
     let store = format!("sqlite://{}/ledger.db", root.display());
+    // The ledger exists before the first check, as a store the team set up would:
+    // `check --store` refuses a store that is not there (a mistyped path).
+    iom_store::Store::open(&store).unwrap();
     (work, gov, store)
 }
 

@@ -31,6 +31,7 @@ fn the_ledger_suggests_refinements() {
     let store = format!("sqlite://{}/iom.db", dir.display());
     let pg = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .env_remove("IOM_STORE")
             .args(args)
             .current_dir(&dir)
             .output()
@@ -57,6 +58,7 @@ fn the_ledger_suggests_refinements() {
             &gov_s,
             "--store",
             &store,
+            "--init-store",
             "--workspace",
             "payments-prod",
             "--actor",

@@ -179,6 +179,7 @@ fn write_binary_reports(dir: &Path) {
         .args([
             "--store",
             &store,
+            "--init-store",
             "--workspace",
             "payments-prod",
             "--actor",

@@ -110,7 +110,21 @@ fn an_empty_or_unreadable_store_is_an_error_never_a_verdict() {
     let (code, report, err) = check(&dir, "example_allow.json", &[]);
     assert_eq!(code, 1);
     assert!(report.is_null(), "no report on stdout");
-    assert!(err.contains("sqlite://.iom/model.db is empty"), "{err}");
+    assert!(
+        err.contains("the model store sqlite://.iom/model.db does not exist"),
+        "{err}"
+    );
+    assert!(
+        !dir.join(".iom").exists(),
+        "reading the model created a store"
+    );
+
+    let empty = format!("sqlite://{}/empty.db", dir.display());
+    Store::open(&empty).unwrap();
+    let (code, report, err) = check(&dir, "example_allow.json", &["--store", &empty]);
+    assert_eq!(code, 1);
+    assert!(report.is_null(), "no report on stdout");
+    assert!(err.contains(&format!("{empty} is empty")), "{err}");
 
     let (code, _, err) = check(&dir, "example_allow.json", &["--store", "mysql://db"]);
     assert_eq!(code, 1);

@@ -47,10 +47,14 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
         /// Model store URL (sqlite://PATH or postgres://…): the model when --model is not
-        /// given, and the ledger every check records to
-        /// [default: $IOM_STORE, else sqlite://.iom/model.db].
+        /// given, and the ledger every check records to; a SQLite file given here must
+        /// exist unless --init-store [default: $IOM_STORE, else sqlite://.iom/model.db].
         #[arg(long, value_name = "URL")]
         store: Option<String>,
+        /// Create the SQLite store --store names when it does not exist yet (without it, a
+        /// mistyped --store is refused rather than starting a ledger no apply reads).
+        #[arg(long)]
+        init_store: bool,
         /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`].
         #[arg(long, value_name = "W")]
         workspace: Option<String>,

@@ -56,15 +56,73 @@ pub(crate) fn terraform_output(args: &[&str]) -> Result<String> {
     plan_guard::plan::terraform_output(args).map_err(anyhow::Error::msg)
 }
 
-/// The actor: Atlantis's `$USER_NAME`, GitHub's `$GITHUB_ACTOR`, GitLab's
-/// `$GITLAB_USER_LOGIN`, then `$USER`.
-/// The actor given, else [`default_actor`]. An empty name is refused: it would make
-/// every approver "distinct" from the check's actor.
+/// The actor given, else Atlantis's `$USER_NAME`, GitHub's `$GITHUB_ACTOR`, GitLab's
+/// `$GITLAB_USER_LOGIN`, then `$USER`. An empty name is refused: it would make every
+/// approver "distinct" from the check's actor. With no name at all the record says
+/// `unknown`, and standard error says why.
 pub(crate) fn actor_or_default(actor: Option<String>) -> Result<String> {
     match actor {
         Some(a) if a.trim().is_empty() => Err(anyhow::anyhow!("--actor must not be empty")),
         Some(a) => Ok(a),
-        None => Ok(default_actor()),
+        None => Ok(first_env(ACTOR_VARIABLES).unwrap_or_else(|| {
+            eprintln!(
+                "plan-guard: {}; recording the actor as `unknown`",
+                no_actor()
+            );
+            "unknown".into()
+        })),
+    }
+}
+
+/// Who approves: given or from the environment as for [`actor_or_default`], but never
+/// `unknown`: an approval has to name the approver its profiles list.
+fn approver(actor: Option<String>) -> Result<String> {
+    match actor {
+        None => first_env(ACTOR_VARIABLES).ok_or_else(|| anyhow::anyhow!("{}", no_actor())),
+        given => actor_or_default(given),
+    }
+}
+
+fn no_actor() -> String {
+    format!(
+        "no actor known: pass --actor NAME (none of ${} is set)",
+        ACTOR_VARIABLES.join(", $")
+    )
+}
+
+/// Where the CI systems (Atlantis, GitHub, GitLab) and a login shell name who is running.
+const ACTOR_VARIABLES: &[&str] = &["USER_NAME", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER"];
+
+/// `check --store URL` names a SQLite file that must exist unless `--init-store`: a typo
+/// would otherwise start a new ledger in which no `apply` finds the decision.
+fn require_existing_store(store: Option<&str>, init_store: bool) -> Result<()> {
+    let Some(url) = store.filter(|_| !init_store) else {
+        return Ok(());
+    };
+    if let iom_store::StoreUrl::Sqlite(path) = iom_store::StoreUrl::parse(url)?
+        && !path.exists()
+    {
+        anyhow::bail!(
+            "store {url}: {} does not exist; pass --init-store to create a new store there",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// `--source-dir`, when given, must be a directory: a wrong one would silently lose
+/// SARIF's locations and the contract inputs read from the configuration.
+fn existing_source_dir(dir: Option<PathBuf>) -> Result<Option<PathBuf>> {
+    match dir {
+        Some(d) if !d.is_dir() => {
+            let what = if d.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            };
+            Err(anyhow::anyhow!("--source-dir {}: {what}", d.display()))
+        }
+        other => Ok(other),
     }
 }
 
@@ -91,11 +149,6 @@ fn default_source_dir(plan: &str) -> PathBuf {
     }
 }
 
-pub(crate) fn default_actor() -> String {
-    first_env(&["USER_NAME", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER"])
-        .unwrap_or_else(|| "unknown".into())
-}
-
 pub fn run(cli: Cli) -> Result<u8> {
     if let Some(limit) = cli.max_plan_bytes {
         plan_guard::plan::set_max_plan_bytes(limit);
@@ -105,6 +158,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             plan,
             model,
             store,
+            init_store,
             workspace,
             actor,
             format,
@@ -116,7 +170,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             signing_key,
         } => {
             let actor = actor_or_default(actor)?;
-            let source_dir = source_dir.unwrap_or_else(|| default_source_dir(&plan));
+            require_existing_store(store.as_deref(), init_store)?;
+            let source_dir =
+                existing_source_dir(source_dir)?.unwrap_or_else(|| default_source_dir(&plan));
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
             let progress = Progress::for_plan(&plan);
             progress.say(|| "reading the plan".into());
@@ -214,8 +270,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             signing_key,
         } => {
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
+            let actor = approver(actor)?;
             let store = Store::open_configured(store.as_deref())?;
-            let actor = actor_or_default(actor)?;
             let approved =
                 workflow::approve(&store, signer.as_ref(), &decision_id, &actor, &reason)?;
             println!(
