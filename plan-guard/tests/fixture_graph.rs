@@ -579,6 +579,7 @@ fn blast_radius_counts_every_reachable_instance_once() {
 
 fn cli_graph(name: &str, format: &str) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .env_remove("IOM_STORE")
         .args(["graph", &plan_path(name), "--format", format])
         .output()
         .unwrap();

@@ -620,6 +620,7 @@ fn the_errored_plan_is_an_error_naming_the_file_never_an_allow() {
     )
     .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .env_remove("IOM_STORE")
         .args(["check", &plan_path("errored"), "--ungoverned", "allow"])
         .args(["--model", gov.to_str().unwrap(), "--format", "json"])
         .output()
@@ -652,6 +653,7 @@ fn usage_errors_exit_1_not_the_block_code() {
         vec!["check", plan.as_str(), "--actor", ""],
     ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .env_remove("IOM_STORE")
             .args(&args)
             .output()
             .unwrap();
@@ -659,6 +661,7 @@ fn usage_errors_exit_1_not_the_block_code() {
         assert!(!out.stderr.is_empty(), "{args:?} says why");
     }
     let help = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .env_remove("IOM_STORE")
         .args(["check", "--help"])
         .output()
         .unwrap();

@@ -10,6 +10,7 @@ fn root() -> PathBuf {
 
 fn run(dir: &Path) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .env_remove("IOM_STORE")
         .arg("test")
         .arg(dir)
         .output()
@@ -92,6 +93,7 @@ test "right" {{
 fn completions_and_man_page_come_from_the_cli_definitions() {
     let run = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .env_remove("IOM_STORE")
             .args(args)
             .output()
             .unwrap();

@@ -31,6 +31,7 @@ fn plan_guard(args: &[&str], stdin: Stdio, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_plan-guard"));
     cmd.args(args)
         .stdin(stdin)
+        .env_remove("IOM_STORE")
         .env_remove("PLAN_GUARD_MAX_PLAN_BYTES");
     for (k, v) in env {
         cmd.env(k, v);

@@ -38,6 +38,7 @@ fn tf(dir: &Path, args: &[&str]) -> String {
 
 fn plan_guard(args: &[&str], cwd: &Path) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .env_remove("IOM_STORE")
         .args(args)
         .current_dir(cwd)
         .env("TERRAFORM_BINARY", terraform())
@@ -181,6 +182,7 @@ resource "terraform_data" "item" {
     let governance = repo().join("bench/governance");
     let report = |threads: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .env_remove("IOM_STORE")
             .args([
                 "check",
                 "plan.json",
