@@ -91,7 +91,9 @@ fn the_report_page_loads_cleanly_in_chromium() {
             "console error: {line}"
         );
     }
-    let shot = repo().join("target/plan-guard-report.png");
+    // Kept for a human to look at, in Cargo's scratch directory for tests (under the
+    // target directory wherever CARGO_TARGET_DIR puts it), not in the source tree.
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plan-guard-report.png");
     let out = headless(&[
         &format!("--screenshot={}", shot.display()),
         "--window-size=1280,900",

@@ -143,6 +143,7 @@ fn a_non_ascii_expiry_is_a_load_error_not_a_panic() {
     }
     std::fs::write(dir.join("waiver.tf"), waiver("2026-01-01T00:00:00+0é:0")).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .env_remove("IOM_STORE")
         .args(["check"])
         .arg(root.join("tests/fixtures/plans/example_escalate.json"))
         .args(["--workspace", "payments-prod", "--actor", "ci", "--model"])
