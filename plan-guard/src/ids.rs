@@ -17,6 +17,16 @@ pub fn decision_id(plan_sha256: &str) -> String {
     format!("pg-{:08x}-{}", now.as_secs(), &digest[..12])
 }
 
+/// `bytes` random bytes from the system's generator, in hex.
+pub fn random_hex(bytes: usize) -> anyhow::Result<String> {
+    use ring::rand::SecureRandom as _;
+    let mut random = vec![0u8; bytes];
+    ring::rand::SystemRandom::new()
+        .fill(&mut random)
+        .map_err(|_| anyhow::anyhow!("the system's random number generator failed"))?;
+    Ok(crate::plan::hex_digest(&random))
+}
+
 /// The current time as RFC 3339 in UTC, to the second.
 pub fn now_rfc3339() -> String {
     let secs = SystemTime::now()

@@ -8,7 +8,6 @@ use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow};
-use ring::rand::{SecureRandom as _, SystemRandom};
 use sha2::{Digest as _, Sha256};
 
 use crate::plan::{RawPlan, hex_digest, read_plan};
@@ -133,11 +132,8 @@ struct PrivateDir(PathBuf);
 
 impl PrivateDir {
     fn new() -> Result<PrivateDir> {
-        let mut random = [0u8; 12];
-        SystemRandom::new()
-            .fill(&mut random)
-            .map_err(|_| anyhow!("the system's random number generator failed"))?;
-        let dir = std::env::temp_dir().join(format!("plan-guard-apply-{}", hex_digest(&random)));
+        let dir =
+            std::env::temp_dir().join(format!("plan-guard-apply-{}", crate::ids::random_hex(12)?));
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(&dir)

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, anyhow};
 use iom_model::{Model, Outcome};
-use iom_store::{Evidence, NewEvidence, Store};
+use iom_store::{ApplyClaim, Evidence, NewEvidence, Store};
 use serde_json::{Value, json};
 
 use crate::contracts::Contracts;
@@ -362,10 +362,17 @@ pub fn apply(
     let (program, args) = run
         .split_first()
         .ok_or_else(|| anyhow!("no command to run after --"))?;
+    let run_id = claim(store, check)?;
+    let finish = |succeeded: bool| {
+        let state = if succeeded { "done" } else { "failed" };
+        store
+            .finish_apply(&check.decision_id, &run_id, state)
+            .with_context(|| format!("cannot record that run {run_id} is {state}"))
+    };
     let status = match Command::new(program).args(args).status() {
         Ok(status) => status,
         Err(e) => {
-            // Authorised but not run: the ledger says so.
+            // Authorised but not run: the ledger says so, and another run may try.
             let why = format!("cannot run {program}: {e}");
             append(
                 store,
@@ -381,9 +388,11 @@ pub fn apply(
                         "exit_code": null,
                         "plan_sha256": check.plan_sha256,
                         "probes": [],
+                        "run": run_id,
                     }),
                 },
             )?;
+            finish(false)?;
             return Err(anyhow!(why));
         }
     };
@@ -446,6 +455,7 @@ pub fn apply(
         "exit_code": status.code(),
         "plan_sha256": check.plan_sha256,
         "probes": probes.iter().filter(|p| p.probe != "post_verify.run_record_written").collect::<Vec<_>>(),
+        "run": run_id,
         "signal": signal,
     });
     let written = append(
@@ -476,12 +486,52 @@ pub fn apply(
         };
     }
     written?;
+    // Recorded before the claim ends, so no run finds the claim free and the record absent.
+    finish(status.success())?;
     Ok(Applied {
         decision_id: check.decision_id.clone(),
         exit_code: status.code(),
         signal,
         probes,
     })
+}
+
+/// Claims decision `check` for a new run of its command; refused when another run holds
+/// it (running now, or done). Returns the run's id.
+fn claim(store: &Store, check: &Evidence) -> Result<String> {
+    let id = &check.decision_id;
+    let run_id = format!("run-{}", crate::ids::random_hex(6)?);
+    let claim = ApplyClaim {
+        decision_id: id.clone(),
+        run_id: run_id.clone(),
+        holder: format!("pid {} on {}", std::process::id(), host_name()),
+        claimed_at: crate::ids::now_rfc3339(),
+        state: "running".into(),
+    };
+    let Some(held) = store.claim_apply(&claim)? else {
+        return Ok(run_id);
+    };
+    let by = format!(
+        "run {} ({}, claimed {})",
+        held.run_id, held.holder, held.claimed_at
+    );
+    Err(anyhow!(Refused(if held.state == "running" {
+        format!(
+            "decision {id} is being applied by {by}: a decision runs once; wait for that run (if it died before recording its outcome, plan again and check the new plan)"
+        )
+    } else {
+        format!("decision {id} was already applied by {by}: plan again and check the new plan")
+    })))
+}
+
+/// This machine's name, for the claim's holder.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "an unnamed host".into())
 }
 
 /// What the observation after a governed apply needs from the plan document.

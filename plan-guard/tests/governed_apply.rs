@@ -1732,3 +1732,88 @@ resource "iom_intent" "payments" {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(work.join("ran").exists());
 }
+
+/// Issue 12, item 2: eight `apply` runs of one allowed decision at once run its command
+/// once; the others are refused, naming the run that holds the decision.
+#[test]
+fn concurrent_applies_of_one_decision_run_it_once() {
+    let root = std::env::temp_dir().join(format!("pg-apply-once-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    for (i, store) in TestStore::all(&root, "once").iter().enumerate() {
+        applied_once(&format!("once{i}"), &store.url);
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn applied_once(tag: &str, store: &str) {
+    let (work, gov, _) = setup(tag);
+    let gov_s = gov.to_str().unwrap();
+    tf(&work, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    let run = pg(
+        &work,
+        &[
+            "check",
+            "tfplan",
+            "--model",
+            gov_s,
+            "--store",
+            store,
+            "--workspace",
+            "payments-prod",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let id = decision_of(&run);
+    // Each run appends a line, then lingers so the others start while it holds the claim.
+    let runs: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+                .args([
+                    "apply", "--plan", "tfplan", "--store", store, "--model", gov_s,
+                ])
+                .args([
+                    "--",
+                    "sh",
+                    "-c",
+                    "echo ran >> runs; sleep 3",
+                    "sh",
+                    "tfplan",
+                ])
+                .current_dir(&work)
+                .env("TERRAFORM_BINARY", terraform())
+                .env_remove("IOM_STORE")
+                .env_remove("TF_WORKSPACE")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = runs
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let ran = std::fs::read_to_string(work.join("runs")).unwrap();
+    assert_eq!(ran.lines().count(), 1, "the command ran once: {ran}");
+    let (ok, refused): (Vec<_>, Vec<_>) = outs.iter().partition(|o| o.status.success());
+    assert_eq!(ok.len(), 1);
+    for out in refused {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!("decision {id} is being applied by run run-"))
+                || stderr.contains(&format!("decision {id} was already applied")),
+            "{stderr}"
+        );
+    }
+    let run = pg(&work, &["evidence", "verify", "--store", store]);
+    assert!(
+        run.stdout.contains("ledger verified: 2 records"),
+        "one check, one apply: {}{}",
+        run.stdout,
+        run.stderr
+    );
+}

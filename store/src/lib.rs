@@ -39,6 +39,21 @@ pub struct Drift {
     pub body: serde_json::Value,
 }
 
+/// Who may run the apply of a decision: claimed in the store before the command starts,
+/// so of concurrent `apply` runs of one decision only one runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplyClaim {
+    pub decision_id: String,
+    /// The run that holds the claim.
+    pub run_id: String,
+    /// Where that run is (process and host), for the message of the runs refused.
+    pub holder: String,
+    /// RFC 3339, as the claimant gave it.
+    pub claimed_at: String,
+    /// `running`, `done`, or `failed` (which a new run may claim again).
+    pub state: String,
+}
+
 /// An object as the store holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
@@ -255,6 +270,18 @@ impl Store {
             }
         };
         Ok(ledger.records.into_iter().last())
+    }
+
+    /// Claims the apply of `claim.decision_id` for `claim.run_id`, atomically: granted
+    /// (`None`) when no run claimed it or the last one failed; otherwise the claim that
+    /// holds it, running or done.
+    pub fn claim_apply(&self, claim: &ApplyClaim) -> Result<Option<ApplyClaim>> {
+        each!(self, b => b.claim_apply(claim))
+    }
+
+    /// Ends run `run_id`'s claim on `decision_id` as `done` or `failed`.
+    pub fn finish_apply(&self, decision_id: &str, run_id: &str, state: &str) -> Result<()> {
+        each!(self, b => b.finish_apply(decision_id, run_id, state))
     }
 
     /// Records a new observation of `workspace`; drift recorded before it is settled.

@@ -14,7 +14,7 @@ use postgres::{Client, Transaction};
 use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, hash_with_body_json};
 use crate::pg_tls::TlsOptions;
 use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
-use crate::{Drift, Observation, Result, StoreError, Stored};
+use crate::{ApplyClaim, Drift, Observation, Result, StoreError, Stored};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS iom_model_revision (
@@ -53,6 +53,13 @@ CREATE TABLE IF NOT EXISTS iom_drift (
     workspace   TEXT PRIMARY KEY,
     recorded_at TEXT NOT NULL,
     body        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS iom_apply_claims (
+    decision_id TEXT PRIMARY KEY,
+    run_id      TEXT NOT NULL,
+    holder      TEXT NOT NULL,
+    claimed_at  TEXT NOT NULL,
+    state       TEXT NOT NULL
 );
 -- seq 0 is the empty ledger: the row exists from the start so the first appends lock it too.
 CREATE TABLE IF NOT EXISTS iom_evidence_head (
@@ -505,6 +512,59 @@ impl PgStore {
             None => client.execute("DELETE FROM iom_drift WHERE workspace = $1", &[&workspace]),
         }
         .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// One statement: the upsert locks the decision's row, so concurrent claimants queue
+    /// and each sees the state the one before it left.
+    pub(crate) fn claim_apply(&self, claim: &ApplyClaim) -> Result<Option<ApplyClaim>> {
+        let mut client = self.client();
+        let mut tx = client.transaction().map_err(|e| self.err(e))?;
+        let granted = tx
+            .query_opt(
+                "INSERT INTO iom_apply_claims (decision_id, run_id, holder, claimed_at, state)
+                 VALUES ($1, $2, $3, $4, 'running')
+                 ON CONFLICT (decision_id) DO UPDATE SET run_id = excluded.run_id,
+                     holder = excluded.holder, claimed_at = excluded.claimed_at, state = 'running'
+                 WHERE iom_apply_claims.state = 'failed'
+                 RETURNING run_id",
+                &[
+                    &claim.decision_id,
+                    &claim.run_id,
+                    &claim.holder,
+                    &claim.claimed_at,
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        let held = match granted {
+            Some(_) => None,
+            None => {
+                let r = tx
+                    .query_one(
+                        "SELECT run_id, holder, claimed_at, state FROM iom_apply_claims WHERE decision_id = $1",
+                        &[&claim.decision_id],
+                    )
+                    .map_err(|e| self.err(e))?;
+                Some(ApplyClaim {
+                    decision_id: claim.decision_id.clone(),
+                    run_id: r.get(0),
+                    holder: r.get(1),
+                    claimed_at: r.get(2),
+                    state: r.get(3),
+                })
+            }
+        };
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(held)
+    }
+
+    pub(crate) fn finish_apply(&self, decision_id: &str, run_id: &str, state: &str) -> Result<()> {
+        self.client()
+            .execute(
+                "UPDATE iom_apply_claims SET state = $3 WHERE decision_id = $1 AND run_id = $2",
+                &[&decision_id, &run_id, &state],
+            )
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 

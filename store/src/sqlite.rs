@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, hash_with_body_json};
 use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
-use crate::{Drift, Observation, Result, StoreError, Stored};
+use crate::{ApplyClaim, Drift, Observation, Result, StoreError, Stored};
 
 /// The schema version this build writes (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 3;
@@ -54,6 +54,13 @@ CREATE TABLE IF NOT EXISTS drift (
     workspace   TEXT PRIMARY KEY,
     recorded_at TEXT NOT NULL,
     body        TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS apply_claims (
+    decision_id TEXT PRIMARY KEY,
+    run_id      TEXT NOT NULL,
+    holder      TEXT NOT NULL,
+    claimed_at  TEXT NOT NULL,
+    state       TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS evidence_head (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
@@ -524,6 +531,64 @@ impl SqliteStore {
             recorded_at,
             body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
         }))
+    }
+}
+
+impl SqliteStore {
+    pub(crate) fn claim_apply(&self, claim: &ApplyClaim) -> Result<Option<ApplyClaim>> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let granted = tx
+            .query_row(
+                "INSERT INTO apply_claims (decision_id, run_id, holder, claimed_at, state)
+                 VALUES (?1, ?2, ?3, ?4, 'running')
+                 ON CONFLICT (decision_id) DO UPDATE SET run_id = excluded.run_id,
+                     holder = excluded.holder, claimed_at = excluded.claimed_at, state = 'running'
+                 WHERE apply_claims.state = 'failed'
+                 RETURNING run_id",
+                params![
+                    claim.decision_id,
+                    claim.run_id,
+                    claim.holder,
+                    claim.claimed_at
+                ],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let held = match granted {
+            Some(_) => None,
+            None => Some(
+                tx.query_row(
+                    "SELECT run_id, holder, claimed_at, state FROM apply_claims WHERE decision_id = ?1",
+                    params![claim.decision_id],
+                    |r| {
+                        Ok(ApplyClaim {
+                            decision_id: claim.decision_id.clone(),
+                            run_id: r.get(0)?,
+                            holder: r.get(1)?,
+                            claimed_at: r.get(2)?,
+                            state: r.get(3)?,
+                        })
+                    },
+                )
+                .map_err(|e| self.err(e))?,
+            ),
+        };
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(held)
+    }
+
+    pub(crate) fn finish_apply(&self, decision_id: &str, run_id: &str, state: &str) -> Result<()> {
+        self.lock()
+            .execute(
+                "UPDATE apply_claims SET state = ?3 WHERE decision_id = ?1 AND run_id = ?2",
+                params![decision_id, run_id, state],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 }
 
