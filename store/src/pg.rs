@@ -116,9 +116,9 @@ CREATE OR REPLACE TRIGGER iom_observations_no_truncate BEFORE TRUNCATE ON iom_ob
     FOR EACH STATEMENT EXECUTE FUNCTION iom_append_only();
 ";
 
-/// The schema version this build creates, kept in `iom_schema`. A store already at it is
+/// The schema version this build creates, kept in `iom_schema` (2: `iom_apply_claims`). A store already at it is
 /// opened without DDL, so a role that owns nothing (the writer role) can use it.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 fn tls_err(url: &str, why: String) -> StoreError {
     StoreError::Tls {
