@@ -33,7 +33,9 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
     match command {
         EvidenceCommand::List => {
             for e in open()?.evidence()?.records {
-                writeln!(out, "{}", workflow::list_line(&e))?;
+                // Actors, reasons and workspaces were typed by people: one record, one line.
+                let line = workflow::list_line(&e);
+                writeln!(out, "{}", plan_guard::render::printable(&line))?;
             }
         }
         EvidenceCommand::Show { decision_id } => {

@@ -61,24 +61,41 @@ pub(crate) fn terraform_output(args: &[&str]) -> Result<String> {
 /// approver "distinct" from the check's actor. With no name at all the record says
 /// `unknown`, and standard error says why.
 pub(crate) fn actor_or_default(actor: Option<String>) -> Result<String> {
-    match actor {
-        Some(a) if a.trim().is_empty() => Err(anyhow::anyhow!("--actor must not be empty")),
-        Some(a) => Ok(a),
-        None => Ok(first_env(ACTOR_VARIABLES).unwrap_or_else(|| {
+    let actor = match actor {
+        Some(a) if a.trim().is_empty() => return Err(anyhow::anyhow!("--actor must not be empty")),
+        Some(a) => a,
+        None => first_env(ACTOR_VARIABLES).unwrap_or_else(|| {
             eprintln!(
                 "plan-guard: {}; recording the actor as `unknown`",
                 no_actor()
             );
             "unknown".into()
-        })),
-    }
+        }),
+    };
+    one_line_actor(&actor)?;
+    Ok(actor)
+}
+
+/// A line break in a recorded name would forge a line of `evidence list`.
+fn one_line_actor(actor: &str) -> Result<()> {
+    plan_guard::render::one_line("--actor", actor).map_err(anyhow::Error::msg)
+}
+
+/// A `--reason` for the record: one line, as [`actor_or_default`] requires of names.
+pub(crate) fn one_line_reason(reason: &str) -> Result<()> {
+    plan_guard::render::one_line("--reason", reason).map_err(anyhow::Error::msg)
 }
 
 /// Who approves: given or from the environment as for [`actor_or_default`], but never
 /// `unknown`: an approval has to name the approver its profiles list.
 fn approver(actor: Option<String>) -> Result<String> {
     match actor {
-        None => first_env(ACTOR_VARIABLES).ok_or_else(|| anyhow::anyhow!("{}", no_actor())),
+        None => {
+            let actor =
+                first_env(ACTOR_VARIABLES).ok_or_else(|| anyhow::anyhow!("{}", no_actor()))?;
+            one_line_actor(&actor)?;
+            Ok(actor)
+        }
         given => actor_or_default(given),
     }
 }
@@ -269,6 +286,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             store,
             signing_key,
         } => {
+            one_line_reason(&reason)?;
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
             let actor = approver(actor)?;
             let store = Store::open_configured(store.as_deref())?;
@@ -358,6 +376,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             format,
         } => {
             let workspace = workspace_or_default(workspace);
+            if let Some(reason) = &reason {
+                one_line_reason(reason)?;
+            }
             let ledger = Store::open_configured(store.as_deref())?;
             let loaded = model_source::load(model.as_deref(), store.as_deref())?;
             let scratch = std::env::temp_dir()

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use iom_model::Outcome;
 
+use super::printable;
 use crate::report::{ChangeReport, Report};
 
 /// GitHub rejects comments over 65,536 characters; keep a margin for what CI adds.
@@ -27,20 +28,21 @@ fn badge(o: Outcome) -> &'static str {
     }
 }
 
-/// Text safe in a table cell: no pipes or line breaks, no HTML.
+/// Text safe in a table cell: no pipes, no HTML, and line breaks, other controls and
+/// bidi overrides shown as escapes ([`printable`]).
 fn cell(s: &str) -> String {
-    s.replace('&', "&amp;")
+    printable(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
 }
 
 /// An inline code span of `s`, shown exactly as written: code spans do not interpret
 /// HTML, so nothing is entity-escaped; the fence is longer than any run of backticks
 /// inside. In a table cell (`in_table`) pipes are escaped, which GitHub undoes.
 fn code(s: &str, in_table: bool) -> String {
-    let mut text = s.replace(['\n', '\r'], " ");
+    let mut text = printable(s).into_owned();
     if in_table {
         text = text.replace('|', "\\|");
     }
@@ -200,7 +202,7 @@ fn mermaid(flagged: &[&ChangeReport]) -> String {
             g,
             "  n{}[\"{}\"]",
             ids.len() - 1,
-            address.replace('"', "#quot;")
+            printable(address).replace('"', "#quot;")
         );
         ids.len() - 1
     };
@@ -269,7 +271,7 @@ mod tests {
 
     #[test]
     fn cells_cannot_break_the_table() {
-        assert_eq!(cell("a|b\nc<d>"), "a\\|b c&lt;d&gt;");
+        assert_eq!(cell("a|b\nc<d>"), "a\\|b\\nc&lt;d&gt;");
     }
 
     #[test]

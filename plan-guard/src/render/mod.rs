@@ -6,6 +6,7 @@ mod html;
 mod json;
 mod junit;
 mod markdown;
+mod printable;
 mod sarif;
 mod text;
 
@@ -14,6 +15,7 @@ pub use html::render_html;
 pub use json::render_json;
 pub use junit::{Escalations, render_junit};
 pub use markdown::render_markdown;
+pub use printable::{is_layout_control, one_line, printable};
 pub use sarif::render_sarif;
 pub use text::render_text;
 

@@ -2,6 +2,7 @@
 //! with each finding, its source and reason. Colour only when asked (a TTY without
 //! `NO_COLOR`).
 
+use super::printable;
 use crate::report::{ChangeReport, Report};
 use anstyle::{AnsiColor, Style};
 use iom_model::Outcome;
@@ -46,7 +47,7 @@ pub fn render_text(r: &Report, color: bool) -> String {
         out,
         "{}  workspace {}  ({} changes)",
         p.outcome(r.verdict, 0),
-        r.workspace,
+        printable(&r.workspace),
         s.changes
     );
     let mut actions = Vec::new();
@@ -71,11 +72,11 @@ pub fn render_text(r: &Report, color: bool) -> String {
         "  verdicts  {} allow, {} warn, {} escalate, {} block",
         s.allow, s.warn, s.escalate, s.block
     );
-    let tf = r.plan.terraform_version.as_deref().unwrap_or("unknown");
+    let tf = printable(r.plan.terraform_version.as_deref().unwrap_or("unknown"));
     let _ = writeln!(
         out,
         "  plan      {} {}",
-        r.plan.source,
+        printable(&r.plan.source),
         p.dim(&format!(
             "(sha256 {}…, terraform {tf})",
             &r.plan.sha256[..12]
@@ -86,8 +87,8 @@ pub fn render_text(r: &Report, color: bool) -> String {
         .revision
         .map(|n| format!(" revision {n}"))
         .unwrap_or_default();
-    let _ = writeln!(out, "  model     {}{revision}", r.model.source);
-    let _ = writeln!(out, "  decision  {}", r.decision_id);
+    let _ = writeln!(out, "  model     {}{revision}", printable(&r.model.source));
+    let _ = writeln!(out, "  decision  {}", printable(&r.decision_id));
 
     let flagged: Vec<&ChangeReport> = r
         .riskiest()
@@ -111,9 +112,14 @@ pub fn render_text(r: &Report, color: bool) -> String {
     }
     let _ = writeln!(out);
     for c in flagged {
-        let mut head = format!("{} {}  {}", p.outcome(c.verdict, 8), c.address, c.action);
+        let mut head = format!(
+            "{} {}  {}",
+            p.outcome(c.verdict, 8),
+            printable(&c.address),
+            c.action
+        );
         if let Some(d) = &c.deposed {
-            head.push_str(&format!(" (deposed {d})"));
+            head.push_str(&format!(" (deposed {})", printable(d)));
         }
         let _ = writeln!(out, "{head}");
         if c.blast_radius.transitive > 0 {
@@ -136,8 +142,8 @@ pub fn render_text(r: &Report, color: bool) -> String {
                 out,
                 "  {} {} {}",
                 p.outcome(f.outcome, 8),
-                p.dim(&format!("[{} / {}]", f.source, f.rule)),
-                f.message
+                p.dim(&source_rule(f)),
+                printable(&f.message)
             );
         }
     }
@@ -155,9 +161,15 @@ fn waived_lines(out: &mut String, p: &Painter, waived: &[(&str, &crate::report::
         let _ = writeln!(
             out,
             "  {} {} {}",
-            address,
-            p.dim(&format!("[{} / {}]", f.source, f.rule)),
-            f.message
+            printable(address),
+            p.dim(&source_rule(f)),
+            printable(&f.message)
         );
     }
+}
+
+/// `[source / rule]` of a finding; a rule can be named after a contract input or a
+/// workspace, so both are escaped.
+fn source_rule(f: &crate::report::Finding) -> String {
+    format!("[{} / {}]", printable(&f.source), printable(&f.rule))
 }
