@@ -1753,6 +1753,58 @@ EOF
   finish
 fi
 
+if begin contract_vars "contract inputs as Terraform converts them: -var values are recorded in the plan as strings (\"2\", \"1\"), a constant string argument (\"7\") reaches a number variable as a number, and a string variable keeps a numeric-looking value a string"; then
+  file config/main.tf <<'EOF'
+variable "ledger_generation" {
+  type = number
+}
+
+variable "ha" {
+  type = bool
+}
+
+variable "build" {
+  type = string
+}
+
+module "ledger" {
+  source     = "./modules/ledger"
+  generation = var.ledger_generation
+  ha         = var.ha
+  build      = var.build
+}
+
+module "ledger_next" {
+  source     = "./modules/ledger"
+  generation = "7"
+  ha         = "false"
+  build      = "43"
+}
+EOF
+  file config/modules/ledger/main.tf <<'EOF'
+variable "generation" {
+  type = number
+}
+
+variable "ha" {
+  type = bool
+}
+
+variable "build" {
+  type = string
+}
+
+resource "terraform_data" "db" {
+  input = { generation = var.generation, ha = var.ha, build = var.build }
+}
+EOF
+  stage config && init && plan -var ledger_generation=2 -var ha=1 -var build=42
+  expect module.ledger.terraform_data.db create
+  expect module.ledger_next.terraform_data.db create
+  expect_top variables '{"build": {"value": "42"}, "ha": {"value": "1"}, "ledger_generation": {"value": "2"}}'
+  finish
+fi
+
 if begin delete_chain "deletes of a dependency chain gone from the configuration: Terraform records state dependencies transitively (dep3 lists old and dep2), so only the graph's reduction tells old's direct dependents (dep2[0], dep2[1]) from the transitive one (dep3)"; then
   file before/main.tf <<'EOF'
 resource "terraform_data" "old" {

@@ -7,7 +7,11 @@
 //! module's variables, and arguments that pass a variable of the caller straight through
 //! (`env = var.env`, seen in the workspace's source) take that variable's value. An
 //! argument computed from anything else has no value in the plan JSON, so it is unknown
-//! and takes the governing profile's `on_unknown`. An input declared sensitive (by the
+//! and takes the governing profile's `on_unknown`. A value is judged as the module
+//! receives it: Terraform records `-var` values as the strings given (`"2"`) and converts
+//! them, and constant arguments, to the type the variable declares (read from the
+//! workspace's source), or, where that is not known, to the contract input's type
+//! (`"2"` → 2, `"true"`/`"1"` → true, 2 → `"2"`). An input declared sensitive (by the
 //! module's variable or the root variable it comes from) is checked but never shown: a
 //! `{{ inputs.NAME }}` template over it is not expanded (no message, probe target or
 //! network request ever carries it), and the pre-condition fails instead.
@@ -24,7 +28,7 @@ use crate::address::InstanceAddress;
 use crate::plan::{ConfigModule, ModuleCall, Plan, ResourceChange};
 use crate::probes::{self, Probe};
 use crate::report::Finding;
-use crate::sources::Locator;
+use crate::sources::{Locator, VarType};
 
 /// One contract applied to one module call (by configuration path, instance keys aside).
 pub struct Governed<'m> {
@@ -120,7 +124,8 @@ impl<'m> Contracts<'m> {
                         continue;
                     }
                     let at = *index.entry((ci, call.clone())).or_insert_with(|| {
-                        let (inputs, sensitive) = inputs_of(plan, &path[..depth], sources);
+                        let (mut inputs, sensitive) = inputs_of(plan, &path[..depth], sources);
+                        as_terraform_converts(&mut inputs, c, &path[..depth], sources);
                         let unconfirmed = unconfirmed_of(plan, &path[..depth], &inputs, sources);
                         out.governed.push(Governed {
                             contract: c,
@@ -408,6 +413,118 @@ fn inputs_of(
     (inputs, sensitive)
 }
 
+/// Each known input as the module at `module` receives it: converted to the type its
+/// variable declares in the source, else to the type the contract gives the input, by
+/// Terraform's rules. A value that does not convert is left as given (Terraform would
+/// have refused the plan), so the contract still reports the mismatch.
+fn as_terraform_converts(
+    inputs: &mut BTreeMap<String, InputValue>,
+    contract: &Contract,
+    module: &[String],
+    sources: Option<&Locator>,
+) {
+    for (name, value) in inputs.iter_mut() {
+        let InputValue::Known(value) = value else {
+            continue;
+        };
+        let declared = sources.and_then(|s| s.declared_type(module, name)).cloned();
+        let wanted = declared.or_else(|| {
+            let decl = contract.input.iter().find(|i| &i.name == name)?;
+            match decl.ty.as_deref()? {
+                "number" => Some(VarType::Number),
+                "bool" => Some(VarType::Bool),
+                "string" => Some(VarType::String),
+                _ => None,
+            }
+        });
+        if let Some(converted) = wanted.and_then(|t| convert(value, &t)) {
+            *value = converted;
+        }
+    }
+}
+
+/// `value` converted to `ty` as Terraform (cty) converts a variable's value, or `None`
+/// when Terraform would refuse it.
+fn convert(value: &serde_json::Value, ty: &VarType) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    match (ty, value) {
+        (VarType::Any, _) | (_, Value::Null) => Some(value.clone()),
+        (VarType::String, Value::String(_))
+        | (VarType::Number, Value::Number(_))
+        | (VarType::Bool, Value::Bool(_)) => Some(value.clone()),
+        (VarType::String, Value::Number(n)) => Some(Value::String(number_text(n))),
+        (VarType::String, Value::Bool(b)) => Some(Value::String(b.to_string())),
+        (VarType::Number, Value::String(s)) => parse_number(s).map(Value::Number),
+        (VarType::Bool, Value::String(s)) => match s.as_str() {
+            "true" | "1" => Some(Value::Bool(true)),
+            "false" | "0" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        (VarType::List(t), Value::Array(items)) => items
+            .iter()
+            .map(|item| convert(item, t))
+            .collect::<Option<_>>()
+            .map(Value::Array),
+        (VarType::Tuple(types), Value::Array(items)) if types.len() == items.len() => items
+            .iter()
+            .zip(types)
+            .map(|(item, t)| convert(item, t))
+            .collect::<Option<_>>()
+            .map(Value::Array),
+        (VarType::Map(t), Value::Object(entries)) => entries
+            .iter()
+            .map(|(k, v)| Some((k.clone(), convert(v, t)?)))
+            .collect::<Option<_>>()
+            .map(Value::Object),
+        (VarType::Object(attrs), Value::Object(entries)) => entries
+            .iter()
+            .map(|(k, v)| {
+                let converted = match attrs.get(k) {
+                    Some(t) => convert(v, t)?,
+                    None => v.clone(),
+                };
+                Some((k.clone(), converted))
+            })
+            .collect::<Option<_>>()
+            .map(Value::Object),
+        _ => None,
+    }
+}
+
+/// A decimal number as Terraform reads one from a string: an optional sign, digits with
+/// an optional fraction (`2`, `2.5`, `.5`), an optional exponent (`1e3`). No spaces,
+/// hexadecimal, underscores or infinities.
+fn parse_number(text: &str) -> Option<serde_json::Number> {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let well_formed = digits(whole)
+        && digits(fraction)
+        && !(whole.is_empty() && fraction.is_empty())
+        && exponent.is_none_or(|e| !e.is_empty() && digits(e));
+    if !well_formed {
+        return None;
+    }
+    if let Ok(i) = text.parse::<i64>() {
+        return Some(i.into());
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+}
+
+/// A number as Terraform writes it as a string: `2`, `2.5`, never `2.0`.
+fn number_text(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+        _ => n.to_string(),
+    }
+}
+
 /// The unknown inputs of the call at `path` whose plan expression names only one
 /// variable, when the call's `module` block was not found in the source.
 fn unconfirmed_of(
@@ -498,4 +615,42 @@ fn argument(
         argument(plan, parent, var, sources)
     };
     (value, secret || declared_secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strings_convert_as_terraform_converts_them() {
+        let n = |s: &str| convert(&json!(s), &VarType::Number);
+        assert_eq!(n("2"), Some(json!(2)));
+        assert_eq!(n("-2"), Some(json!(-2)));
+        assert_eq!(n("+2"), Some(json!(2)));
+        assert_eq!(n("2.5"), Some(json!(2.5)));
+        assert_eq!(n(".5"), Some(json!(0.5)));
+        assert_eq!(n("1e3"), Some(json!(1000.0)));
+        for refused in [
+            " 2", "2 ", "0x10", "1_000", "Inf", "NaN", "", ".", "1e", "e3", "--2",
+        ] {
+            assert_eq!(n(refused), None, "{refused:?}");
+        }
+        let b = |s: &str| convert(&json!(s), &VarType::Bool);
+        assert_eq!(b("true"), Some(json!(true)));
+        assert_eq!(b("1"), Some(json!(true)));
+        assert_eq!(b("0"), Some(json!(false)));
+        assert_eq!(b("True"), None);
+        assert_eq!(convert(&json!(2), &VarType::String), Some(json!("2")));
+        assert_eq!(convert(&json!(2.5), &VarType::String), Some(json!("2.5")));
+        assert_eq!(convert(&json!(true), &VarType::String), Some(json!("true")));
+        assert_eq!(convert(&json!(true), &VarType::Number), None);
+        let list = VarType::List(Box::new(VarType::Number));
+        assert_eq!(convert(&json!(["1", 2]), &list), Some(json!([1, 2])));
+        let object = VarType::Object([("n".to_string(), VarType::Number)].into());
+        assert_eq!(
+            convert(&json!({"n": "3", "other": "x"}), &object),
+            Some(json!({"n": 3, "other": "x"}))
+        );
+    }
 }

@@ -3,7 +3,9 @@
 //! where a resource address is declared (the file and line of its `resource` or `data`
 //! block, for SARIF physical locations), and which module arguments pass a variable of
 //! the calling module straight through (`env = var.env`), so contract inputs can take
-//! the variable's value. An address or argument it cannot place simply has none.
+//! the variable's value, and the type each `variable` block declares, which is the value
+//! Terraform converts a module argument or a `-var` string to. An address, argument or
+//! variable it cannot place simply has none.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,66 @@ pub struct Locator {
     pass_through: HashMap<(PathBuf, String, String), String>,
     /// (directory, module call name) of every `module` block read.
     calls: std::collections::HashSet<(PathBuf, String)>,
+    /// (directory, variable name) → the `type` its `variable` block declares.
+    variable_types: HashMap<(PathBuf, String), VarType>,
+}
+
+/// A Terraform type constraint as a `variable` block writes it. `optional(T)` is `T`;
+/// anything this does not know (or `any`) is [`VarType::Any`]: no conversion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VarType {
+    String,
+    Number,
+    Bool,
+    List(Box<VarType>),
+    Map(Box<VarType>),
+    Object(std::collections::BTreeMap<String, VarType>),
+    Tuple(Vec<VarType>),
+    Any,
+}
+
+impl VarType {
+    /// The type of an expression such as `number` or `list(object({ n = number }))`.
+    pub fn parse(expr: &hcl_edit::expr::Expression) -> VarType {
+        use hcl_edit::expr::{Expression, ObjectKey};
+        match expr {
+            Expression::Variable(name) => match name.as_str() {
+                "string" => VarType::String,
+                "number" => VarType::Number,
+                "bool" => VarType::Bool,
+                _ => VarType::Any,
+            },
+            Expression::FuncCall(call) if call.name.namespace.is_empty() => {
+                let first = call.args.iter().next();
+                let of = |e: Option<&Expression>| Box::new(e.map_or(VarType::Any, VarType::parse));
+                match (call.name.name.as_str(), first) {
+                    ("list" | "set", e) => VarType::List(of(e)),
+                    ("map", e) => VarType::Map(of(e)),
+                    ("optional", e) => *of(e),
+                    ("tuple", Some(Expression::Array(items))) => {
+                        VarType::Tuple(items.iter().map(VarType::parse).collect())
+                    }
+                    ("object", Some(Expression::Object(attrs))) => VarType::Object(
+                        attrs
+                            .iter()
+                            .filter_map(|(key, value)| {
+                                let name = match key {
+                                    ObjectKey::Ident(i) => i.as_str().to_string(),
+                                    ObjectKey::Expression(Expression::String(s)) => {
+                                        s.as_str().to_string()
+                                    }
+                                    ObjectKey::Expression(_) => return None,
+                                };
+                                Some((name, VarType::parse(value.expr())))
+                            })
+                            .collect(),
+                    ),
+                    _ => VarType::Any,
+                }
+            }
+            _ => VarType::Any,
+        }
+    }
 }
 
 impl Locator {
@@ -33,6 +95,7 @@ impl Locator {
             blocks: HashMap::new(),
             pass_through: HashMap::new(),
             calls: Default::default(),
+            variable_types: HashMap::new(),
         };
         l.modules.insert(String::new(), PathBuf::new());
         if let Some(config) = &plan.configuration {
@@ -99,6 +162,15 @@ impl Locator {
                     }
                     continue;
                 }
+                if let ("variable", [name]) = (block.ident.as_str(), labels.as_slice()) {
+                    let ty = block
+                        .body
+                        .get_attribute("type")
+                        .map_or(VarType::Any, |attr| VarType::parse(&attr.value));
+                    self.variable_types
+                        .insert((dir.to_path_buf(), name.to_string()), ty);
+                    continue;
+                }
                 let key = match (block.ident.as_str(), labels.as_slice()) {
                     ("resource", [ty, name]) => format!("{ty}.{name}"),
                     ("data", [ty, name]) => format!("data.{ty}.{name}"),
@@ -124,8 +196,17 @@ impl Locator {
 }
 
 impl Locator {
-    /// The variable of the calling module that argument `argument` of the module call at
-    /// `call` (module names from the root) is set to, when it is exactly `var.NAME`.
+    /// The type variable `name` of the module at `module` (module call names from the
+    /// root; empty for the root module) declares, when its `variable` block was read and
+    /// gives a type. A module argument, or a root variable given with `-var`, reaches the
+    /// configuration converted to it.
+    pub fn declared_type(&self, module: &[String], name: &str) -> Option<&VarType> {
+        let dir = self.modules.get(&module.join("."))?;
+        self.variable_types
+            .get(&(dir.clone(), name.to_string()))
+            .filter(|t| **t != VarType::Any)
+    }
+
     /// Whether the `module` block of the call at `call` was read.
     pub fn has_call(&self, call: &[String]) -> bool {
         let Some((name, parent)) = call.split_last() else {
@@ -136,6 +217,8 @@ impl Locator {
             .is_some_and(|dir| self.calls.contains(&(dir.clone(), name.clone())))
     }
 
+    /// The variable of the calling module that argument `argument` of the module call at
+    /// `call` (module names from the root) is set to, when it is exactly `var.NAME`.
     pub fn pass_through(&self, call: &[String], argument: &str) -> Option<&str> {
         let (name, parent) = call.split_last()?;
         let dir = self.modules.get(&parent.join("."))?;

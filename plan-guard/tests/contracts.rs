@@ -544,3 +544,119 @@ resource "iom_contract" "c" {
     );
     let _ = std::fs::remove_dir_all(&root);
 }
+
+const LEDGER_VARS: &str = r#"
+resource "iom_profile" "prod" {
+  name       = "prod-safe"
+  on_unknown = "escalate"
+}
+
+resource "iom_intent" "payments" {
+  name    = "payments"
+  profile = "prod-safe"
+}
+
+resource "iom_contract" "root" {
+  name   = "ledger-vars"
+  module = ""
+  input {
+    name = "ledger_generation"
+    type = "number"
+    max  = 5
+  }
+  input {
+    name = "ha"
+    type = "bool"
+  }
+}
+
+resource "iom_contract" "ledger" {
+  name   = "ledger"
+  module = "module.ledger*"
+  input {
+    name = "generation"
+    type = "number"
+    max  = 5
+  }
+  input {
+    name = "ha"
+    type = "bool"
+  }
+  input {
+    name = "build"
+    type = "number"
+  }
+}
+"#;
+
+/// (source, rule, outcome) of the contract findings of one change.
+fn contract_rules(r: &Report, address: &str) -> Vec<(String, String, Outcome)> {
+    let change = r.changes.iter().find(|c| c.address == address).unwrap();
+    let mut rules: Vec<_> = change
+        .findings
+        .iter()
+        .filter(|f| f.source.starts_with("contract:"))
+        .map(|f| (f.source.clone(), f.rule.clone(), f.outcome))
+        .collect();
+    rules.sort();
+    rules
+}
+
+fn rule(source: &str, rule: &str, outcome: Outcome) -> (String, String, Outcome) {
+    (source.to_string(), rule.to_string(), outcome)
+}
+
+/// `terraform plan -var ledger_generation=2 -var ha=1 -var build=42` records the three
+/// values as strings; Terraform hands the module 2, true and (its `build` is a string)
+/// "42". A contract judges what the module receives: a number variable's "2" is 2, not
+/// "a string", while a constant "7" is still 7 and over the maximum.
+#[test]
+fn typed_inputs_are_judged_as_terraform_converts_them() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plans/contract_vars");
+    let plan = root.join("plan.json").to_string_lossy().into_owned();
+    let first = "module.ledger.terraform_data.db";
+    let next = "module.ledger_next.terraform_data.db";
+
+    let with_source = judge_in(&plan, LEDGER_VARS, Some(root.join("config")));
+    assert_eq!(
+        contract_rules(&with_source, first),
+        // `build` is declared `string` in the module: it receives "42", not a number.
+        [rule("contract:ledger", "input.build", Outcome::Block)],
+    );
+    assert_eq!(
+        contract_rules(&with_source, next),
+        [
+            rule("contract:ledger", "input.build", Outcome::Block),
+            rule("contract:ledger", "input.generation", Outcome::Block),
+        ],
+    );
+    let over = with_source
+        .changes
+        .iter()
+        .flat_map(|c| &c.findings)
+        .find(|f| f.rule == "input.generation")
+        .unwrap();
+    assert!(
+        over.message
+            .contains("input `generation` is above its maximum 5"),
+        "{}",
+        over.message
+    );
+
+    // Without the source: the root variables are still judged by the contract's types
+    // (2, true), the constants too ("43" is 43 to a number input); the pass-throughs of
+    // module.ledger cannot be confirmed and take on_unknown.
+    let blind = judge(&plan, LEDGER_VARS);
+    assert_eq!(
+        contract_rules(&blind, next),
+        [rule("contract:ledger", "input.generation", Outcome::Block)],
+    );
+    assert_eq!(
+        contract_rules(&blind, first),
+        [
+            rule("contract:ledger", "input.build", Outcome::Escalate),
+            rule("contract:ledger", "input.generation", Outcome::Escalate),
+            rule("contract:ledger", "input.ha", Outcome::Escalate),
+        ],
+    );
+}
