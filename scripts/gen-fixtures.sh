@@ -1805,6 +1805,17 @@ EOF
   finish
 fi
 
+if begin big_list "a resource whose planned value holds a list of 200 numbers: enough for a rule whose cost grows with the square of the data (a uniqueness check) to outrun a small evaluation budget while a linear rule stays far inside it"; then
+  file config/main.tf <<'EOF'
+resource "terraform_data" "batch" {
+  input = { items = range(200) }
+}
+EOF
+  stage config && init && plan
+  expect terraform_data.batch create
+  finish
+fi
+
 if begin delete_chain "deletes of a dependency chain gone from the configuration: Terraform records state dependencies transitively (dep3 lists old and dep2), so only the graph's reduction tells old's direct dependents (dep2[0], dep2[1]) from the transitive one (dep3)"; then
   file before/main.tf <<'EOF'
 resource "terraform_data" "old" {

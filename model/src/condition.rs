@@ -5,9 +5,12 @@
 //! CEL's `matches` compiles its regular expression on every call, which would dominate a
 //! check of a large plan. Compiling rewrites those calls to a function of ours that keeps
 //! each pattern compiled once per process; literal patterns are compiled, and so
-//! validated, when the condition is.
+//! validated, when the condition is. Compiling also meters every comprehension and every
+//! `in` (see [`crate::budget`]): an evaluation that visits more items than its budget
+//! ends with the budget error instead of running on.
 
-use cel::common::ast::{EntryExpr, Expr, LiteralValue};
+use crate::budget::{self, CHARGE_RANGE, CHARGE_SCAN};
+use cel::common::ast::{CallExpr, EntryExpr, Expr, LiteralValue};
 use cel::extractors::This;
 use cel::objects::Value;
 use cel::parser::Expression;
@@ -127,6 +130,7 @@ impl Condition {
         variables.sort();
         let mut expression = program.expression().clone();
         use_cached_matches(&mut expression)?;
+        meter(&mut expression);
         Ok(Condition {
             source: source.into(),
             expression: Arc::new(expression),
@@ -147,9 +151,18 @@ impl Condition {
             .is_ok()
     }
 
-    /// Evaluates the condition in a scope of [`root_context`].
+    /// Evaluates the condition in a scope of [`root_context`], within the process's
+    /// evaluation budget ([`budget::set_budget`]).
     pub fn evaluate(&self, ctx: &Context) -> Result<Value, ExecutionError> {
-        ctx.resolve(&self.expression)
+        self.evaluate_within(ctx, budget::budget())
+    }
+
+    /// [`Condition::evaluate`] with `units` list and map items to visit at most.
+    pub fn evaluate_within(&self, ctx: &Context, units: u64) -> Result<Value, ExecutionError> {
+        match budget::metered(units, || ctx.resolve(&self.expression)) {
+            (_, true) => Err(budget::exceeded_error(units)),
+            (result, false) => result,
+        }
     }
 
     /// Evaluates the condition when some `after` paths are unknown until apply
@@ -163,7 +176,28 @@ impl Condition {
         ctx: &Context,
         unknown: &dyn Fn(&[PathStep]) -> bool,
     ) -> Partial {
-        partial(&self.expression, ctx, unknown)
+        self.evaluate_partial_within(ctx, unknown, budget::budget())
+    }
+
+    /// [`Condition::evaluate_partial`] with `units` list and map items to visit at most.
+    pub fn evaluate_partial_within(
+        &self,
+        ctx: &Context,
+        unknown: &dyn Fn(&[PathStep]) -> bool,
+        units: u64,
+    ) -> Partial {
+        // The budget spans every part evaluated; running out anywhere decides the whole.
+        match budget::metered(units, || partial(&self.expression, ctx, unknown)) {
+            (_, true) => Partial::Decided(Err(budget::exceeded_error(units))),
+            (result, false) => result,
+        }
+    }
+
+    /// How the cost of evaluating the condition grows with the size of the lists and
+    /// maps it walks: 1 when linearly, 2 when as the square (a comprehension inside a
+    /// comprehension, or `in` a computed list inside one), and so on.
+    pub fn growth(&self) -> usize {
+        growth(&self.expression)
     }
 }
 
@@ -264,12 +298,117 @@ fn partial(e: &Expression, ctx: &Context, unknown: &dyn Fn(&[PathStep]) -> bool)
     }
 }
 
-/// The context conditions are evaluated under: CEL's standard library and our `matches`.
+/// The context conditions are evaluated under: CEL's standard library, our `matches`
+/// and the budget's meters.
 pub fn root_context() -> Context<'static, 'static> {
     let mut ctx = Context::default();
     ctx.add_function(CACHED_MATCHES, cached_matches)
         .expect("a name no library declares");
+    type Meter = Box<
+        dyn for<'c, 'k> Fn(
+                &mut cel::FunctionContext<'c, 'k>,
+            )
+                -> Result<cel::common::value::CowVal<'c, 'k>, ExecutionError>
+            + Send
+            + Sync,
+    >;
+    let range: Meter = Box::new(budget::charge_range);
+    let scan: Meter = Box::new(budget::charge_scan);
+    ctx.add_function(CHARGE_RANGE, range)
+        .expect("a name no library declares");
+    ctx.add_function(CHARGE_SCAN, scan)
+        .expect("a name no library declares");
     ctx
+}
+
+/// `e` passed through the budget function `name`: `name(e)`.
+fn charged(name: &str, e: &mut Expression) {
+    let inner = std::mem::take(e);
+    e.id = inner.id;
+    e.expr = Expr::Call(CallExpr {
+        func_name: name.to_string(),
+        target: None,
+        args: vec![inner],
+    });
+}
+
+/// Wraps every comprehension's range and every `in`'s right operand in a budget charge
+/// (see [`crate::budget`]).
+fn meter(e: &mut Expression) {
+    match &mut e.expr {
+        Expr::Call(call) => {
+            if let Some(t) = &mut call.target {
+                meter(t);
+            }
+            call.args.iter_mut().for_each(meter);
+            if call.func_name == "@in" && call.target.is_none() && call.args.len() == 2 {
+                charged(CHARGE_SCAN, &mut call.args[1]);
+            }
+        }
+        Expr::Comprehension(c) => {
+            for part in [
+                &mut c.iter_range,
+                &mut c.accu_init,
+                &mut c.loop_cond,
+                &mut c.loop_step,
+                &mut c.result,
+            ] {
+                meter(part);
+            }
+            charged(CHARGE_RANGE, &mut c.iter_range);
+        }
+        Expr::List(l) => l.elements.iter_mut().for_each(meter),
+        Expr::Map(m) => m.entries.iter_mut().for_each(|x| match &mut x.expr {
+            EntryExpr::StructField(f) => meter(&mut f.value),
+            EntryExpr::MapEntry(m) => {
+                meter(&mut m.key);
+                meter(&mut m.value);
+            }
+        }),
+        Expr::Struct(st) => st.entries.iter_mut().for_each(|x| match &mut x.expr {
+            EntryExpr::StructField(f) => meter(&mut f.value),
+            EntryExpr::MapEntry(m) => {
+                meter(&mut m.key);
+                meter(&mut m.value);
+            }
+        }),
+        Expr::Select(sel) => meter(&mut sel.operand),
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+/// See [`Condition::growth`]. A comprehension's range is walked once per evaluation of
+/// the comprehension; its condition, step and result once per item.
+fn growth(e: &Expression) -> usize {
+    let max_of =
+        |parts: &mut dyn Iterator<Item = &Expression>| parts.map(growth).max().unwrap_or(0);
+    match &e.expr {
+        Expr::Comprehension(c) => {
+            let per_item = max_of(&mut [&c.loop_cond, &c.loop_step, &c.result].into_iter());
+            max_of(&mut [&c.iter_range, &c.accu_init].into_iter()).max(1 + per_item)
+        }
+        Expr::Call(call) => {
+            let scans = call.func_name == CHARGE_SCAN
+                && !call
+                    .args
+                    .first()
+                    .is_some_and(|a| matches!(a.expr, Expr::List(_) | Expr::Map(_)));
+            let parts = max_of(&mut call.target.iter().map(|t| &**t).chain(&call.args));
+            parts.max(usize::from(scans))
+        }
+        Expr::List(l) => max_of(&mut l.elements.iter()),
+        Expr::Map(m) => max_of(&mut m.entries.iter().flat_map(|x| entry_parts(&x.expr))),
+        Expr::Struct(st) => max_of(&mut st.entries.iter().flat_map(|x| entry_parts(&x.expr))),
+        Expr::Select(sel) => growth(&sel.operand),
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => 0,
+    }
+}
+
+fn entry_parts(e: &EntryExpr) -> Vec<&Expression> {
+    match e {
+        EntryExpr::StructField(f) => vec![&f.value],
+        EntryExpr::MapEntry(m) => vec![&m.key, &m.value],
+    }
 }
 
 fn cached_matches(
@@ -381,7 +520,9 @@ fn never_bool(e: &Expression) -> Option<&'static str> {
 /// Whether CEL's standard library (or plan-guard) declares a function of this name.
 /// Operators (`_==_`, `!_`, `@in`, …) are the interpreter's own.
 fn is_declared_function(probe: &mut Context, name: &str) -> bool {
-    if name == CACHED_MATCHES || name.starts_with(['_', '@', '!', '-']) {
+    if [CACHED_MATCHES, CHARGE_RANGE, CHARGE_SCAN].contains(&name)
+        || name.starts_with(['_', '@', '!', '-'])
+    {
         return true;
     }
     // The library's registry is private; declaring a name again is refused exactly
@@ -646,6 +787,93 @@ mod tests {
         assert!(
             bad.contains("matches(") && bad.contains("regular expression"),
             "{bad}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+    use crate::budget::is_exceeded;
+
+    fn with_items(n: i64) -> Context<'static, 'static> {
+        let mut ctx = root_context();
+        let items: Vec<Value> = (0..n).map(Value::Int).collect();
+        ctx.add_variable_from_value("items", items);
+        ctx
+    }
+
+    fn run(src: &str, ctx: &Context, units: u64) -> Result<Value, ExecutionError> {
+        Condition::compile(src).unwrap().evaluate_within(ctx, units)
+    }
+
+    /// Comprehensions four deep over 30 items visit 30⁴ = 810,000 items (the issue's
+    /// rule took 37 s at this depth); a budget of 10,000 stops it after a few hundred
+    /// steps, and a linear rule over the same list spends 30.
+    #[test]
+    fn a_runaway_rule_is_stopped_and_a_linear_one_is_not() {
+        let ctx = with_items(30);
+        let deep = "items.all(a, items.all(b, items.all(c, items.all(d, a + b + c + d >= 0))))";
+        let e = run(deep, &ctx, 10_000).unwrap_err();
+        assert!(is_exceeded(&e), "{e:?}");
+        assert_eq!(
+            run("items.all(a, a >= 0)", &ctx, 10_000),
+            Ok(Value::Bool(true))
+        );
+        // The same deep rule over 3 items is well inside the budget.
+        assert_eq!(run(deep, &with_items(3), 10_000), Ok(Value::Bool(true)));
+    }
+
+    /// CEL's `||`, `&&` and `exists` absorb errors when the other side decides; running
+    /// out of budget is never absorbed into a verdict. (`true || runaway` never runs the
+    /// runaway side at all, and is simply true.)
+    #[test]
+    fn running_out_is_never_absorbed_into_true_or_false() {
+        let ctx = with_items(100);
+        for src in [
+            "items.all(a, items.exists_one(b, b == a)) || true",
+            "items.exists(a, items.filter(b, b == a).size() > 1) && false",
+            // Fails from the tenth item on; the last one's `|| a == 99` would absorb it.
+            "items.exists(a, items.all(b, b > a) || a == 99)",
+            "items.all(a, a in items)",
+        ] {
+            let e = run(src, &ctx, 1_000).unwrap_err();
+            assert!(is_exceeded(&e), "{src}: {e:?}");
+        }
+        let partial = Condition::compile("items.all(a, items.exists_one(b, b == a)) || after.x")
+            .unwrap()
+            .evaluate_partial_within(&ctx, &|_| false, 1_000);
+        assert!(
+            matches!(partial, Partial::Decided(Err(ref e)) if is_exceeded(e)),
+            "{partial:?}"
+        );
+    }
+
+    #[test]
+    fn a_map_membership_is_not_a_scan() {
+        let mut ctx = with_items(100);
+        let keys: HashMap<String, i64> = (0..100).map(|i| (i.to_string(), i)).collect();
+        ctx.add_variable_from_value("tags", keys);
+        // 100 items walked, then 100 lookups of one unit each: inside 1,000.
+        assert_eq!(
+            run("items.all(a, string(a) in tags)", &ctx, 1_000),
+            Ok(Value::Bool(true))
+        );
+    }
+
+    #[test]
+    fn growth_counts_nesting_not_sequence() {
+        let g = |src: &str| Condition::compile(src).unwrap().growth();
+        assert_eq!(g("after.a == 1"), 0);
+        assert_eq!(g("after.a.all(x, x > 0)"), 1);
+        assert_eq!(g("after.a.map(x, x + 1).all(y, y > 0)"), 1);
+        assert_eq!(g("after.a.all(x, x in ['a', 'b'])"), 1);
+        assert_eq!(g("after.a in after.b"), 1);
+        assert_eq!(g("after.a.all(x, after.a.exists_one(y, y == x))"), 2);
+        assert_eq!(g("after.a.all(x, x in after.b)"), 2);
+        assert_eq!(
+            g("after.a.all(a, after.a.all(b, after.a.all(c, a + b + c > 0)))"),
+            3
         );
     }
 }

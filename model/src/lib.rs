@@ -5,6 +5,7 @@
 //! compiled form decisions run on (globs and CEL conditions compiled once per model),
 //! and loading a model straight from the `.tf` files of a directory.
 
+pub mod budget;
 pub mod compile;
 pub mod condition;
 pub mod contract;

@@ -6,7 +6,8 @@ use crate::condition::{CHANGE_VARIABLES, Condition, STATE_VARIABLES};
 use crate::glob;
 use crate::objects::*;
 use crate::outcome::{ActionClass, Outcome};
-use crate::problem::AttrPath;
+use crate::problem::{AttrPath, Problem};
+use crate::schema::Kind;
 
 /// Problems of one object, each with the attribute path it concerns.
 pub fn validate_object(object: &Object) -> Vec<(AttrPath, String)> {
@@ -373,6 +374,75 @@ impl Validator {
     }
 }
 
+/// Conditions whose cost grows faster than the data they read: a comprehension inside
+/// a comprehension (`after.items.all(a, after.items.exists_one(b, b == a))`), or `in` a
+/// computed list inside one. Not errors: over small values they are fine, but over a
+/// large one they may run out of the evaluation budget and fail with their outcome, so
+/// the model's author hears of them when the model loads rather than from a check.
+pub fn cost_warnings(spec: &ModelSpec) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut look = |kind: Kind, index: usize, name: &str, path: AttrPath, source: &str, scope| {
+        let Ok(condition) = Condition::compile_for(source, scope) else {
+            return;
+        };
+        let growth = condition.growth();
+        if growth >= 2 {
+            let power = match growth {
+                2 => "the square".to_string(),
+                3 => "the cube".to_string(),
+                n => format!("the power {n}"),
+            };
+            out.push(Problem {
+                kind,
+                index,
+                name: name.to_string(),
+                path,
+                message: format!(
+                    "the cost of this condition grows as {power} of the size of the \
+                     lists and maps it walks (comprehensions nested {growth} deep, or `in` a \
+                     computed list inside a comprehension); over a large value it may exceed \
+                     the evaluation budget (--cel-budget) and fail with its outcome"
+                ),
+            });
+        }
+    };
+    for (i, b) in spec.blueprints.iter().enumerate() {
+        for (j, r) in b.rule.iter().enumerate() {
+            let at = AttrPath::block("rule", j).then("condition");
+            look(
+                Kind::Blueprint,
+                i,
+                &b.name,
+                at,
+                &r.condition,
+                CHANGE_VARIABLES,
+            );
+        }
+    }
+    for (i, it) in spec.intents.iter().enumerate() {
+        for (j, c) in it.constraint.iter().enumerate() {
+            let at = AttrPath::block("constraint", j).then("condition");
+            look(
+                Kind::Intent,
+                i,
+                &it.name,
+                at,
+                &c.condition,
+                CHANGE_VARIABLES,
+            );
+        }
+    }
+    for (i, c) in spec.contracts.iter().enumerate() {
+        for (j, p) in c.post_verify.iter().enumerate() {
+            if let Some(cond) = &p.condition {
+                let at = AttrPath::block("post_verify", j).then("condition");
+                look(Kind::Contract, i, &c.name, at, cond, STATE_VARIABLES);
+            }
+        }
+    }
+    out
+}
+
 /// `MAJOR[.MINOR[.PATCH]]`, each a number, then an optional `-pre.release` and
 /// `+build`: what [`crate::compile::compare_versions`] orders by SemVer precedence.
 fn is_version(v: &str) -> bool {
@@ -440,5 +510,45 @@ mod waiver_tests {
             assert_eq!(problems[0].0.to_string(), "expires");
             assert!(problems[0].1.contains("RFC 3339"), "{}", problems[0].1);
         }
+    }
+}
+
+#[cfg(test)]
+mod cost_tests {
+    use crate::hcl_load::load_str;
+
+    #[test]
+    fn nested_comprehensions_are_warned_about_naming_the_rule() {
+        let spec = load_str(
+            "gov.tf",
+            r#"
+resource "iom_blueprint" "b" {
+  name    = "b"
+  version = "1.0.0"
+  rule {
+    id        = "linear"
+    condition = "after.items.all(a, a > 0)"
+    outcome   = "warn"
+  }
+  rule {
+    id        = "unique"
+    condition = "after.items.all(a, after.items.exists_one(b, b == a))"
+    outcome   = "block"
+  }
+}
+"#,
+        )
+        .unwrap();
+        let warnings: Vec<String> = super::cost_warnings(&spec)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("iom_blueprint `b`, attribute `rule[1].condition`")
+                && warnings[0].contains("square"),
+            "{}",
+            warnings[0]
+        );
     }
 }

@@ -668,6 +668,10 @@ fn describe_error(e: &ExecutionError, source: &str) -> String {
         ExecutionError::InvalidArgumentCount { expected, actual } => {
             format!("expected {expected} arguments, got {actual}")
         }
+        // The budget's message names the budget, never a value.
+        ExecutionError::FunctionError { message, .. } if iom_model::budget::is_exceeded(e) => {
+            message.clone()
+        }
         ExecutionError::FunctionError { function, .. } => format!("function `{function}` failed"),
         ExecutionError::ValuesNotComparable(a, b) => {
             format!("a {} cannot be compared to a {}", a.type_of(), b.type_of())

@@ -70,6 +70,10 @@ pub fn load(dir: Option<&Path>, store: Option<&str>) -> Result<LoadedModel> {
 }
 
 fn compiled(spec: ModelSpec, source: String, revision: Option<u64>) -> Result<LoadedModel> {
+    // On stderr: the report on stdout stays the report.
+    for warning in iom_model::validate::cost_warnings(&spec) {
+        eprintln!("plan-guard: warning: {warning}");
+    }
     let model = Model::compile(spec).map_err(|problems| {
         anyhow!(
             "the governance model in {source} is invalid:\n{}",

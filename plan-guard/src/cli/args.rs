@@ -26,6 +26,16 @@ pub struct Cli {
         value_parser = plan_guard::plan::parse_size
     )]
     pub max_plan_bytes: Option<u64>,
+    /// The list and map items one evaluation of a CEL condition (a rule on one change, a
+    /// post-verify `state` condition) may visit; a rule that needs more fails with its
+    /// own outcome, naming itself [default: 10000000].
+    #[arg(
+        long,
+        global = true,
+        value_name = "ITEMS",
+        env = "PLAN_GUARD_CEL_BUDGET"
+    )]
+    pub cel_budget: Option<u64>,
 }
 
 #[derive(Subcommand)]

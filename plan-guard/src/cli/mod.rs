@@ -170,6 +170,9 @@ pub fn run(cli: Cli) -> Result<u8> {
     if let Some(limit) = cli.max_plan_bytes {
         plan_guard::plan::set_max_plan_bytes(limit);
     }
+    if let Some(items) = cli.cel_budget {
+        iom_model::budget::set_budget(items);
+    }
     match cli.command {
         Command::Check {
             plan,
