@@ -10,6 +10,8 @@ use iom_model::Model;
 use iom_store::Evidence;
 use serde::Serialize;
 
+use crate::render::printable;
+
 /// How often an address must escalate to be called out.
 const REPEATED: usize = 3;
 /// Waivers expiring within this many days are called out.
@@ -161,14 +163,18 @@ pub fn render_text(items: &[Insight]) -> String {
     }
     let mut out = String::new();
     for i in items {
+        // Subjects are addresses and names from recorded plans: one line each.
         let _ = writeln!(
             out,
             "{:<22} {}\n  evidence:   {}\n  suggestion: {}",
-            i.kind, i.subject, i.evidence, i.suggestion
+            i.kind,
+            printable(&i.subject),
+            printable(&i.evidence),
+            printable(&i.suggestion)
         );
         if let Some(hcl) = &i.hcl {
             for line in hcl.lines() {
-                let _ = writeln!(out, "    {line}");
+                let _ = writeln!(out, "    {}", printable(line));
             }
         }
     }
@@ -184,18 +190,48 @@ pub fn render_markdown(items: &[Insight]) -> String {
             out,
             "| {} | `{}` | {} | {} |",
             i.kind,
-            i.subject.replace('|', "\\|"),
-            i.evidence,
-            i.suggestion
+            printable(&i.subject).replace('|', "\\|"),
+            printable(&i.evidence),
+            printable(&i.suggestion)
         );
     }
     for i in items.iter().filter(|i| i.hcl.is_some()) {
         let _ = writeln!(
             out,
             "\n`{}`:\n\n```hcl\n{}```",
-            i.subject,
-            i.hcl.as_deref().unwrap_or("")
+            printable(&i.subject),
+            i.hcl
+                .as_deref()
+                .unwrap_or("")
+                .lines()
+                .map(|l| format!("{}\n", printable(l)))
+                .collect::<String>()
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An address recorded from a forged plan stays one line in every insights format.
+    #[test]
+    fn subjects_from_the_ledger_cannot_forge_lines() {
+        let items = [Insight {
+            kind: "always-approved",
+            subject: "x[\"a\nalways-approved  y\u{1b}[2K\"]".into(),
+            evidence: "3 of 3 approved".into(),
+            suggestion: "waive it".into(),
+            hcl: Some("addresses = [\"x[\\\"a\nb\\\"]\"]\n".into()),
+        }];
+        for out in [render_text(&items), render_markdown(&items)] {
+            assert!(!out.contains('\u{1b}'), "{out}");
+            assert!(
+                !out.lines().any(|l| l.starts_with("always-approved  y")),
+                "{out}"
+            );
+            assert!(out.contains("x[\"a\\nalways-approved"), "{out}");
+        }
+    }
 }

@@ -4,12 +4,13 @@ pub(crate) fn reconciliation_text(
     r: &plan_guard::living::Reconciliation,
     accepted: bool,
 ) -> String {
-    let mut out = format!("reconcile workspace {}\n", r.workspace);
+    use plan_guard::render::printable;
+    let mut out = format!("reconcile workspace {}\n", printable(&r.workspace));
     let list = |label: &str, items: &[String], out: &mut String| {
         if !items.is_empty() {
             out.push_str(&format!("  {label} ({}):\n", items.len()));
             for i in items {
-                out.push_str(&format!("    {i}\n"));
+                out.push_str(&format!("    {}\n", printable(i)));
             }
         }
     };
@@ -34,7 +35,7 @@ pub(crate) fn reconciliation_text(
         &mut out,
     );
     if let Some(s) = &r.stale {
-        out.push_str(&format!("  stale: {s}\n"));
+        out.push_str(&format!("  stale: {}\n", printable(s)));
     }
     if r.drifted.is_empty() && r.drifted_ungoverned.is_empty() {
         out.push_str("  no drift\n");
