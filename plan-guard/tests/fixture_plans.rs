@@ -651,6 +651,9 @@ fn usage_errors_exit_1_not_the_block_code() {
         vec!["insights", "--format", "junit"],
         // An empty actor would make every approver "distinct" from it.
         vec!["check", plan.as_str(), "--actor", ""],
+        // An empty workspace (an unset CI variable) would be one no governance scopes.
+        vec!["check", plan.as_str(), "--workspace", ""],
+        vec!["check", plan.as_str(), "--workspace", " "],
     ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_plan-guard"))
             .env_remove("IOM_STORE")

@@ -32,9 +32,17 @@ pub(crate) fn first_env(names: &[&str]) -> Option<String> {
 }
 
 /// The workspace: given, else `$TF_WORKSPACE`, Atlantis's `$WORKSPACE`, then `default`.
-pub(crate) fn workspace_or_default(w: Option<String>) -> String {
-    w.or_else(|| first_env(&["TF_WORKSPACE", "WORKSPACE"]))
-        .unwrap_or_else(|| "default".into())
+/// An empty name is refused: it is what a CI variable that is not set expands to
+/// (GitLab's `$CI_ENVIRONMENT_NAME` without `environment:`), and in a workspace no intent
+/// scopes every change would be judged as ungoverned instead of by its governance.
+pub(crate) fn workspace_or_default(w: Option<String>) -> Result<String> {
+    match w {
+        Some(w) if w.trim().is_empty() => Err(anyhow::anyhow!(
+            "--workspace must not be empty (is the CI variable it names set?)"
+        )),
+        Some(w) => Ok(w),
+        None => Ok(first_env(&["TF_WORKSPACE", "WORKSPACE"]).unwrap_or_else(|| "default".into())),
+    }
 }
 
 /// The Terraform workspace an apply here runs in, as `terraform workspace show` says
@@ -190,6 +198,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             signing_key,
         } => {
             let actor = actor_or_default(actor)?;
+            let workspace = workspace_or_default(workspace)?;
             require_existing_store(store.as_deref(), init_store)?;
             let source_dir =
                 existing_source_dir(source_dir)?.unwrap_or_else(|| default_source_dir(&plan));
@@ -202,7 +211,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             progress.say(|| format!("judging {} changes", parsed.resource_changes.len()));
             let loaded = model_source::load(model.as_deref(), store.as_deref())?;
             let opts = CheckOptions {
-                workspace: workspace_or_default(workspace),
+                workspace,
                 actor,
                 ungoverned,
                 model_source: loaded.source,
@@ -357,7 +366,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             };
             let body =
                 plan_guard::living::observation_body(&doc, &source, from, Some(&here), None)?;
-            let workspace = workspace_or_default(workspace);
+            let workspace = workspace_or_default(workspace)?;
             let store = Store::open_configured(store.as_deref())?;
             let id =
                 store.record_observation(&workspace, &plan_guard::ids::now_rfc3339(), &body)?;
@@ -378,7 +387,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             actor,
             format,
         } => {
-            let workspace = workspace_or_default(workspace);
+            let workspace = workspace_or_default(workspace)?;
             if let Some(reason) = &reason {
                 one_line_reason(reason)?;
             }
