@@ -771,7 +771,7 @@ resource "iom_waiver" "w" {
     );
 }
 
-/// DESIGN section 4 writes references between objects as literal names. Terraform then has
+/// A model may write references between objects as literal names (docs/index.md). Terraform then has
 /// no edge between the writes and creates the intent beside the profile it names: the
 /// provider waits for it, so the first apply succeeds. A delete that would leave a
 /// reference dangling is refused naming the referrer, while a full destroy (referrers

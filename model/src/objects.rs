@@ -1,4 +1,4 @@
-//! The governance objects as declared (DESIGN section 4). These are the *spec* forms:
+//! The governance objects as declared (docs/model.md, docs/resources). These are the *spec* forms:
 //! plain data as written in HCL or stored, with words kept as strings so that
 //! validation can point at the attribute that is wrong. [`crate::compile`] turns a
 //! validated set of them into the typed, compiled model that decisions run on.

@@ -50,7 +50,7 @@ impl FromStr for Outcome {
     }
 }
 
-/// The single class of a planned resource change (DESIGN section 5). A replace is
+/// The single class of a planned resource change (docs/judging.md). A replace is
 /// its own class, never also a create or a delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ActionClass {

@@ -1,5 +1,5 @@
-//! Loading governance HCL: the DESIGN example resolves, and every kind of mistake is an
-//! error that names the file, line and attribute.
+//! Loading governance HCL: a model with every kind of object (fixtures/design.tf) resolves,
+//! and every kind of mistake is an error that names the file, line and attribute.
 
 use iom_model::{Model, load_dir, load_str};
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! Contracts in `check` (DESIGN section 4): a contract governs the module calls its
+//! Contracts in `check` (docs/judging.md, Contracts): a contract governs the module calls its
 //! `module` glob matches (`""` is the root module, and so the whole configuration). For
 //! each governed call it checks the call's inputs, its pre-conditions and, per change,
 //! its `forbid_actions` constraints. Findings come from source `contract:NAME`.
@@ -266,8 +266,8 @@ impl Governed<'_> {
         probes: &mut Vec<((usize, Finding), Probe)>,
     ) {
         for pc in &self.contract.pre_condition {
-            // DESIGN section 5 names the rule by the check; the message tells repeated
-            // checks apart.
+            // The rule is named by the check (`pre_condition.CHECK`, docs/report.md); the
+            // message tells repeated checks apart.
             let rule = format!("pre_condition.{}", pc.check);
             let outcome = outcome_or_block(pc.outcome.as_deref());
             let timeout =

@@ -1,4 +1,4 @@
-//! The decision core (DESIGN section 5): for every planned change, find the intents that
+//! The decision core (docs/judging.md): for every planned change, find the intents that
 //! govern it, collect findings from their profiles, permitted types, critical addresses,
 //! constraints and blueprint rules, thresholds and the ungoverned policy, and take the
 //! highest outcome. One evaluation core; every output format renders its [`Report`].
@@ -290,7 +290,7 @@ impl<'m> Judge<'_, 'm> {
             None => BlastRadius::default(),
         };
         // Declared elements that depend on one this instance belongs to are in its blast
-        // radius too (DESIGN section 3, component 01), named `element:NAME`.
+        // radius too (docs/judging.md, Elements), named `element:NAME`.
         let (direct, all) = model.element_dependents(&rc.address);
         if !all.is_empty() {
             blast.direct += direct.len();

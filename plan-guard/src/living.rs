@@ -1,4 +1,4 @@
-//! The living model (DESIGN section 10): `observe` records what a workspace has built,
+//! The living model (docs/living-model.md): `observe` records what a workspace has built,
 //! `reconcile` compares intended (the model), built (the last observation) and actual (a
 //! refresh-only plan's `resource_drift`), and unreconciled drift on governed resources
 //! turns the next checks of the workspace into the profiles' `on_drift` outcome.
@@ -346,7 +346,7 @@ pub fn add_cross_workspace(
     report.recount();
 }
 
-/// Elements link workspaces too (DESIGN section 10): an element whose `matches` names
+/// Elements link workspaces too (docs/judging.md, Elements): an element whose `matches` names
 /// resources of another workspace as `W:GLOB` brings the resources of W's latest
 /// observation that GLOB matches into the blast radius of every change its element
 /// dependencies reach (the `element:NAME` entries decide put there), as `W:ADDRESS`.

@@ -117,7 +117,7 @@ impl Summary {
 }
 
 impl Report {
-    /// `plan-guard check`'s exit code for this verdict (DESIGN section 5).
+    /// `plan-guard check`'s exit code for this verdict (docs/cli.md, Exit codes).
     pub fn exit_code(&self) -> i32 {
         match self.verdict {
             Outcome::Allow | Outcome::Warn => 0,

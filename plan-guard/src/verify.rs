@@ -17,7 +17,7 @@ use crate::probes::{self, Probe};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ProbeResult {
     pub contract: String,
-    /// `post_verify.PROBE`, the rule name of DESIGN section 5.
+    /// `post_verify.PROBE`, the rule name of a post-verify probe's finding.
     pub probe: String,
     pub ok: bool,
     pub message: String,

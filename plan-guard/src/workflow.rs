@@ -266,7 +266,7 @@ fn same_workspace(check: &Evidence, current: &str) -> Result<()> {
 }
 
 /// Refuses when governed drift of the decision's workspace was recorded after the check
-/// and is not reconciled (DESIGN section 3: drift blocks the next apply until
+/// and is not reconciled (docs/living-model.md: drift holds the next apply until
 /// reconciled). Drift recorded before the check is already in the decision (its
 /// `model / drift` findings); in the same second, a check without such a finding did not
 /// see it.
@@ -424,7 +424,7 @@ pub fn apply(
                 .is_some_and(|v| !v.root_module.has_resources())
         });
         probes = post_verify(contracts.calls(), state.as_deref());
-        // What the apply built is the workspace's new observation (DESIGN section 10).
+        // What the apply built is the workspace's new observation (docs/living-model.md).
         if let Some(state) = &state {
             let workspace = check.body["workspace"].as_str().unwrap_or("default");
             let here = std::env::current_dir().ok();

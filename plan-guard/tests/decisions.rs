@@ -1,4 +1,5 @@
-//! DESIGN section 5, rule by rule, on real plans from the corpus (`tests/corpus`).
+//! The judging rules (docs/judging.md), one by one, on real plans from the corpus
+//! (`tests/corpus`).
 
 use iom_model::{Model, Outcome, load_str};
 use plan_guard::decide::{CheckOptions, check};

@@ -1,4 +1,4 @@
-//! The change graph and blast radius (DESIGN section 5) on the plans the real Terraform
+//! The change graph and blast radius (docs/judging.md) on the plans the real Terraform
 //! wrote (tests/fixtures/plans). Each fixture's expected edges are read off its
 //! configuration (config/ and scripts/gen-fixtures.sh) and asserted exactly: an edge
 //! runs from a dependency to the instance that depends on it.

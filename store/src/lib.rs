@@ -4,7 +4,7 @@
 //! on every write. A write is one transaction, so a crash leaves the previous revision
 //! whole. It also holds the evidence ledger: append-only, hash-chained records of what
 //! plan-guard decided and did ([`ledger`]), the observations of what each workspace has
-//! built, and unreconciled drift. The URL forms are stable (DESIGN section 7): `sqlite://PATH` embedded, the
+//! built, and unreconciled drift. The URL forms are stable (docs/store.md): `sqlite://PATH` embedded, the
 //! default being `sqlite://.iom/model.db` unless `$IOM_STORE` says otherwise.
 
 pub mod ledger;

@@ -1,4 +1,5 @@
-//! `--format json`: the report as DESIGN section 5 defines it, keys sorted.
+//! `--format json`: the report as docs/report.md describes it (its JSON Schema is
+//! docs/report.schema.json), keys sorted.
 
 use crate::report::Report;
 
