@@ -1019,6 +1019,26 @@ EOF
   finish
 fi
 
+if begin targeted "an incomplete plan (complete: false): plan -target of one resource of three; the others are left out"; then
+  file config/main.tf <<'EOF'
+resource "terraform_data" "app" {
+  input = { name = "app" }
+}
+
+resource "terraform_data" "db" {
+  input = { name = "db" }
+}
+
+resource "terraform_data" "cache" {
+  input = { name = "cache", db = terraform_data.db.id }
+}
+EOF
+  stage config && init && plan -target=terraform_data.app
+  expect terraform_data.app create
+  expect_top complete false
+  finish
+fi
+
 # sensitive_config SECRET: the configuration of the two sensitive fixtures, on standard output.
 sensitive_config() {
   cat <<EOF

@@ -66,18 +66,23 @@ pub enum ActionClass {
     Read,
     #[serde(rename = "forget")]
     Forget,
+    /// An action (Terraform 1.14+) the apply runs; never from a resource change's
+    /// `actions`, only from the plan's action invocations.
+    #[serde(rename = "invoke")]
+    Invoke,
     #[serde(rename = "no-op")]
     NoOp,
 }
 
 impl ActionClass {
-    pub const ALL: [ActionClass; 7] = [
+    pub const ALL: [ActionClass; 8] = [
         ActionClass::Create,
         ActionClass::Update,
         ActionClass::Replace,
         ActionClass::Delete,
         ActionClass::Read,
         ActionClass::Forget,
+        ActionClass::Invoke,
         ActionClass::NoOp,
     ];
 
@@ -89,6 +94,7 @@ impl ActionClass {
             ActionClass::Delete => "delete",
             ActionClass::Read => "read",
             ActionClass::Forget => "forget",
+            ActionClass::Invoke => "invoke",
             ActionClass::NoOp => "no-op",
         }
     }
@@ -135,7 +141,7 @@ impl FromStr for ActionClass {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ActionClass::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
-            format!("unknown action `{s}`: expected one of create, update, replace, delete, read, forget, no-op")
+            format!("unknown action `{s}`: expected one of create, update, replace, delete, read, forget, invoke, no-op")
         })
     }
 }

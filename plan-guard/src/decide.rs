@@ -75,16 +75,65 @@ pub fn check(
         .filter(|i| i.governs_workspace(&opts.workspace))
         .collect();
 
+    // Action invocations are judged as changes of class `invoke`: made into changes here,
+    // and kept alive for the whole check.
+    let invocations: Vec<(ResourceChange, String)> = plan
+        .action_invocations
+        .iter()
+        .map(|a| (a.as_change(), a.trigger()))
+        .collect();
+    let deferred_invocations: Vec<(ResourceChange, String, &str)> = plan
+        .deferred_action_invocations
+        .iter()
+        .map(|d| {
+            let a = &d.action_invocation;
+            (
+                a.as_change(),
+                a.trigger(),
+                d.reason.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    let entries = plan
+        .resource_changes
+        .iter()
+        .map(|rc| (rc, Origin::default()))
+        .chain(plan.deferred_changes.iter().map(|d| {
+            let deferred = Some(d.reason.as_deref().unwrap_or(""));
+            (
+                &d.resource_change,
+                Origin {
+                    deferred,
+                    ..Origin::default()
+                },
+            )
+        }))
+        .chain(invocations.iter().map(|(rc, trigger)| {
+            (
+                rc,
+                Origin {
+                    trigger: Some(trigger),
+                    ..Origin::default()
+                },
+            )
+        }))
+        .chain(deferred_invocations.iter().map(|(rc, trigger, reason)| {
+            let (trigger, deferred) = (Some(trigger.as_str()), Some(*reason));
+            (rc, Origin { trigger, deferred })
+        }));
+
     // Classify first: an action list no Terraform writes stops the check.
-    let mut judged: Vec<(&ResourceChange, ActionClass, Vec<&CompiledIntent>)> = Vec::new();
+    let mut judged: Vec<Judged> = Vec::new();
     let mut unjudged_imports = 0;
-    for rc in &plan.resource_changes {
-        let class = ActionClass::from_actions(&rc.change.actions).ok_or_else(|| {
-            CheckError::UnsupportedActions {
-                source_name: source_name.clone(),
-                address: rc.address.clone(),
-                actions: rc.change.actions.clone(),
-            }
+    for (rc, origin) in entries {
+        let class = match origin.trigger {
+            Some(_) => Some(ActionClass::Invoke),
+            None => ActionClass::from_actions(&rc.change.actions),
+        };
+        let class = class.ok_or_else(|| CheckError::UnsupportedActions {
+            source_name: source_name.clone(),
+            address: rc.address.clone(),
+            actions: rc.change.actions.clone(),
         })?;
         if class == ActionClass::NoOp {
             unjudged_imports += usize::from(rc.change.importing.is_some());
@@ -95,17 +144,17 @@ pub fn check(
             .copied()
             .filter(|i| i.governs_address(&rc.address))
             .collect();
-        judged.push((rc, class, governing));
+        judged.push((rc, class, governing, origin));
     }
 
     let mut in_scope: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, _, governing) in &judged {
+    for (_, _, governing, _) in &judged {
         for i in governing {
             *in_scope.entry(i.name.as_str()).or_default() += 1;
         }
     }
 
-    let targets: Vec<&ResourceChange> = judged.iter().map(|(rc, _, _)| *rc).collect();
+    let targets: Vec<&ResourceChange> = judged.iter().map(|(rc, _, _, _)| *rc).collect();
     // The source is read only when a contract may need it.
     let sources = match &opts.source_dir {
         Some(dir) if !model.spec.contracts.is_empty() => {
@@ -142,6 +191,7 @@ pub fn check(
             source: raw.source.to_string(),
             terraform_version: plan.terraform_version.clone(),
         },
+        findings: incomplete_plan_findings(plan, &intents, model, opts),
         summary: Summary {
             unjudged_imports,
             ..Summary::default()
@@ -165,7 +215,62 @@ struct Judge<'a, 'm> {
     now: i64,
 }
 
-type Judged<'p, 'm> = (&'p ResourceChange<'p>, ActionClass, Vec<&'m CompiledIntent>);
+type Judged<'p, 'm> = (
+    &'p ResourceChange<'p>,
+    ActionClass,
+    Vec<&'m CompiledIntent>,
+    Origin<'p>,
+);
+
+/// Where a judged change comes from, besides the plan's resource changes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Origin<'p> {
+    /// Deferred by Terraform to a later plan, for this reason.
+    deferred: Option<&'p str>,
+    /// An action invocation, and what triggers it.
+    trigger: Option<&'p str>,
+}
+
+/// An incomplete plan (`complete: false`: `-target`, or changes deferred) leaves out
+/// changes the apply after it will need, so it is never a plain allow: each profile of
+/// the intents governing the workspace gives its `on_unknown`, at least warn; with no
+/// intent, the `--ungoverned` outcome, at least warn.
+fn incomplete_plan_findings(
+    plan: &Plan<'_>,
+    intents: &[&CompiledIntent],
+    model: &Model,
+    opts: &CheckOptions,
+) -> Vec<Finding> {
+    if plan.complete != Some(false) {
+        return Vec::new();
+    }
+    let message = "the plan is incomplete (complete: false, from -target or changes Terraform deferred): what it leaves out is not judged".to_string();
+    let mut profiles: Vec<&CompiledProfile> = intents
+        .iter()
+        .filter_map(|i| model.profiles.get(&i.profile))
+        .collect();
+    profiles.sort_by(|a, b| a.name.cmp(&b.name));
+    profiles.dedup_by(|a, b| a.name == b.name);
+    if profiles.is_empty() {
+        return vec![Finding {
+            message,
+            outcome: opts.ungoverned.max(Outcome::Warn),
+            rule: "incomplete".into(),
+            source: "model".into(),
+            waived_by: None,
+        }];
+    }
+    profiles
+        .into_iter()
+        .map(|p| Finding {
+            message: message.clone(),
+            outcome: p.on_unknown.max(Outcome::Warn),
+            rule: "incomplete".into(),
+            source: format!("profile:{}", p.name),
+            waived_by: None,
+        })
+        .collect()
+}
 
 /// Below this many changes per thread, starting a thread costs more than it saves.
 const CHANGES_PER_THREAD: usize = 64;
@@ -192,8 +297,8 @@ impl<'m> Judge<'_, 'm> {
             let root = iom_model::root_context();
             let mut scratch = Scratch::default();
             part.iter()
-                .map(|(rc, class, governing)| {
-                    self.change(rc, *class, governing, &root, &mut scratch)
+                .map(|(rc, class, governing, origin)| {
+                    self.change(rc, *class, governing, *origin, &root, &mut scratch)
                 })
                 .collect()
         };
@@ -280,6 +385,7 @@ impl<'m> Judge<'_, 'm> {
         rc: &ResourceChange<'_>,
         class: ActionClass,
         governing: &[&CompiledIntent],
+        origin: Origin<'_>,
         root: &Context<'_, '_>,
         scratch: &mut Scratch,
     ) -> Result<ChangeReport, CheckError> {
@@ -307,6 +413,7 @@ impl<'m> Judge<'_, 'm> {
             workspace: &opts.workspace,
             module: &module,
             governing,
+            deferred: origin.deferred,
             root,
             ctx: OnceCell::new(),
             unknown: OnceCell::new(),
@@ -363,12 +470,14 @@ impl<'m> Judge<'_, 'm> {
             actions: rc.change.actions.clone(),
             address: rc.address.clone(),
             blast_radius: blast,
+            deferred: origin.deferred.map(str::to_string),
             deposed: rc.deposed.clone(),
             findings,
             governed_by,
             importing: rc.change.importing.is_some(),
             module,
             previous_address: rc.previous_address.clone(),
+            trigger: origin.trigger.map(str::to_string),
             ty: rc.ty.clone(),
             verdict,
         })
@@ -399,6 +508,8 @@ struct ChangeValues<'a> {
     workspace: &'a str,
     module: &'a str,
     governing: &'a [&'a CompiledIntent],
+    /// Why Terraform deferred the change, when it did.
+    deferred: Option<&'a str>,
     root: &'a Context<'a, 'a>,
     ctx: OnceCell<Result<Context<'a, 'a>, (&'static str, String)>>,
     unknown: OnceCell<Unknown>,
@@ -482,6 +593,18 @@ fn judge(
                 ),
             });
         }
+    }
+    if let Some(reason) = v.deferred {
+        out.push(Finding {
+            waived_by: None,
+            source: profile_source.clone(),
+            rule: "deferred".into(),
+            outcome: profile.on_unknown,
+            message: format!(
+                "Terraform deferred this change to a later plan ({}): what it will do is not known yet",
+                if reason.is_empty() { "no reason given" } else { reason }
+            ),
+        });
     }
     if let Some(allowed) = &intent.allowed_resource_types
         && !allowed.is_match(&rc.ty)

@@ -84,11 +84,23 @@ pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Valu
             change
         })
         .collect();
-    let needed: BTreeSet<&str> = entitled.iter().flatten().flatten().copied().collect();
+    let mut needed: BTreeSet<&str> = entitled.iter().flatten().flatten().copied().collect();
+    // A finding about the whole plan (an incomplete plan) that escalates needs an approval
+    // under the profile it names.
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.outcome == Outcome::Escalate)
+    {
+        if let Some(p) = f.source.strip_prefix("profile:") {
+            needed.extend(model.profiles.get(p).map(|p| p.name.as_str()));
+        }
+    }
     json!({
         "actor": report.actor,
         "approvers": profile_approvers(model, &needed),
         "changes": changes,
+        "findings": report.findings,
         "model": {
             "digest": model_digest(&model.spec),
             // `--model DIR` as given is relative to where the check ran; the record also

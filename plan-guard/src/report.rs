@@ -12,6 +12,8 @@ pub struct Report {
     pub actor: String,
     pub changes: Vec<ChangeReport>,
     pub decision_id: String,
+    /// Findings about the plan as a whole (an incomplete plan), beside the changes'.
+    pub findings: Vec<Finding>,
     pub generated_at: String,
     pub model: ModelInfo,
     pub plan: PlanInfo,
@@ -47,6 +49,8 @@ pub struct Summary {
     /// Objects the plan imports: judged changes that import, and import-only ones
     /// (`no-op` with `importing`), which are not judged but are counted here.
     pub import: usize,
+    /// Action invocations (Terraform 1.14+ actions) the apply would run.
+    pub invoke: usize,
     pub read: usize,
     pub replace: usize,
     pub update: usize,
@@ -62,6 +66,9 @@ pub struct ChangeReport {
     pub actions: Vec<String>,
     pub address: String,
     pub blast_radius: BlastRadius,
+    /// Why Terraform deferred this change to a later plan, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferred: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deposed: Option<String>,
     pub findings: Vec<Finding>,
@@ -72,6 +79,9 @@ pub struct ChangeReport {
     pub module: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_address: Option<String>,
+    /// For an action invocation (class `invoke`): what runs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
     #[serde(rename = "type")]
     pub ty: String,
     pub verdict: Outcome,
@@ -98,6 +108,7 @@ impl Summary {
             ActionClass::Delete => self.delete += 1,
             ActionClass::Read => self.read += 1,
             ActionClass::Forget => self.forget += 1,
+            ActionClass::Invoke => self.invoke += 1,
             ActionClass::NoOp => {}
         }
         // A create that forgets the object it replaces counts as both.
@@ -141,6 +152,7 @@ impl Report {
             .changes
             .iter()
             .map(|c| c.verdict)
+            .chain(self.findings.iter().map(|f| f.outcome))
             .max()
             .unwrap_or(Outcome::Allow);
     }

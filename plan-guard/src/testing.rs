@@ -14,6 +14,7 @@ pub fn sample_report() -> Report {
             transitive: 1,
             addresses: vec!["aws_instance.app".into()],
         },
+        deferred: None,
         deposed: None,
         findings: vec![Finding {
             waived_by: None,
@@ -26,6 +27,7 @@ pub fn sample_report() -> Report {
         importing: false,
         module: "module.payments".into(),
         previous_address: None,
+        trigger: None,
         ty: "aws_db_instance".into(),
         verdict: Outcome::Escalate,
     };
@@ -35,6 +37,7 @@ pub fn sample_report() -> Report {
         actor: "ci".into(),
         changes: vec![change],
         decision_id: "pg-1".into(),
+        findings: Vec::new(),
         generated_at: "2026-01-01T00:00:00Z".into(),
         model: ModelInfo {
             revision: None,

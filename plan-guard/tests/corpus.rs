@@ -1,6 +1,7 @@
 //! Every real plan of the corpus (`tests/corpus`, sources in its SOURCES.md) (Terraform 0.12 to 1.15 and OpenTofu, format
 //! versions 0.1 to 1.2) loads, builds a graph, and is judged; the judged changes are
-//! exactly the plan's non-`no-op` resource changes, counted independently here.
+//! exactly the plan's non-`no-op` resource changes (deferred ones included) and its action
+//! invocations, counted independently here.
 
 use iom_model::Model;
 use plan_guard::decide::{CheckError, CheckOptions, check};
@@ -29,17 +30,25 @@ fn options() -> CheckOptions {
     }
 }
 
-/// Counts non-no-op changes with a plain JSON tree, as a second opinion.
+/// Counts non-no-op changes (deferred ones too) and action invocations with a plain JSON
+/// tree, as a second opinion.
 fn expected_changes(text: &str) -> usize {
     let v: serde_json::Value = serde_json::from_str(text).unwrap();
-    v["resource_changes"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|rc| rc["change"]["actions"] != serde_json::json!(["no-op"]))
-                .count()
-        })
-        .unwrap_or(0)
+    let plain = v["resource_changes"].as_array().map_or(0, |a| {
+        a.iter()
+            .filter(|rc| rc["change"]["actions"] != serde_json::json!(["no-op"]))
+            .count()
+    });
+    let deferred = v["deferred_changes"].as_array().map_or(0, |a| {
+        a.iter()
+            .filter(|d| d["resource_change"]["change"]["actions"] != serde_json::json!(["no-op"]))
+            .count()
+    });
+    let invocations = ["action_invocations", "deferred_action_invocations"]
+        .iter()
+        .map(|k| v[*k].as_array().map_or(0, Vec::len))
+        .sum::<usize>();
+    plain + deferred + invocations
 }
 
 #[test]

@@ -32,6 +32,16 @@ pub struct Plan<'a> {
     pub resource_drift: Vec<ResourceChange<'a>>,
     #[serde(default, borrow)]
     pub resource_changes: Vec<ResourceChange<'a>>,
+    /// Changes Terraform put off to a later plan (a value it needs is not known yet);
+    /// with any of them, `complete` is false.
+    #[serde(default, borrow)]
+    pub deferred_changes: Vec<DeferredChange<'a>>,
+    /// Actions (Terraform 1.14+) the apply would run: by `-invoke`, or triggered by a
+    /// resource's lifecycle.
+    #[serde(default, borrow)]
+    pub action_invocations: Vec<ActionInvocation<'a>>,
+    #[serde(default, borrow)]
+    pub deferred_action_invocations: Vec<DeferredActionInvocation<'a>>,
     #[serde(default, borrow)]
     pub output_changes: BTreeMap<String, Change<'a>>,
     #[serde(default)]
@@ -98,6 +108,94 @@ pub struct ResourceChange<'a> {
     pub change: Change<'a>,
     #[serde(default)]
     pub action_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeferredChange<'a> {
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(borrow)]
+    pub resource_change: ResourceChange<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeferredActionInvocation<'a> {
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(borrow)]
+    pub action_invocation: ActionInvocation<'a>,
+}
+
+/// One action the apply would run. Its configuration values are what rules read as
+/// `after` (with `config_unknown` and `config_sensitive` as its masks).
+#[derive(Debug, Deserialize)]
+pub struct ActionInvocation<'a> {
+    pub address: String,
+    #[serde(rename = "type", default)]
+    pub ty: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub provider_name: Option<String>,
+    #[serde(default, borrow)]
+    pub config_values: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "keep_null")]
+    pub config_unknown: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "keep_null")]
+    pub config_sensitive: Option<&'a RawValue>,
+    #[serde(default)]
+    pub lifecycle_action_trigger: Option<LifecycleActionTrigger>,
+    #[serde(default)]
+    pub invoke_action_trigger: Option<IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LifecycleActionTrigger {
+    #[serde(default)]
+    pub triggering_resource_address: String,
+    #[serde(default)]
+    pub action_trigger_event: String,
+}
+
+impl ActionInvocation<'_> {
+    /// What runs the action, for reports: `before_create of aws_x.y`, or `by -invoke`.
+    pub fn trigger(&self) -> String {
+        match &self.lifecycle_action_trigger {
+            Some(t) => format!(
+                "{} of {}",
+                t.action_trigger_event, t.triggering_resource_address
+            ),
+            None => "by -invoke".into(),
+        }
+    }
+
+    /// The invocation as a change of class `invoke`, so that it is judged by the same
+    /// core as resource changes: its address and type, its configuration as `after`.
+    pub fn as_change<'a>(&'a self) -> ResourceChange<'a> {
+        ResourceChange {
+            address: self.address.clone(),
+            previous_address: None,
+            module_address: None,
+            mode: Mode::Managed,
+            ty: self.ty.clone(),
+            name: self.name.clone(),
+            index: None,
+            provider_name: self.provider_name.clone(),
+            deposed: None,
+            change: Change {
+                actions: vec!["invoke".into()],
+                before: None,
+                after: self.config_values,
+                after_unknown: self.config_unknown,
+                before_sensitive: None,
+                after_sensitive: self.config_sensitive,
+                replace_paths: None,
+                importing: None,
+                generated_config: None,
+            },
+            action_reason: None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -72,7 +72,7 @@ pub fn render_html(r: &Report) -> String {
     let _ = write!(
         out,
         "<h1>plan-guard: <span id=\"verdict\" class=\"v {v}\">{v}</span> — workspace <code>{}</code></h1>\
-         <p>{} changes: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} import. \
+         <p>{} changes: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} import. \
          Verdicts: {} allow, {} warn, {} escalate, {} block.</p>\
          <p><small>decision <code>{}</code> · plan sha256 <code>{}</code> · terraform {} · model <code>{}</code> · {}</small></p>",
         esc(&r.workspace),
@@ -83,6 +83,7 @@ pub fn render_html(r: &Report) -> String {
         s.delete,
         s.read,
         s.forget,
+        s.invoke,
         s.import,
         s.allow,
         s.warn,
@@ -95,6 +96,20 @@ pub fn render_html(r: &Report) -> String {
         esc(&r.generated_at),
         v = r.verdict.as_str(),
     );
+    if !r.findings.is_empty() {
+        out.push_str("<ul class=\"findings\" id=\"plan-findings\">");
+        for f in &r.findings {
+            let _ = write!(
+                out,
+                "<li><b>{}</b> <code>{} / {}</code> {}</li>",
+                f.outcome,
+                esc(&f.source),
+                esc(&f.rule),
+                esc(&f.message)
+            );
+        }
+        out.push_str("</ul>");
+    }
     out.push_str("<table><thead><tr><th>verdict</th><th>change</th><th>action</th><th>findings</th><th>blast radius</th></tr></thead><tbody>");
     let changes = r.riskiest();
     for c in &changes {
@@ -121,7 +136,7 @@ pub fn render_html(r: &Report) -> String {
             out,
             "<tr class=\"change\" data-index=\"{index}\"><td><span class=\"v {v}\">{v}</span></td><td><code>{}</code></td><td>{}</td><td><ul class=\"findings\">{findings}</ul></td><td>{} / {}</td></tr>",
             esc(&c.address),
-            c.action,
+            action_cell(c),
             c.blast_radius.direct,
             c.blast_radius.transitive,
             v = c.verdict.as_str(),
@@ -134,4 +149,16 @@ pub fn render_html(r: &Report) -> String {
         "<script type=\"application/json\" id=\"report-data\">{data}</script><script>{SCRIPT}</script></body></html>"
     );
     out
+}
+
+/// The action class, with what triggers an invocation and why a change was deferred.
+fn action_cell(c: &crate::report::ChangeReport) -> String {
+    let mut cell = c.action.to_string();
+    if let Some(trigger) = &c.trigger {
+        cell.push_str(&format!(" <small>({})</small>", esc(trigger)));
+    }
+    if let Some(reason) = &c.deferred {
+        cell.push_str(&format!(" <small>(deferred: {})</small>", esc(reason)));
+    }
+    cell
 }

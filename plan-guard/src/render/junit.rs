@@ -53,13 +53,21 @@ pub fn render_junit(r: &Report, escalations: Escalations) -> String {
         let (bf, be) = split(cs, escalations, count);
         (f + bf, e + be)
     });
-    let total: usize = suites.values().map(Vec::len).sum();
+    let plan_verdict = r.findings.iter().map(|f| f.outcome).max();
+    let plan_tag = plan_verdict.and_then(|v| tag_of(v, escalations));
+    let total_fail = total_fail + usize::from(plan_tag == Some("failure"));
+    let total_err = total_err + usize::from(plan_tag == Some("error"));
+    let total: usize =
+        suites.values().map(Vec::len).sum::<usize>() + usize::from(plan_verdict.is_some());
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuites name=\"plan-guard {}\" tests=\"{total}\" failures=\"{total_fail}\" errors=\"{total_err}\">",
         xml(&r.workspace)
     );
+    if let Some(verdict) = plan_verdict {
+        plan_suite(&mut out, r, verdict, plan_tag);
+    }
     for (name, cases) in &suites {
         let (failures, errors) = split(cases, escalations, count);
         let _ = writeln!(
@@ -125,12 +133,7 @@ fn case(out: &mut String, c: &ChangeReport, escalations: Escalations) {
         .find(|f| f.outcome == c.verdict)
         .map(|f| f.message.as_str())
         .unwrap_or("");
-    let tag = match (c.verdict, escalations) {
-        (Outcome::Block, _) | (Outcome::Escalate, Escalations::Failure) => Some("failure"),
-        (Outcome::Escalate, Escalations::Error) => Some("error"),
-        _ => None,
-    };
-    match tag {
+    match tag_of(c.verdict, escalations) {
         Some(tag) => {
             let _ = writeln!(
                 out,
@@ -144,4 +147,50 @@ fn case(out: &mut String, c: &ChangeReport, escalations: Escalations) {
         }
     }
     out.push_str("    </testcase>\n");
+}
+
+/// A block fails; an escalation fails or errs as `--junit-escalations` says.
+fn tag_of(verdict: Outcome, escalations: Escalations) -> Option<&'static str> {
+    match (verdict, escalations) {
+        (Outcome::Block, _) | (Outcome::Escalate, Escalations::Failure) => Some("failure"),
+        (Outcome::Escalate, Escalations::Error) => Some("error"),
+        _ => None,
+    }
+}
+
+/// Findings about the plan as a whole (an incomplete plan): a suite `plan` of one case.
+fn plan_suite(out: &mut String, r: &Report, verdict: Outcome, tag: Option<&str>) {
+    let (failures, errors) = (
+        usize::from(tag == Some("failure")),
+        usize::from(tag == Some("error")),
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"plan\" tests=\"1\" failures=\"{failures}\" errors=\"{errors}\" timestamp=\"{}\">",
+        xml(&r.generated_at)
+    );
+    let text: Vec<String> = r
+        .findings
+        .iter()
+        .map(|f| format!("{} [{} / {}] {}", f.outcome, f.source, f.rule, f.message))
+        .collect();
+    let text = xml(&text.join("\n"));
+    let _ = writeln!(
+        out,
+        "    <testcase classname=\"plan\" name=\"the plan as a whole\">"
+    );
+    match tag {
+        Some(tag) => {
+            let _ = writeln!(
+                out,
+                "      <{tag} type=\"{}\" message=\"{}\">{text}</{tag}>",
+                verdict.as_str(),
+                xml(r.findings.first().map(|f| f.message.as_str()).unwrap_or(""))
+            );
+        }
+        None => {
+            let _ = writeln!(out, "      <system-out>{text}</system-out>");
+        }
+    }
+    out.push_str("    </testcase>\n  </testsuite>\n");
 }

@@ -67,7 +67,7 @@ pub fn render_markdown(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "**{}** changes: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} import  \n\
+        "**{}** changes: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} import  \n\
          Verdicts: {} allow · {} warn · {} escalate · {} block\n",
         s.changes,
         s.create,
@@ -76,6 +76,7 @@ pub fn render_markdown(r: &Report) -> String {
         s.delete,
         s.read,
         s.forget,
+        s.invoke,
         s.import,
         s.allow,
         s.warn,
@@ -96,12 +97,13 @@ pub fn render_markdown(r: &Report) -> String {
         code(&r.model.source, false)
     );
 
+    plan_level_lines(&mut out, r);
     let flagged: Vec<&ChangeReport> = r
         .riskiest()
         .into_iter()
         .filter(|c| c.verdict > Outcome::Allow)
         .collect();
-    if flagged.is_empty() {
+    if flagged.is_empty() && r.verdict == Outcome::Allow {
         out.push_str("Every change is allowed.\n");
         return out;
     }
@@ -177,6 +179,43 @@ pub fn render_markdown(r: &Report) -> String {
     out.push_str(&details);
     out.push_str(&graph);
     out
+}
+
+/// What is always listed, allowed or not: findings about the whole plan, the actions the
+/// apply would invoke, and the changes Terraform deferred.
+fn plan_level_lines(out: &mut String, r: &Report) {
+    let before = out.len();
+    for f in &r.findings {
+        let _ = writeln!(
+            out,
+            "- **{}** {}: {}",
+            f.outcome,
+            code(&format!("{} / {}", f.source, f.rule), false),
+            cell(&f.message)
+        );
+    }
+    for c in &r.changes {
+        if let Some(trigger) = &c.trigger {
+            let _ = writeln!(
+                out,
+                "- invokes {} ({})",
+                code(&c.address, false),
+                cell(trigger)
+            );
+        }
+        if let Some(reason) = &c.deferred {
+            let _ = writeln!(
+                out,
+                "- deferred {} {} ({})",
+                c.action,
+                code(&c.address, false),
+                cell(reason)
+            );
+        }
+    }
+    if out.len() > before {
+        out.push('\n');
+    }
 }
 
 /// The riskiest flagged changes and what depends on them, as a Mermaid flowchart.

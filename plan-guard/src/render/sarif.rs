@@ -70,6 +70,7 @@ pub fn render_sarif(r: &Report, sources: Option<&Locator>) -> String {
             }));
         }
     }
+    plan_level_results(r, &mut rules, &mut results);
     let index: BTreeMap<&String, usize> = rules.keys().enumerate().map(|(i, k)| (k, i)).collect();
     for result in &mut results {
         let id = result["ruleId"].as_str().unwrap_or("").to_string();
@@ -90,4 +91,48 @@ pub fn render_sarif(r: &Report, sources: Option<&Locator>) -> String {
         }],
     });
     serde_json::to_string_pretty(&sarif).unwrap_or_default() + "\n"
+}
+
+/// Findings about the whole plan, at the plan file; and every action the apply would
+/// invoke, as a note even when allowed (an action runs code a resource diff does not show).
+fn plan_level_results(r: &Report, rules: &mut BTreeMap<String, Value>, results: &mut Vec<Value>) {
+    let mut rule = |id: &str, name: &str, outcome: Outcome, help_text: String| {
+        rules.entry(id.to_string()).or_insert_with(|| {
+            json!({
+                "id": id,
+                "name": name,
+                "shortDescription": { "text": id },
+                "help": { "text": help_text },
+                "defaultConfiguration": { "level": level(outcome) },
+            })
+        });
+    };
+    for f in r.findings.iter().filter(|f| f.outcome > Outcome::Allow) {
+        let id = format!("{}/{}", f.source, f.rule);
+        rule(&id, &f.rule, f.outcome, help(&f.source, &f.rule));
+        results.push(json!({
+            "ruleId": id,
+            "level": level(f.outcome),
+            "message": { "text": f.message },
+            "locations": [{ "logicalLocations": [{ "fullyQualifiedName": r.plan.source, "kind": "module" }] }],
+            "partialFingerprints": { "planGuardFinding/v1": format!("plan|{}|{}", f.source, f.rule) },
+        }));
+    }
+    for c in &r.changes {
+        let Some(trigger) = &c.trigger else { continue };
+        let id = "plan/invoke";
+        rule(
+            id,
+            "invoke",
+            Outcome::Allow,
+            "An action (Terraform 1.14+) the apply would run; listed whatever its verdict.".into(),
+        );
+        results.push(json!({
+            "ruleId": id,
+            "level": "note",
+            "message": { "text": format!("{}: invoked, {trigger} (verdict {})", c.address, c.verdict) },
+            "locations": [{ "logicalLocations": [{ "fullyQualifiedName": c.address, "kind": "resource" }] }],
+            "partialFingerprints": { "planGuardFinding/v1": format!("{}|plan|invoke", c.address) },
+        }));
+    }
 }

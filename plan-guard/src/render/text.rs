@@ -58,6 +58,7 @@ pub fn render_text(r: &Report, color: bool) -> String {
         (s.delete, "delete"),
         (s.read, "read"),
         (s.forget, "forget"),
+        (s.invoke, "invoke"),
         (s.import, "import"),
     ] {
         if n > 0 {
@@ -89,6 +90,33 @@ pub fn render_text(r: &Report, color: bool) -> String {
         .unwrap_or_default();
     let _ = writeln!(out, "  model     {}{revision}", printable(&r.model.source));
     let _ = writeln!(out, "  decision  {}", printable(&r.decision_id));
+    // Actions run code and deferred changes are not final: both are always listed.
+    for c in &r.changes {
+        if let Some(trigger) = &c.trigger {
+            let _ = writeln!(
+                out,
+                "  invokes   {} {}",
+                printable(&c.address),
+                p.dim(&format!("({})", printable(trigger)))
+            );
+        }
+    }
+    for c in r.changes.iter().filter(|c| c.deferred.is_some()) {
+        let _ = writeln!(out, "  deferred  {} {}", printable(&c.address), c.action);
+    }
+    for f in &r.findings {
+        let _ = writeln!(
+            out,
+            "  {} {} {}",
+            p.outcome(f.outcome, 8),
+            p.dim(&format!(
+                "[{} / {}]",
+                printable(&f.source),
+                printable(&f.rule)
+            )),
+            printable(&f.message)
+        );
+    }
 
     let flagged: Vec<&ChangeReport> = r
         .riskiest()
@@ -105,7 +133,7 @@ pub fn render_text(r: &Report, color: bool) -> String {
                 .map(move |f| (c.address.as_str(), f))
         })
         .collect();
-    if flagged.is_empty() {
+    if flagged.is_empty() && r.verdict == Outcome::Allow {
         let _ = writeln!(out, "\nEvery change is allowed.");
         waived_lines(&mut out, &p, &waived);
         return out;
