@@ -57,7 +57,12 @@ pub fn load(dir: Option<&Path>, store: Option<&str>) -> Result<LoadedModel> {
             path.display()
         ));
     }
-    let store = Store::open(&configured)?;
+    // Loading a model only reads: a SQLite store is opened read-only (it may be a
+    // read-only file); a PostgreSQL one as usual, so a new database says it is empty.
+    let store = match StoreUrl::parse(&configured)? {
+        StoreUrl::Sqlite(_) => Store::open_existing(&configured)?,
+        StoreUrl::Postgres(_) => Store::open(&configured)?,
+    };
     let url = store.url().to_string();
     let (spec, revision) = store.load_model()?;
     if revision == 0 {

@@ -1817,3 +1817,274 @@ fn applied_once(tag: &str, store: &str) {
         run.stderr
     );
 }
+
+/// The example governance written into a store, as the provider would write it.
+fn model_into(store: &str) {
+    let spec = iom_model::load_dir(&repo().join("examples/governance")).unwrap();
+    let s = iom_store::Store::open(store).unwrap();
+    let objects = (spec.profiles.into_iter().map(iom_model::Object::Profile))
+        .chain(
+            spec.blueprints
+                .into_iter()
+                .map(iom_model::Object::Blueprint),
+        )
+        .chain(spec.intents.into_iter().map(iom_model::Object::Intent))
+        .chain(spec.contracts.into_iter().map(iom_model::Object::Contract))
+        .chain(spec.elements.into_iter().map(iom_model::Object::Element));
+    for object in objects {
+        s.put(&object).unwrap();
+    }
+}
+
+/// Issue 12, item 11: a password in the store URL (as `user:pass@` or `?password=`)
+/// reaches no report of any format, no ledger record, no evidence output and no error.
+#[test]
+fn no_credential_in_the_store_url_reaches_any_output() {
+    let root = std::env::temp_dir().join(format!("pg-apply-secret-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let stores = TestStore::all(&root, "secret");
+    let Some(pg_store) = stores.iter().find(|s| s.admin.is_some()) else {
+        return; // The credentials only exist in PostgreSQL URLs.
+    };
+    model_into(&pg_store.url);
+    let (scheme, rest) = pg_store.url.split_once("://").unwrap();
+    let (user, host) = rest.split_once('@').unwrap();
+    // The test server trusts loopback: any password is accepted, and must never show.
+    let url = format!("{scheme}://{user}:pw-in-userinfo-7c1@{host}?password=pw-in-query-7c2");
+    let secrets = ["pw-in-userinfo-7c1", "pw-in-query-7c2"];
+    let plan = repo().join("plan-guard/tests/fixtures/plans/example_escalate.json");
+    let mut seen = String::new();
+    let run = pg(
+        &root,
+        &[
+            "check",
+            plan.to_str().unwrap(),
+            "--store",
+            &url,
+            "--workspace",
+            "payments-prod",
+            "--also",
+            "json=r.json",
+            "--also",
+            "markdown=r.md",
+            "--also",
+            "junit=r.xml",
+            "--also",
+            "html=r.html",
+            "--also",
+            "sarif=r.sarif",
+        ],
+    );
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    seen += &run.stdout;
+    seen += &run.stderr;
+    for file in ["r.json", "r.md", "r.xml", "r.html", "r.sarif"] {
+        seen += &std::fs::read_to_string(root.join(file)).unwrap();
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("r.json")).unwrap()).unwrap();
+    let id = report["decision_id"].as_str().unwrap();
+    assert!(
+        report["model"]["source"].as_str().unwrap().contains(host),
+        "the report names the store: {}",
+        report["model"]
+    );
+    for args in [
+        vec!["evidence", "list"],
+        vec!["evidence", "show", id],
+        vec!["evidence", "export", "--format", "jsonl"],
+        vec!["evidence", "verify"],
+        vec!["insights"],
+        vec!["approve", id, "--actor", "bob", "--reason", "CHG-1"],
+    ] {
+        let mut args = args.clone();
+        args.extend_from_slice(&["--store", &url]);
+        let run = pg(&root, &args);
+        assert_eq!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
+        seen += &run.stdout;
+        seen += &run.stderr;
+    }
+    // Errors: a misspelt scheme, a server that is not there, a database that is not.
+    let unreachable = format!(
+        "{scheme}://{user}:pw-in-userinfo-7c1@127.0.0.1:1/x?password=pw-in-query-7c2&connect_timeout=5"
+    );
+    let no_db = url.replace("/pg_secret_", "/nodb_");
+    for bad in [url.replacen("postgres", "postgress", 1), unreachable, no_db] {
+        let run = pg(&root, &["evidence", "list", "--store", &bad]);
+        assert_eq!(run.code, 1, "{bad}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("store"), "{}", run.stderr);
+        seen += &run.stderr;
+    }
+    for secret in secrets {
+        assert!(!seen.contains(secret), "{secret} shown:\n{seen}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Issue 12, item 10: a server that accepts the connection and never answers fails the
+/// check with an error naming the limit, within `connect_timeout` (libpq's meaning), or
+/// the default when the URL gives none.
+#[test]
+fn a_silent_server_fails_the_check_instead_of_hanging_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts and holds every connection, answering nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let root = std::env::temp_dir().join(format!("pg-apply-silent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let plan = repo().join("plan-guard/tests/fixtures/plans/example_escalate.json");
+    let gov = repo().join("examples/governance");
+    for (query, secs) in [("?connect_timeout=1", 2), ("?sslmode=disable", 10)] {
+        let url = format!("postgres://iom@127.0.0.1:{port}/iom{query}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .args([
+                "check",
+                plan.to_str().unwrap(),
+                "--model",
+                gov.to_str().unwrap(),
+            ])
+            .args(["--store", &url, "--workspace", "payments-prod"])
+            .current_dir(&root)
+            .env_remove("PGCONNECT_TIMEOUT")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A bound on the test, not a measurement: before the fix the check never ended.
+        let mut waited = 0;
+        while child.try_wait().unwrap().is_none() {
+            if waited == 600 {
+                child.kill().unwrap();
+                panic!("check against a silent server still running after 60 s ({url})");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            waited += 1;
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "the server did not answer within {secs} s while connecting"
+            )),
+            "{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Issue 12, item 12: the read-only commands read a SQLite store the user may not
+/// write (the file read-only, then its directory too), take no write lock (a writer
+/// holding one does not stop them) and create nothing.
+#[test]
+fn read_only_commands_read_a_read_only_store() {
+    let (_work, gov, _) = setup("readonly-file");
+    let root = gov.parent().unwrap().to_path_buf();
+    let dir = root.join("ro");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("ledger.db");
+    let store = format!("sqlite://{}", db.display());
+    model_into(&store);
+    let plan = repo().join("plan-guard/tests/fixtures/plans/example_escalate.json");
+    let run = pg(
+        &root,
+        &[
+            "check",
+            plan.to_str().unwrap(),
+            "--store",
+            &store,
+            "--workspace",
+            "payments-prod",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let id = decision_of(&run);
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["evidence", "list"],
+        vec!["evidence", "show", &id],
+        vec!["evidence", "verify"],
+        vec!["evidence", "export", "--format", "jsonl"],
+        vec!["insights"],
+        vec!["insights", "--model", gov.to_str().unwrap()],
+    ];
+    // Permissions bind everyone but root: as root, the reads run as `nobody`.
+    let root_user = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let read_all = |why: &str| {
+        for args in &commands {
+            let mut args = args.clone();
+            args.extend_from_slice(&["--store", &store]);
+            let run = if root_user {
+                let bin = env!("CARGO_BIN_EXE_plan-guard");
+                let mut all = vec!["--reuid=65534", "--regid=65534", "--clear-groups", bin];
+                all.extend_from_slice(&args);
+                let out = Command::new("setpriv")
+                    .args(&all)
+                    .current_dir(&root)
+                    .env_remove("IOM_STORE")
+                    .output()
+                    .unwrap();
+                Run {
+                    code: out.status.code().unwrap_or(-1),
+                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                }
+            } else {
+                pg(&root, &args)
+            };
+            assert_eq!(run.code, 0, "{why}, {args:?}: {}{}", run.stdout, run.stderr);
+        }
+    };
+    let listing = || {
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    // A writer holds the write lock the whole time.
+    let writer = rusqlite::Connection::open(&db).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    read_all("beside a writer");
+    writer.execute_batch("ROLLBACK").unwrap();
+    drop(writer);
+    let chmod = |path: &Path, mode: u32| {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    chmod(&db, 0o444);
+    chmod(&dir, 0o777);
+    read_all("the file read-only");
+    // SQLite's readers keep a WAL database's shared-memory file beside it; with the
+    // directory read-only and none there, the store is read as the immutable file it is.
+    let wal = dir.join("ledger.db-wal");
+    if wal.exists() {
+        assert_eq!(
+            std::fs::metadata(&wal).unwrap().len(),
+            0,
+            "no writer left a log"
+        );
+        std::fs::remove_file(&wal).unwrap();
+    }
+    let _ = std::fs::remove_file(dir.join("ledger.db-shm"));
+    chmod(&dir, 0o555);
+    read_all("the file and its directory read-only");
+    assert_eq!(listing(), ["ledger.db"], "nothing created beside the store");
+    chmod(&dir, 0o755);
+    chmod(&db, 0o644);
+    let run = pg(&root, &["evidence", "verify", "--store", &store]);
+    assert!(
+        run.stdout.contains("ledger verified: 1 records"),
+        "{}",
+        run.stdout
+    );
+}

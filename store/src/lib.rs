@@ -80,6 +80,11 @@ pub enum StoreError {
     },
     #[error("store {url}: TLS: {why}")]
     Tls { url: String, why: String },
+    #[error(
+        "store {url}: the server did not answer within {secs} s while connecting, so nothing was read or written (connect_timeout in the URL, or $PGCONNECT_TIMEOUT, sets the limit; default {default} s)",
+        default = pg::DEFAULT_CONNECT_TIMEOUT.as_secs()
+    )]
+    Timeout { url: String, secs: u64 },
     #[error("store {url}: cannot create {dir}: {source}")]
     CreateDir {
         url: String,
@@ -161,16 +166,31 @@ impl Store {
     /// Opens a store that must already exist, for commands that only read: a SQLite file
     /// that is not there is [`StoreError::Missing`], never created (a mistyped path would
     /// otherwise read as an empty ledger).
+    ///
+    /// The store is opened for reading only: no schema is created or upgraded and no
+    /// write lock is taken, so a read-only SQLite file (or directory) and a PostgreSQL
+    /// role or server that only reads serve these commands. Writes through it fail.
     pub fn open_existing(url: &str) -> Result<Store> {
-        if let StoreUrl::Sqlite(path) = StoreUrl::parse(url)?
-            && !path.exists()
-        {
-            return Err(StoreError::Missing {
-                url: url.to_string(),
-                path: path.display().to_string(),
-            });
-        }
-        Store::open(url)
+        let parsed = StoreUrl::parse(url)?;
+        let shown = parsed.to_string();
+        let backend = match &parsed {
+            StoreUrl::Sqlite(path) if !path.exists() => {
+                return Err(StoreError::Missing {
+                    url: shown,
+                    path: path.display().to_string(),
+                });
+            }
+            StoreUrl::Sqlite(path) => {
+                Backend::Sqlite(sqlite::SqliteStore::open_read_only(path, &shown)?)
+            }
+            StoreUrl::Postgres(conninfo) => {
+                Backend::Postgres(pg::PgStore::open_read_only(conninfo, &shown)?)
+            }
+        };
+        Ok(Store {
+            url: parsed,
+            backend,
+        })
     }
 
     /// [`Store::open_existing`] on the store `--store` names, else `$IOM_STORE`, else the default.

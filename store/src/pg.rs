@@ -7,6 +7,7 @@
 //! threads, or through `spawn_blocking` inside an async runtime.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use iom_model::{Kind, Object};
 use postgres::{Client, Transaction};
@@ -127,6 +128,84 @@ fn tls_err(url: &str, why: String) -> StoreError {
     }
 }
 
+/// How long connecting may take when neither the URL's `connect_timeout` nor
+/// `$PGCONNECT_TIMEOUT` says (libpq waits for ever; a server that accepts and never
+/// answers would hang every check).
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The statement timeout sessions get unless the URL's `options` set one: a server that
+/// stops answering a query fails it instead of holding the check.
+const DEFAULT_STATEMENT_TIMEOUT: &str = "-c statement_timeout=60s";
+
+/// Connects (TLS as the URL says) within the connect timeout: libpq's `connect_timeout`
+/// covers the whole connection, startup and authentication included, where the client's
+/// own covers only the socket's. A connection that misses it is abandoned: its thread
+/// stays blocked on the silent socket until the server closes it or the process ends.
+fn connect(conninfo: &str, url: &str) -> Result<Client> {
+    let err = |e: postgres::Error| StoreError::Postgres {
+        url: url.to_string(),
+        source: e,
+    };
+    let (conninfo, tls) = TlsOptions::take_from(conninfo).map_err(|why| tls_err(url, why))?;
+    let limit = connect_timeout(&conninfo).map_err(|why| StoreError::BadUrl {
+        url: url.to_string(),
+        why,
+    })?;
+    let mut config: postgres::Config = conninfo.parse().map_err(err)?;
+    config.ssl_mode(tls.mode);
+    if !config
+        .get_options()
+        .is_some_and(|o| o.contains("statement_timeout"))
+    {
+        let options = match config.get_options() {
+            Some(given) => format!("{given} {DEFAULT_STATEMENT_TIMEOUT}"),
+            None => DEFAULT_STATEMENT_TIMEOUT.to_string(),
+        };
+        config.options(&options);
+    }
+    let connector = tls.connector().map_err(|why| tls_err(url, why))?;
+    let Some(limit) = limit else {
+        return config.connect(connector).map_err(err);
+    };
+    config.connect_timeout(limit);
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(config.connect(connector));
+    });
+    match receive.recv_timeout(limit) {
+        Ok(connected) => connected.map_err(err),
+        Err(_) => Err(StoreError::Timeout {
+            url: url.to_string(),
+            secs: limit.as_secs(),
+        }),
+    }
+}
+
+/// The connect timeout with libpq's meaning: the URL's `connect_timeout`, else
+/// `$PGCONNECT_TIMEOUT`, in seconds; zero or less waits for ever, 1 means 2 (libpq's
+/// minimum). Neither given: [`DEFAULT_CONNECT_TIMEOUT`].
+fn connect_timeout(conninfo: &str) -> std::result::Result<Option<Duration>, String> {
+    let given = conninfo
+        .split_once('?')
+        .into_iter()
+        .flat_map(|(_, query)| query.split('&'))
+        .find_map(|pair| pair.strip_prefix("connect_timeout="))
+        .map(str::to_string)
+        .or_else(|| std::env::var("PGCONNECT_TIMEOUT").ok());
+    let Some(given) = given else {
+        return Ok(Some(DEFAULT_CONNECT_TIMEOUT));
+    };
+    let secs: i64 = given
+        .trim()
+        .parse()
+        .map_err(|_| format!("connect_timeout must be a whole number of seconds, not {given:?}"))?;
+    Ok(match secs {
+        ..=0 => None,
+        1 => Some(Duration::from_secs(2)),
+        n => Some(Duration::from_secs(n as u64)),
+    })
+}
+
 /// Serialises schema creation across processes (an arbitrary, fixed advisory lock key).
 const SCHEMA_LOCK: i64 = 0x10_4d5f_5343;
 
@@ -136,16 +215,41 @@ pub(crate) struct PgStore {
 }
 
 impl PgStore {
+    /// Opens an existing store for reading only: no schema is created or upgraded, so a
+    /// role that may only read, or a read-only server, serves the read-only commands.
+    pub(crate) fn open_read_only(conninfo: &str, url: &str) -> Result<PgStore> {
+        let err = |e: postgres::Error| StoreError::Postgres {
+            url: url.to_string(),
+            source: e,
+        };
+        let mut client = connect(conninfo, url)?;
+        let found: i64 = client
+            .query_one(
+                "SELECT CASE WHEN to_regclass('iom_schema') IS NULL THEN 0
+                 ELSE (SELECT coalesce(max(version), 0) FROM iom_schema) END",
+                &[],
+            )
+            .map_err(err)?
+            .get(0);
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                url: url.to_string(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(PgStore {
+            url: url.to_string(),
+            client: Mutex::new(client),
+        })
+    }
+
     pub(crate) fn open(conninfo: &str, url: &str) -> Result<PgStore> {
         let err = |e: postgres::Error| StoreError::Postgres {
             url: url.to_string(),
             source: e,
         };
-        let (conninfo, tls) = TlsOptions::take_from(conninfo).map_err(|why| tls_err(url, why))?;
-        let mut config: postgres::Config = conninfo.parse().map_err(err)?;
-        config.ssl_mode(tls.mode);
-        let connector = tls.connector().map_err(|why| tls_err(url, why))?;
-        let mut client = config.connect(connector).map_err(err)?;
+        let mut client = connect(conninfo, url)?;
         let mut tx = client.transaction().map_err(err)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .map_err(err)?;

@@ -144,6 +144,36 @@ impl SqliteStore {
         })
     }
 
+    /// Opens an existing store for reading only: no schema change, no write lock, nothing
+    /// created. A WAL database in a directory this user cannot write has no shared-memory
+    /// file to read through; when no write-ahead log is there either (no writer can be at
+    /// work in such a directory), it is read as immutable.
+    pub(crate) fn open_read_only(path: &Path, url: &str) -> Result<SqliteStore> {
+        let sql = |source| StoreError::Sqlite {
+            url: url.to_string(),
+            source,
+        };
+        let conn = match read_only_connection(path, false) {
+            Ok(conn) => conn,
+            Err(_) if !wal_of(path).exists() => read_only_connection(path, true).map_err(sql)?,
+            Err(e) => return Err(sql(e)),
+        };
+        let found: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(sql)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                url: url.to_string(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(SqliteStore {
+            url: url.to_string(),
+            conn: Mutex::new(conn),
+        })
+    }
+
     /// Opens the file, switches it to WAL and brings the schema up to date.
     fn prepare(path: &Path) -> std::result::Result<Connection, Prepared> {
         let mut conn = Connection::open(path)?;
@@ -590,6 +620,34 @@ impl SqliteStore {
             .map_err(|e| self.err(e))?;
         Ok(())
     }
+}
+
+/// A read-only connection to `path`, read once so a file that cannot be read fails here.
+fn read_only_connection(path: &Path, immutable: bool) -> rusqlite::Result<Connection> {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+        | rusqlite::OpenFlags::SQLITE_OPEN_URI
+        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if immutable {
+        let escaped = path
+            .display()
+            .to_string()
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23");
+        Connection::open_with_flags(format!("file:{escaped}?immutable=1"), flags)?
+    } else {
+        Connection::open_with_flags(path, flags)?
+    };
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+    Ok(conn)
+}
+
+/// The write-ahead log beside a database file.
+fn wal_of(path: &Path) -> std::path::PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    wal.into()
 }
 
 /// Why a store could not be prepared.
