@@ -7,7 +7,6 @@ use crate::glob;
 use crate::objects::*;
 use crate::outcome::{ActionClass, Outcome};
 use crate::problem::{AttrPath, Problem};
-use crate::schema::Kind;
 
 /// Problems of one object, each with the attribute path it concerns.
 pub fn validate_object(object: &Object) -> Vec<(AttrPath, String)> {
@@ -378,66 +377,82 @@ impl Validator {
 /// a comprehension (`after.items.all(a, after.items.exists_one(b, b == a))`), or `in` a
 /// computed list inside one. Not errors: over small values they are fine, but over a
 /// large one they may run out of the evaluation budget and fail with their outcome, so
-/// the model's author hears of them when the model loads rather than from a check.
-pub fn cost_warnings(spec: &ModelSpec) -> Vec<Problem> {
-    let mut out = Vec::new();
-    let mut look = |kind: Kind, index: usize, name: &str, path: AttrPath, source: &str, scope| {
-        let Ok(condition) = Condition::compile_for(source, scope) else {
-            return;
-        };
-        let growth = condition.growth();
-        if growth >= 2 {
-            let power = match growth {
-                2 => "the square".to_string(),
-                3 => "the cube".to_string(),
-                n => format!("the power {n}"),
-            };
-            out.push(Problem {
-                kind,
-                index,
-                name: name.to_string(),
-                path,
-                message: format!(
-                    "the cost of this condition grows as {power} of the size of the \
-                     lists and maps it walks (comprehensions nested {growth} deep, or `in` a \
-                     computed list inside a comprehension); over a large value it may exceed \
-                     the evaluation budget (--cel-budget) and fail with its outcome"
-                ),
-            });
-        }
-    };
-    for (i, b) in spec.blueprints.iter().enumerate() {
-        for (j, r) in b.rule.iter().enumerate() {
-            let at = AttrPath::block("rule", j).then("condition");
-            look(
-                Kind::Blueprint,
-                i,
-                &b.name,
-                at,
-                &r.condition,
-                CHANGE_VARIABLES,
-            );
-        }
-    }
-    for (i, it) in spec.intents.iter().enumerate() {
-        for (j, c) in it.constraint.iter().enumerate() {
-            let at = AttrPath::block("constraint", j).then("condition");
-            look(
-                Kind::Intent,
-                i,
-                &it.name,
-                at,
-                &c.condition,
-                CHANGE_VARIABLES,
-            );
-        }
-    }
-    for (i, c) in spec.contracts.iter().enumerate() {
-        for (j, p) in c.post_verify.iter().enumerate() {
-            if let Some(cond) = &p.condition {
-                let at = AttrPath::block("post_verify", j).then("condition");
-                look(Kind::Contract, i, &c.name, at, cond, STATE_VARIABLES);
+/// the model's author hears of them when the model loads (plan-guard) or validates
+/// (the provider) rather than from a check.
+pub fn cost_warnings_of(object: &Object) -> Vec<(AttrPath, String)> {
+    let mut conditions: Vec<(AttrPath, &str, &[&str])> = Vec::new();
+    match object {
+        Object::Blueprint(b) => {
+            for (j, r) in b.rule.iter().enumerate() {
+                let at = AttrPath::block("rule", j).then("condition");
+                conditions.push((at, &r.condition, CHANGE_VARIABLES));
             }
+        }
+        Object::Intent(it) => {
+            for (j, c) in it.constraint.iter().enumerate() {
+                let at = AttrPath::block("constraint", j).then("condition");
+                conditions.push((at, &c.condition, CHANGE_VARIABLES));
+            }
+        }
+        Object::Contract(c) => {
+            for (j, p) in c.post_verify.iter().enumerate() {
+                if let Some(cond) = &p.condition {
+                    let at = AttrPath::block("post_verify", j).then("condition");
+                    conditions.push((at, cond, STATE_VARIABLES));
+                }
+            }
+        }
+        Object::Profile(_) | Object::Element(_) | Object::Waiver(_) => {}
+    }
+    conditions
+        .into_iter()
+        .filter_map(|(at, source, scope)| Some((at, growth_warning(source, scope)?)))
+        .collect()
+}
+
+/// Why a condition's cost grows faster than linearly, if it does (see [`cost_warnings_of`]).
+fn growth_warning(source: &str, scope: &[&str]) -> Option<String> {
+    let growth = Condition::compile_for(source, scope).ok()?.growth();
+    let power = match growth {
+        0 | 1 => return None,
+        2 => "the square".to_string(),
+        3 => "the cube".to_string(),
+        n => format!("the power {n}"),
+    };
+    Some(format!(
+        "the cost of this condition grows as {power} of the size of the lists and maps it \
+         walks (comprehensions nested {growth} deep, or `in` a computed list inside a \
+         comprehension); over a large value it may exceed the evaluation budget \
+         (--cel-budget) and fail with its outcome"
+    ))
+}
+
+/// [`cost_warnings_of`] every object of a model, as problems naming the object.
+pub fn cost_warnings(spec: &ModelSpec) -> Vec<Problem> {
+    let objects = (spec
+        .blueprints
+        .iter()
+        .cloned()
+        .map(Object::Blueprint)
+        .enumerate())
+    .chain(spec.intents.iter().cloned().map(Object::Intent).enumerate())
+    .chain(
+        spec.contracts
+            .iter()
+            .cloned()
+            .map(Object::Contract)
+            .enumerate(),
+    );
+    let mut out = Vec::new();
+    for (index, object) in objects {
+        for (path, message) in cost_warnings_of(&object) {
+            out.push(Problem {
+                kind: object.kind(),
+                index,
+                name: object.name().to_string(),
+                path,
+                message,
+            });
         }
     }
     out

@@ -333,6 +333,13 @@ impl Provider for IomProvider {
             }
             diags.error_at(at, format!("Invalid {}", paths::display(&path)), message);
         }
+        // A rule whose cost grows faster than the data it reads is valid, but may run out
+        // of plan-guard's evaluation budget on a large plan: said now, as a warning.
+        for (path, message) in iom_model::validate::cost_warnings_of(&object) {
+            let at = paths::to_attribute_path(&path);
+            let summary = format!("Costly {}", paths::display(&path));
+            diags.push(tfplugin::Diagnostic::warning(summary, message).at(at));
+        }
         diags
     }
 
@@ -778,6 +785,54 @@ mod tests {
 
     fn errors(d: &Diagnostics) -> String {
         format!("{d:?}")
+    }
+
+    /// `terraform validate` warns about a rule whose cost grows with the square of the
+    /// data, and refuses nothing for it; a malformed waiver expiry is an error at
+    /// `expires`, never a panic of the provider.
+    #[tokio::test]
+    async fn validation_warns_about_costly_rules_and_refuses_bad_expiry() {
+        let p = IomProvider::default();
+        let config = |object: &Object| {
+            let ty = schema::resource(object.kind()).value_type();
+            to_state(object, 0, &ty, &Value::Null).unwrap()
+        };
+        let costly = Object::Blueprint(Blueprint {
+            name: "b".into(),
+            version: "1.0.0".into(),
+            rule: vec![iom_model::Rule {
+                id: "unique".into(),
+                condition: "after.items.all(a, after.items.exists_one(b, b == a))".into(),
+                outcome: "block".into(),
+                ..iom_model::Rule::default()
+            }],
+            ..Blueprint::default()
+        });
+        let d = p
+            .validate_resource_config("iom_blueprint", config(&costly))
+            .await;
+        assert!(!d.has_errors(), "{d:?}");
+        let warning = d.iter().next().expect("one warning");
+        assert_eq!(warning.severity, tfplugin::Severity::Warning);
+        assert!(
+            warning.summary.contains("rule[0].condition") && warning.detail.contains("square"),
+            "{warning}"
+        );
+
+        let waiver = Object::Waiver(iom_model::Waiver {
+            name: "w".into(),
+            source: "intent:x".into(),
+            rule: "*".into(),
+            reason: "r".into(),
+            approved_by: "a".into(),
+            expires: "2026-01-01T00:00:00+0é:0".into(),
+            ..iom_model::Waiver::default()
+        });
+        let d = p
+            .validate_resource_config("iom_waiver", config(&waiver))
+            .await;
+        assert!(d.has_errors(), "{d:?}");
+        assert!(format!("{d:?}").contains("RFC 3339"), "{d:?}");
     }
 
     /// A create whose store commit happened but whose result never reached Terraform's
