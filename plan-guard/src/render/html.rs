@@ -9,8 +9,11 @@ use iom_model::Outcome;
 
 use crate::report::Report;
 
+/// Text for HTML: entities for markup, and control and bidi characters from a plan shown
+/// as escapes ([`super::printable`]) so an override cannot reorder what a reviewer reads.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
+    super::printable(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
@@ -161,4 +164,15 @@ fn action_cell(c: &crate::report::ChangeReport) -> String {
         cell.push_str(&format!(" <small>(deferred: {})</small>", esc(reason)));
     }
     cell
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bidi_overrides_and_controls_are_shown_escaped() {
+        assert_eq!(
+            super::esc("x[\"\u{202e}a\"]\n<b>"),
+            "x[&quot;\\u{202e}a&quot;]\\n&lt;b&gt;"
+        );
+    }
 }
