@@ -503,4 +503,44 @@ resource "iom_intent" "i" {
         assert_eq!(rec["changes"][0]["approval_profiles"], json!(["prod-safe"]));
         assert_eq!(rec["verdict"], "escalate");
     }
+
+    /// An escalation that comes only from the plan as a whole (an incomplete plan) is
+    /// approved under the profile its finding names.
+    #[test]
+    fn a_plan_level_escalation_needs_its_profiles_approval() {
+        let spec = iom_model::load_str(
+            "p.tf",
+            r#"
+resource "iom_profile" "p" {
+  name      = "prod-safe"
+  approvers = ["alice"]
+}
+resource "iom_intent" "i" {
+  name    = "all"
+  profile = "prod-safe"
+}
+"#,
+        )
+        .unwrap();
+        let model = Model::compile(spec).unwrap();
+        let mut report = crate::testing::sample_report();
+        report.changes[0].findings.clear();
+        report.changes[0].verdict = Outcome::Allow;
+        report.findings.push(crate::report::Finding {
+            message: "the plan is incomplete".into(),
+            outcome: Outcome::Escalate,
+            rule: "incomplete".into(),
+            source: "profile:prod-safe".into(),
+            waived_by: None,
+        });
+        report.recount();
+        assert_eq!(report.verdict, Outcome::Escalate);
+        let rec = check_record(&report, &model, Outcome::Escalate);
+        assert_eq!(rec["findings"][0]["rule"], "incomplete");
+        assert_eq!(
+            may_approve(&rec, "alice"),
+            Ok(vec!["prod-safe".to_string()])
+        );
+        assert!(may_approve(&rec, "mallory").is_err());
+    }
 }
