@@ -25,6 +25,11 @@ pub struct Profile {
     pub approvers: Vec<String>,
     pub require_distinct_approver: bool,
     pub groups: BTreeMap<String, Vec<String>>,
+    /// Name to OpenSSH ed25519 public key (`ssh-ed25519 AAAA… comment`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub approver_keys: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_approvals: Option<u64>,
 }
 
 /// A named, versioned rule set that intents reference.

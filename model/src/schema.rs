@@ -202,6 +202,16 @@ pub static PROFILE: ObjectSchema = ObjectSchema {
             MapOfListOfString,
             "Approver groups: group name to its members.",
         ),
+        opt(
+            "approver_keys",
+            MapOfString,
+            "Identities proven by SSH signatures: a name (an approver, or the CI identity that signs checks) to its ed25519 public key in OpenSSH form (`ssh-ed25519 AAAA… comment`). An approval by a name bound here counts only when `approve --sign-with` signed it with that key; with `require_distinct_approver`, the check must be signed (`check --sign-with`) by a key bound here, so the comparison is between proven identities.",
+        ),
+        opt(
+            "min_approvals",
+            Number,
+            "How many distinct approvers must approve an escalation under this profile. Default 1.",
+        ),
     ],
     blocks: &[],
 };

@@ -133,6 +133,17 @@ impl Validator {
                 );
             }
         }
+        for (name, key) in &p.approver_keys {
+            if let Err(why) = openssh_ed25519_shape(key) {
+                self.fail(AttrPath::attr("approver_keys").key(name), why);
+            }
+        }
+        if p.min_approvals == Some(0) {
+            self.fail(
+                AttrPath::attr("min_approvals"),
+                "min_approvals must be at least 1",
+            );
+        }
     }
 
     fn rule_like(&mut self, block: &str, i: usize, r: &Rule) {
@@ -475,6 +486,31 @@ fn is_version(v: &str) -> bool {
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         && pre.is_none_or(|p| p.split('.').all(ident))
+}
+
+/// Whether `key` looks like an OpenSSH ed25519 public key line (`ssh-ed25519 BASE64
+/// [comment]`). plan-guard decodes it fully when it checks a signature; this catches the
+/// usual mistakes (a private key, another algorithm, a truncated paste) at validate time.
+fn openssh_ed25519_shape(key: &str) -> Result<(), String> {
+    let mut parts = key.split_whitespace();
+    if parts.next() != Some("ssh-ed25519") {
+        return Err(
+            "expected an ed25519 public key in OpenSSH form: ssh-ed25519 AAAA… comment".into(),
+        );
+    }
+    // 32 key bytes behind the algorithm name: 68 base64 characters.
+    match parts.next() {
+        Some(b64)
+            if b64.len() == 68
+                && b64.starts_with("AAAAC3NzaC1lZDI1NTE5")
+                && b64
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=')) =>
+        {
+            Ok(())
+        }
+        _ => Err("the key after ssh-ed25519 is not a whole ed25519 public key".into()),
+    }
 }
 
 #[cfg(test)]

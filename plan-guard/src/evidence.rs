@@ -4,13 +4,14 @@
 //! it, resolved from the profiles at check time so the record says which rule applied.
 //! `approval` and `apply` records name the decision they belong to.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use iom_model::{Model, ModelSpec, Outcome};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::identity;
 use crate::report::Report;
 
 pub const CHECK: &str = "check";
@@ -24,6 +25,21 @@ pub struct ProfileApprovers {
     /// People, with `group:NAME` entries replaced by the group's members.
     pub approvers: Vec<String>,
     pub require_distinct_approver: bool,
+    /// Names bound to OpenSSH ed25519 public keys (`approver_keys`): a record by one of
+    /// them counts only when signed with that key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: BTreeMap<String, String>,
+    /// Distinct approvers needed (`min_approvals`); 1 when the profile does not say.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub min_approvals: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 /// The SHA-256 (hex) of a model's governance objects: each kind's objects as canonical
@@ -189,6 +205,8 @@ fn profile_approvers(model: &Model, needed: &BTreeSet<&str>) -> Vec<ProfileAppro
                 profile: p.name.clone(),
                 approvers: people.into_iter().collect(),
                 require_distinct_approver: p.require_distinct_approver,
+                keys: p.approver_keys.clone(),
+                min_approvals: p.min_approvals.unwrap_or(1).max(1),
             }
         })
         .collect()
@@ -201,16 +219,77 @@ impl ProfileApprovers {
             && !(self.require_distinct_approver && actor == author)
     }
 
-    /// Who may approve under this profile, for a check `author` ran: "one of a, b".
-    pub fn who(&self, author: &str) -> String {
+    /// Whether an approval record's body counts under this profile, for a check `author`
+    /// ran: its actor may approve, and when the profile binds a key to the actor, the
+    /// body is signed with that key. `Err` says why not.
+    pub fn counts(&self, approval: &Value, author: &str) -> Result<(), String> {
+        let actor = approval["actor"].as_str().unwrap_or("");
+        if !self.permits(actor, author) {
+            return Err(format!(
+                "{actor} may not approve under profile {}",
+                self.profile
+            ));
+        }
+        match self.keys.get(actor) {
+            None => Ok(()),
+            Some(key) => identity::verify_body(key, identity::APPROVAL_NAMESPACE, approval)
+                .map_err(|why| {
+                    format!(
+                        "profile {} binds a key to {actor}, and the approval {why} (approve --sign-with the private key)",
+                        self.profile
+                    )
+                }),
+        }
+    }
+
+    /// With `require_distinct_approver` and bound keys, the check's actor must be proven
+    /// too: the check signed (`check --sign-with`) by the key this profile binds to that
+    /// name. Otherwise the "distinct" comparison would be against a typed name.
+    fn author_proven(&self, check: &Value) -> Result<(), String> {
+        if !self.require_distinct_approver || self.keys.is_empty() {
+            return Ok(());
+        }
+        let author = check["actor"].as_str().unwrap_or("");
+        let why = match self.keys.get(author) {
+            None => format!("profile {} binds no key to {author}", self.profile),
+            Some(key) => match identity::verify_body(key, identity::CHECK_NAMESPACE, check) {
+                Ok(()) => return Ok(()),
+                Err(why) => format!("the check {why}"),
+            },
+        };
+        Err(format!(
+            "profile {} requires an approver other than whoever ran the check and binds approvers to keys, but the check's actor {author} is not proven ({why}): check the plan again signed with a key the profile binds (check --sign-with, e.g. the CI key)",
+            self.profile
+        ))
+    }
+
+    /// The distinct actors whose approvals count under this profile.
+    fn counted<'a>(&self, approvals: &[&'a Value], author: &str) -> BTreeSet<&'a str> {
+        approvals
+            .iter()
+            .filter(|a| self.counts(a, author).is_ok())
+            .filter_map(|a| a["actor"].as_str())
+            .collect()
+    }
+
+    /// Who may approve under this profile, for a check `author` ran: "one of a, b", or
+    /// "2 more of a, b, c" when several approvals are needed.
+    pub fn who(&self, author: &str, have: usize) -> String {
         let people: Vec<&str> = self
             .approvers
             .iter()
             .map(String::as_str)
             .filter(|a| !(self.require_distinct_approver && *a == author))
             .collect();
+        let more = (self.min_approvals as usize).saturating_sub(have);
         if people.is_empty() {
             "nobody (the profile lists no approver who may)".into()
+        } else if self.min_approvals > 1 {
+            format!(
+                "{more} more of {} ({} distinct approvers needed)",
+                people.join(", "),
+                self.min_approvals
+            )
         } else {
             format!("one of {}", people.join(", "))
         }
@@ -282,74 +361,92 @@ fn unapprovable_changes(check: &Value) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// The escalating profiles `actor` may approve the decision a `check` record holds
-/// under (at least one); `Err` says why none. Each profile that contributed an
-/// escalating finding needs an approval of its own, from one of its approvers (not the
-/// check's actor when it says `require_distinct_approver`); one actor may cover several.
-pub fn may_approve(check: &Value, actor: &str) -> Result<Vec<String>, String> {
+/// The escalating profiles the approval `body` (about to be recorded, signed or not)
+/// counts under (at least one); `Err` says why none. Each profile that contributed an
+/// escalating finding needs approvals of its own (`min_approvals` distinct approvers,
+/// not the check's actor when it says `require_distinct_approver`, each proven by a
+/// signature when the profile binds a key to them); one approval may count under several.
+pub fn may_approve(check: &Value, approval: &Value) -> Result<Vec<String>, String> {
     let (profiles, author) = escalating_profiles(check)?;
-    let mine: Vec<String> = profiles
-        .iter()
-        .filter(|p| p.permits(actor, author))
-        .map(|p| p.profile.clone())
-        .collect();
-    if !mine.is_empty() {
-        return Ok(mine);
+    let actor = approval["actor"].as_str().unwrap_or("");
+    let mut why = Vec::new();
+    let mut mine = Vec::new();
+    for p in &profiles {
+        if !p.approvers.iter().any(|a| a == actor) {
+            why.push(format!(
+                "{actor} is not an approver of profile {} (approvers: {})",
+                p.profile,
+                if p.approvers.is_empty() {
+                    "none".into()
+                } else {
+                    p.approvers.join(", ")
+                }
+            ));
+        } else if !p.permits(actor, author) {
+            why.push(format!(
+                "profile {} requires an approver other than {author}, who ran the check",
+                p.profile
+            ));
+        } else if let Err(e) = p
+            .author_proven(check)
+            .and_then(|()| p.counts(approval, author))
+        {
+            why.push(e);
+        } else {
+            mine.push(p.profile.clone());
+        }
     }
-    let why: Vec<String> = profiles
-        .iter()
-        .map(|p| {
-            if p.approvers.iter().any(|a| a == actor) {
-                format!(
-                    "profile {} requires an approver other than {author}, who ran the check",
-                    p.profile
-                )
-            } else {
-                format!(
-                    "{actor} is not an approver of profile {} (approvers: {})",
-                    p.profile,
-                    if p.approvers.is_empty() {
-                        "none".into()
-                    } else {
-                        p.approvers.join(", ")
-                    }
-                )
-            }
-        })
-        .collect();
-    Err(why.join("; "))
+    if mine.is_empty() {
+        Err(why.join("; "))
+    } else {
+        Ok(mine)
+    }
 }
 
-/// The escalating profiles of a `check` record that none of `approvers` (the actors of
-/// its approval records) may approve under: empty when the decision is fully approved.
+/// A profile still short of approvals, and how many count so far.
+pub struct Pending {
+    pub profile: ProfileApprovers,
+    pub have: usize,
+}
+
+/// The escalating profiles of a `check` record that `approvals` (the bodies of its
+/// approval records) do not yet approve: empty when the decision is fully approved.
 /// `Err` when it cannot be approved at all.
-pub fn pending_approval(
-    check: &Value,
-    approvers: &[&str],
-) -> Result<Vec<ProfileApprovers>, String> {
+pub fn pending_approval(check: &Value, approvals: &[&Value]) -> Result<Vec<Pending>, String> {
     let (profiles, author) = escalating_profiles(check)?;
-    Ok(profiles
-        .into_iter()
-        .filter(|p| !approvers.iter().any(|a| p.permits(a, author)))
-        .collect())
+    let mut pending = Vec::new();
+    for p in profiles {
+        p.author_proven(check)?;
+        let have = p.counted(approvals, author).len();
+        if (have as u64) < p.min_approvals {
+            pending.push(Pending { profile: p, have });
+        }
+    }
+    Ok(pending)
 }
 
 /// "profile P by one of a, b; profile Q by one of c": who may still approve.
-pub fn describe_pending(check: &Value, pending: &[ProfileApprovers]) -> String {
+pub fn describe_pending(check: &Value, pending: &[Pending]) -> String {
     let author = check["actor"].as_str().unwrap_or("");
     pending
         .iter()
-        .map(|p| format!("profile {} by {}", p.profile, p.who(author)))
+        .map(|p| {
+            format!(
+                "profile {} by {}",
+                p.profile.profile,
+                p.profile.who(author, p.have)
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
 
-/// The body of an `approval` record: `profiles` are those it approves under.
-pub fn approval_record(check: &Value, actor: &str, reason: &str, profiles: &[String]) -> Value {
+/// The body of an `approval` record of `decision_id`, before it is signed.
+pub fn approval_record(check: &Value, decision_id: &str, actor: &str, reason: &str) -> Value {
     json!({
         "actor": actor,
+        "decision_id": decision_id,
         "plan_sha256": check["plan"]["sha256"],
-        "profiles": profiles,
         "reason": reason,
     })
 }
@@ -357,6 +454,10 @@ pub fn approval_record(check: &Value, actor: &str, reason: &str, profiles: &[Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn by(actor: &str) -> Value {
+        json!({ "actor": actor })
+    }
 
     fn record(verdict: &str, distinct: bool) -> Value {
         json!({
@@ -370,35 +471,35 @@ mod tests {
     #[test]
     fn approval_rules() {
         assert_eq!(
-            may_approve(&record("escalate", true), "alice"),
+            may_approve(&record("escalate", true), &by("alice")),
             Ok(vec!["prod-safe".to_string()])
         );
-        let e = may_approve(&record("escalate", true), "mallory").unwrap_err();
+        let e = may_approve(&record("escalate", true), &by("mallory")).unwrap_err();
         assert!(
             e.contains(
                 "mallory is not an approver of profile prod-safe (approvers: alice, bob, dave)"
             ),
             "{e}"
         );
-        let e = may_approve(&record("escalate", true), "dave").unwrap_err();
+        let e = may_approve(&record("escalate", true), &by("dave")).unwrap_err();
         assert!(e.contains("requires an approver other than dave"), "{e}");
         assert_eq!(
-            may_approve(&record("escalate", false), "dave"),
+            may_approve(&record("escalate", false), &by("dave")),
             Ok(vec!["prod-safe".to_string()])
         );
         assert!(
-            may_approve(&record("block", false), "alice")
+            may_approve(&record("block", false), &by("alice"))
                 .unwrap_err()
                 .contains("cannot be approved")
         );
         assert!(
-            may_approve(&record("allow", false), "alice")
+            may_approve(&record("allow", false), &by("alice"))
                 .unwrap_err()
                 .contains("needs no approval")
         );
         let mut none = record("escalate", false);
         none["approvers"] = json!([]);
-        assert!(may_approve(&none, "alice").is_err());
+        assert!(may_approve(&none, &by("alice")).is_err());
     }
 
     /// Two escalating profiles with different approvers: each approves its own, and the
@@ -410,27 +511,83 @@ mod tests {
             { "profile": "pa", "approvers": ["alice"], "require_distinct_approver": true },
             { "profile": "pb", "approvers": ["bob", "dave"], "require_distinct_approver": true },
         ]);
-        assert_eq!(may_approve(&rec, "alice"), Ok(vec!["pa".to_string()]));
-        assert_eq!(may_approve(&rec, "bob"), Ok(vec!["pb".to_string()]));
-        let e = may_approve(&rec, "carol").unwrap_err();
+        assert_eq!(may_approve(&rec, &by("alice")), Ok(vec!["pa".to_string()]));
+        assert_eq!(may_approve(&rec, &by("bob")), Ok(vec!["pb".to_string()]));
+        let e = may_approve(&rec, &by("carol")).unwrap_err();
         assert!(
             e.contains("carol is not an approver of profile pa (approvers: alice)")
                 && e.contains("carol is not an approver of profile pb"),
             "{e}"
         );
-        let pending = pending_approval(&rec, &["alice"]).unwrap();
+        let pending = pending_approval(&rec, &[&by("alice")]).unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(describe_pending(&rec, &pending), "profile pb by one of bob");
         assert_eq!(
-            pending_approval(&rec, &["dave"]).unwrap().len(),
+            pending_approval(&rec, &[&by("dave")]).unwrap().len(),
             2,
             "dave ran the check"
         );
         assert!(
-            pending_approval(&rec, &["alice", "bob"])
+            pending_approval(&rec, &[&by("alice"), &by("bob")])
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    /// `min_approvals = 2`: two distinct approvers; the same one twice is one.
+    #[test]
+    fn min_approvals_counts_distinct_approvers() {
+        let mut rec = record("escalate", true);
+        rec["approvers"][0]["min_approvals"] = json!(2);
+        let pending = pending_approval(&rec, &[&by("alice"), &by("alice")]).unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            describe_pending(&rec, &pending),
+            "profile prod-safe by 1 more of alice, bob (2 distinct approvers needed)"
+        );
+        assert!(
+            pending_approval(&rec, &[&by("alice"), &by("dave")])
+                .unwrap()
+                .len()
+                == 1
+        );
+        assert!(
+            pending_approval(&rec, &[&by("alice"), &by("bob")])
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    /// A name bound to a key counts only with a signature; a distinct-approver profile
+    /// with keys needs the check's actor proven too.
+    #[test]
+    fn bound_names_need_signatures() {
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOi/WSD+jPfGKfdYp0mkFT5HxJkPlx8+qlLssHcHnoLX alice@corp";
+        let mut rec = record("escalate", false);
+        rec["approvers"][0]["keys"] = json!({ "alice": key });
+        let e = may_approve(&rec, &by("alice")).unwrap_err();
+        assert!(
+            e.contains("binds a key to alice, and the approval it is not signed"),
+            "{e}"
+        );
+        let mut forged = by("alice");
+        forged["ssh_signature"] =
+            json!("-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n");
+        assert!(may_approve(&rec, &forged).is_err());
+        assert_eq!(
+            may_approve(&rec, &by("bob")),
+            Ok(vec!["prod-safe".to_string()])
+        );
+        assert_eq!(pending_approval(&rec, &[&by("alice")]).unwrap().len(), 1);
+        rec["approvers"][0]["require_distinct_approver"] = json!(true);
+        let e = may_approve(&rec, &by("bob")).unwrap_err();
+        assert!(
+            e.contains(
+                "the check's actor dave is not proven (profile prod-safe binds no key to dave)"
+            ),
+            "{e}"
+        );
+        assert!(pending_approval(&rec, &[&by("bob")]).is_err());
     }
 
     /// An escalating change no profile stands behind makes the decision unapprovable,
@@ -444,15 +601,15 @@ mod tests {
             { "address": "b", "verdict": "allow" },
             { "address": "c", "verdict": "escalate", "approval_profiles": [] },
         ]);
-        let e = may_approve(&rec, "alice").unwrap_err();
+        let e = may_approve(&rec, &by("alice")).unwrap_err();
         assert!(
             e.starts_with("no one may approve c: no profile stands behind its escalation"),
             "{e}"
         );
-        assert!(pending_approval(&rec, &["alice"]).is_err());
+        assert!(pending_approval(&rec, &[&by("alice")]).is_err());
         rec["changes"][2]["approval_profiles"] = json!(["prod-safe"]);
         assert_eq!(
-            may_approve(&rec, "alice"),
+            may_approve(&rec, &by("alice")),
             Ok(vec!["prod-safe".to_string()])
         );
         rec["changes"][2]
@@ -460,7 +617,7 @@ mod tests {
             .unwrap()
             .remove("approval_profiles");
         assert!(
-            may_approve(&rec, "alice")
+            may_approve(&rec, &by("alice"))
                 .unwrap_err()
                 .contains("older plan-guard")
         );
@@ -538,9 +695,9 @@ resource "iom_intent" "i" {
         let rec = check_record(&report, &model, Outcome::Escalate);
         assert_eq!(rec["findings"][0]["rule"], "incomplete");
         assert_eq!(
-            may_approve(&rec, "alice"),
+            may_approve(&rec, &by("alice")),
             Ok(vec!["prod-safe".to_string()])
         );
-        assert!(may_approve(&rec, "mallory").is_err());
+        assert!(may_approve(&rec, &by("mallory")).is_err());
     }
 }

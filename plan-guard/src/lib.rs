@@ -17,6 +17,7 @@ pub mod decide;
 pub mod evidence;
 pub mod govtest;
 pub mod graph;
+pub mod identity;
 pub mod ids;
 pub mod insights;
 pub mod living;

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::contracts::Contracts;
 use crate::evidence::{self, APPLY, APPROVAL, CHECK};
+use crate::identity::{self, SshSigner};
 use crate::plan_copy::PlanCopy;
 use crate::report::Report;
 use crate::signing::Signer;
@@ -36,10 +37,16 @@ fn append(store: &Store, signer: Option<&Signer>, new: NewEvidence) -> Result<Ev
 pub fn record_check(
     store: &Store,
     signer: Option<&Signer>,
+    ssh: Option<&SshSigner>,
     report: &Report,
     model: &Model,
     ungoverned: Outcome,
 ) -> Result<Evidence> {
+    let mut body = evidence::check_record(report, model, ungoverned);
+    // Signed by a key a profile binds to the actor, the check proves who ran it.
+    if let Some(ssh) = ssh {
+        ssh.sign_body(identity::CHECK_NAMESPACE, &mut body)?;
+    }
     append(
         store,
         signer,
@@ -48,7 +55,7 @@ pub fn record_check(
             decision_id: report.decision_id.clone(),
             recorded_at: report.generated_at.clone(),
             plan_sha256: Some(report.plan.sha256.clone()),
-            body: evidence::check_record(report, model, ungoverned),
+            body,
         },
     )
 }
@@ -76,20 +83,22 @@ pub struct Approved {
     pub pending: String,
 }
 
-/// The actors of a decision's approval records.
-fn approvers_of(records: &[Evidence]) -> Vec<&str> {
+/// The bodies of a decision's approval records.
+fn approvals_of(records: &[Evidence]) -> Vec<&Value> {
     records
         .iter()
         .filter(|e| e.kind == APPROVAL)
-        .filter_map(|e| e.body["actor"].as_str())
+        .map(|e| &e.body)
         .collect()
 }
 
-/// Records an approval when `actor` may give it under at least one of the decision's
-/// escalating profiles.
+/// Records an approval when it counts under at least one of the decision's escalating
+/// profiles; `ssh` signs it (SSHSIG, namespace `iom-approval`), which a profile that
+/// binds a key to `actor` requires.
 pub fn approve(
     store: &Store,
     signer: Option<&Signer>,
+    ssh: Option<&SshSigner>,
     decision_id: &str,
     actor: &str,
     reason: &str,
@@ -98,11 +107,21 @@ pub fn approve(
         return Err(anyhow!(Refused("an approval needs a --reason".into())));
     }
     let check = check_of(store, decision_id)?;
-    let profiles = evidence::may_approve(&check.body, actor).map_err(|why| {
+    let refused = |why: String| {
         anyhow!(Refused(format!(
             "{actor} cannot approve {decision_id}: {why}"
         )))
-    })?;
+    };
+    let mut body = evidence::approval_record(&check.body, decision_id, actor, reason);
+    if let Some(ssh) = ssh {
+        ssh.sign_body(identity::APPROVAL_NAMESPACE, &mut body)?;
+    }
+    let profiles = evidence::may_approve(&check.body, &body).map_err(refused)?;
+    // The profiles it counts under are part of what is signed.
+    body["profiles"] = json!(profiles);
+    if let Some(ssh) = ssh {
+        ssh.sign_body(identity::APPROVAL_NAMESPACE, &mut body)?;
+    }
     let record = append(
         store,
         signer,
@@ -111,11 +130,11 @@ pub fn approve(
             decision_id: decision_id.into(),
             recorded_at: crate::ids::now_rfc3339(),
             plan_sha256: check.plan_sha256.clone(),
-            body: evidence::approval_record(&check.body, actor, reason, &profiles),
+            body,
         },
     )?;
     let records = store.evidence_for(decision_id)?;
-    let pending = evidence::pending_approval(&check.body, &approvers_of(&records))
+    let pending = evidence::pending_approval(&check.body, &approvals_of(&records))
         .map(|p| evidence::describe_pending(&check.body, &p))
         .unwrap_or_default();
     Ok(Approved {
@@ -213,7 +232,7 @@ pub fn authorize(
     match check.body["verdict"].as_str() {
         Some("allow" | "warn") => {}
         Some("escalate") => {
-            let pending = evidence::pending_approval(&check.body, &approvers_of(&records))
+            let pending = evidence::pending_approval(&check.body, &approvals_of(&records))
                 .map_err(|why| {
                     anyhow!(Refused(format!(
                         "decision {id} escalates and cannot be approved: {why}"
@@ -223,7 +242,7 @@ pub fn authorize(
                 return Err(anyhow!(Refused(format!(
                     "decision {id} escalates and has no valid approval under {}: plan-guard approve {id} --actor NAME --reason TEXT, for {}",
                     if pending.len() == 1 {
-                        format!("profile {}", pending[0].profile)
+                        format!("profile {}", pending[0].profile.profile)
                     } else {
                         format!("{} of its profiles", pending.len())
                     },

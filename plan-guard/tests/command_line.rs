@@ -72,7 +72,9 @@ fn man_prints_a_page_per_command() {
     let bad = plan_guard(&dir, &["man", "evidence", "bogus"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(
-        stderr(&bad).contains("its commands are list, show, verify, checkpoint, export, keygen"),
+        stderr(&bad).contains(
+            "its commands are list, show, verify, checkpoint, export, keygen, allowed-signers"
+        ),
         "{}",
         stderr(&bad)
     );

@@ -2088,3 +2088,226 @@ fn read_only_commands_read_a_read_only_store() {
         run.stdout
     );
 }
+
+/// Runs the real `ssh-keygen` (Debian's openssh-client) in `dir`.
+fn ssh_keygen(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new("ssh-keygen")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ssh-keygen (openssh-client) is installed");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// Issue 12: one person ran `check --actor ci-bot` and `approve --actor alice` and
+/// defeated `require_distinct_approver`. With `approver_keys`, alice's approval counts
+/// only signed with her SSH key (verifiable by `ssh-keygen -Y verify` against the
+/// allowed_signers file plan-guard exports), and the check's actor must be proven by the
+/// CI key; `min_approvals = 2` needs a second, distinct approver.
+#[test]
+fn approvers_are_proven_by_their_ssh_keys() {
+    let (work, gov, store) = setup("identities");
+    for name in ["alice", "ci", "mallory"] {
+        let out = ssh_keygen(
+            &work,
+            &[
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                &format!("{name}@corp"),
+                "-f",
+                name,
+            ],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let public = |name: &str| {
+        std::fs::read_to_string(work.join(format!("{name}.pub")))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    std::fs::remove_file(gov.join("main.tf")).unwrap();
+    std::fs::write(
+        gov.join("main.tf"),
+        format!(
+            r#"
+resource "iom_profile" "prod" {{
+  name      = "prod"
+  actions   = {{ create = "escalate" }}
+  approvers = ["alice", "bob"]
+  require_distinct_approver = true
+  approver_keys = {{
+    alice  = "{}"
+    ci-bot = "{}"
+  }}
+  min_approvals = 2
+}}
+resource "iom_intent" "all" {{
+  name    = "all"
+  profile = "prod"
+}}
+"#,
+            public("alice"),
+            public("ci")
+        ),
+    )
+    .unwrap();
+    let gov_s = gov.to_str().unwrap();
+    tf(&work, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    let check = |sign: Option<&str>| {
+        let mut args = vec![
+            "check",
+            "tfplan",
+            "--model",
+            gov_s,
+            "--store",
+            &store,
+            "--workspace",
+            "payments-prod",
+            "--actor",
+            "ci-bot",
+            "--format",
+            "json",
+        ];
+        if let Some(key) = sign {
+            args.extend(["--sign-with", key]);
+        }
+        let run = pg(&work, &args);
+        assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+        decision_of(&run)
+    };
+    let approve = |id: &str, actor: &str, sign: Option<&str>| {
+        let mut args = vec![
+            "approve", id, "--actor", actor, "--reason", "CHG-12", "--store", &store,
+        ];
+        if let Some(key) = sign {
+            args.extend(["--sign-with", key]);
+        }
+        pg(&work, &args)
+    };
+    let apply = || {
+        pg(
+            &work,
+            &[
+                "apply", "--plan", "tfplan", "--store", &store, "--model", gov_s, "--", "cp",
+                "tfplan", "ran",
+            ],
+        )
+    };
+
+    // The check's actor is typed, not proven: no approval under prod counts.
+    let id = check(None);
+    let run = approve(&id, "alice", Some("alice"));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("the check's actor ci-bot is not proven (the check it is not signed)"),
+        "{}",
+        run.stderr
+    );
+
+    // Signed by the CI key: alice must sign, with her own key.
+    let id = check(Some("ci"));
+    for (sign, why) in [
+        (
+            None,
+            "binds a key to alice, and the approval it is not signed",
+        ),
+        (
+            Some("mallory"),
+            "its signature does not verify with the bound key",
+        ),
+    ] {
+        let run = approve(&id, "alice", sign);
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(why), "{sign:?}: {}", run.stderr);
+    }
+    let run = approve(&id, "alice", Some("alice"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "still to approve: profile prod by 1 more of alice, bob (2 distinct approvers needed)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = apply();
+    assert_eq!(run.code, 1, "one approval of two: {}", run.stdout);
+    assert!(!work.join("ran").exists());
+
+    // ssh-keygen verifies alice's approval with the exported allowed_signers file.
+    let signers = pg(&work, &["evidence", "allowed-signers", "--model", gov_s]);
+    assert_eq!(signers.code, 0, "{}", signers.stderr);
+    std::fs::write(work.join("allowed_signers"), &signers.stdout).unwrap();
+    let shown = pg(&work, &["evidence", "show", &id, "--store", &store]);
+    let records: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    let approval = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "approval")
+        .unwrap()["body"]
+        .clone();
+    std::fs::write(
+        work.join("approval.sig"),
+        approval["ssh_signature"].as_str().unwrap(),
+    )
+    .unwrap();
+    let mut message = approval.clone();
+    message.as_object_mut().unwrap().remove("ssh_signature");
+    let message = message.to_string();
+    let verify = |principal: &str, text: &str| {
+        ssh_keygen(
+            &work,
+            &[
+                "-Y",
+                "verify",
+                "-f",
+                "allowed_signers",
+                "-I",
+                principal,
+                "-n",
+                "iom-approval",
+                "-s",
+                "approval.sig",
+            ],
+            Some(text.as_bytes()),
+        )
+    };
+    let out = verify("alice", &message);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!verify("ci-bot", &message).status.success());
+    assert!(
+        !verify("alice", &message.replace("CHG-12", "CHG-13"))
+            .status
+            .success()
+    );
+
+    // bob is bound to no key: his typed approval is the second, distinct one.
+    let run = approve(&id, "bob", None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("still to approve"), "{}", run.stdout);
+    let run = apply();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(work.join("ran").exists());
+}

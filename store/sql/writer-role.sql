@@ -11,6 +11,8 @@
 -- ledger, and the append-only triggers refuse that even to the owner unless dropped.
 GRANT SELECT ON iom_schema TO iom_writer;
 GRANT SELECT, INSERT, UPDATE, DELETE ON iom_objects, iom_drift TO iom_writer;
+-- A governed apply claims its decision, then marks the claim done or failed.
+GRANT SELECT, INSERT, UPDATE ON iom_apply_claims TO iom_writer;
 -- Appends lock and move these single rows; triggers let the head move only forward.
 GRANT SELECT, UPDATE ON iom_model_revision, iom_evidence_head TO iom_writer;
 GRANT SELECT, INSERT ON iom_evidence, iom_observations TO iom_writer;

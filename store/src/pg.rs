@@ -223,14 +223,20 @@ impl PgStore {
             source: e,
         };
         let mut client = connect(conninfo, url)?;
-        let found: i64 = client
-            .query_one(
-                "SELECT CASE WHEN to_regclass('iom_schema') IS NULL THEN 0
-                 ELSE (SELECT coalesce(max(version), 0) FROM iom_schema) END",
-                &[],
-            )
+        // Two statements: PostgreSQL resolves every table a statement names before it
+        // runs, so a CASE around a missing iom_schema still fails.
+        let versioned: bool = client
+            .query_one("SELECT to_regclass('iom_schema') IS NOT NULL", &[])
             .map_err(err)?
             .get(0);
+        let found: i64 = if versioned {
+            client
+                .query_one("SELECT coalesce(max(version), 0) FROM iom_schema", &[])
+                .map_err(err)?
+                .get(0)
+        } else {
+            0
+        };
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
                 url: url.to_string(),

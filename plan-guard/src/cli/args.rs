@@ -101,6 +101,10 @@ pub enum Command {
         /// Sign the evidence record with this ed25519 private key (see `evidence keygen`).
         #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
         signing_key: Option<PathBuf>,
+        /// Prove who runs the check: sign its record with this OpenSSH ed25519 private key
+        /// (the CI identity's), which a profile's `approver_keys` binds to --actor.
+        #[arg(long, value_name = "FILE", env = "IOM_CHECK_SSH_KEY")]
+        sign_with: Option<PathBuf>,
     },
     /// Approve an escalated decision, as an approver its profiles list.
     #[command(after_help = "Example:\n  \
@@ -123,6 +127,11 @@ pub enum Command {
         /// Sign the approval record with this ed25519 private key (see `evidence keygen`).
         #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
         signing_key: Option<PathBuf>,
+        /// Prove who approves: sign the approval with this OpenSSH ed25519 private key
+        /// (e.g. ~/.ssh/id_ed25519; SSHSIG, namespace iom-approval). Required when a
+        /// profile binds a key to --actor (`approver_keys`).
+        #[arg(long, value_name = "FILE")]
+        sign_with: Option<PathBuf>,
     },
     /// Run the apply command for a checked (and, when it escalates, approved) plan, then
     /// the governing contracts' post-verify probes.
@@ -342,6 +351,16 @@ pub enum EvidenceCommand {
         /// Where the public key goes (pass it to `evidence verify --public-key`).
         #[arg(long, value_name = "FILE")]
         public_key: PathBuf,
+    },
+    /// Print an allowed_signers file for `ssh-keygen -Y verify`: every name the model's
+    /// profiles bind a key to (`approver_keys`), for the namespaces iom-approval and iom-check.
+    #[command(
+        after_help = "Example:\n  plan-guard evidence allowed-signers --model governance > allowed_signers"
+    )]
+    AllowedSigners {
+        /// Read the profiles from the .tf files of this directory [default: the store's model].
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
     },
 }
 

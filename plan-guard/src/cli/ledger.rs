@@ -128,6 +128,14 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
                 writeln!(out, "{}", workflow::record_json(&e))?;
             }
         }
+        EvidenceCommand::AllowedSigners { model } => {
+            let loaded = plan_guard::model_source::load(model.as_deref(), store)?;
+            write!(
+                out,
+                "{}",
+                plan_guard::identity::allowed_signers(&loaded.model.spec)
+            )?;
+        }
         EvidenceCommand::Keygen {
             private_key,
             public_key,

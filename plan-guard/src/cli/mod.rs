@@ -14,6 +14,7 @@ use ledger::evidence_command;
 use living::reconciliation_text;
 use plan_guard::decide::{CheckOptions, check};
 use plan_guard::graph::ChangeGraph;
+use plan_guard::identity::SshSigner;
 use plan_guard::model_source;
 use plan_guard::plan::read_plan;
 use plan_guard::plan_copy::PlanCopy;
@@ -196,6 +197,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             source_dir,
             junit_escalations,
             signing_key,
+            sign_with,
         } => {
             let actor = actor_or_default(actor)?;
             let workspace = workspace_or_default(workspace)?;
@@ -203,6 +205,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let source_dir =
                 existing_source_dir(source_dir)?.unwrap_or_else(|| default_source_dir(&plan));
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
+            let ssh = sign_with.as_deref().map(SshSigner::from_file).transpose()?;
             let progress = Progress::for_plan(&plan);
             progress.say(|| "reading the plan".into());
             let raw = read_plan(&plan)?;
@@ -255,6 +258,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             workflow::record_check(
                 &ledger,
                 signer.as_ref(),
+                ssh.as_ref(),
                 &report,
                 &loaded.model,
                 opts.ungoverned,
@@ -297,13 +301,21 @@ pub fn run(cli: Cli) -> Result<u8> {
             reason,
             store,
             signing_key,
+            sign_with,
         } => {
             one_line_reason(&reason)?;
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
+            let ssh = sign_with.as_deref().map(SshSigner::from_file).transpose()?;
             let actor = approver(actor)?;
             let store = Store::open_configured(store.as_deref())?;
-            let approved =
-                workflow::approve(&store, signer.as_ref(), &decision_id, &actor, &reason)?;
+            let approved = workflow::approve(
+                &store,
+                signer.as_ref(),
+                ssh.as_ref(),
+                &decision_id,
+                &actor,
+                &reason,
+            )?;
             println!(
                 "approved {decision_id} by {actor} under profile {} (evidence record {})",
                 approved.profiles.join(", "),
