@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS iom_objects (
     revision BIGINT NOT NULL,
     PRIMARY KEY (kind, name)
 );
+-- Schema 3: the SHA-256 of each object's spec, written with it and checked at every read.
+ALTER TABLE iom_objects ADD COLUMN IF NOT EXISTS digest TEXT;
+UPDATE iom_objects SET digest = encode(sha256(convert_to(spec, 'UTF8')), 'hex') WHERE digest IS NULL;
 CREATE TABLE IF NOT EXISTS iom_evidence (
     seq         BIGINT PRIMARY KEY,
     kind        TEXT   NOT NULL,
@@ -117,9 +120,9 @@ CREATE OR REPLACE TRIGGER iom_observations_no_truncate BEFORE TRUNCATE ON iom_ob
     FOR EACH STATEMENT EXECUTE FUNCTION iom_append_only();
 ";
 
-/// The schema version this build creates, kept in `iom_schema` (2: `iom_apply_claims`). A store already at it is
+/// The schema version this build creates, kept in `iom_schema` (2: `iom_apply_claims`, 3: object digests). A store already at it is
 /// opened without DDL, so a role that owns nothing (the writer role) can use it.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 fn tls_err(url: &str, why: String) -> StoreError {
     StoreError::Tls {
@@ -361,9 +364,9 @@ impl PgStore {
         }
         let revision = self.bump(&mut tx)?;
         tx.execute(
-            "INSERT INTO iom_objects (kind, name, spec, revision) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (kind, name) DO UPDATE SET spec = excluded.spec, revision = excluded.revision",
-            &[&kind, &object.key(), &spec, &revision],
+            "INSERT INTO iom_objects (kind, name, spec, revision, digest) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (kind, name) DO UPDATE SET spec = excluded.spec, revision = excluded.revision, digest = excluded.digest",
+            &[&kind, &object.key(), &spec, &revision, &rows::object_digest(&spec)],
         )
         .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
@@ -396,12 +399,21 @@ impl PgStore {
         let row = self
             .client()
             .query_opt(
-                "SELECT spec, revision FROM iom_objects WHERE kind = $1 AND name = $2",
+                "SELECT spec, revision, digest FROM iom_objects WHERE kind = $1 AND name = $2",
                 &[&kind.resource_type(), &name],
             )
             .map_err(|e| self.err(e))?;
-        row.map(|r| rows::object(&self.url, kind.resource_type(), name, r.get(0), r.get(1)))
-            .transpose()
+        row.map(|r| {
+            rows::object(
+                &self.url,
+                kind.resource_type(),
+                name,
+                r.get(0),
+                r.get(1),
+                r.get(2),
+            )
+        })
+        .transpose()
     }
 
     pub(crate) fn snapshot(&self) -> Result<(Vec<Stored>, u64)> {
@@ -419,13 +431,13 @@ impl PgStore {
             .get(0);
         let found = tx
             .query(
-                "SELECT kind, name, spec, revision FROM iom_objects ORDER BY kind, name",
+                "SELECT kind, name, spec, revision, digest FROM iom_objects ORDER BY kind, name",
                 &[],
             )
             .map_err(|e| self.err(e))?;
         let objects = found
             .iter()
-            .map(|r| rows::object(&self.url, r.get(0), r.get(1), r.get(2), r.get(3)))
+            .map(|r| rows::object(&self.url, r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
             .collect::<Result<Vec<_>>>()?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok((objects, revision as u64))

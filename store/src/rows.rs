@@ -6,12 +6,25 @@ use crate::ledger::Evidence;
 use crate::{Observation, Result, StoreError, Stored};
 
 /// An object row: its kind as the resource type, name, JSON spec and revision.
+/// The digest written beside an object's spec: the SHA-256 (hex) of the spec's text.
+pub(crate) fn object_digest(spec: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::ledger::hex(&Sha256::digest(spec.as_bytes()))
+}
+
+/// An object row: its kind as the resource type, name, JSON spec, revision, and the digest
+/// written with it, which must match the spec: an object edited in the database (one bit
+/// of a `critical` glob) is an error naming it, never a quietly different model. A plain
+/// SHA-256 finds corruption and edits made without recomputing it; someone who can write
+/// the store can recompute it too (the checks' `model.digest` and signed checkpoints are
+/// the record of which model decided).
 pub(crate) fn object(
     url: &str,
     kind: &str,
     name: &str,
     spec: &str,
     revision: i64,
+    digest: Option<&str>,
 ) -> Result<Stored> {
     let corrupt = |kind: &'static str, why: String| StoreError::Corrupt {
         url: url.to_string(),
@@ -22,6 +35,12 @@ pub(crate) fn object(
     let Some(kind) = Kind::from_resource_type(kind) else {
         return Err(corrupt("object", format!("unknown kind {kind:?}")));
     };
+    if digest != Some(object_digest(spec).as_str()) {
+        return Err(corrupt(
+            kind.resource_type(),
+            "its content does not match the digest written with it: it was changed in the database, not through the provider".into(),
+        ));
+    }
     let value =
         serde_json::from_str(spec).map_err(|e| corrupt(kind.resource_type(), e.to_string()))?;
     let object =

@@ -15,7 +15,7 @@ use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
 use crate::{ApplyClaim, Drift, Observation, Result, StoreError, Stored};
 
 /// The schema version this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS model_revision (
@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS objects (
     name     TEXT    NOT NULL,
     spec     TEXT    NOT NULL,
     revision INTEGER NOT NULL,
+    digest   TEXT,
     PRIMARY KEY (kind, name)
 );
 CREATE TABLE IF NOT EXISTS evidence (
@@ -188,6 +189,9 @@ impl SqliteStore {
         }
         tx.execute_batch(SCHEMA)?;
         tx.execute_batch(APPEND_ONLY)?;
+        if found < 4 {
+            add_object_digests(&tx)?;
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         Ok(conn)
@@ -236,9 +240,9 @@ impl SqliteStore {
         }
         let revision = bump_revision(&tx).map_err(|e| self.err(e))?;
         tx.execute(
-            "INSERT INTO objects (kind, name, spec, revision) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (kind, name) DO UPDATE SET spec = excluded.spec, revision = excluded.revision",
-            params![kind, object.key(), spec, revision as i64],
+            "INSERT INTO objects (kind, name, spec, revision, digest) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (kind, name) DO UPDATE SET spec = excluded.spec, revision = excluded.revision, digest = excluded.digest",
+            params![kind, object.key(), spec, revision as i64, rows::object_digest(&spec)],
         )
         .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
@@ -268,14 +272,27 @@ impl SqliteStore {
         let conn = self.lock();
         let row = conn
             .query_row(
-                "SELECT spec, revision FROM objects WHERE kind = ?1 AND name = ?2",
+                "SELECT spec, revision, digest FROM objects WHERE kind = ?1 AND name = ?2",
                 params![kind.resource_type(), name],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                },
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        row.map(|(spec, revision)| {
-            rows::object(&self.url, kind.resource_type(), name, &spec, revision)
+        row.map(|(spec, revision, digest)| {
+            rows::object(
+                &self.url,
+                kind.resource_type(),
+                name,
+                &spec,
+                revision,
+                digest.as_deref(),
+            )
         })
         .transpose()
     }
@@ -286,7 +303,7 @@ impl SqliteStore {
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let revision = read_revision(&tx).map_err(|e| self.err(e))?;
         let mut stmt = tx
-            .prepare("SELECT kind, name, spec, revision FROM objects ORDER BY kind, name")
+            .prepare("SELECT kind, name, spec, revision, digest FROM objects ORDER BY kind, name")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
@@ -295,16 +312,48 @@ impl SqliteStore {
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, i64>(3)?,
+                    r.get::<_, Option<String>>(4)?,
                 ))
             })
             .map_err(|e| self.err(e))?;
         let mut objects = Vec::new();
         for row in rows {
-            let (kind, name, spec, revision) = row.map_err(|e| self.err(e))?;
-            objects.push(rows::object(&self.url, &kind, &name, &spec, revision)?);
+            let (kind, name, spec, revision, digest) = row.map_err(|e| self.err(e))?;
+            objects.push(rows::object(
+                &self.url,
+                &kind,
+                &name,
+                &spec,
+                revision,
+                digest.as_deref(),
+            )?);
         }
         Ok((objects, revision))
     }
+}
+
+/// Schema 4 keeps a digest beside each object: a store from before gets the column, and
+/// its objects, as they are at the upgrade, their digests.
+fn add_object_digests(conn: &Connection) -> rusqlite::Result<()> {
+    let has_column: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('objects') WHERE name = 'digest')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_column {
+        conn.execute_batch("ALTER TABLE objects ADD COLUMN digest TEXT")?;
+    }
+    let specs: Vec<(String, String, String)> = conn
+        .prepare("SELECT kind, name, spec FROM objects WHERE digest IS NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (kind, name, spec) in specs {
+        conn.execute(
+            "UPDATE objects SET digest = ?3 WHERE kind = ?1 AND name = ?2",
+            params![kind, name, rows::object_digest(&spec)],
+        )?;
+    }
+    Ok(())
 }
 
 fn read_revision(conn: &Connection) -> rusqlite::Result<u64> {

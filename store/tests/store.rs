@@ -230,3 +230,55 @@ fn many_processes_may_create_a_new_store_at_once() {
         }
     }
 }
+
+/// Issue 12: one changed character of a stored `critical` glob turned an escalation into
+/// an allow, and the store served the edited model as if the provider had written it.
+/// Every object carries the SHA-256 of its spec, written with it and checked at load.
+#[test]
+fn an_object_edited_in_the_database_is_refused_at_load() {
+    for db in backends("object-digest") {
+        let url = db.url();
+        let store = Store::open(&url).unwrap();
+        let intent = iom_model::Intent {
+            name: "payments".into(),
+            profile: "p".into(),
+            critical: vec!["module.payments.aws_db_instance.*".into()],
+            ..Default::default()
+        };
+        store.create(&profile("p", "escalate")).unwrap();
+        store.create(&Object::Intent(intent)).unwrap();
+        assert_eq!(store.load_model().unwrap().0.intents.len(), 1);
+        // One character of the glob: it no longer matches the database.
+        db.sql(&format!(
+            "UPDATE {} SET spec = replace(spec, 'aws_db_instance', 'aws_db_instancf') WHERE kind = 'iom_intent'",
+            db.table("objects")
+        ));
+        let err = store.load_model().unwrap_err().to_string();
+        assert!(
+            err.contains("iom_intent \"payments\"")
+                && err.contains("does not match the digest written with it"),
+            "{}: {err}",
+            db.label()
+        );
+        assert!(store.get(Kind::Intent, "payments").is_err());
+        assert!(store.get(Kind::Profile, "p").unwrap().is_some());
+    }
+}
+
+/// A SQLite store from before object digests gets them when a new build opens it.
+#[test]
+fn a_store_without_digests_is_given_them_on_upgrade() {
+    for db in backends("digest-upgrade") {
+        let common::Db::Sqlite { .. } = db else {
+            continue;
+        };
+        let url = db.url();
+        Store::open(&url)
+            .unwrap()
+            .create(&profile("p", "block"))
+            .unwrap();
+        db.sql("ALTER TABLE objects DROP COLUMN digest; PRAGMA user_version = 3;");
+        let (spec, _) = Store::open(&url).unwrap().load_model().unwrap();
+        assert_eq!(spec.profiles.len(), 1);
+    }
+}
