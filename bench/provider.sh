@@ -6,10 +6,19 @@
 #   bash bench/provider.sh [N ...]      (default: 10 100 1000)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The sizes asked for, else the defaults (as three words, not the one "10 100 1000").
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(10 100 1000)
+for n in "${sizes[@]}"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "bench/provider.sh: N is a number of resources, not '$n'" >&2; exit 1; }
+done
 bash "$repo/scripts/install-terraform.sh" >/dev/null
 tf="$repo/.tools/bin/terraform"
 cargo build --quiet --release -p terraform-provider-iom --manifest-path "$repo/Cargo.toml"
-provider="$repo/target/release/terraform-provider-iom"
+# Where cargo put it: target/ unless CARGO_TARGET_DIR (or a cargo config) says otherwise.
+target="$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+provider="$target/release/terraform-provider-iom"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 export CHECKPOINT_DISABLE=1
@@ -79,7 +88,7 @@ echo "plans: median of 3; applies: one run each, from an empty state; times in m
 echo "the last four columns: overhead over terraform_data of iom and null, for plan and apply"
 printf '%-6s %10s %10s %10s %11s %11s %11s %9s %9s %9s %9s\n' N "data plan" "iom plan" "null plan" \
   "data apply" "iom apply" "null apply" "iom" "null" "iom" "null"
-for n in "${@:-10 100 1000}"; do
+for n in "${sizes[@]}"; do
   base="$out/data-$n" iom="$out/iom-$n" null="$out/null-$n"
   mkdir -p "$base" "$iom" "$null"
   cat >"$base/main.tf" <<TF
