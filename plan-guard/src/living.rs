@@ -9,7 +9,6 @@ use std::path::Path;
 use anyhow::{Result, anyhow};
 use iom_model::{CompiledIntent, Model, Outcome};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::plan::Plan;
 use crate::report::{Finding, Report};
@@ -39,12 +38,15 @@ pub enum ObservedFrom {
 /// `configuration` is the workspace's configuration (a plan's `configuration`) when the
 /// caller has it; a plan observed with [`ObservedFrom::Plan`] brings its own. With it,
 /// each remote-state read records which outputs each of its readers reads.
+///
+/// `digest_key` keys the attribute digests ([`digest_key`]).
 pub fn observation_body(
     doc: &str,
     source: &str,
     from: ObservedFrom,
     location: Option<&Path>,
     configuration: Option<&Value>,
+    digest_key: &[u8],
 ) -> Result<Value> {
     let mut doc: Value = serde_json::from_str(doc)
         .map_err(|e| anyhow!("{source}: not a `terraform show -json` document: {e}"))?;
@@ -90,7 +92,8 @@ pub fn observation_body(
         ));
     }
     let mut resources = Vec::new();
-    collect(&values["root_module"], &mut resources);
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, digest_key);
+    collect(&values["root_module"], &key, &mut resources);
     let outputs: Vec<&String> = values["outputs"]
         .as_object()
         .map(|o| o.keys().collect())
@@ -524,20 +527,44 @@ fn readers_reached(
     (direct, reached)
 }
 
-fn collect(module: &Value, out: &mut Vec<Value>) {
+fn collect(module: &Value, key: &ring::hmac::Key, out: &mut Vec<Value>) {
     for r in module["resources"].as_array().into_iter().flatten() {
-        let digest = Sha256::digest(r["values"].to_string().as_bytes());
+        let digest = ring::hmac::sign(key, r["values"].to_string().as_bytes());
         out.push(json!({
             "address": r["address"],
             "type": r["type"],
             "module": module["address"].as_str().unwrap_or(""),
             "depends_on": r["depends_on"],
-            "digest": crate::plan::hex_digest(&digest),
+            "digest": format!("{DIGEST_VERSION}{}", crate::plan::hex_digest(digest.as_ref())),
         }));
     }
     for child in module["child_modules"].as_array().into_iter().flatten() {
-        collect(child, out);
+        collect(child, key, out);
     }
+}
+
+/// The prefix of a keyed attribute digest. Observations written before it hold a plain
+/// SHA-256 in hex (no prefix); they stay readable, since nothing compares digests across
+/// observations of different versions.
+pub const DIGEST_VERSION: &str = "hmac-sha256:";
+
+/// The key of a store's attribute digests: a random secret the store makes once and
+/// keeps. A plain SHA-256 of a low-entropy value (a PIN, a short password) is found by
+/// hashing guesses; keyed, the digests in observations, exports and backups of them
+/// reveal nothing without the secret. Whoever can read the store's secrets table can
+/// still guess: it protects the digests wherever they travel without the store.
+pub fn digest_key(store: &iom_store::Store) -> Result<Vec<u8>> {
+    use ring::rand::SecureRandom as _;
+    let mut fresh = [0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut fresh)
+        .map_err(|_| anyhow!("the system's random number generator failed"))?;
+    let hex = store.secret("observation-digest", &crate::plan::hex_digest(&fresh))?;
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<std::result::Result<Vec<u8>, _>>()
+        .map_err(|_| anyhow!("{}: the observation digest key is not hex", store.url()))
 }
 
 /// What `reconcile` found.

@@ -447,6 +447,7 @@ pub fn apply(
         if let Some(state) = &state {
             let workspace = check.body["workspace"].as_str().unwrap_or("default");
             let here = std::env::current_dir().ok();
+            let key = crate::living::digest_key(store)?;
             let observe = |doc: &str| {
                 crate::living::observation_body(
                     doc,
@@ -454,6 +455,7 @@ pub fn apply(
                     crate::living::ObservedFrom::State,
                     here.as_deref(),
                     configuration.as_ref(),
+                    &key,
                 )
             };
             // No state where one should be (the command ran elsewhere): no observation.

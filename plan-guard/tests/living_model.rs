@@ -520,3 +520,63 @@ fn a_governed_destroy_observes_nothing_left() {
     );
     let _ = std::fs::remove_dir_all(&s.root);
 }
+
+/// Issue 12: an observation's attribute digest was the plain SHA-256 of the values, so a
+/// low-entropy sensitive value (a 4-digit PIN) was recovered by hashing the 10,000 guesses.
+/// Digests are now keyed with a secret of the store: the same values digest the same in
+/// one store (observations stay comparable) and differently in another, and no guess
+/// hashed without the key matches.
+#[test]
+fn observation_digests_are_keyed_by_the_store() {
+    use sha2::{Digest, Sha256};
+    let dir = std::env::temp_dir().join(format!("pg-living-keyed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let values = serde_json::json!({ "id": "x", "pin": "0042" });
+    let state = serde_json::json!({
+        "format_version": "1.0",
+        "values": { "root_module": { "resources": [{
+            "address": "terraform_data.door", "mode": "managed", "type": "terraform_data",
+            "name": "door", "values": values, "sensitive_values": { "pin": true }
+        }] } }
+    });
+    std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
+    let digest_in = |db: &str| {
+        let store = format!("sqlite://{}", dir.join(db).display());
+        let run = pg(
+            &dir,
+            &[
+                "observe",
+                "state.json",
+                "--workspace",
+                "w",
+                "--store",
+                &store,
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let observed = iom_store::Store::open(&store)
+            .unwrap()
+            .latest_observation("w")
+            .unwrap()
+            .unwrap();
+        observed.body["resources"][0]["digest"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let first = digest_in("a.db");
+    assert!(first.starts_with("hmac-sha256:"), "{first}");
+    assert_eq!(digest_in("a.db"), first, "stable within a store");
+    assert_ne!(digest_in("b.db"), first, "another store, another key");
+    let recovered = (0..10_000).map(|n| format!("{n:04}")).find(|guess| {
+        let guessed = serde_json::json!({ "id": "x", "pin": guess }).to_string();
+        let plain: String = Sha256::digest(guessed.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        first.ends_with(&plain)
+    });
+    assert_eq!(recovered, None, "the PIN is not found by hashing guesses");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,5 +15,5 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON iom_objects, iom_drift TO iom_writer;
 GRANT SELECT, INSERT, UPDATE ON iom_apply_claims TO iom_writer;
 -- Appends lock and move these single rows; triggers let the head move only forward.
 GRANT SELECT, UPDATE ON iom_model_revision, iom_evidence_head TO iom_writer;
-GRANT SELECT, INSERT ON iom_evidence, iom_observations TO iom_writer;
+GRANT SELECT, INSERT ON iom_evidence, iom_observations, iom_secrets TO iom_writer;
 GRANT USAGE ON SEQUENCE iom_observations_id_seq TO iom_writer;

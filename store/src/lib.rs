@@ -304,6 +304,12 @@ impl Store {
         each!(self, b => b.finish_apply(decision_id, run_id, state))
     }
 
+    /// The store's secret `name`, made from `fresh` the first time it is asked for (by
+    /// whichever process asks first; every later caller gets that one).
+    pub fn secret(&self, name: &str, fresh: &str) -> Result<String> {
+        each!(self, b => b.secret(name, fresh))
+    }
+
     /// Records a new observation of `workspace`; drift recorded before it is settled.
     pub fn record_observation(
         &self,

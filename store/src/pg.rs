@@ -65,6 +65,11 @@ CREATE TABLE IF NOT EXISTS iom_apply_claims (
     claimed_at  TEXT NOT NULL,
     state       TEXT NOT NULL
 );
+-- Secrets of this store, made once: the key of observations' attribute digests.
+CREATE TABLE IF NOT EXISTS iom_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 -- seq 0 is the empty ledger: the row exists from the start so the first appends lock it too.
 CREATE TABLE IF NOT EXISTS iom_evidence_head (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
@@ -120,9 +125,9 @@ CREATE OR REPLACE TRIGGER iom_observations_no_truncate BEFORE TRUNCATE ON iom_ob
     FOR EACH STATEMENT EXECUTE FUNCTION iom_append_only();
 ";
 
-/// The schema version this build creates, kept in `iom_schema` (2: `iom_apply_claims`, 3: object digests). A store already at it is
+/// The schema version this build creates, kept in `iom_schema` (2: `iom_apply_claims`, 3: object digests, 4: `iom_secrets`). A store already at it is
 /// opened without DDL, so a role that owns nothing (the writer role) can use it.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 fn tls_err(url: &str, why: String) -> StoreError {
     StoreError::Tls {
@@ -549,6 +554,22 @@ impl PgStore {
             })
             .collect();
         Ok(Ledger { records, head })
+    }
+
+    pub(crate) fn secret(&self, name: &str, fresh: &str) -> Result<String> {
+        let mut client = self.client();
+        let mut tx = client.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT INTO iom_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[&name, &fresh],
+        )
+        .map_err(|e| self.err(e))?;
+        let value: String = tx
+            .query_one("SELECT value FROM iom_secrets WHERE name = $1", &[&name])
+            .map_err(|e| self.err(e))?
+            .get(0);
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(value)
     }
 
     pub(crate) fn record_observation(

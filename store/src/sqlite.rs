@@ -63,6 +63,11 @@ CREATE TABLE IF NOT EXISTS apply_claims (
     claimed_at  TEXT NOT NULL,
     state       TEXT NOT NULL
 );
+-- Secrets of this store, made once: the key of observations' attribute digests.
+CREATE TABLE IF NOT EXISTS secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS evidence_head (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     seq  INTEGER NOT NULL,
@@ -499,6 +504,27 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    pub(crate) fn secret(&self, name: &str, fresh: &str) -> Result<String> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT INTO secrets (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![name, fresh],
+        )
+        .map_err(|e| self.err(e))?;
+        let value = tx
+            .query_row(
+                "SELECT value FROM secrets WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(value)
+    }
+
     pub(crate) fn record_observation(
         &self,
         workspace: &str,

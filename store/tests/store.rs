@@ -282,3 +282,20 @@ fn a_store_without_digests_is_given_them_on_upgrade() {
         assert_eq!(spec.profiles.len(), 1);
     }
 }
+
+/// A store's secret is made once: whoever asks first sets it, everyone later reads it.
+#[test]
+fn a_secret_is_made_once() {
+    for db in backends("secret") {
+        let store = Store::open(&db.url()).unwrap();
+        assert_eq!(store.secret("k", "first").unwrap(), "first");
+        let other = Store::open(&db.url()).unwrap();
+        assert_eq!(
+            other.secret("k", "second").unwrap(),
+            "first",
+            "{}",
+            db.label()
+        );
+        assert_eq!(other.secret("j", "second").unwrap(), "second");
+    }
+}

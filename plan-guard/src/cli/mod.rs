@@ -376,10 +376,11 @@ pub fn run(cli: Cli) -> Result<u8> {
                     ObservedFrom::State,
                 ),
             };
-            let body =
-                plan_guard::living::observation_body(&doc, &source, from, Some(&here), None)?;
             let workspace = workspace_or_default(workspace)?;
             let store = Store::open_configured(store.as_deref())?;
+            let key = plan_guard::living::digest_key(&store)?;
+            let body =
+                plan_guard::living::observation_body(&doc, &source, from, Some(&here), None, &key)?;
             let id =
                 store.record_observation(&workspace, &plan_guard::ids::now_rfc3339(), &body)?;
             println!(
