@@ -1902,6 +1902,121 @@ EOF
   finish
 fi
 
+if begin moved_across_modules "moves between modules: module.db's object moved to an undeclared module.scratch is destroyed there (delete, previous_address in module.db), a root resource moved into module.app (a pure move, no-op), a dependent whose state still records the old address (update)"; then
+  file before/main.tf <<'EOF'
+module "db" {
+  source = "./modules/db"
+}
+
+module "app" {
+  source = "./modules/app"
+}
+
+resource "terraform_data" "reader" {
+  input = { name = "reader", db = module.db.id }
+}
+
+resource "terraform_data" "cfg" {
+  input = { name = "cfg" }
+}
+
+resource "terraform_data" "cfg_reader" {
+  input = { name = "cfg-reader", cfg = terraform_data.cfg.id }
+}
+EOF
+  file before/modules/db/main.tf <<'EOF'
+resource "terraform_data" "main" {
+  input = { name = "ledger", encrypted = true }
+}
+
+output "id" {
+  value = terraform_data.main.id
+}
+EOF
+  file before/modules/app/main.tf <<'EOF'
+resource "terraform_data" "x" {
+  input = { name = "app" }
+}
+EOF
+  file config/main.tf <<'EOF'
+module "db" {
+  source = "./modules/db"
+}
+
+module "app" {
+  source = "./modules/app"
+}
+
+resource "terraform_data" "reader" {
+  input = { name = "reader", db = module.db.id }
+}
+
+# module.scratch is declared nowhere: Terraform moves the object there and destroys it.
+moved {
+  from = module.db.terraform_data.main
+  to   = module.scratch.terraform_data.main
+}
+
+moved {
+  from = terraform_data.cfg
+  to   = module.app.terraform_data.cfg
+}
+
+resource "terraform_data" "cfg_reader" {
+  input = { name = "cfg-reader", cfg = module.app.cfg_id }
+}
+EOF
+  file config/modules/db/main.tf <<'EOF'
+output "id" {
+  value = "retired"
+}
+EOF
+  file config/modules/app/main.tf <<'EOF'
+resource "terraform_data" "x" {
+  input = { name = "app" }
+}
+
+resource "terraform_data" "cfg" {
+  input = { name = "cfg" }
+}
+
+output "cfg_id" {
+  value = terraform_data.cfg.id
+}
+EOF
+  stage before && init && apply
+  stage config && init && plan
+  expect module.scratch.terraform_data.main delete delete_because_no_move_target
+  expect module.app.terraform_data.cfg no-op
+  expect terraform_data.reader update
+  expect terraform_data.cfg_reader no-op
+  finish
+  python3 - "$fx/plan.json" <<'PY' || die "$name: the moves are not recorded as expected"
+import json, sys
+d = json.load(open(sys.argv[1]))
+prev = {rc["address"]: rc.get("previous_address") for rc in d["resource_changes"]}
+assert prev["module.scratch.terraform_data.main"] == "module.db.terraform_data.main", prev
+assert prev["module.app.terraform_data.cfg"] == "terraform_data.cfg", prev
+deps = {r["address"]: r.get("depends_on", []) for r in d["prior_state"]["values"]["root_module"]["resources"]}
+assert "module.db.terraform_data.main" in deps["terraform_data.reader"], deps
+PY
+fi
+
+if begin example_module_count "the example workspace (examples/workspace) with count = 1 on module \"payments\" and -var enable_ledger_db=true: the critical ledger database is module.payments[0].terraform_data.ledger_db[0]"; then
+  mkdir -p "$fx/config"
+  (cd "$repo/examples/workspace" && find . -name '*.tf' -print0 | xargs -0 -I{} cp --parents {} "$fx/config/")
+  sed -i 's|^  source           = "./modules/payments"$|&\n  count            = 1|' "$fx/config/main.tf"
+  sed -i 's|module\.payments\.endpoint|module.payments[0].endpoint|g' "$fx/config/main.tf"
+  grep -q 'count            = 1' "$fx/config/main.tf" || die "$name: count was not added to module \"payments\""
+  stage config && init && plan -var enable_ledger_db=true
+  expect 'module.payments[0].terraform_data.ledger_db[0]' create
+  expect 'module.payments[0].terraform_data.api[0]' create
+  expect terraform_data.dns create
+  marker=demo-secret-canary-7f3a
+  unmasked_ok='^(variables|configuration)'
+  finish
+fi
+
 [ ${#generated[@]} -gt 0 ] || die "no fixture matched: ${wanted[*]}"
 printf 'gen-fixtures: wrote %d fixtures under %s\n' "${#generated[@]}" "${out#"$repo"/}"
 printf '  %s\n' "${generated[@]}"

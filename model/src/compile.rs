@@ -255,7 +255,7 @@ impl Model {
                     .collect(),
                 allowed_resource_types: (!it.allowed_resource_types.is_empty())
                     .then(|| glob::compile_plain(&it.allowed_resource_types).unwrap_or_default()),
-                critical: glob::compile_addresses(&it.critical).unwrap_or_default(),
+                critical: glob::compile_instance_addresses(&it.critical).unwrap_or_default(),
                 rules,
             });
         }
@@ -294,7 +294,7 @@ impl Model {
             elements.push(CompiledElement {
                 name: e.name.clone(),
                 kind: e.kind.clone(),
-                matches: glob::compile_addresses(&e.matches).unwrap_or_default(),
+                matches: glob::compile_instance_addresses(&e.matches).unwrap_or_default(),
                 depends_on_elements: e.depends_on_elements.clone(),
             });
         }

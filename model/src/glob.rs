@@ -6,14 +6,33 @@
 //! brackets, digits and quotes match literally, while `*` and `?` inside a quoted key
 //! stay wildcards (`["eu-*"]`), and `[*]` is any key of that resource or call. Any other
 //! bracket is a character class as usual.
+//!
+//! Globs compiled with [`compile_instance_addresses`] (`critical`, element `matches`)
+//! also read a module call step without a key as every instance of that call, as intent
+//! scopes do: `module.app.x.y` matches `module.app[0].x.y` and `module.app["eu"].x.y`.
 
 use globset::{GlobBuilder, GlobMatcher};
+use std::collections::BTreeSet;
 
 /// A compiled list of globs; an empty list matches nothing (callers decide what empty means).
 #[derive(Debug, Clone, Default)]
 pub struct GlobList {
     matchers: Vec<GlobMatcher>,
+    /// Module calls a pattern names without a key, whose instances it covers.
+    every_instance: KeylessCalls,
 }
+
+/// The module calls whose keyed instances a keyless pattern step covers.
+#[derive(Debug, Clone, Default)]
+struct KeylessCalls {
+    names: BTreeSet<String>,
+    /// A pattern names a call with a wildcard (`module.pay*.x`): any call may be one.
+    any: bool,
+}
+
+/// Above this many keyed module steps that a keyless pattern step may stand for, only
+/// the address with all of their keys removed is tried, not every combination.
+const MAX_KEY_COMBINATIONS_BITS: usize = 8;
 
 impl GlobList {
     pub fn is_empty(&self) -> bool {
@@ -21,8 +40,60 @@ impl GlobList {
     }
 
     pub fn is_match(&self, candidate: &str) -> bool {
+        if self.matches_literally(candidate) {
+            return true;
+        }
+        let keys = self.keys_covered_in(candidate);
+        if keys.is_empty() {
+            return false;
+        }
+        // Each keyed step may be the instance of a step a pattern names without a key:
+        // try the address with the keys of every combination of those steps removed.
+        if keys.len() > MAX_KEY_COMBINATIONS_BITS {
+            return self.matches_literally(&without_keys(candidate, &keys, usize::MAX));
+        }
+        (1..1usize << keys.len())
+            .any(|mask| self.matches_literally(&without_keys(candidate, &keys, mask)))
+    }
+
+    fn matches_literally(&self, candidate: &str) -> bool {
         self.matchers.iter().any(|m| m.is_match(candidate))
     }
+
+    /// The byte ranges of the `[key]`s of `candidate`'s module steps whose call a pattern
+    /// names without a key.
+    fn keys_covered_in(&self, candidate: &str) -> Vec<(usize, usize)> {
+        let calls = &self.every_instance;
+        if !calls.any && calls.names.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut rest = candidate;
+        while let Some((name, key, after)) = split_module_step(rest) {
+            if let Some(key) = key
+                && (calls.any || calls.names.contains(name))
+            {
+                let end = candidate.len() - after.len();
+                out.push((end - key.len() - 2, end));
+            }
+            rest = after;
+        }
+        out
+    }
+}
+
+/// `candidate` without the key ranges `keys` selected by the bits of `mask`.
+fn without_keys(candidate: &str, keys: &[(usize, usize)], mask: usize) -> String {
+    let mut out = String::with_capacity(candidate.len());
+    let mut at = 0;
+    for (i, &(start, end)) in keys.iter().enumerate() {
+        if mask & (1 << i.min(usize::BITS as usize - 1)) != 0 {
+            out.push_str(&candidate[at..start]);
+            at = end;
+        }
+    }
+    out.push_str(&candidate[at..]);
+    out
 }
 
 /// Compiles plain globs (workspaces, resource types). Errors carry the index of the bad glob.
@@ -33,6 +104,44 @@ pub fn compile_plain(patterns: &[String]) -> Result<GlobList, (usize, String)> {
 /// Compiles address globs, with instance-key brackets taken literally.
 pub fn compile_addresses(patterns: &[String]) -> Result<GlobList, (usize, String)> {
     compile_with(patterns, escape_instance_keys)
+}
+
+/// Compiles address globs like [`compile_addresses`], in which a module call step
+/// without a key (`module.app.`) also matches every instance of that call
+/// (`module.app[0].`, `module.app["eu"].`), as intent scopes match module addresses.
+pub fn compile_instance_addresses(patterns: &[String]) -> Result<GlobList, (usize, String)> {
+    let mut list = compile_addresses(patterns)?;
+    for p in patterns {
+        keyless_calls(p, &mut list.every_instance);
+    }
+    Ok(list)
+}
+
+/// Adds the module calls `pattern` names without an instance key to `calls`.
+fn keyless_calls(pattern: &str, calls: &mut KeylessCalls) {
+    let mut from = 0;
+    while let Some(found) = pattern[from..].find("module.") {
+        let start = from + found;
+        from = start + "module.".len();
+        let starts_step = pattern[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| matches!(c, '.' | '*' | '{' | ',' | '}'));
+        if !starts_step {
+            continue;
+        }
+        let rest = &pattern[from..];
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        let name = &rest[..end];
+        if rest[end..].starts_with('[') && !name.contains(['*', '?', '{', '}', ',']) {
+            continue; // the step names its instance
+        }
+        if name.is_empty() || name.contains(['*', '?', '[', ']', '{', '}', ',', '\\']) {
+            calls.any = true;
+        } else {
+            calls.names.insert(name.to_string());
+        }
+    }
 }
 
 fn compile_with(
@@ -48,7 +157,10 @@ fn compile_with(
             build(&prepare(p)).map_err(|e| (i, format!("invalid glob `{p}`: {}", e.kind())))?,
         );
     }
-    Ok(GlobList { matchers })
+    Ok(GlobList {
+        matchers,
+        every_instance: KeylessCalls::default(),
+    })
 }
 
 fn build(pattern: &str) -> Result<GlobMatcher, globset::Error> {
@@ -184,6 +296,46 @@ mod tests {
             "module.mc[*]",
             "module.md[1].terraform_data.x"
         ));
+    }
+
+    #[test]
+    fn a_keyless_module_step_is_every_instance_of_the_call() {
+        let critical =
+            compile_instance_addresses(&list(&["module.payments.terraform_data.ledger_db*"]))
+                .unwrap();
+        for hit in [
+            "module.payments.terraform_data.ledger_db[0]",
+            "module.payments[0].terraform_data.ledger_db[0]",
+            r#"module.payments["eu"].terraform_data.ledger_db"#,
+        ] {
+            assert!(critical.is_match(hit), "{hit}");
+        }
+        for miss in [
+            "module.payment[0].terraform_data.ledger_db",
+            "module.payments[0].module.x.terraform_data.ledger_db",
+            "module.other[0].terraform_data.ledger_db",
+        ] {
+            assert!(!critical.is_match(miss), "{miss}");
+        }
+        // Plain address globs (waivers) still take a keyless step literally.
+        let literal =
+            compile_addresses(&list(&["module.payments.terraform_data.ledger_db*"])).unwrap();
+        assert!(!literal.is_match("module.payments[0].terraform_data.ledger_db[0]"));
+        // Nested calls: a keyed step keeps its key, a keyless one covers every instance.
+        let g = compile_instance_addresses(&list(&[r#"module.a.module.b[0].x.y"#])).unwrap();
+        assert!(g.is_match(r#"module.a["k.1"].module.b[0].x.y"#));
+        assert!(g.is_match("module.a.module.b[0].x.y"));
+        assert!(!g.is_match(r#"module.a["k"].module.b[1].x.y"#));
+        let g = compile_instance_addresses(&list(&["module.a.module.b.x.y"])).unwrap();
+        assert!(g.is_match(r#"module.a[2].module.b["z"].x.y"#));
+        // A wildcard call name covers instances of whatever calls it matches.
+        let g = compile_instance_addresses(&list(&["module.pay*.terraform_data.x"])).unwrap();
+        assert!(g.is_match("module.pay[3].terraform_data.x"));
+        assert!(g.is_match("module.payments[3].terraform_data.x"));
+        // Deep nesting does not multiply the work beyond its bound.
+        let deep = "module.a[0].".repeat(40) + "x.y";
+        let g = compile_instance_addresses(&list(&["module.a.*"])).unwrap();
+        assert!(g.is_match(&deep));
     }
 
     #[test]

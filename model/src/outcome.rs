@@ -51,7 +51,9 @@ impl FromStr for Outcome {
 }
 
 /// The single class of a planned resource change (docs/judging.md). A replace is
-/// its own class, never also a create or a delete.
+/// its own class, never also a create or a delete; a move that changes nothing else
+/// (`no-op` with a `previous_address`) is `move`, while a move that also changes the
+/// object keeps the class of that change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ActionClass {
     #[serde(rename = "create")]
@@ -70,12 +72,14 @@ pub enum ActionClass {
     /// `actions`, only from the plan's action invocations.
     #[serde(rename = "invoke")]
     Invoke,
+    #[serde(rename = "move")]
+    Move,
     #[serde(rename = "no-op")]
     NoOp,
 }
 
 impl ActionClass {
-    pub const ALL: [ActionClass; 8] = [
+    pub const ALL: [ActionClass; 9] = [
         ActionClass::Create,
         ActionClass::Update,
         ActionClass::Replace,
@@ -83,6 +87,7 @@ impl ActionClass {
         ActionClass::Read,
         ActionClass::Forget,
         ActionClass::Invoke,
+        ActionClass::Move,
         ActionClass::NoOp,
     ];
 
@@ -95,6 +100,7 @@ impl ActionClass {
             ActionClass::Read => "read",
             ActionClass::Forget => "forget",
             ActionClass::Invoke => "invoke",
+            ActionClass::Move => "move",
             ActionClass::NoOp => "no-op",
         }
     }
@@ -119,6 +125,16 @@ impl ActionClass {
             _ => return None,
         })
     }
+
+    /// The class of a change: [`ActionClass::from_actions`], except that a `no-op` whose
+    /// object moved (`moved`: it has a `previous_address` other than its address) is a
+    /// `move`, which is judged.
+    pub fn of_change<S: AsRef<str>>(actions: &[S], moved: bool) -> Option<ActionClass> {
+        match ActionClass::from_actions(actions)? {
+            ActionClass::NoOp if moved => Some(ActionClass::Move),
+            class => Some(class),
+        }
+    }
 }
 
 impl ActionClass {
@@ -141,7 +157,7 @@ impl FromStr for ActionClass {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ActionClass::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
-            format!("unknown action `{s}`: expected one of create, update, replace, delete, read, forget, invoke, no-op")
+            format!("unknown action `{s}`: expected one of create, update, replace, delete, read, forget, invoke, move, no-op")
         })
     }
 }
@@ -182,6 +198,15 @@ mod tests {
         }
         assert!(!ActionClass::Forget.also_forgets(&["forget"]));
         assert!(!ActionClass::Create.also_forgets(&["create"]));
+        assert_eq!(
+            ActionClass::of_change(&["no-op"], true),
+            Some(ActionClass::Move)
+        );
+        assert_eq!(
+            ActionClass::of_change(&["delete"], true),
+            Some(ActionClass::Delete)
+        );
+        assert_eq!("move".parse::<ActionClass>(), Ok(ActionClass::Move));
         assert_eq!(ActionClass::from_actions::<&str>(&[]), None);
     }
 }

@@ -165,7 +165,7 @@ pub static PROFILE: ObjectSchema = ObjectSchema {
         opt(
             "actions",
             MapOfString,
-            "Outcome per action class (`create`, `update`, `replace`, `delete`, `read`, `forget`, and `invoke` for Terraform 1.14+ actions): `allow`, `warn`, `escalate` or `block`. Unspecified classes allow.",
+            "Outcome per action class (`create`, `update`, `replace`, `delete`, `read`, `forget`, `invoke` for Terraform 1.14+ actions, `move` for an object moved to a new address and not otherwise changed): `allow`, `warn`, `escalate` or `block`. Unspecified classes allow.",
         ),
         opt(
             "max_blast_radius",

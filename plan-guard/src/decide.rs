@@ -6,6 +6,7 @@
 use crate::cel_input::{Unknown, check_mask, to_cel};
 use crate::contracts::Contracts;
 use crate::graph::{BlastRadius, ChangeGraph, Scratch};
+use crate::living::{CrossWorkspace, ElementLinks};
 use crate::plan::{Plan, RawPlan, ResourceChange};
 use crate::report::{ChangeReport, Finding, ModelInfo, PlanInfo, Report, Summary};
 use cel::common::types::{CelList, CelString};
@@ -15,7 +16,7 @@ use iom_model::{
     PathStep,
 };
 use std::cell::OnceCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub struct CheckOptions {
     pub workspace: String,
@@ -27,6 +28,19 @@ pub struct CheckOptions {
     /// The workspace's configuration (`--source-dir`): arguments that pass a variable
     /// straight into a module call give contracts that variable's value.
     pub source_dir: Option<std::path::PathBuf>,
+}
+
+/// What the living model knows around the plan (docs/living-model.md), read from the store:
+/// the workspace's unreconciled drift and the latest observations. Its findings and blast
+/// radius go through the same judgement as the plan's own.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// Governed resources of the workspace with unreconciled drift.
+    pub drifted: Vec<String>,
+    /// The workspace's latest observation.
+    pub this: Option<serde_json::Value>,
+    /// The latest observation of every other observed workspace.
+    pub others: Vec<(String, serde_json::Value)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +77,19 @@ pub fn check(
     plan: &Plan<'_>,
     model: &Model,
     opts: &CheckOptions,
+) -> Result<Report, CheckError> {
+    check_observed(raw, plan, model, opts, &Observed::default())
+}
+
+/// Judges every change of `plan` against `model`, with what the living model observed:
+/// drift findings, and readers in other workspaces in the blast radius, are judged with
+/// the plan's own findings (waivers, maxima) in one step.
+pub fn check_observed(
+    raw: &RawPlan,
+    plan: &Plan<'_>,
+    model: &Model,
+    opts: &CheckOptions,
+    observed: &Observed,
 ) -> Result<Report, CheckError> {
     let source_name = raw.source.to_string();
     if plan.errored {
@@ -126,9 +153,10 @@ pub fn check(
     let mut judged: Vec<Judged> = Vec::new();
     let mut unjudged_imports = 0;
     for (rc, origin) in entries {
+        let moved_from = rc.previous_address.as_deref().filter(|p| *p != rc.address);
         let class = match origin.trigger {
             Some(_) => Some(ActionClass::Invoke),
-            None => ActionClass::from_actions(&rc.change.actions),
+            None => ActionClass::of_change(&rc.change.actions, moved_from.is_some()),
         };
         let class = class.ok_or_else(|| CheckError::UnsupportedActions {
             source_name: source_name.clone(),
@@ -139,22 +167,34 @@ pub fn check(
             unjudged_imports += usize::from(rc.change.importing.is_some());
             continue;
         }
-        let governing = intents
-            .iter()
-            .copied()
-            .filter(|i| i.governs_address(&rc.address))
+        // A moved object is judged at its new address and at the one it leaves.
+        let places = std::iter::once(rc.address.as_str())
+            .chain(moved_from)
+            .map(|address| Place {
+                address,
+                governing: intents
+                    .iter()
+                    .copied()
+                    .filter(|i| i.governs_address(address))
+                    .collect(),
+            })
             .collect();
-        judged.push((rc, class, governing, origin));
+        judged.push(Judged {
+            rc,
+            class,
+            places,
+            origin,
+        });
     }
 
     let mut in_scope: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, _, governing, _) in &judged {
-        for i in governing {
-            *in_scope.entry(i.name.as_str()).or_default() += 1;
+    for j in &judged {
+        for name in j.governed_by() {
+            *in_scope.entry(name).or_default() += 1;
         }
     }
 
-    let targets: Vec<&ResourceChange> = judged.iter().map(|(rc, _, _, _)| *rc).collect();
+    let targets: Vec<&ResourceChange> = judged.iter().map(|j| j.rc).collect();
     // The source is read only when a contract may need it.
     let sources = match &opts.source_dir {
         Some(dir) if !model.spec.contracts.is_empty() => {
@@ -170,6 +210,9 @@ pub fn check(
         opts,
         in_scope: &in_scope,
         contracts: &contracts,
+        cross_workspace: CrossWorkspace::new(plan, observed.this.as_ref(), &observed.others),
+        element_links: ElementLinks::new(model, &opts.workspace, &observed.others),
+        drift: crate::living::drift_message(&opts.workspace, &observed.drifted),
         source_name: &source_name,
         now: iom_model::time::now_unix(),
     };
@@ -203,24 +246,42 @@ pub fn check(
     Ok(report)
 }
 
-/// What judging one change needs from the whole check; shared by the worker threads.
-struct Judge<'a, 'm> {
-    graph: &'a ChangeGraph,
-    model: &'m Model,
-    opts: &'a CheckOptions,
-    in_scope: &'a BTreeMap<&'m str, usize>,
-    contracts: &'a Contracts<'m>,
-    source_name: &'a str,
-    /// Unix seconds waivers expire against, read once so every change sees one instant.
-    now: i64,
+/// One change to judge, with the places it is judged at.
+struct Judged<'p, 'm> {
+    rc: &'p ResourceChange<'p>,
+    class: ActionClass,
+    /// Its address and, for a moved object, its previous address: the change is judged
+    /// at each under the intents that govern there, and the stricter outcome wins.
+    places: Vec<Place<'p, 'm>>,
+    origin: Origin<'p>,
 }
 
-type Judged<'p, 'm> = (
-    &'p ResourceChange<'p>,
-    ActionClass,
-    Vec<&'m CompiledIntent>,
-    Origin<'p>,
-);
+/// An address a change is judged at, and the intents that govern it there.
+struct Place<'p, 'm> {
+    address: &'p str,
+    governing: Vec<&'m CompiledIntent>,
+}
+
+impl<'m> Judged<'_, 'm> {
+    /// The names of the intents governing any of its places, each once, sorted.
+    fn governed_by(&self) -> BTreeSet<&'m str> {
+        self.places
+            .iter()
+            .flat_map(|p| p.governing.iter().map(|i| i.name.as_str()))
+            .collect()
+    }
+
+    /// The intents governing any of its places, each once, in model order.
+    fn governing(&self) -> Vec<&'m CompiledIntent> {
+        let mut all: Vec<&CompiledIntent> = Vec::new();
+        for i in self.places.iter().flat_map(|p| p.governing.iter().copied()) {
+            if !all.iter().any(|a| a.name == i.name) {
+                all.push(i);
+            }
+        }
+        all
+    }
+}
 
 /// Where a judged change comes from, besides the plan's resource changes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -272,6 +333,24 @@ fn incomplete_plan_findings(
         .collect()
 }
 
+/// What judging one change needs from the whole check; shared by the worker threads.
+struct Judge<'a, 'm> {
+    graph: &'a ChangeGraph,
+    model: &'m Model,
+    opts: &'a CheckOptions,
+    in_scope: &'a BTreeMap<&'m str, usize>,
+    contracts: &'a Contracts<'m>,
+    /// Readers of this workspace's outputs in other observed workspaces.
+    cross_workspace: Option<CrossWorkspace<'a>>,
+    /// Resources of other workspaces that elements bring into a blast radius.
+    element_links: Option<ElementLinks<'a>>,
+    /// The message of the drift finding, while the workspace has unreconciled drift.
+    drift: Option<String>,
+    source_name: &'a str,
+    /// Unix seconds waivers expire against, read once so every change sees one instant.
+    now: i64,
+}
+
 /// Below this many changes per thread, starting a thread costs more than it saves.
 const CHANGES_PER_THREAD: usize = 64;
 
@@ -297,9 +376,7 @@ impl<'m> Judge<'_, 'm> {
             let root = iom_model::root_context();
             let mut scratch = Scratch::default();
             part.iter()
-                .map(|(rc, class, governing, origin)| {
-                    self.change(rc, *class, governing, *origin, &root, &mut scratch)
-                })
+                .map(|j| self.change(j, &root, &mut scratch))
                 .collect()
         };
         if threads == 1 {
@@ -325,40 +402,55 @@ impl<'m> Judge<'_, 'm> {
         Ok(out)
     }
 
-    /// Turns findings a live waiver covers into allows that name it; a finding only an
-    /// expired waiver covers stands, with a warning that the waiver expired.
-    fn apply_waivers(&self, address: &str, findings: &mut Vec<Finding>) {
+    /// The one step every finding of a change goes through, wherever it was raised
+    /// (rules, contracts, drift, the blast radius across workspaces): a live waiver that
+    /// covers the finding at the address it was raised at turns it into an allow naming
+    /// the waiver; one only an expired waiver covers stands, with a `model /
+    /// waiver_expired` warning. Returns the findings, sorted, and the verdict: their
+    /// highest outcome.
+    fn settle(&self, raised: Vec<(&str, Finding)>) -> (Vec<Finding>, Outcome) {
         let workspace = self.opts.workspace.as_str();
-        let mut expired = Vec::new();
-        for f in findings.iter_mut().filter(|f| f.outcome > Outcome::Allow) {
-            let mut covering = self
-                .model
-                .waivers
-                .iter()
-                .filter(|w| w.covers(&f.source, &f.rule, address, workspace));
-            let (live, dead): (Vec<_>, Vec<_>) =
-                covering.by_ref().partition(|w| w.expires_unix > self.now);
-            if let Some(w) = live.first() {
-                f.message = format!(
-                    "{} (waived by {} until {}, approved by {}: {})",
-                    f.message, w.name, w.expires, w.approved_by, w.reason
-                );
-                f.outcome = Outcome::Allow;
-                f.waived_by = Some(w.name.clone());
-            } else if let Some(w) = dead.first() {
-                expired.push(Finding {
-                    message: format!(
-                        "waiver {} expired at {}: it no longer waives {} / {}",
-                        w.name, w.expires, f.source, f.rule
-                    ),
-                    outcome: Outcome::Warn,
-                    rule: "waiver_expired".into(),
-                    source: "model".into(),
-                    waived_by: None,
-                });
+        let mut findings = Vec::with_capacity(raised.len());
+        for (address, mut f) in raised {
+            if f.outcome > Outcome::Allow {
+                let (live, dead): (Vec<_>, Vec<_>) = self
+                    .model
+                    .waivers
+                    .iter()
+                    .filter(|w| w.covers(&f.source, &f.rule, address, workspace))
+                    .partition(|w| w.expires_unix > self.now);
+                if let Some(w) = live.first() {
+                    f.message = format!(
+                        "{} (waived by {} until {}, approved by {}: {})",
+                        f.message, w.name, w.expires, w.approved_by, w.reason
+                    );
+                    f.outcome = Outcome::Allow;
+                    f.waived_by = Some(w.name.clone());
+                } else if let Some(w) = dead.first() {
+                    findings.push(Finding {
+                        message: format!(
+                            "waiver {} expired at {}: it no longer waives {} / {}",
+                            w.name, w.expires, f.source, f.rule
+                        ),
+                        outcome: Outcome::Warn,
+                        rule: "waiver_expired".into(),
+                        source: "model".into(),
+                        waived_by: None,
+                    });
+                }
             }
+            findings.push(f);
         }
-        findings.extend(expired);
+        findings.sort_by(|a, b| {
+            (&a.source, &a.rule, &a.message).cmp(&(&b.source, &b.rule, &b.message))
+        });
+        findings.dedup();
+        let verdict = findings
+            .iter()
+            .map(|f| f.outcome)
+            .max()
+            .unwrap_or(Outcome::Allow);
+        (findings, verdict)
     }
 
     /// A mask that is not one would read as "nothing unknown" or "nothing sensitive":
@@ -380,24 +472,23 @@ impl<'m> Judge<'_, 'm> {
         Ok(())
     }
 
-    fn change(
-        &self,
-        rc: &ResourceChange<'_>,
-        class: ActionClass,
-        governing: &[&CompiledIntent],
-        origin: Origin<'_>,
-        root: &Context<'_, '_>,
-        scratch: &mut Scratch,
-    ) -> Result<ChangeReport, CheckError> {
-        let (graph, model, opts) = (self.graph, self.model, self.opts);
-        self.check_masks(rc)?;
-        let mut blast = match graph.node(&rc.address, rc.deposed.as_deref()) {
-            Some(n) => graph.blast_radius(n, scratch),
+    /// Everything that depends on the change: in the plan's graph (at either address of a
+    /// moved object), through declared elements, in other observed workspaces.
+    fn blast_radius(&self, j: &Judged<'_, 'm>, scratch: &mut Scratch) -> BlastRadius {
+        let rc = j.rc;
+        let mut blast = match self.graph.node(&rc.address, rc.deposed.as_deref()) {
+            Some(n) => self.graph.blast_radius(n, scratch),
             None => BlastRadius::default(),
         };
         // Declared elements that depend on one this instance belongs to are in its blast
         // radius too (docs/judging.md, Elements), named `element:NAME`.
-        let (direct, all) = model.element_dependents(&rc.address);
+        let mut direct = BTreeSet::new();
+        let mut all = BTreeSet::new();
+        for place in &j.places {
+            let (d, a) = self.model.element_dependents(place.address);
+            direct.extend(d);
+            all.extend(a);
+        }
         if !all.is_empty() {
             blast.direct += direct.len();
             blast.transitive += all.len();
@@ -406,20 +497,84 @@ impl<'m> Judge<'_, 'm> {
                 .extend(all.iter().map(|n| format!("element:{n}")));
             blast.addresses.sort_unstable();
         }
-        let module = module_of(rc);
+        if let Some(cross) = &self.cross_workspace {
+            cross.extend(&rc.address, &mut blast);
+        }
+        if let Some(links) = &self.element_links {
+            links.extend(&mut blast);
+        }
+        blast
+    }
+
+    fn change(
+        &self,
+        j: &Judged<'_, 'm>,
+        root: &Context<'_, '_>,
+        scratch: &mut Scratch,
+    ) -> Result<ChangeReport, CheckError> {
+        let (rc, class) = (j.rc, j.class);
+        self.check_masks(rc)?;
+        let blast = self.blast_radius(j, scratch);
+        let mut raised: Vec<(&str, Finding)> = Vec::new();
+        for place in &j.places {
+            self.judge_at(j, place, &blast, root, &mut raised)?;
+        }
+        let governing = j.governing();
+        let here = rc.address.as_str();
+        let classes: Vec<ActionClass> = judged_classes(class, &rc.change.actions).collect();
+        raised.extend(
+            self.contracts
+                .findings_for(rc, &classes, &governing, self.model)
+                .into_iter()
+                .map(|f| (here, f)),
+        );
+        if let Some(finding) = self.drift_finding(&governing) {
+            raised.push((here, finding));
+        }
+        let (findings, verdict) = self.settle(raised);
+        Ok(ChangeReport {
+            action: class,
+            actions: rc.change.actions.clone(),
+            address: rc.address.clone(),
+            blast_radius: blast,
+            deferred: j.origin.deferred.map(str::to_string),
+            deposed: rc.deposed.clone(),
+            findings,
+            governed_by: j.governed_by().into_iter().map(String::from).collect(),
+            importing: rc.change.importing.is_some(),
+            module: module_of(rc),
+            previous_address: rc.previous_address.clone(),
+            trigger: j.origin.trigger.map(str::to_string),
+            ty: rc.ty.clone(),
+            verdict,
+        })
+    }
+
+    /// The findings of change `j` as if it were at `place` (its address, or the one a
+    /// moved object left), under the intents that govern there, each with that address.
+    fn judge_at<'p>(
+        &self,
+        j: &Judged<'p, 'm>,
+        place: &Place<'p, 'm>,
+        blast: &BlastRadius,
+        root: &Context<'_, '_>,
+        raised: &mut Vec<(&'p str, Finding)>,
+    ) -> Result<(), CheckError> {
+        let (model, opts, rc) = (self.model, self.opts, j.rc);
+        let at = At::of(rc, place.address);
         let values = ChangeValues {
             rc,
-            class,
+            class: j.class,
+            at: &at,
             workspace: &opts.workspace,
-            module: &module,
-            governing,
-            deferred: origin.deferred,
+            governing: &place.governing,
+            deferred: j.origin.deferred,
             root,
             ctx: OnceCell::new(),
             unknown: OnceCell::new(),
         };
         let mut findings = Vec::new();
-        for intent in governing {
+        for intent in &place.governing {
             let Some(profile) = model.profiles.get(&intent.profile) else {
                 continue;
             };
@@ -427,7 +582,7 @@ impl<'m> Judge<'_, 'm> {
                 intent,
                 profile,
                 &values,
-                &blast,
+                blast,
                 self.in_scope[intent.name.as_str()],
                 &mut findings,
             )
@@ -438,10 +593,7 @@ impl<'m> Judge<'_, 'm> {
                 message,
             })?;
         }
-        drop(values); // releases its borrow of `module`, which the report takes
-        let classes: Vec<ActionClass> = judged_classes(class, &rc.change.actions).collect();
-        findings.extend(self.contracts.findings_for(rc, &classes, governing, model));
-        if governing.is_empty() && opts.ungoverned > Outcome::Allow {
+        if place.governing.is_empty() && opts.ungoverned > Outcome::Allow {
             findings.push(Finding {
                 waived_by: None,
                 source: "model".into(),
@@ -449,37 +601,29 @@ impl<'m> Judge<'_, 'm> {
                 outcome: opts.ungoverned,
                 message: format!(
                     "no intent governs {} in workspace {}",
-                    rc.address, opts.workspace
+                    place.address, opts.workspace
                 ),
             });
         }
-        self.apply_waivers(&rc.address, &mut findings);
-        findings.sort_by(|a, b| {
-            (&a.source, &a.rule, &a.message).cmp(&(&b.source, &b.rule, &b.message))
-        });
-        findings.dedup();
-        let verdict = findings
+        raised.extend(findings.into_iter().map(|f| (place.address, f)));
+        Ok(())
+    }
+
+    /// The `model / drift` finding of a governed change while the workspace has
+    /// unreconciled drift: the strictest `on_drift` of the governing profiles.
+    fn drift_finding(&self, governing: &[&CompiledIntent]) -> Option<Finding> {
+        let message = self.drift.as_ref()?;
+        let outcome = governing
             .iter()
-            .map(|f| f.outcome)
-            .max()
-            .unwrap_or(Outcome::Allow);
-        let mut governed_by: Vec<String> = governing.iter().map(|i| i.name.clone()).collect();
-        governed_by.sort();
-        Ok(ChangeReport {
-            action: class,
-            actions: rc.change.actions.clone(),
-            address: rc.address.clone(),
-            blast_radius: blast,
-            deferred: origin.deferred.map(str::to_string),
-            deposed: rc.deposed.clone(),
-            findings,
-            governed_by,
-            importing: rc.change.importing.is_some(),
-            module,
-            previous_address: rc.previous_address.clone(),
-            trigger: origin.trigger.map(str::to_string),
-            ty: rc.ty.clone(),
-            verdict,
+            .filter_map(|i| self.model.profiles.get(&i.profile))
+            .map(|p| p.on_drift)
+            .max()?;
+        Some(Finding {
+            message: message.clone(),
+            outcome,
+            rule: "drift".into(),
+            source: "model".into(),
+            waived_by: None,
         })
     }
 }
@@ -488,6 +632,44 @@ impl<'m> Judge<'_, 'm> {
 /// forgets the object it replaces (see [`ActionClass::also_forgets`]).
 fn judged_classes(class: ActionClass, actions: &[String]) -> impl Iterator<Item = ActionClass> {
     std::iter::once(class).chain(class.also_forgets(actions).then_some(ActionClass::Forget))
+}
+
+/// The names an address gives a change's conditions: `address`, `module`, `name`.
+struct At<'a> {
+    address: &'a str,
+    module: String,
+    name: &'a str,
+}
+
+impl<'a> At<'a> {
+    /// `rc` as seen at `address` (its own, or the previous address of a moved object).
+    fn of(rc: &'a ResourceChange<'a>, address: &'a str) -> At<'a> {
+        if address == rc.address {
+            return At {
+                address,
+                module: module_of(rc),
+                name: &rc.name,
+            };
+        }
+        let parsed = crate::address::InstanceAddress::parse(address);
+        At {
+            address,
+            module: parsed
+                .as_ref()
+                .map(|a| a.module_address())
+                .unwrap_or_default(),
+            name: resource_name(address).unwrap_or(&rc.name),
+        }
+    }
+}
+
+/// The name part of a resource instance address (`y` of `module.a.x.y[0]`).
+fn resource_name(address: &str) -> Option<&str> {
+    let without_key = match address.strip_suffix(']') {
+        Some(_) => &address[..address.rfind('[')?],
+        None => address,
+    };
+    without_key.rsplit('.').next()
 }
 
 fn module_of(rc: &ResourceChange) -> String {
@@ -505,8 +687,9 @@ fn module_of(rc: &ResourceChange) -> String {
 struct ChangeValues<'a> {
     rc: &'a ResourceChange<'a>,
     class: ActionClass,
+    /// The address the change is judged at, with its module and name.
+    at: &'a At<'a>,
     workspace: &'a str,
-    module: &'a str,
     governing: &'a [&'a CompiledIntent],
     /// Why Terraform deferred the change, when it did.
     deferred: Option<&'a str>,
@@ -547,10 +730,10 @@ impl<'a> ChangeValues<'a> {
             }
         }
         let text = |s: &'a str| Box::new(CelString::from(s));
-        ctx.add_variable_as_val("address", text(&rc.address));
+        ctx.add_variable_as_val("address", text(self.at.address));
         ctx.add_variable_as_val("type", text(&rc.ty));
-        ctx.add_variable_as_val("name", text(&rc.name));
-        ctx.add_variable_as_val("module", text(self.module));
+        ctx.add_variable_as_val("name", text(self.at.name));
+        ctx.add_variable_as_val("module", text(&self.at.module));
         ctx.add_variable_as_val("provider", text(rc.provider_name.as_deref().unwrap_or("")));
         ctx.add_variable_as_val("workspace", text(self.workspace));
         ctx.add_variable_as_val("action", text(self.class.as_str()));
@@ -620,7 +803,7 @@ fn judge(
             ),
         });
     }
-    if intent.critical.is_match(&rc.address) {
+    if intent.critical.is_match(v.at.address) {
         out.push(Finding {
             waived_by: None,
             source: intent_source.clone(),
@@ -628,7 +811,7 @@ fn judge(
             outcome: Outcome::Escalate,
             message: format!(
                 "{} is critical to intent {}: any change escalates",
-                rc.address, intent.name
+                v.at.address, intent.name
             ),
         });
     }

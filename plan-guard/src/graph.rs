@@ -78,11 +78,20 @@ impl ChangeGraph {
         // dependencies: those changes take their state dependencies too, so what triggers
         // a replace has it in its blast radius.
         let mut triggered: HashSet<(&str, Option<&str>)> = HashSet::new();
+        // Moved objects and the configuration address each left.
+        let mut moved: Vec<(&str, String)> = Vec::new();
         for rc in &plan.resource_changes {
-            let class = model_class(&rc.change.actions);
+            let moved_from = rc
+                .previous_address
+                .as_deref()
+                .filter(|p| *p != rc.address && rc.deposed.is_none());
+            let class = model_class(&rc.change.actions, moved_from.is_some());
             g.add_node(&rc.address, rc.deposed.clone(), &rc.ty, class);
             if rc.action_reason.as_deref() == Some("replace_by_triggers") {
                 triggered.insert((rc.address.as_str(), rc.deposed.as_deref()));
+            }
+            if let Some(from) = moved_from.and_then(InstanceAddress::parse) {
+                moved.push((rc.address.as_str(), from.config_address()));
             }
         }
         let mut state_resources = Vec::new();
@@ -144,10 +153,11 @@ impl ChangeGraph {
                 needing.push((idx, config_address, orphan));
             }
         }
-        if !needing.is_empty() {
+        if !needing.is_empty() || !moved.is_empty() {
             g.link_state_dependencies(
                 &state_resources,
                 &needing,
+                &moved,
                 &by_config,
                 &mut matcher,
                 &mut edges,
@@ -167,11 +177,14 @@ impl ChangeGraph {
     /// Edges from the state's recorded dependencies for the nodes in `needing` (with
     /// their config address and whether they are orphans). Terraform records them
     /// transitively (what depends on B, which depends on A, lists A and B); they are
-    /// reduced to the direct ones, so `direct` counts one edge as one edge.
+    /// reduced to the direct ones, so `direct` counts one edge as one edge. A moved
+    /// object (`moved`: its address and the configuration address it left) keeps the
+    /// dependents whose state still records its previous address.
     fn link_state_dependencies(
         &self,
         state_resources: &[&StateResource],
         needing: &[(NodeIndex, String, bool)],
+        moved: &[(&str, String)],
         by_config: &HashMap<String, Vec<NodeIndex>>,
         matcher: &mut InstanceMatcher,
         edges: &mut Vec<(NodeIndex, NodeIndex)>,
@@ -208,7 +221,7 @@ impl ChangeGraph {
             })
             .collect();
         let mut dependents_by_state: HashMap<&str, Vec<NodeIndex>> = HashMap::new();
-        if needing.iter().any(|(_, _, orphan)| *orphan) {
+        if !moved.is_empty() || needing.iter().any(|(_, _, orphan)| *orphan) {
             for sr in state_resources {
                 if let Some(idx) = self.node(&sr.address, sr.deposed_key.as_deref()) {
                     for dep in &state_deps[&(sr.address.as_str(), sr.deposed_key.as_deref())] {
@@ -244,6 +257,18 @@ impl ChangeGraph {
                 {
                     edges.push((*idx, dependent));
                 }
+            }
+        }
+        for (address, previous) in moved {
+            let Some(idx) = self.node(address, None) else {
+                continue;
+            };
+            for &dependent in dependents_by_state
+                .get(previous.as_str())
+                .into_iter()
+                .flatten()
+            {
+                edges.push((idx, dependent));
             }
         }
     }
@@ -372,8 +397,8 @@ impl Scratch {
     }
 }
 
-fn model_class(actions: &[String]) -> Option<String> {
-    iom_model::ActionClass::from_actions(actions).map(|c| c.as_str().to_string())
+fn model_class(actions: &[String], moved: bool) -> Option<String> {
+    iom_model::ActionClass::of_change(actions, moved).map(|c| c.as_str().to_string())
 }
 
 /// Links dependents to the instances of a target that sit in the same module instances

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Result, anyhow};
-use iom_model::{CompiledIntent, Model, Outcome};
+use iom_model::{CompiledIntent, Model};
 use serde_json::{Value, json};
 
+use crate::graph::BlastRadius;
 use crate::plan::Plan;
-use crate::report::{Finding, Report};
 
 /// Where an observed document comes from: a state (`terraform show -json` of the state,
 /// or a state file's `show -json` rendering) or a plan, whose `prior_state` is what was built.
@@ -259,9 +259,9 @@ fn references_in<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
     }
 }
 
-/// Adds, to each change that feeds a root output, the resources of other observed
-/// workspaces that read this workspace's state (prefixed `W:`), and escalates where the
-/// larger blast radius now exceeds a profile's `max_blast_radius`.
+/// The resources of other observed workspaces that read this workspace's state, as the
+/// decision core adds them to the blast radius of each change that feeds a root output
+/// (prefixed `W:`), before `max_blast_radius` is judged.
 ///
 /// `direct` counts the readers one edge away: those whose configuration reads the remote
 /// state. `transitive` adds everything in the reader's workspace that depends on them.
@@ -271,185 +271,164 @@ fn references_in<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
 /// counts, and those that depend on no other such resource are taken as the direct
 /// readers: an over-approximation, since the state does not say which output is read.
 /// The remote-state data source itself is the edge, not counted.
-pub fn add_cross_workspace(
-    report: &mut Report,
-    plan: &Plan<'_>,
-    model: &Model,
-    this: Option<&Value>,
-    others: &[(String, Value)],
-) {
-    let Some(state_file) = this.and_then(|o| o["state_file"].as_str()) else {
-        return;
-    };
-    let reads: Vec<(&str, &Value, &Value)> = others
-        .iter()
-        .flat_map(|(w, o)| {
-            o["reads"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|r| r["path"].as_str() == Some(state_file))
-                .map(move |r| (w.as_str(), o, r))
-        })
-        .collect();
-    if reads.is_empty() {
-        return;
-    }
-    // Each root output and the references its value expression makes.
-    let outputs: Vec<(&str, Vec<&str>)> = plan
-        .configuration
-        .as_ref()
-        .map(|c| {
-            c.root_module
-                .outputs
-                .iter()
-                .filter_map(|(name, o)| {
-                    o.expression.as_ref().map(|e| {
-                        (
-                            name.as_str(),
-                            e.references.iter().map(String::as_str).collect(),
-                        )
+pub struct CrossWorkspace<'a> {
+    /// (reader's workspace, its observation, the read of this workspace's state).
+    reads: Vec<(&'a str, &'a Value, &'a Value)>,
+    /// Each root output and the references its value expression makes.
+    outputs: Vec<(&'a str, Vec<&'a str>)>,
+}
+
+impl<'a> CrossWorkspace<'a> {
+    /// `None` when this workspace was never observed or no other one reads its state.
+    pub fn new(
+        plan: &'a Plan<'_>,
+        this: Option<&'a Value>,
+        others: &'a [(String, Value)],
+    ) -> Option<CrossWorkspace<'a>> {
+        let state_file = this.and_then(|o| o["state_file"].as_str())?;
+        let reads: Vec<(&str, &Value, &Value)> = others
+            .iter()
+            .flat_map(|(w, o)| {
+                o["reads"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|r| r["path"].as_str() == Some(state_file))
+                    .map(move |r| (w.as_str(), o, r))
+            })
+            .collect();
+        if reads.is_empty() {
+            return None;
+        }
+        let outputs = plan
+            .configuration
+            .as_ref()
+            .map(|c| {
+                c.root_module
+                    .outputs
+                    .iter()
+                    .filter_map(|(name, o)| {
+                        o.expression.as_ref().map(|e| {
+                            (
+                                name.as_str(),
+                                e.references.iter().map(String::as_str).collect(),
+                            )
+                        })
                     })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    for change in &mut report.changes {
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(CrossWorkspace { reads, outputs })
+    }
+
+    /// Adds to `blast` the readers in other workspaces of the outputs the change at
+    /// `address` feeds.
+    pub fn extend(&self, address: &str, blast: &mut BlastRadius) {
         let feeds = |p: &str| {
-            change.address == p
-                || change.address.starts_with(&format!("{p}["))
-                || p.starts_with(&format!("{}.", change.address))
+            address == p
+                || address.starts_with(&format!("{p}["))
+                || p.starts_with(&format!("{address}."))
         };
-        let fed: BTreeSet<&str> = outputs
+        let fed: BTreeSet<&str> = self
+            .outputs
             .iter()
             .filter(|(_, refs)| refs.iter().any(|p| feeds(p)))
             .map(|(name, _)| *name)
             .collect();
         if fed.is_empty() {
-            continue;
+            return;
         }
         let mut direct = BTreeSet::new();
         let mut reached = BTreeSet::new();
-        for (w, observation, read) in &reads {
+        for (w, observation, read) in &self.reads {
             let (d, t) = readers_reached(observation, read, &fed);
             direct.extend(d.into_iter().map(|a| format!("{w}:{a}")));
             reached.extend(t.into_iter().map(|a| format!("{w}:{a}")));
         }
-        if reached.is_empty() {
-            continue;
-        }
-        let b = &mut change.blast_radius;
-        let before: BTreeSet<String> = b.addresses.iter().cloned().collect();
-        b.direct += direct.difference(&before).count();
-        b.addresses.extend(reached.difference(&before).cloned());
-        b.addresses.sort();
-        b.transitive = b.addresses.len();
-        escalate_over_max_blast_radius(change, model);
+        let before: BTreeSet<&String> = blast.addresses.iter().collect();
+        let new_direct = direct.iter().filter(|a| !before.contains(a)).count();
+        let new: Vec<String> = reached
+            .into_iter()
+            .filter(|a| !before.contains(a))
+            .collect();
+        blast.direct += new_direct;
+        add_addresses(blast, new);
     }
-    report.recount();
 }
 
 /// Elements link workspaces too (docs/judging.md, Elements): an element whose `matches` names
 /// resources of another workspace as `W:GLOB` brings the resources of W's latest
 /// observation that GLOB matches into the blast radius of every change its element
-/// dependencies reach (the `element:NAME` entries decide put there), as `W:ADDRESS`.
-pub fn add_element_links(report: &mut Report, model: &Model, others: &[(String, Value)]) {
-    // Per element: (workspace, glob) pairs naming other observed workspaces.
-    let mut remote: BTreeMap<&str, Vec<(&str, iom_model::glob::GlobList)>> = BTreeMap::new();
-    for e in &model.spec.elements {
-        for pattern in &e.matches {
-            let Some((w, glob)) = pattern.split_once(':') else {
-                continue;
-            };
-            if w == report.workspace || !others.iter().any(|(o, _)| o == w) {
-                continue;
-            }
-            if let Ok(g) = iom_model::glob::compile_addresses(&[glob.to_string()]) {
-                remote.entry(e.name.as_str()).or_default().push((w, g));
+/// dependencies reach (the `element:NAME` entries already there), as `W:ADDRESS`.
+pub struct ElementLinks<'a> {
+    /// Per element: the addresses of other observed workspaces it matches, as `W:ADDRESS`.
+    remote: BTreeMap<&'a str, BTreeSet<String>>,
+}
+
+impl<'a> ElementLinks<'a> {
+    /// `None` when no element names another observed workspace.
+    pub fn new(
+        model: &'a Model,
+        workspace: &str,
+        others: &'a [(String, Value)],
+    ) -> Option<ElementLinks<'a>> {
+        let observed = |w: &str| -> Vec<&str> {
+            others
+                .iter()
+                .filter(|(o, _)| o == w)
+                .flat_map(|(_, body)| body["resources"].as_array().into_iter().flatten())
+                .filter_map(|r| r["address"].as_str())
+                .collect()
+        };
+        let mut remote: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for e in &model.spec.elements {
+            for pattern in &e.matches {
+                let Some((w, glob)) = pattern.split_once(':') else {
+                    continue;
+                };
+                if w == workspace || !others.iter().any(|(o, _)| o == w) {
+                    continue;
+                }
+                let Ok(g) = iom_model::glob::compile_instance_addresses(&[glob.to_string()]) else {
+                    continue;
+                };
+                let found = observed(w)
+                    .into_iter()
+                    .filter(|a| g.is_match(a))
+                    .map(|a| format!("{w}:{a}"));
+                remote.entry(e.name.as_str()).or_default().extend(found);
             }
         }
+        (!remote.is_empty()).then_some(ElementLinks { remote })
     }
-    if remote.is_empty() {
-        return;
-    }
-    let observed = |w: &str| -> Vec<&str> {
-        others
-            .iter()
-            .filter(|(o, _)| o == w)
-            .flat_map(|(_, body)| body["resources"].as_array().into_iter().flatten())
-            .filter_map(|r| r["address"].as_str())
-            .collect()
-    };
-    let mut changed = false;
-    for change in &mut report.changes {
-        let mut reached = BTreeSet::new();
-        for name in change
-            .blast_radius
+
+    /// Adds to `blast` what the elements already in it match in other workspaces.
+    pub fn extend(&self, blast: &mut BlastRadius) {
+        let reached: BTreeSet<&String> = blast
             .addresses
             .iter()
             .filter_map(|a| a.strip_prefix("element:"))
-        {
-            for (w, glob) in remote.get(name).into_iter().flatten() {
-                reached.extend(
-                    observed(w)
-                        .into_iter()
-                        .filter(|a| glob.is_match(a))
-                        .map(|a| format!("{w}:{a}")),
-                );
-            }
-        }
-        let b = &mut change.blast_radius;
-        let before: BTreeSet<String> = b.addresses.iter().cloned().collect();
-        let new: Vec<String> = reached.difference(&before).cloned().collect();
-        if new.is_empty() {
-            continue;
-        }
-        b.addresses.extend(new);
-        b.addresses.sort();
-        b.transitive = b.addresses.len();
-        escalate_over_max_blast_radius(change, model);
-        changed = true;
-    }
-    if changed {
-        report.recount();
+            .filter_map(|name| self.remote.get(name))
+            .flatten()
+            .collect();
+        let before: BTreeSet<&String> = blast.addresses.iter().collect();
+        let new: Vec<String> = reached
+            .into_iter()
+            .filter(|a| !before.contains(a))
+            .cloned()
+            .collect();
+        add_addresses(blast, new);
     }
 }
 
-/// Once a later step has grown a change's blast radius, the governing profiles'
-/// `max_blast_radius` is checked again (a profile's existing finding stands).
-fn escalate_over_max_blast_radius(change: &mut crate::report::ChangeReport, model: &Model) {
-    let transitive = change.blast_radius.transitive as u64;
-    for intent in model
-        .intents
-        .iter()
-        .filter(|i| change.governed_by.contains(&i.name))
-    {
-        let Some(profile) = model.profiles.get(&intent.profile) else {
-            continue;
-        };
-        let source = format!("profile:{}", profile.name);
-        let found = |c: &crate::report::ChangeReport| {
-            c.findings
-                .iter()
-                .any(|f| f.rule == "max_blast_radius" && f.source == source)
-        };
-        if let Some(max) = profile.max_blast_radius
-            && transitive > max
-            && !found(change)
-        {
-            change.findings.push(Finding {
-                message: format!(
-                    "blast radius {transitive} (across workspaces) exceeds max_blast_radius {max} of profile {}",
-                    profile.name
-                ),
-                outcome: Outcome::Escalate,
-                rule: "max_blast_radius".into(),
-                source: source.clone(),
-                waived_by: None,
-            });
-            change.verdict = change.verdict.max(Outcome::Escalate);
-        }
+/// Adds addresses not yet in `blast` to it, keeping it sorted and its count true.
+fn add_addresses(blast: &mut BlastRadius, new: Vec<String>) {
+    if new.is_empty() {
+        return;
     }
+    blast.addresses.extend(new);
+    blast.addresses.sort();
+    blast.transitive = blast.addresses.len();
 }
 
 /// The direct readers of remote-state read `read` (of `observation`'s workspace) that a
@@ -635,18 +614,16 @@ pub fn reconcile(
     r
 }
 
-/// Adds the `model / drift` finding to every governed change while `drifted` (unreconciled
-/// drift of the workspace) is recorded, and recomputes the verdicts. Waivers apply to it
-/// as to any finding (`source = "model"`, `rule = "drift"`).
-pub fn add_drift_findings(report: &mut Report, model: &Model, drifted: &[String]) {
+/// The message of the `model / drift` finding every governed change of the workspace
+/// gets while `drifted` (its unreconciled drift) is recorded; `None` without drift.
+/// Waivers apply to it as to any finding (`source = "model"`, `rule = "drift"`).
+pub fn drift_message(workspace: &str, drifted: &[String]) -> Option<String> {
     if drifted.is_empty() {
-        return;
+        return None;
     }
-    let now = iom_model::time::now_unix();
     let shown: Vec<&str> = drifted.iter().take(5).map(String::as_str).collect();
-    let message = format!(
-        "workspace {} has unreconciled drift on {} governed resource(s) ({}{}): run plan-guard reconcile",
-        report.workspace,
+    Some(format!(
+        "workspace {workspace} has unreconciled drift on {} governed resource(s) ({}{}): run plan-guard reconcile",
         drifted.len(),
         shown.join(", "),
         if drifted.len() > shown.len() {
@@ -654,73 +631,5 @@ pub fn add_drift_findings(report: &mut Report, model: &Model, drifted: &[String]
         } else {
             ""
         }
-    );
-    for change in &mut report.changes {
-        let outcome = model
-            .intents
-            .iter()
-            .filter(|i| change.governed_by.contains(&i.name))
-            .filter_map(|i| model.profiles.get(&i.profile))
-            .map(|p| p.on_drift)
-            .max();
-        let Some(outcome) = outcome else { continue };
-        let finding = Finding {
-            message: message.clone(),
-            outcome,
-            rule: "drift".into(),
-            source: "model".into(),
-            waived_by: None,
-        };
-        let (finding, expired) = waived(model, &report.workspace, &change.address, finding, now);
-        change.verdict = change.verdict.max(finding.outcome);
-        change.findings.push(finding);
-        if let Some(expired) = expired {
-            change.verdict = change.verdict.max(expired.outcome);
-            change.findings.push(expired);
-        }
-        change.findings.sort_by(|a, b| {
-            (&a.source, &a.rule, &a.message).cmp(&(&b.source, &b.rule, &b.message))
-        });
-    }
-    report.recount();
-}
-
-/// A finding found after the decision core ran (drift), through the waivers as the core
-/// puts its own findings: a live waiver that covers it turns it into an allow naming the
-/// waiver; one only an expired waiver covers stands, with a `model / waiver_expired` warning.
-fn waived(
-    model: &Model,
-    workspace: &str,
-    address: &str,
-    mut finding: Finding,
-    now: i64,
-) -> (Finding, Option<Finding>) {
-    if finding.outcome == Outcome::Allow {
-        return (finding, None);
-    }
-    let (live, dead): (Vec<_>, Vec<_>) = model
-        .waivers
-        .iter()
-        .filter(|w| w.covers(&finding.source, &finding.rule, address, workspace))
-        .partition(|w| w.expires_unix > now);
-    if let Some(w) = live.first() {
-        finding.message = format!(
-            "{} (waived by {} until {}, approved by {}: {})",
-            finding.message, w.name, w.expires, w.approved_by, w.reason
-        );
-        finding.outcome = Outcome::Allow;
-        finding.waived_by = Some(w.name.clone());
-        return (finding, None);
-    }
-    let expired = dead.first().map(|w| Finding {
-        message: format!(
-            "waiver {} expired at {}: it no longer waives {} / {}",
-            w.name, w.expires, finding.source, finding.rule
-        ),
-        outcome: Outcome::Warn,
-        rule: "waiver_expired".into(),
-        source: "model".into(),
-        waived_by: None,
-    });
-    (finding, expired)
+    ))
 }

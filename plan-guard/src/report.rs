@@ -51,6 +51,9 @@ pub struct Summary {
     pub import: usize,
     /// Action invocations (Terraform 1.14+ actions) the apply would run.
     pub invoke: usize,
+    /// Objects moved to a new address and not otherwise changed.
+    #[serde(rename = "move")]
+    pub moved: usize,
     pub read: usize,
     pub replace: usize,
     pub update: usize,
@@ -109,6 +112,7 @@ impl Summary {
             ActionClass::Read => self.read += 1,
             ActionClass::Forget => self.forget += 1,
             ActionClass::Invoke => self.invoke += 1,
+            ActionClass::Move => self.moved += 1,
             ActionClass::NoOp => {}
         }
         // A create that forgets the object it replaces counts as both.

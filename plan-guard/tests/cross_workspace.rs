@@ -177,6 +177,51 @@ fn a_change_upstream_reaches_the_readers_downstream() {
         let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"));
     }
 
+    // A waiver on max_blast_radius covers the limit however it is passed: here only the
+    // readers downstream pass it, and the finding is waived as a local one would be.
+    let waived = root.join("waived");
+    std::fs::create_dir_all(&waived).unwrap();
+    std::fs::write(
+        waived.join("main.tf"),
+        std::fs::read_to_string(gov.join("main.tf")).unwrap()
+            + "resource \"iom_waiver\" \"w\" {\n  name        = \"vpc-readers\"\n  source      = \"profile:shared\"\n  rule        = \"max_blast_radius\"\n  addresses   = [\"terraform_data.vpc\"]\n  reason      = \"CHG-9: the readers follow the vpc\"\n  approved_by = \"alice\"\n  expires     = \"2999-01-01T00:00:00Z\"\n}\n",
+    )
+    .unwrap();
+    let (code, text) = pg(
+        &up,
+        &[
+            "check",
+            "tfplan",
+            "--model",
+            &waived.display().to_string(),
+            "--store",
+            &stores[0],
+            "--workspace",
+            "upstream",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let (_, transitive, _) = radius(&report, "terraform_data.vpc");
+    assert_eq!(transitive, 3);
+    let vpc = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "terraform_data.vpc")
+        .unwrap();
+    assert_eq!(vpc["verdict"], "allow", "{vpc}");
+    let limit: Vec<&serde_json::Value> = vpc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "max_blast_radius")
+        .collect();
+    assert_eq!(limit.len(), 1, "{vpc}");
+    assert_eq!(limit[0]["waived_by"], "vpc-readers", "{vpc}");
+
     // Without the downstream observation the radius is upstream's own.
     let lone = format!("sqlite://{}/lone.db", root.display());
     pg(

@@ -4,7 +4,7 @@
 mod fixture_util;
 
 use fixture_util::*;
-use iom_model::{ActionClass, Outcome};
+use iom_model::{ActionClass, Model, Outcome};
 use plan_guard::render::{render_json, render_text};
 use plan_guard::report::Report;
 
@@ -42,7 +42,7 @@ fn each_class_takes_its_profile_action_and_no_op_is_never_judged() {
     let r = judge(
         "mixed",
         &gov(
-            r#"  actions = { create = "warn", update = "escalate", replace = "block", delete = "block", read = "warn", forget = "escalate" }"#,
+            r#"  actions = { create = "warn", update = "escalate", replace = "block", delete = "block", read = "warn", forget = "escalate", move = "warn" }"#,
             "",
         ),
     );
@@ -56,11 +56,13 @@ fn each_class_takes_its_profile_action_and_no_op_is_never_judged() {
             v("module.payments.terraform_data.cache", Replace, Block),
             v("module.payments.terraform_data.db", Replace, Block),
             v("terraform_data.audit", Create, Warn),
+            v("terraform_data.dns", Move, Warn),
             v("terraform_data.handed_over", Forget, Escalate),
             v("terraform_data.retired", Delete, Block),
         ]
     );
-    // One finding per change, named after its class; the no-op network and dns are absent.
+    // One finding per change, named after its class; the no-op network is absent, and the
+    // dns moved from old_dns (a no-op with a previous address) is a move.
     for c in &r.changes {
         assert_eq!(
             findings(&r, &c.address),
@@ -73,8 +75,8 @@ fn each_class_takes_its_profile_action_and_no_op_is_never_judged() {
     assert_eq!(r.exit_code(), 2);
     let s = &r.summary;
     assert_eq!(
-        (s.allow, s.warn, s.escalate, s.block, s.changes),
-        (0, 2, 3, 3, 8)
+        (s.allow, s.warn, s.escalate, s.block, s.changes, s.moved),
+        (0, 3, 3, 3, 9, 1)
     );
 }
 
@@ -601,8 +603,8 @@ fn max_changes_counts_the_changes_in_the_intents_scope() {
     let r = judge_model("nested_modules", &model(&scoped), "default", Allow);
     assert_eq!(r.summary.escalate, 11);
     assert_eq!(r.summary.allow, 11);
-    let r = judge("mixed", &gov("  max_changes = 8", ""));
-    assert_eq!(r.verdict, Allow, "8 judged changes, 2 no-ops");
+    let r = judge("mixed", &gov("  max_changes = 9", ""));
+    assert_eq!(r.verdict, Allow, "9 judged changes (one a move), 1 no-op");
     let r = judge("noop", &gov("  max_changes = 0", ""));
     assert_eq!((r.changes.len(), r.verdict), (0, Allow));
 }
@@ -628,16 +630,36 @@ fn ungoverned_changes_take_the_ungoverned_outcome() {
         vec![
             "data.terraform_remote_state.settings",
             "terraform_data.audit",
+            "terraform_data.dns",
             "terraform_data.handed_over",
             "terraform_data.retired",
         ]
     );
     for address in &ungoverned {
+        // The moved dns is ungoverned at both of its addresses, each a finding.
+        let times = if *address == "terraform_data.dns" {
+            2
+        } else {
+            1
+        };
         assert_eq!(
             findings(&r, address),
-            vec![finding("model", "ungoverned", Warn)]
+            vec![finding("model", "ungoverned", Warn); times],
+            "{address}"
         );
     }
+    let dns: Vec<&str> = change(&r, "terraform_data.dns")
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        dns,
+        [
+            "no intent governs terraform_data.dns in workspace default",
+            "no intent governs terraform_data.old_dns in workspace default"
+        ]
+    );
     assert_eq!(findings(&r, "module.payments.terraform_data.db"), vec![]);
     assert_eq!(r.exit_code(), 0);
     assert_eq!(judge_model("mixed", &m, "default", Block).exit_code(), 2);
@@ -652,7 +674,7 @@ fn ungoverned_changes_take_the_ungoverned_outcome() {
   }"#,
     );
     let r = judge_model("mixed", &model(&ws), "staging", Block);
-    assert_eq!(r.summary.block, 8);
+    assert_eq!(r.summary.block, 9);
     let r = judge_model("mixed", &model(&ws), "payments-prod", Block);
     assert_eq!(r.verdict, Allow);
 }
@@ -711,4 +733,164 @@ fn module_scope_prefixes_on_nested_module_instances() {
     ));
     let r = judge_model("tf103_modules", &m, "default", Allow);
     assert_eq!(r.summary.block, 4);
+}
+
+/// module.db is strict (deleting blocks, its object is critical); module.scratch and
+/// module.app are lax. `lax_profile` adds attributes to the lax profile.
+fn moves_gov(lax_profile: &str) -> Model {
+    model(&format!(
+        r#"resource "iom_profile" "strict" {{
+  name    = "strict"
+  actions = {{ delete = "block" }}
+}}
+resource "iom_profile" "lax" {{
+  name = "lax"
+{lax_profile}
+}}
+resource "iom_intent" "db" {{
+  name     = "db"
+  profile  = "strict"
+  critical = ["module.db.terraform_data.main"]
+  scope {{
+    modules = ["module.db"]
+  }}
+}}
+resource "iom_intent" "rest" {{
+  name    = "rest"
+  profile = "lax"
+  scope {{
+    modules = ["module.scratch", "module.app"]
+  }}
+}}
+"#
+    ))
+}
+
+#[test]
+fn a_moved_object_is_judged_at_both_of_its_addresses() {
+    // Terraform moves module.db's object to the undeclared module.scratch and destroys it
+    // there, under the lax intent. Deleting it at module.db blocks; so does this.
+    let r = judge_model("moved_across_modules", &moves_gov(""), "default", Allow);
+    let gone = change(&r, "module.scratch.terraform_data.main");
+    assert_eq!(
+        (gone.action, gone.verdict),
+        (ActionClass::Delete, Block),
+        "{:?}",
+        gone.findings
+    );
+    assert_eq!(
+        gone.previous_address.as_deref(),
+        Some("module.db.terraform_data.main")
+    );
+    assert_eq!(gone.governed_by, ["db", "rest"]);
+    assert_eq!(
+        findings(&r, "module.scratch.terraform_data.main"),
+        vec![
+            finding("intent:db", "critical", Escalate),
+            finding("profile:strict", "delete", Block),
+        ]
+    );
+    assert!(
+        gone.findings[0]
+            .message
+            .starts_with("module.db.terraform_data.main is critical to intent db"),
+        "{}",
+        gone.findings[0].message
+    );
+    // reader's state still records the dependency under the old address: it counts.
+    assert_eq!(gone.blast_radius.addresses, ["terraform_data.reader"]);
+    assert_eq!(r.exit_code(), 2);
+    let text = render_text(&r, false);
+    assert!(
+        text.contains(
+            "BLOCK    module.scratch.terraform_data.main  delete (moved from module.db.terraform_data.main)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_pure_move_is_its_own_class_that_profiles_map() {
+    // terraform_data.cfg moved into module.app, nothing else changed: a `move`, allowed
+    // unless a profile says otherwise.
+    let r = judge_model("moved_across_modules", &moves_gov(""), "default", Allow);
+    let cfg = change(&r, "module.app.terraform_data.cfg");
+    assert_eq!((cfg.action, cfg.verdict), (ActionClass::Move, Allow));
+    assert_eq!(cfg.actions, ["no-op"]);
+    assert_eq!(r.summary.moved, 1);
+    let r = judge_model(
+        "moved_across_modules",
+        &moves_gov(r#"  actions = { move = "warn" }"#),
+        "default",
+        Allow,
+    );
+    assert_eq!(
+        findings(&r, "module.app.terraform_data.cfg"),
+        vec![finding("profile:lax", "move", Warn)]
+    );
+    // It left the root module, which no intent governs: the ungoverned outcome applies
+    // there, naming the address it left.
+    let r = judge_model("moved_across_modules", &moves_gov(""), "default", Escalate);
+    let cfg = change(&r, "module.app.terraform_data.cfg");
+    assert_eq!(cfg.verdict, Escalate);
+    assert_eq!(
+        cfg.findings[0].message,
+        "no intent governs terraform_data.cfg in workspace default"
+    );
+    let json: serde_json::Value = serde_json::from_str(&render_json(&r)).unwrap();
+    assert_eq!(json["summary"]["move"], 1);
+    let cfg = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "module.app.terraform_data.cfg")
+        .unwrap();
+    assert_eq!(cfg["action"], "move");
+    assert_eq!(cfg["previous_address"], "terraform_data.cfg");
+}
+
+#[test]
+fn a_keyless_module_step_in_critical_and_element_globs_covers_every_instance() {
+    // The example governance on the example workspace with `count = 1` on module
+    // "payments": its critical ledger database is module.payments[0]...ledger_db[0].
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let example = Model::compile(
+        iom_model::load_dir(&root.join("examples/governance")).unwrap_or_else(|e| panic!("{e:?}")),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let r = judge_model("example_module_count", &example, "payments-prod", Escalate);
+    let ledger = "module.payments[0].terraform_data.ledger_db[0]";
+    assert_eq!(
+        findings(&r, ledger),
+        vec![finding("intent:payments-prod", "critical", Escalate)]
+    );
+    assert_eq!(r.verdict, Escalate);
+    assert_eq!(r.exit_code(), 3);
+    // Element `matches` read the keyless call the same way.
+    let elements = model(
+        r#"resource "iom_profile" "p" {
+  name = "p"
+}
+resource "iom_intent" "i" {
+  name    = "i"
+  profile = "p"
+}
+resource "iom_element" "ledger" {
+  name    = "ledger"
+  kind    = "data"
+  matches = ["module.payments.terraform_data.ledger_db*"]
+}
+resource "iom_element" "reports" {
+  name                = "reports"
+  kind                = "service"
+  matches             = ["terraform_data.dns"]
+  depends_on_elements = ["ledger"]
+}
+"#,
+    );
+    let r = judge_model("example_module_count", &elements, "payments-prod", Escalate);
+    assert_eq!(
+        change(&r, ledger).blast_radius.addresses,
+        ["element:reports"]
+    );
 }

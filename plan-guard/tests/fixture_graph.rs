@@ -662,3 +662,44 @@ fn the_graph_command_prints_dot_mermaid_and_json() {
     let mermaid = cli_graph("deposed", "mermaid");
     assert!(mermaid.contains("  class n0 replace\n") && mermaid.contains("  class n1 delete\n"));
 }
+
+#[test]
+fn a_moved_object_keeps_the_dependents_of_the_address_it_left() {
+    // module.db's object moved to (undeclared) module.scratch and is destroyed there;
+    // reader's state still records module.db.terraform_data.main. cfg moved into
+    // module.app, and cfg_reader reads it there through the module's output.
+    assert_eq!(
+        edges("moved_across_modules"),
+        pairs(&[
+            ("module.app.terraform_data.cfg", "terraform_data.cfg_reader"),
+            (
+                "module.scratch.terraform_data.main",
+                "terraform_data.reader"
+            ),
+        ])
+    );
+    assert_eq!(
+        blast("moved_across_modules", "module.scratch.terraform_data.main"),
+        radius(1, &["terraform_data.reader"])
+    );
+    // A move that changes nothing else is a node of class `move`.
+    let classes: Vec<(String, Option<String>)> = graph_of("moved_across_modules")
+        .nodes_sorted()
+        .iter()
+        .map(|n| (n.key(), n.action.clone()))
+        .collect();
+    let class_of = |a: &str| {
+        classes
+            .iter()
+            .find(|(k, _)| k == a)
+            .and_then(|(_, c)| c.clone())
+    };
+    assert_eq!(
+        class_of("module.app.terraform_data.cfg").as_deref(),
+        Some("move")
+    );
+    assert_eq!(
+        class_of("module.scratch.terraform_data.main").as_deref(),
+        Some("delete")
+    );
+}

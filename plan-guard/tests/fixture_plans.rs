@@ -541,50 +541,53 @@ fn every_change_has_exactly_the_class_the_configuration_asks_for() {
 
 #[test]
 fn judged_changes_are_every_change_but_no_op_counted_per_class() {
-    // (fixture, changes, create, update, replace, delete, read, forget, import)
-    let table: [(&str, [usize; 8]); 23] = [
-        ("checks", [1, 1, 0, 0, 0, 0, 0, 0]),
-        ("create", [5, 5, 0, 0, 0, 0, 0, 0]),
-        ("data_source", [5, 3, 0, 0, 0, 2, 0, 0]),
-        ("delete", [11, 1, 1, 0, 9, 0, 0, 0]),
-        ("depends_on", [6, 5, 0, 0, 0, 1, 0, 0]),
-        ("deposed", [2, 0, 0, 1, 1, 0, 0, 0]),
-        ("destroy", [5, 0, 0, 0, 5, 0, 0, 0]),
-        ("forget", [4, 0, 0, 0, 1, 0, 3, 0]),
+    // (fixture, changes, create, update, replace, delete, read, forget, import, move)
+    let table: [(&str, [usize; 9]); 23] = [
+        ("checks", [1, 1, 0, 0, 0, 0, 0, 0, 0]),
+        ("create", [5, 5, 0, 0, 0, 0, 0, 0, 0]),
+        ("data_source", [5, 3, 0, 0, 0, 2, 0, 0, 0]),
+        ("delete", [11, 1, 1, 0, 9, 0, 0, 0, 0]),
+        ("depends_on", [6, 5, 0, 0, 0, 1, 0, 0, 0]),
+        ("deposed", [2, 0, 0, 1, 1, 0, 0, 0, 0]),
+        ("destroy", [5, 0, 0, 0, 5, 0, 0, 0, 0]),
+        ("forget", [4, 0, 0, 0, 1, 0, 3, 0, 0]),
         // Imports without a change are no-ops, which are never judged, but every one of
         // the five imports is counted.
-        ("import", [1, 0, 1, 0, 0, 0, 0, 5]),
-        ("mixed", [8, 1, 2, 2, 1, 1, 1, 0]),
-        ("module_refs", [6, 6, 0, 0, 0, 0, 0, 0]),
-        ("moved", [2, 1, 1, 0, 0, 0, 0, 0]),
-        ("nested_modules", [22, 22, 0, 0, 0, 0, 0, 0]),
-        ("noop", [0, 0, 0, 0, 0, 0, 0, 0]),
-        ("refresh_only", [0, 0, 0, 0, 0, 0, 0, 0]),
-        ("replace", [2, 0, 1, 1, 0, 0, 0, 0]),
-        ("replace_cbd", [2, 0, 1, 1, 0, 0, 0, 0]),
-        ("replace_reasons", [4, 0, 1, 3, 0, 0, 0, 0]),
-        ("sensitive", [5, 5, 0, 0, 0, 0, 0, 0]),
-        ("sensitive_update", [5, 0, 5, 0, 0, 0, 0, 0]),
-        ("tf103_modules", [12, 3, 0, 3, 5, 1, 0, 0]),
-        ("unknown", [5, 5, 0, 0, 0, 0, 0, 0]),
-        ("update", [2, 0, 2, 0, 0, 0, 0, 0]),
+        ("import", [1, 0, 1, 0, 0, 0, 0, 5, 0]),
+        ("mixed", [9, 1, 2, 2, 1, 1, 1, 0, 1]),
+        ("module_refs", [6, 6, 0, 0, 0, 0, 0, 0, 0]),
+        ("moved", [6, 1, 1, 0, 0, 0, 0, 0, 4]),
+        ("nested_modules", [22, 22, 0, 0, 0, 0, 0, 0, 0]),
+        ("noop", [0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        ("refresh_only", [0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        ("replace", [2, 0, 1, 1, 0, 0, 0, 0, 0]),
+        ("replace_cbd", [2, 0, 1, 1, 0, 0, 0, 0, 0]),
+        ("replace_reasons", [4, 0, 1, 3, 0, 0, 0, 0, 0]),
+        ("sensitive", [5, 5, 0, 0, 0, 0, 0, 0, 0]),
+        ("sensitive_update", [5, 0, 5, 0, 0, 0, 0, 0, 0]),
+        ("tf103_modules", [12, 3, 0, 3, 5, 1, 0, 0, 0]),
+        ("unknown", [5, 5, 0, 0, 0, 0, 0, 0, 0]),
+        ("update", [2, 0, 2, 0, 0, 0, 0, 0, 0]),
     ];
     for (name, counts) in table {
         let r = judge_model(name, &Model::empty(), "default", Outcome::Allow);
         let s = &r.summary;
         assert_eq!(
             [
-                s.changes, s.create, s.update, s.replace, s.delete, s.read, s.forget, s.import
+                s.changes, s.create, s.update, s.replace, s.delete, s.read, s.forget, s.import,
+                s.moved
             ],
             counts,
             "{name}"
         );
         assert_eq!(r.changes.len(), s.changes, "{name}");
-        // A replace is never also a create or a delete, and no-ops are not in the report.
+        // A replace is never also a create or a delete, and no-ops are not in the report
+        // (a no-op that moves its object is a move).
         for c in &r.changes {
             assert_ne!(c.action, NoOp, "{name} {}", c.address);
+            let moved = c.previous_address.as_ref().is_some_and(|p| *p != c.address);
             assert_eq!(
-                ActionClass::from_actions(&c.actions),
+                ActionClass::of_change(&c.actions, moved),
                 Some(c.action),
                 "{name} {}",
                 c.address
@@ -721,9 +724,21 @@ fn moved_changes_keep_their_previous_address() {
         Some("terraform_data.renamed_changed")
     );
     assert_eq!(change(&r, "terraform_data.multi[1]").previous_address, None);
-    // In mixed, the moved instance is a no-op and not judged.
+    // A moved instance that is otherwise a no-op is judged as a move.
+    let c = change(&r, "module.svc.terraform_data.x");
+    assert_eq!(c.action, ActionClass::Move);
+    assert_eq!(
+        c.previous_address.as_deref(),
+        Some("module.old_mod.terraform_data.x")
+    );
     let r = judge_model("mixed", &Model::empty(), "default", Outcome::Allow);
-    assert!(r.changes.iter().all(|c| c.previous_address.is_none()));
+    let moved: Vec<(&str, ActionClass)> = r
+        .changes
+        .iter()
+        .filter(|c| c.previous_address.is_some())
+        .map(|c| (c.address.as_str(), c.action))
+        .collect();
+    assert_eq!(moved, [("terraform_data.dns", ActionClass::Move)]);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use args::{Cli, Command, InsightsFormat, ReconcileFormat};
 use iom_store::Store;
 use ledger::evidence_command;
 use living::reconciliation_text;
-use plan_guard::decide::{CheckOptions, check};
+use plan_guard::decide::{CheckOptions, Observed, check_observed};
 use plan_guard::graph::ChangeGraph;
 use plan_guard::identity::SshSigner;
 use plan_guard::model_source;
@@ -175,6 +175,34 @@ fn default_source_dir(plan: &str) -> PathBuf {
     }
 }
 
+/// What the store observed around `workspace`: its unreconciled drift, its latest
+/// observation and every other workspace's.
+fn observed_around(ledger: &Store, workspace: &str) -> Result<Observed> {
+    let drifted = match ledger.drift(workspace)? {
+        Some(drift) => drift["addresses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str().map(String::from))
+            .collect(),
+        None => Vec::new(),
+    };
+    let this = ledger.latest_observation(workspace)?.map(|o| o.body);
+    let mut others = Vec::new();
+    for w in ledger.observed_workspaces()? {
+        if w != workspace
+            && let Some(o) = ledger.latest_observation(&w)?
+        {
+            others.push((w, o.body));
+        }
+    }
+    Ok(Observed {
+        drifted,
+        this,
+        others,
+    })
+}
+
 pub fn run(cli: Cli) -> Result<u8> {
     if let Some(limit) = cli.max_plan_bytes {
         plan_guard::plan::set_max_plan_bytes(limit);
@@ -221,38 +249,12 @@ pub fn run(cli: Cli) -> Result<u8> {
                 model_revision: loaded.revision,
                 source_dir: Some(source_dir.clone()),
             };
-            let mut report = check(&raw, &parsed, &loaded.model, &opts)?;
-            progress.done();
+            // What the living model observed is judged with the plan: drift, and readers
+            // in other workspaces in the blast radius.
             let ledger = Store::open_configured(store.as_deref())?;
-            if let Some(drift) = ledger.drift(&report.workspace)? {
-                let drifted: Vec<String> = drift["addresses"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|a| a.as_str().map(String::from))
-                    .collect();
-                plan_guard::living::add_drift_findings(&mut report, &loaded.model, &drifted);
-            }
-            // Other observed workspaces that read this one's state join the blast radius.
-            let this = ledger
-                .latest_observation(&report.workspace)?
-                .map(|o| o.body);
-            let mut others = Vec::new();
-            for w in ledger.observed_workspaces()? {
-                if w != report.workspace
-                    && let Some(o) = ledger.latest_observation(&w)?
-                {
-                    others.push((w, o.body));
-                }
-            }
-            plan_guard::living::add_cross_workspace(
-                &mut report,
-                &parsed,
-                &loaded.model,
-                this.as_ref(),
-                &others,
-            );
-            plan_guard::living::add_element_links(&mut report, &loaded.model, &others);
+            let observed = observed_around(&ledger, &opts.workspace)?;
+            let report = check_observed(&raw, &parsed, &loaded.model, &opts, &observed)?;
+            progress.done();
             // Recorded before it is shown: a decision that is not in the ledger cannot be
             // applied, so an unrecordable one is an error, not a report.
             workflow::record_check(

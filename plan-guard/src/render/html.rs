@@ -75,7 +75,7 @@ pub fn render_html(r: &Report) -> String {
     let _ = write!(
         out,
         "<h1>plan-guard: <span id=\"verdict\" class=\"v {v}\">{v}</span> — workspace <code>{}</code></h1>\
-         <p>{} changes: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} import. \
+         <p>{} changes: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {} import. \
          Verdicts: {} allow, {} warn, {} escalate, {} block.</p>\
          <p><small>decision <code>{}</code> · plan sha256 <code>{}</code> · terraform {} · model <code>{}</code> · {}</small></p>",
         esc(&r.workspace),
@@ -87,6 +87,7 @@ pub fn render_html(r: &Report) -> String {
         s.read,
         s.forget,
         s.invoke,
+        s.moved,
         s.import,
         s.allow,
         s.warn,
@@ -157,6 +158,9 @@ pub fn render_html(r: &Report) -> String {
 /// The action class, with what triggers an invocation and why a change was deferred.
 fn action_cell(c: &crate::report::ChangeReport) -> String {
     let mut cell = c.action.to_string();
+    if let Some(from) = c.previous_address.as_ref().filter(|p| **p != c.address) {
+        cell.push_str(&format!(" (moved from <code>{}</code>)", esc(from)));
+    }
     if let Some(trigger) = &c.trigger {
         cell.push_str(&format!(" <small>({})</small>", esc(trigger)));
     }

@@ -67,7 +67,7 @@ pub fn render_markdown(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "**{}** changes: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} import  \n\
+        "**{}** changes: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {} import  \n\
          Verdicts: {} allow · {} warn · {} escalate · {} block\n",
         s.changes,
         s.create,
@@ -77,6 +77,7 @@ pub fn render_markdown(r: &Report) -> String {
         s.read,
         s.forget,
         s.invoke,
+        s.moved,
         s.import,
         s.allow,
         s.warn,
@@ -128,11 +129,15 @@ pub fn render_markdown(r: &Report) -> String {
                 )
             })
             .collect();
+        let action = match c.previous_address.as_ref().filter(|p| **p != c.address) {
+            Some(from) => format!("{} (moved from {})", c.action, code(from, true)),
+            None => c.action.to_string(),
+        };
         let row = format!(
             "| {} | {} | {} | {} |\n",
             badge(c.verdict),
             code(&c.address, true),
-            c.action,
+            action,
             findings.join("<br>")
         );
         let mut detail = format!(

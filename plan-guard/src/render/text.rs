@@ -59,6 +59,7 @@ pub fn render_text(r: &Report, color: bool) -> String {
         (s.read, "read"),
         (s.forget, "forget"),
         (s.invoke, "invoke"),
+        (s.moved, "move"),
         (s.import, "import"),
     ] {
         if n > 0 {
@@ -148,6 +149,9 @@ pub fn render_text(r: &Report, color: bool) -> String {
         );
         if let Some(d) = &c.deposed {
             head.push_str(&format!(" (deposed {})", printable(d)));
+        }
+        if let Some(from) = c.previous_address.as_ref().filter(|p| **p != c.address) {
+            head.push_str(&format!(" (moved from {})", printable(from)));
         }
         let _ = writeln!(out, "{head}");
         if c.blast_radius.transitive > 0 {
