@@ -1,7 +1,7 @@
 //! Shared test data.
 
+use crate::decide::report::*;
 use crate::graph::BlastRadius;
-use crate::report::*;
 use iom_model::{ActionClass, Outcome};
 
 pub fn sample_report() -> Report {

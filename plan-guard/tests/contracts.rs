@@ -6,10 +6,10 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use iom_model::{Model, Outcome, load_str};
+use plan_guard::decide::report::Report;
 use plan_guard::decide::{CheckOptions, check};
 use plan_guard::plan::read_plan;
 use plan_guard::render::{render_json, render_text};
-use plan_guard::report::Report;
 
 fn judge(plan: &str, governance: &str) -> Report {
     judge_in(plan, governance, None)

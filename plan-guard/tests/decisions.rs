@@ -2,9 +2,9 @@
 //! (`tests/corpus`).
 
 use iom_model::{Model, Outcome, load_str};
+use plan_guard::decide::report::Report;
 use plan_guard::decide::{CheckOptions, check};
 use plan_guard::plan::read_plan;
-use plan_guard::report::Report;
 use std::path::PathBuf;
 
 fn corpus(name: &str) -> String {

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use iom_model::{Model, Outcome, load_str};
+use plan_guard::decide::report::Report;
 use plan_guard::decide::{CheckOptions, check};
 use plan_guard::plan::read_plan;
-use plan_guard::report::Report;
 
 fn judge(governance: &str) -> Report {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -5,8 +5,8 @@ mod fixture_util;
 
 use fixture_util::*;
 use iom_model::{ActionClass, Model, Outcome};
+use plan_guard::decide::report::Report;
 use plan_guard::render::{render_json, render_text};
-use plan_guard::report::Report;
 
 use Outcome::*;
 
@@ -283,7 +283,7 @@ fn conditions_on_unknown_values_follow_on_unknown() {
   }"#,
     );
     let r = judge("unknown", &model);
-    let unknown = |f: &plan_guard::report::Finding, path: &str| {
+    let unknown = |f: &plan_guard::decide::report::Finding, path: &str| {
         f.source == "profile:p"
             && f.rule == "on_unknown"
             && f.outcome == Warn
@@ -586,7 +586,7 @@ fn max_changes_counts_the_changes_in_the_intents_scope() {
     let r = judge("nested_modules", &gov("  max_changes = 21", ""));
     assert_eq!(r.summary.escalate, 22);
     assert!(r.changes.iter().all(|c| c.findings
-        == vec![plan_guard::report::Finding {
+        == vec![plan_guard::decide::report::Finding {
             waived_by: None,
             message: "22 changes in scope of intent i exceed max_changes 21 of profile p".into(),
             outcome: Escalate,

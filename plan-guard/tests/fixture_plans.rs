@@ -8,7 +8,7 @@ mod fixture_util;
 
 use fixture_util::*;
 use iom_model::{ActionClass, Model, Outcome, PathStep};
-use plan_guard::cel_input::Unknown;
+use plan_guard::decide::cel_input::Unknown;
 use plan_guard::decide::{CheckError, check};
 use plan_guard::plan::{Mode, Plan};
 use serde_json::Value;
@@ -531,7 +531,7 @@ fn every_change_has_exactly_the_class_the_configuration_asks_for() {
             assert_eq!(rc.mode == Mode::Data, data, "{name} {}", rc.address);
             // The parts the reader keeps agree with the address.
             let module = rc.module_address.as_deref().unwrap_or("");
-            let expected_module = plan_guard::address::InstanceAddress::parse(&rc.address)
+            let expected_module = plan_guard::plan::address::InstanceAddress::parse(&rc.address)
                 .unwrap()
                 .module_address();
             assert_eq!(module, expected_module, "{name} {}", rc.address);

@@ -7,9 +7,9 @@ mod fixture_util;
 use fixture_util::*;
 use iom_model::{ActionClass, Outcome};
 use plan_guard::decide::check;
+use plan_guard::decide::report::Report;
 use plan_guard::graph::ChangeGraph;
 use plan_guard::plan::read_plan;
-use plan_guard::report::Report;
 use std::path::PathBuf;
 
 fn scratch(name: &str) -> PathBuf {

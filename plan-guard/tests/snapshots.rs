@@ -8,7 +8,7 @@ use plan_guard::plan::read_plan;
 use plan_guard::render::{render_json, render_text};
 use std::path::PathBuf;
 
-fn report(name: &str) -> plan_guard::report::Report {
+fn report(name: &str) -> plan_guard::decide::report::Report {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let model = Model::compile(load_dir(&root.join("../examples/governance")).unwrap()).unwrap();
     let raw = read_plan(

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use iom_model::{Model, Outcome, load_dir, load_str};
+use plan_guard::decide::report::Report;
 use plan_guard::decide::{CheckOptions, check};
 use plan_guard::plan::read_plan;
 use plan_guard::render::render_text;
-use plan_guard::report::Report;
 
 const LEDGER: &str = "module.payments.terraform_data.ledger_db[0]";
 
@@ -52,7 +52,7 @@ resource "iom_waiver" "ledger" {{
     )
 }
 
-fn ledger(r: &Report) -> &plan_guard::report::ChangeReport {
+fn ledger(r: &Report) -> &plan_guard::decide::report::ChangeReport {
     r.changes.iter().find(|c| c.address == LEDGER).unwrap()
 }
 

@@ -2,9 +2,9 @@
 
 use anyhow::{Context as _, Result};
 use iom_store::Store;
-use plan_guard::checkpoint::Checkpoint;
-use plan_guard::signing::Verifier;
-use plan_guard::workflow;
+use plan_guard::evidence::checkpoint::Checkpoint;
+use plan_guard::evidence::signing::Verifier;
+use plan_guard::evidence::workflow;
 use std::io::Write;
 
 use super::args::{EvidenceCommand, ExportFormat};
@@ -54,7 +54,7 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
             signing_key,
             output,
         } => {
-            let signer = plan_guard::signing::Signer::from_file(&signing_key)?;
+            let signer = plan_guard::evidence::signing::Signer::from_file(&signing_key)?;
             let ledger = open()?.evidence()?;
             let checkpoint = Checkpoint::of(&ledger, &signer, plan_guard::ids::now_rfc3339())?;
             std::fs::write(&output, checkpoint.to_json())
@@ -129,18 +129,18 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
             }
         }
         EvidenceCommand::AllowedSigners { model } => {
-            let loaded = plan_guard::model_source::load(model.as_deref(), store)?;
+            let loaded = plan_guard::decide::model_source::load(model.as_deref(), store)?;
             write!(
                 out,
                 "{}",
-                plan_guard::identity::allowed_signers(&loaded.model.spec)
+                plan_guard::evidence::identity::allowed_signers(&loaded.model.spec)
             )?;
         }
         EvidenceCommand::Keygen {
             private_key,
             public_key,
         } => {
-            plan_guard::signing::generate(&private_key, &public_key)?;
+            plan_guard::evidence::signing::generate(&private_key, &public_key)?;
             writeln!(
                 out,
                 "wrote {} (keep it secret) and {}",

@@ -12,15 +12,15 @@ use args::{Cli, Command, InsightsFormat, ReconcileFormat};
 use iom_store::Store;
 use ledger::evidence_command;
 use living::reconciliation_text;
+use plan_guard::decide::model_source;
 use plan_guard::decide::{CheckOptions, Observed, check_observed};
+use plan_guard::evidence::identity::SshSigner;
+use plan_guard::evidence::signing::Signer;
+use plan_guard::evidence::workflow;
 use plan_guard::graph::ChangeGraph;
-use plan_guard::identity::SshSigner;
-use plan_guard::model_source;
+use plan_guard::plan::copy::PlanCopy;
 use plan_guard::plan::read_plan;
-use plan_guard::plan_copy::PlanCopy;
 use plan_guard::render::{Format, Options as RenderOptions, render, render_graph};
-use plan_guard::signing::Signer;
-use plan_guard::workflow;
 use progress::Progress;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -270,8 +270,8 @@ pub fn run(cli: Cli) -> Result<u8> {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let wants_sources =
                 format == Format::Sarif || also.iter().any(|(f, _)| *f == Format::Sarif);
-            let locator =
-                wants_sources.then(|| plan_guard::sources::Locator::new(&source_dir, &parsed));
+            let locator = wants_sources
+                .then(|| plan_guard::plan::sources::Locator::new(&source_dir, &parsed));
             let options = RenderOptions {
                 color,
                 junit_escalations,
@@ -471,21 +471,21 @@ pub fn run(cli: Cli) -> Result<u8> {
             // Read only: a store that does not exist is an error, not a new empty one.
             let ledger = Store::open_configured_existing(store.as_deref())?.evidence()?;
             let loaded = model_source::load(model.as_deref(), store.as_deref())?;
-            let found = plan_guard::insights::insights(
+            let found = plan_guard::living::insights::insights(
                 &loaded.model,
                 &ledger.records,
                 iom_model::time::now_unix(),
             );
             let text = match format {
                 InsightsFormat::Json => serde_json::to_string_pretty(&found)? + "\n",
-                InsightsFormat::Markdown => plan_guard::insights::render_markdown(&found),
-                InsightsFormat::Text => plan_guard::insights::render_text(&found),
+                InsightsFormat::Markdown => plan_guard::living::insights::render_markdown(&found),
+                InsightsFormat::Text => plan_guard::living::insights::render_text(&found),
             };
             std::io::stdout().write_all(text.as_bytes())?;
             Ok(0)
         }
         Command::Test { dir, model } => {
-            let summary = plan_guard::govtest::run(&dir, model.as_deref())?;
+            let summary = plan_guard::decide::govtest::run(&dir, model.as_deref())?;
             std::io::stdout().write_all(summary.text.as_bytes())?;
             Ok(u8::from(summary.failed > 0))
         }

@@ -4,8 +4,11 @@
 //! scanning it. Every format version Terraform (0.12 to 1.15) and OpenTofu have
 //! written deserializes into these types; fields a version lacks default.
 
+pub mod address;
+pub mod copy;
 mod exprs;
 mod load;
+pub mod sources;
 
 pub use exprs::Expr;
 pub use load::{

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use iom_model::Outcome;
 
-use crate::report::Report;
+use crate::decide::report::Report;
 
 /// Text for HTML: entities for markup, and control and bidi characters from a plan shown
 /// as escapes ([`super::printable`]) so an override cannot reorder what a reviewer reads.
@@ -156,7 +156,7 @@ pub fn render_html(r: &Report) -> String {
 }
 
 /// The action class, with what triggers an invocation and why a change was deferred.
-fn action_cell(c: &crate::report::ChangeReport) -> String {
+fn action_cell(c: &crate::decide::report::ChangeReport) -> String {
     let mut cell = c.action.to_string();
     if let Some(from) = c.previous_address.as_ref().filter(|p| **p != c.address) {
         cell.push_str(&format!(" (moved from <code>{}</code>)", esc(from)));

@@ -1,7 +1,7 @@
 //! `--format json`: the report as docs/report.md describes it (its JSON Schema is
 //! docs/report.schema.json), keys sorted.
 
-use crate::report::Report;
+use crate::decide::report::Report;
 
 pub fn render_json(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(report).expect("reports always serialize");

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use iom_model::Outcome;
 
-use crate::report::{ChangeReport, Report};
+use crate::decide::report::{ChangeReport, Report};
 
 /// How an escalated change shows in JUnit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use iom_model::Outcome;
 
 use super::printable;
-use crate::report::{ChangeReport, Report};
+use crate::decide::report::{ChangeReport, Report};
 
 /// GitHub rejects comments over 65,536 characters; keep a margin for what CI adds.
 pub const MAX_CHARS: usize = 60_000;

@@ -19,7 +19,7 @@ pub use printable::{is_layout_control, one_line, printable};
 pub use sarif::render_sarif;
 pub use text::render_text;
 
-use crate::report::Report;
+use crate::decide::report::Report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -37,7 +37,7 @@ pub enum Format {
 pub struct Options<'a> {
     pub color: bool,
     pub junit_escalations: Escalations,
-    pub sources: Option<&'a crate::sources::Locator>,
+    pub sources: Option<&'a crate::plan::sources::Locator>,
 }
 
 /// Renders `report` in `format`.

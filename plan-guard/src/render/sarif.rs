@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use iom_model::Outcome;
 use serde_json::{Value, json};
 
-use crate::report::Report;
-use crate::sources::Locator;
+use crate::decide::report::Report;
+use crate::plan::sources::Locator;
 
 fn level(o: Outcome) -> &'static str {
     match o {

@@ -3,7 +3,7 @@
 //! `NO_COLOR`).
 
 use super::printable;
-use crate::report::{ChangeReport, Report};
+use crate::decide::report::{ChangeReport, Report};
 use anstyle::{AnsiColor, Style};
 use iom_model::Outcome;
 use std::fmt::Write;
@@ -124,7 +124,7 @@ pub fn render_text(r: &Report, color: bool) -> String {
         .into_iter()
         .filter(|c| c.verdict > Outcome::Allow)
         .collect();
-    let waived: Vec<(&str, &crate::report::Finding)> = r
+    let waived: Vec<(&str, &crate::decide::report::Finding)> = r
         .changes
         .iter()
         .flat_map(|c| {
@@ -184,7 +184,7 @@ pub fn render_text(r: &Report, color: bool) -> String {
 }
 
 /// Findings a waiver turned into allows: listed, so an exception is never silent.
-fn waived_lines(out: &mut String, p: &Painter, waived: &[(&str, &crate::report::Finding)]) {
+fn waived_lines(out: &mut String, p: &Painter, waived: &[(&str, &crate::decide::report::Finding)]) {
     if waived.is_empty() {
         return;
     }
@@ -202,6 +202,6 @@ fn waived_lines(out: &mut String, p: &Painter, waived: &[(&str, &crate::report::
 
 /// `[source / rule]` of a finding; a rule can be named after a contract input or a
 /// workspace, so both are escaped.
-fn source_rule(f: &crate::report::Finding) -> String {
+fn source_rule(f: &crate::decide::report::Finding) -> String {
     format!("[{} / {}]", printable(&f.source), printable(&f.rule))
 }

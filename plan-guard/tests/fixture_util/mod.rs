@@ -4,9 +4,9 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 use iom_model::{Model, Outcome, load_str};
+use plan_guard::decide::report::{ChangeReport, Report};
 use plan_guard::decide::{CheckOptions, check};
 use plan_guard::plan::{RawPlan, read_plan};
-use plan_guard::report::{ChangeReport, Report};
 use std::path::PathBuf;
 
 /// Every generated fixture directory.

@@ -10,13 +10,13 @@ use iom_model::{Model, Outcome};
 use iom_store::{ApplyClaim, Evidence, NewEvidence, Store};
 use serde_json::{Value, json};
 
-use crate::contracts::Contracts;
+use crate::decide::contracts::Contracts;
+use crate::decide::report::Report;
+use crate::evidence::identity::{self, SshSigner};
+use crate::evidence::signing::Signer;
+use crate::evidence::verify::{ProbeResult, post_verify};
 use crate::evidence::{self, APPLY, APPROVAL, CHECK};
-use crate::identity::{self, SshSigner};
-use crate::plan_copy::PlanCopy;
-use crate::report::Report;
-use crate::signing::Signer;
-use crate::verify::{ProbeResult, post_verify};
+use crate::plan::copy::PlanCopy;
 
 /// A step plan-guard will not take; nothing was executed or recorded.
 #[derive(Debug, thiserror::Error)]
@@ -348,7 +348,7 @@ pub fn model_for_apply(check: &Evidence, dir: Option<&Path>, store: Option<&str>
             "decision {id} does not record which model it was judged against (an older plan-guard wrote it): check the plan again"
         ))));
     };
-    let loaded = crate::model_source::load(dir, store).map_err(|e| {
+    let loaded = crate::decide::model_source::load(dir, store).map_err(|e| {
         anyhow!(Refused(format!(
             "decision {id} was judged against {how}, and that model is not available here ({e:#}): {hint}, so apply runs its post-verify probes"
         )))
@@ -426,7 +426,7 @@ pub fn apply(
             .filter(|rc| rc.change.actions != ["no-op"])
             .collect();
         // Run where the plan was made, so pass-through arguments resolve from the source.
-        let sources = crate::sources::Locator::new(std::path::Path::new("."), &plan);
+        let sources = crate::plan::sources::Locator::new(std::path::Path::new("."), &plan);
         let contracts = Contracts::governing(&plan, model, &changes, Some(&sources));
         let state = state_after_apply();
         // The plan's configuration says which outputs of other workspaces each resource

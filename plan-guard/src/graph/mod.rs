@@ -8,7 +8,7 @@
 //! references pass through `local` values or `replace_triggered_by` (which the plan
 //! does not record), and plans without a configuration.
 
-use crate::address::{InstanceAddress, config_module_names, segments};
+use crate::plan::address::{InstanceAddress, config_module_names, segments};
 use crate::plan::{ConfigModule, Expr, ModuleCall, Plan, StateResource};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};

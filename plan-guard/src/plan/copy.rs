@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, anyhow};
 use sha2::{Digest as _, Sha256};
 
+use crate::evidence::workflow::Refused;
 use crate::plan::{RawPlan, hex_digest, read_plan};
-use crate::workflow::Refused;
 
 /// A private copy of a saved plan, removed when dropped.
 pub struct PlanCopy {

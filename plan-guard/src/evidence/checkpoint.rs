@@ -14,7 +14,7 @@ use anyhow::{Context as _, Result, bail};
 use iom_store::Ledger;
 use serde::{Deserialize, Serialize};
 
-use crate::signing::{Signer, Verifier};
+use crate::evidence::signing::{Signer, Verifier};
 
 /// What a checkpoint file holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

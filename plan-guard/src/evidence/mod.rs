@@ -4,6 +4,12 @@
 //! it, resolved from the profiles at check time so the record says which rule applied.
 //! `approval` and `apply` records name the decision they belong to.
 
+pub mod checkpoint;
+pub mod identity;
+pub mod signing;
+pub mod verify;
+pub mod workflow;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use iom_model::{Model, ModelSpec, Outcome};
@@ -11,8 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::identity;
-use crate::report::Report;
+use crate::decide::report::Report;
 
 pub const CHECK: &str = "check";
 pub const APPROVAL: &str = "approval";
@@ -145,7 +150,10 @@ pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Valu
 /// governing intents when none does). Intents that govern the change but did not escalate
 /// it have no say, and a finding no governing intent stands behind (an ungoverned change)
 /// entitles no one.
-fn change_profiles<'m>(change: &crate::report::ChangeReport, model: &'m Model) -> Vec<&'m str> {
+fn change_profiles<'m>(
+    change: &crate::decide::report::ChangeReport,
+    model: &'m Model,
+) -> Vec<&'m str> {
     let governing: Vec<_> = model
         .intents
         .iter()
@@ -683,7 +691,7 @@ resource "iom_intent" "i" {
         let mut report = crate::testing::sample_report();
         report.changes[0].findings.clear();
         report.changes[0].verdict = Outcome::Allow;
-        report.findings.push(crate::report::Finding {
+        report.findings.push(crate::decide::report::Finding {
             message: "the plan is incomplete".into(),
             outcome: Outcome::Escalate,
             rule: "incomplete".into(),

@@ -9,9 +9,9 @@ use std::time::Duration;
 use iom_model::Condition;
 use serde_json::value::RawValue;
 
-use crate::cel_input::to_cel;
-use crate::contracts::Governed;
-use crate::probes::{self, Probe};
+use crate::decide::cel_input::to_cel;
+use crate::decide::contracts::Governed;
+use crate::decide::probes::{self, Probe};
 
 /// The outcome of one post-verify probe.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -24,11 +24,11 @@ use iom_model::{
     expand_inputs, glob,
 };
 
-use crate::address::InstanceAddress;
+use crate::decide::probes::{self, Probe};
+use crate::decide::report::Finding;
+use crate::plan::address::InstanceAddress;
+use crate::plan::sources::{Locator, VarType};
 use crate::plan::{ConfigModule, ModuleCall, Plan, ResourceChange};
-use crate::probes::{self, Probe};
-use crate::report::Finding;
-use crate::sources::{Locator, VarType};
 
 /// One contract applied to one module call (by configuration path, instance keys aside).
 pub struct Governed<'m> {

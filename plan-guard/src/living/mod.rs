@@ -3,6 +3,8 @@
 //! refresh-only plan's `resource_drift`), and unreconciled drift on governed resources
 //! turns the next checks of the workspace into the profiles' `on_drift` outcome.
 
+pub mod insights;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -129,7 +131,7 @@ fn remote_state_reads(
         let path = r["values"]["config"]["path"]
             .as_str()
             .map(|p| match location {
-                Some(base) => crate::sources::normalize(&base.join(p))
+                Some(base) => crate::plan::sources::normalize(&base.join(p))
                     .display()
                     .to_string(),
                 None => p.to_string(),

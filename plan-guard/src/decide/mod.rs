@@ -3,12 +3,19 @@
 //! constraints and blueprint rules, thresholds and the ungoverned policy, and take the
 //! highest outcome. One evaluation core; every output format renders its [`Report`].
 
-use crate::cel_input::{Unknown, check_mask, to_cel};
-use crate::contracts::Contracts;
+pub mod cel_input;
+pub mod contracts;
+pub mod govtest;
+pub mod model_source;
+pub mod probes;
+pub mod report;
+
+use crate::decide::cel_input::{Unknown, check_mask, to_cel};
+use crate::decide::contracts::Contracts;
+use crate::decide::report::{ChangeReport, Finding, ModelInfo, PlanInfo, Report, Summary};
 use crate::graph::{BlastRadius, ChangeGraph, Scratch};
 use crate::living::{CrossWorkspace, ElementLinks};
 use crate::plan::{Plan, RawPlan, ResourceChange};
-use crate::report::{ChangeReport, Finding, ModelInfo, PlanInfo, Report, Summary};
 use cel::common::types::{CelList, CelString};
 use cel::{Context, ExecutionError, Value};
 use iom_model::{
@@ -198,7 +205,7 @@ pub fn check_observed(
     // The source is read only when a contract may need it.
     let sources = match &opts.source_dir {
         Some(dir) if !model.spec.contracts.is_empty() => {
-            Some(crate::sources::Locator::new(dir, plan))
+            Some(crate::plan::sources::Locator::new(dir, plan))
         }
         _ => None,
     };
@@ -651,7 +658,7 @@ impl<'a> At<'a> {
                 name: &rc.name,
             };
         }
-        let parsed = crate::address::InstanceAddress::parse(address);
+        let parsed = crate::plan::address::InstanceAddress::parse(address);
         At {
             address,
             module: parsed
@@ -675,7 +682,7 @@ fn resource_name(address: &str) -> Option<&str> {
 fn module_of(rc: &ResourceChange) -> String {
     match &rc.module_address {
         Some(m) => m.clone(),
-        None => crate::address::InstanceAddress::parse(&rc.address)
+        None => crate::plan::address::InstanceAddress::parse(&rc.address)
             .map(|a| a.module_address())
             .unwrap_or_default(),
     }

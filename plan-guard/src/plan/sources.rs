@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use hcl_edit::Span;
 
-use crate::address::InstanceAddress;
+use crate::plan::address::InstanceAddress;
 use crate::plan::{ConfigModule, Plan};
 
 pub struct Locator {
