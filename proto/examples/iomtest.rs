@@ -67,6 +67,7 @@ impl Provider for IomTest {
                 ),
             )]
             .into(),
+            ..ProviderSchema::default()
         }
     }
 

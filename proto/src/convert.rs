@@ -3,7 +3,8 @@
 
 use crate::diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
 use crate::schema::{
-    Attribute, AttributeType, Block, DescriptionKind, Nesting, ObjectNesting, Schema,
+    Attribute, AttributeType, Block, DescriptionKind, Function, Nesting, ObjectNesting, Parameter,
+    Schema,
 };
 use crate::value::{Type, Value};
 use crate::wire::tfplugin6 as w;
@@ -154,6 +155,31 @@ fn attribute(a: &Attribute) -> w::schema::Attribute {
         deprecated: a.deprecated,
         write_only: a.write_only,
         deprecation_message: String::new(),
+    }
+}
+
+pub(crate) fn function(f: &Function) -> w::Function {
+    w::Function {
+        parameters: f.parameters.iter().map(parameter).collect(),
+        variadic_parameter: None,
+        r#return: Some(w::function::Return {
+            r#type: f.return_type.to_json(),
+        }),
+        summary: f.summary.clone(),
+        description: f.description.clone(),
+        description_kind: kind(f.description_kind),
+        deprecation_message: String::new(),
+    }
+}
+
+fn parameter(p: &Parameter) -> w::function::Parameter {
+    w::function::Parameter {
+        name: p.name.clone(),
+        r#type: p.ty.to_json(),
+        allow_null_value: p.allow_null,
+        allow_unknown_values: p.allow_unknown,
+        description: p.description.clone(),
+        description_kind: kind(DescriptionKind::Plain),
     }
 }
 

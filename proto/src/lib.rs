@@ -28,6 +28,7 @@ mod diagnostics;
 mod goplugin;
 mod grpc;
 pub mod handshake;
+mod log;
 mod provider;
 mod schema;
 mod server;
@@ -50,13 +51,14 @@ mod wire {
 pub use async_trait::async_trait;
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
 pub use provider::{
-    ApplyRequest, ApplyResponse, ConfigureRequest, ImportRequest, ImportResponse, ImportedResource,
+    ActionProgress, ActionRequest, ApplyRequest, ApplyResponse, ConfigureRequest, FunctionError,
+    FunctionRequest, FunctionResponse, ImportRequest, ImportResponse, ImportedResource,
     PlanRequest, PlanResponse, Provider, ReadDataRequest, ReadDataResponse, ReadRequest,
     ReadResponse, UpgradeRequest, UpgradeResponse, plan_computed,
 };
 pub use schema::{
-    Attribute, AttributeType, Block, DescriptionKind, NestedAttributes, NestedBlock, Nesting,
-    ObjectNesting, ProviderSchema, Schema,
+    Attribute, AttributeType, Block, DescriptionKind, Function, NestedAttributes, NestedBlock,
+    Nesting, ObjectNesting, Parameter, ProviderSchema, Schema,
 };
 pub use server::{ServeError, ServeOptions, serve, try_serve};
 pub use value::{Number, Type, Value, ValueError};

@@ -108,6 +108,43 @@ pub trait Provider: Send + Sync + 'static {
         }
     }
 
+    /// Calls a provider-defined function. Terraform calls functions on a
+    /// provider process of their own that it never configures, so a function
+    /// cannot depend on `configure`. The arguments have been checked against
+    /// the parameters' types, nulls and unknowns (see [`crate::Parameter`]).
+    async fn call_function(&self, request: FunctionRequest) -> FunctionResponse {
+        FunctionResponse::error(
+            format!("This provider has no function {:?}.", request.name),
+            None,
+        )
+    }
+
+    /// Checks an action's `config` block. Values may be unknown.
+    async fn validate_action_config(&self, _type_name: &str, _config: Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Plans an invocation: the last chance to refuse it before the apply.
+    /// Values may be unknown.
+    async fn plan_action(&self, _request: ActionRequest) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Runs an action on the configured provider, with a wholly known
+    /// `config`. Messages sent through `progress` are shown as it runs; an
+    /// error diagnostic fails the apply.
+    async fn invoke_action(
+        &self,
+        request: ActionRequest,
+        _progress: ActionProgress,
+    ) -> Diagnostics {
+        Diagnostic::error(
+            "Unknown action",
+            format!("This provider has no action {}.", request.type_name),
+        )
+        .into()
+    }
+
     /// Terraform was interrupted: abandon long-running work soon. The
     /// process keeps serving; Terraform ends it later with a shutdown.
     async fn stop(&self) -> Result<(), String> {
@@ -227,6 +264,75 @@ pub struct ReadDataRequest {
 pub struct ReadDataResponse {
     pub state: Value,
     pub diagnostics: Diagnostics,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FunctionRequest {
+    pub name: String,
+    /// One value per parameter, in order.
+    pub arguments: Vec<Value>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FunctionResponse {
+    /// Of the function's return type; ignored when `error` is set.
+    pub result: Value,
+    pub error: Option<FunctionError>,
+}
+
+impl FunctionResponse {
+    pub fn ok(result: Value) -> Self {
+        FunctionResponse {
+            result,
+            error: None,
+        }
+    }
+
+    /// A failed call; `argument` is the 0-based index of the argument at fault.
+    pub fn error(text: impl Into<String>, argument: Option<usize>) -> Self {
+        FunctionResponse {
+            result: Value::Null,
+            error: Some(FunctionError {
+                text: text.into(),
+                argument,
+            }),
+        }
+    }
+}
+
+/// Why a function call failed. Terraform shows `text` after the name of the
+/// argument at fault, when there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionError {
+    pub text: String,
+    pub argument: Option<usize>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ActionRequest {
+    pub type_name: String,
+    pub config: Value,
+}
+
+/// Where a running action reports progress: each message is one line of
+/// Terraform's output for the action.
+#[derive(Clone, Debug)]
+pub struct ActionProgress(tokio::sync::mpsc::UnboundedSender<String>);
+
+impl ActionProgress {
+    pub(crate) fn new(sender: tokio::sync::mpsc::UnboundedSender<String>) -> Self {
+        ActionProgress(sender)
+    }
+
+    /// A progress line that goes nowhere, for calling an action outside Terraform.
+    pub fn discard() -> Self {
+        ActionProgress(tokio::sync::mpsc::unbounded_channel().0)
+    }
+
+    pub fn report(&self, message: impl Into<String>) {
+        // Terraform went away: the action still finishes its work.
+        let _ = self.0.send(message.into());
+    }
 }
 
 /// The plan most resources want: the proposed state, with every computed

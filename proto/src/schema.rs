@@ -13,6 +13,70 @@ pub struct ProviderSchema {
     pub provider: Schema,
     pub resources: BTreeMap<String, Schema>,
     pub data_sources: BTreeMap<String, Schema>,
+    /// Provider-defined functions (Terraform 1.8+), called as
+    /// `provider::NAME::FUNCTION(...)`. Older clients never ask for them.
+    pub functions: BTreeMap<String, Function>,
+    /// Actions (Terraform 1.14+) by type name, each with the schema of its
+    /// `config` block. Older clients never ask for them.
+    pub actions: BTreeMap<String, Schema>,
+}
+
+/// The signature and documentation of a provider-defined function.
+#[derive(Clone, Debug)]
+pub struct Function {
+    pub parameters: Vec<Parameter>,
+    pub return_type: Type,
+    /// One line, for the function listing.
+    pub summary: String,
+    pub description: String,
+    pub description_kind: DescriptionKind,
+}
+
+impl Function {
+    pub fn new(return_type: Type, summary: impl Into<String>) -> Self {
+        Function {
+            parameters: Vec::new(),
+            return_type,
+            summary: summary.into(),
+            description: String::new(),
+            description_kind: DescriptionKind::Plain,
+        }
+    }
+
+    pub fn parameter(mut self, parameter: Parameter) -> Self {
+        self.parameters.push(parameter);
+        self
+    }
+
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = text.into();
+        self
+    }
+}
+
+/// One positional parameter of a function. Unless a parameter allows them,
+/// Terraform itself answers a call with a null argument by an error and one
+/// with an unknown argument by an unknown result, without calling the
+/// provider.
+#[derive(Clone, Debug)]
+pub struct Parameter {
+    pub name: String,
+    pub ty: Type,
+    pub description: String,
+    pub allow_null: bool,
+    pub allow_unknown: bool,
+}
+
+impl Parameter {
+    pub fn new(name: impl Into<String>, ty: Type, description: impl Into<String>) -> Self {
+        Parameter {
+            name: name.into(),
+            ty,
+            description: description.into(),
+            allow_null: false,
+            allow_unknown: false,
+        }
+    }
 }
 
 /// The schema of one block type, with the version stored state was written in.

@@ -82,11 +82,12 @@ pub async fn try_serve<P: Provider>(provider: P, options: ServeOptions) -> Resul
     if !env.launched_by_terraform() {
         return Err(ServeError::NotLaunchedByTerraform);
     }
+    crate::log::init_from_env();
     if !env.client_speaks_protocol_6() {
         // Answer with 6 anyway: the client then names the mismatch itself.
-        eprintln!(
-            "this provider speaks plugin protocol 6 only; the client offered {}",
-            env.protocol_versions.as_deref().unwrap_or_default()
+        tracing::warn!(
+            offered = env.protocol_versions.as_deref().unwrap_or_default(),
+            "this provider speaks plugin protocol 6 only"
         );
     }
     let tls = env
@@ -166,7 +167,7 @@ async fn accept_loop(
         let stream = match accepted {
             Ok(stream) => stream,
             Err(e) => {
-                eprintln!("plugin: accepting a connection failed: {e}");
+                tracing::error!(error = %e, "accepting a plugin connection failed");
                 // Usually a full file table: pause rather than spin.
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
@@ -187,8 +188,8 @@ async fn accept_loop(
                         Ok(Ok(tls_stream)) => {
                             let _ = connections.send(Ok(Stream::new(tls_stream))).await;
                         }
-                        Ok(Err(e)) => eprintln!("plugin: TLS handshake failed: {e}"),
-                        Err(_) => eprintln!("plugin: TLS handshake timed out"),
+                        Ok(Err(e)) => tracing::error!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::error!("TLS handshake timed out"),
                     }
                 });
             }

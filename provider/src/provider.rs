@@ -285,6 +285,7 @@ impl Provider for IomProvider {
                 ),
             ]
             .into(),
+            ..ProviderSchema::default()
         }
     }
 

@@ -2,12 +2,13 @@
 //! the [`Provider`], encodes the answer. This is the only place where wire
 //! types and provider types meet.
 //!
-//! Features a provider built on this crate does not offer (functions,
-//! ephemeral, list and identity resources, state stores, actions, moves) are
-//! never advertised, so Terraform does not call them; the two it asks about
-//! regardless (functions, identity schemas) get an empty answer, and the rest
-//! an error diagnostic rather than a gRPC error, which Terraform would report
-//! as a broken plugin.
+//! Functions and actions are served when the provider declares them (in
+//! [`crate::ProviderSchema`]). Features a provider built on this crate does not
+//! offer (ephemeral, list and identity resources, state stores, moves) are
+//! never advertised, so Terraform does not call them; the one it asks about
+//! regardless (identity schemas) gets an empty answer, and the rest an error
+//! diagnostic rather than a gRPC error, which Terraform would report as a
+//! broken plugin. Every RPC is logged (`crate::log`).
 
 mod schemas;
 #[cfg(test)]
@@ -15,14 +16,17 @@ mod tests;
 
 use std::sync::Arc;
 
+use tokio::sync::mpsc;
 use tokio_stream::Once;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::convert;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::log::Call;
 use crate::provider::{
-    ApplyRequest, ConfigureRequest, ImportRequest, PlanRequest, Provider, ReadDataRequest,
-    ReadRequest, UpgradeRequest,
+    ActionProgress, ActionRequest, ApplyRequest, ConfigureRequest, FunctionRequest, ImportRequest,
+    PlanRequest, Provider, ReadDataRequest, ReadRequest, UpgradeRequest,
 };
 use crate::value::{Type, Value};
 use crate::wire::tfplugin6 as w;
@@ -62,6 +66,58 @@ fn unsupported(what: &str) -> Vec<w::Diagnostic> {
     )
 }
 
+fn function_error(text: String, argument: Option<usize>) -> w::call_function::Response {
+    w::call_function::Response {
+        result: None,
+        error: Some(w::FunctionError {
+            text,
+            function_argument: argument.and_then(|i| i64::try_from(i).ok()),
+        }),
+    }
+}
+
+/// Decodes each argument with its parameter's type; the error names the argument.
+fn decode_arguments(
+    arguments: Vec<w::DynamicValue>,
+    parameters: &[Type],
+) -> Result<Vec<Value>, w::FunctionError> {
+    if arguments.len() != parameters.len() {
+        return Err(w::FunctionError {
+            text: format!(
+                "The function takes {} arguments; Terraform sent {}.",
+                parameters.len(),
+                arguments.len()
+            ),
+            function_argument: None,
+        });
+    }
+    arguments
+        .into_iter()
+        .zip(parameters)
+        .enumerate()
+        .map(|(i, (argument, ty))| {
+            // The value itself is never quoted: it may be sensitive.
+            convert::decode(Some(argument), ty).map_err(|d| w::FunctionError {
+                text: d.summary,
+                function_argument: i64::try_from(i).ok(),
+            })
+        })
+        .collect()
+}
+
+impl<P: Provider> ProviderService<P> {
+    /// Decodes an action's configuration with its schema.
+    fn action_request(
+        &self,
+        type_name: String,
+        config: Option<w::DynamicValue>,
+    ) -> Result<ActionRequest, Diagnostic> {
+        let ty = self.schemas.action(&type_name)?;
+        let config = convert::decode(config, ty)?;
+        Ok(ActionRequest { type_name, config })
+    }
+}
+
 type Reply<T> = Result<Response<T>, Status>;
 
 fn reply<T>(message: T) -> Reply<T> {
@@ -74,6 +130,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         &self,
         _: Request<w::get_metadata::Request>,
     ) -> Reply<w::get_metadata::Response> {
+        let _call = Call::start("GetMetadata", "");
         reply(self.schemas.metadata_response.clone())
     }
 
@@ -81,6 +138,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         &self,
         _: Request<w::get_provider_schema::Request>,
     ) -> Reply<w::get_provider_schema::Response> {
+        let _call = Call::start("GetProviderSchema", "");
         reply(self.schemas.schema_response.clone())
     }
 
@@ -88,6 +146,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         &self,
         request: Request<w::validate_provider_config::Request>,
     ) -> Reply<w::validate_provider_config::Response> {
+        let _call = Call::start("ValidateProviderConfig", "");
         let config = request.into_inner().config;
         let diags = match convert::decode(config, &self.schemas.provider) {
             Ok(config) => self.provider.validate_provider_config(config).await,
@@ -103,6 +162,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         request: Request<w::validate_resource_config::Request>,
     ) -> Reply<w::validate_resource_config::Response> {
         let r = request.into_inner();
+        let _call = Call::start("ValidateResourceConfig", &r.type_name);
         let decoded = self
             .schemas
             .resource(&r.type_name)
@@ -125,6 +185,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         request: Request<w::validate_data_resource_config::Request>,
     ) -> Reply<w::validate_data_resource_config::Response> {
         let r = request.into_inner();
+        let _call = Call::start("ValidateDataResourceConfig", &r.type_name);
         let decoded = self
             .schemas
             .data_source(&r.type_name)
@@ -147,6 +208,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         request: Request<w::upgrade_resource_state::Request>,
     ) -> Reply<w::upgrade_resource_state::Response> {
         let r = request.into_inner();
+        let _call = Call::start("UpgradeResourceState", &r.type_name);
         let ty = match self.schemas.resource(&r.type_name) {
             Ok(ty) => ty.clone(),
             Err(d) => {
@@ -176,6 +238,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         &self,
         request: Request<w::configure_provider::Request>,
     ) -> Reply<w::configure_provider::Response> {
+        let _call = Call::start("ConfigureProvider", "");
         let r = request.into_inner();
         let diags = match convert::decode(r.config, &self.schemas.provider) {
             Ok(config) => {
@@ -197,6 +260,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         request: Request<w::read_resource::Request>,
     ) -> Reply<w::read_resource::Response> {
         let r = request.into_inner();
+        let _call = Call::start("ReadResource", &r.type_name);
         let decoded = self
             .schemas
             .resource(&r.type_name)
@@ -230,6 +294,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         request: Request<w::plan_resource_change::Request>,
     ) -> Reply<w::plan_resource_change::Response> {
         let r = request.into_inner();
+        let _call = Call::start("PlanResourceChange", &r.type_name);
         let decoded = self.schemas.resource(&r.type_name).and_then(|ty| {
             let prior = convert::decode(r.prior_state, ty)?;
             let proposed = convert::decode(r.proposed_new_state, ty)?;
@@ -268,6 +333,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         request: Request<w::apply_resource_change::Request>,
     ) -> Reply<w::apply_resource_change::Response> {
         let r = request.into_inner();
+        let _call = Call::start("ApplyResourceChange", &r.type_name);
         let decoded = self.schemas.resource(&r.type_name).and_then(|ty| {
             let prior = convert::decode(r.prior_state, ty)?;
             let planned = convert::decode(r.planned_state, ty)?;
@@ -305,6 +371,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         request: Request<w::import_resource_state::Request>,
     ) -> Reply<w::import_resource_state::Response> {
         let r = request.into_inner();
+        let _call = Call::start("ImportResourceState", &r.type_name);
         if let Err(d) = self.schemas.resource(&r.type_name) {
             return reply(w::import_resource_state::Response {
                 diagnostics: convert::diagnostics(d.into()),
@@ -344,6 +411,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         request: Request<w::read_data_source::Request>,
     ) -> Reply<w::read_data_source::Response> {
         let r = request.into_inner();
+        let _call = Call::start("ReadDataSource", &r.type_name);
         let decoded = self
             .schemas
             .data_source(&r.type_name)
@@ -376,6 +444,7 @@ impl<P: Provider> Rpc for ProviderService<P> {
         &self,
         _: Request<w::stop_provider::Request>,
     ) -> Reply<w::stop_provider::Response> {
+        let _call = Call::start("StopProvider", "");
         let error = self.provider.stop().await.err().unwrap_or_default();
         reply(w::stop_provider::Response { error })
     }
@@ -482,26 +551,51 @@ impl<P: Provider> Rpc for ProviderService<P> {
         })
     }
 
-    // Terraform 1.8+ asks every provider for its functions; none is an answer.
+    // Terraform 1.8+ asks every provider for its functions, also when it has none.
     async fn get_functions(
         &self,
         _: Request<w::get_functions::Request>,
     ) -> Reply<w::get_functions::Response> {
-        reply(Default::default())
+        let _call = Call::start("GetFunctions", "");
+        reply(self.schemas.functions_response.clone())
     }
 
     async fn call_function(
         &self,
         request: Request<w::call_function::Request>,
     ) -> Reply<w::call_function::Response> {
-        let name = request.into_inner().name;
-        reply(w::call_function::Response {
-            result: None,
-            error: Some(w::FunctionError {
-                text: format!("This provider has no function {name:?}."),
-                function_argument: None,
+        let r = request.into_inner();
+        let _call = Call::start("CallFunction", &r.name);
+        let Some(types) = self.schemas.functions.get(&r.name) else {
+            return reply(function_error(
+                format!("This provider has no function {:?}.", r.name),
+                None,
+            ));
+        };
+        let arguments = match decode_arguments(r.arguments, &types.parameters) {
+            Ok(arguments) => arguments,
+            Err(error) => {
+                return reply(w::call_function::Response {
+                    result: None,
+                    error: Some(error),
+                });
+            }
+        };
+        let call = FunctionRequest {
+            name: r.name,
+            arguments,
+        };
+        let out = self.provider.call_function(call).await;
+        if let Some(e) = out.error {
+            return reply(function_error(e.text, e.argument));
+        }
+        match convert::encode(&out.result, &types.result) {
+            Ok(result) => reply(w::call_function::Response {
+                result: Some(result),
+                error: None,
             }),
-        })
+            Err(d) => reply(function_error(format!("{}: {}", d.summary, d.detail), None)),
+        }
     }
 
     async fn validate_state_store_config(
@@ -585,35 +679,89 @@ impl<P: Provider> Rpc for ProviderService<P> {
 
     async fn plan_action(
         &self,
-        _: Request<w::plan_action::Request>,
+        request: Request<w::plan_action::Request>,
     ) -> Reply<w::plan_action::Response> {
+        let r = request.into_inner();
+        let _call = Call::start("PlanAction", &r.action_type);
+        let diags = match self.action_request(r.action_type, r.config) {
+            Ok(action) => self.provider.plan_action(action).await,
+            Err(d) => d.into(),
+        };
         reply(w::plan_action::Response {
-            diagnostics: unsupported("actions"),
+            diagnostics: convert::diagnostics(diags),
             deferred: None,
         })
     }
 
-    type InvokeActionStream = Once<Result<w::invoke_action::Event, Status>>;
+    type InvokeActionStream = ReceiverStream<Result<w::invoke_action::Event, Status>>;
 
+    /// Streams the action's progress lines as they come, then one `Completed` event
+    /// with its diagnostics.
     async fn invoke_action(
         &self,
-        _: Request<w::invoke_action::Request>,
+        request: Request<w::invoke_action::Request>,
     ) -> Reply<Self::InvokeActionStream> {
-        use w::invoke_action::event::{Completed, Type as Kind};
-        let event = w::invoke_action::Event {
-            r#type: Some(Kind::Completed(Completed {
-                diagnostics: unsupported("actions"),
-            })),
-        };
-        reply(tokio_stream::once(Ok(event)))
+        use w::invoke_action::event::{Completed, Progress, Type as Kind};
+        let r = request.into_inner();
+        let call = Call::start("InvokeAction", &r.action_type);
+        let (events, stream) = mpsc::channel(16);
+        let action = self.action_request(r.action_type, r.config);
+        let provider = Arc::clone(&self.provider);
+        tokio::spawn(async move {
+            let _call = call;
+            let (progress, mut lines) = mpsc::unbounded_channel();
+            let forward = {
+                let events = events.clone();
+                tokio::spawn(async move {
+                    while let Some(message) = lines.recv().await {
+                        let event = w::invoke_action::Event {
+                            r#type: Some(Kind::Progress(Progress { message })),
+                        };
+                        if events.send(Ok(event)).await.is_err() {
+                            break;
+                        }
+                    }
+                })
+            };
+            let diags = match action {
+                Ok(action) => {
+                    provider
+                        .invoke_action(action, ActionProgress::new(progress))
+                        .await
+                }
+                Err(d) => {
+                    drop(progress);
+                    d.into()
+                }
+            };
+            // Every progress line goes out before the completion.
+            let _ = forward.await;
+            let completed = w::invoke_action::Event {
+                r#type: Some(Kind::Completed(Completed {
+                    diagnostics: convert::diagnostics(diags),
+                })),
+            };
+            let _ = events.send(Ok(completed)).await;
+        });
+        reply(ReceiverStream::new(stream))
     }
 
     async fn validate_action_config(
         &self,
-        _: Request<w::validate_action_config::Request>,
+        request: Request<w::validate_action_config::Request>,
     ) -> Reply<w::validate_action_config::Response> {
+        let r = request.into_inner();
+        let _call = Call::start("ValidateActionConfig", &r.type_name);
+        let diags = match self.action_request(r.type_name, r.config) {
+            Ok(action) => {
+                self.provider
+                    .validate_action_config(&action.type_name, action.config)
+                    .await
+            }
+            Err(d) => d.into(),
+        };
         reply(w::validate_action_config::Response {
-            diagnostics: unsupported("actions"),
+            diagnostics: convert::diagnostics(diags),
         })
     }
 }

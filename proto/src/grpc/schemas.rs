@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::convert;
 use crate::diagnostics::Diagnostic;
-use crate::schema::ProviderSchema;
+use crate::schema::{Function, ProviderSchema};
 use crate::value::Type;
 use crate::wire::tfplugin6 as w;
 
@@ -13,6 +13,10 @@ pub(crate) struct Schemas {
     pub(super) provider: Type,
     pub(super) resources: BTreeMap<String, Type>,
     pub(super) data_sources: BTreeMap<String, Type>,
+    pub(super) actions: BTreeMap<String, Type>,
+    /// Each function's parameter types, in order.
+    pub(super) functions: BTreeMap<String, FunctionTypes>,
+    pub(super) functions_response: w::get_functions::Response,
     pub(super) schema_response: w::get_provider_schema::Response,
     pub(super) metadata_response: w::get_metadata::Response,
 }
@@ -41,6 +45,17 @@ impl Schemas {
                 .map(|(name, s)| (name.clone(), convert::schema(s)))
                 .collect(),
             server_capabilities: Some(capabilities),
+            functions: functions_of(schema),
+            action_schemas: schema
+                .actions
+                .iter()
+                .map(|(name, s)| {
+                    let action = w::ActionSchema {
+                        schema: Some(convert::schema(s)),
+                    };
+                    (name.clone(), action)
+                })
+                .collect(),
             ..Default::default()
         };
         let metadata_response = w::get_metadata::Response {
@@ -59,12 +74,34 @@ impl Schemas {
                     type_name: name.clone(),
                 })
                 .collect(),
+            functions: schema
+                .functions
+                .keys()
+                .map(|name| w::get_metadata::FunctionMetadata { name: name.clone() })
+                .collect(),
+            actions: schema
+                .actions
+                .keys()
+                .map(|name| w::get_metadata::ActionMetadata {
+                    type_name: name.clone(),
+                })
+                .collect(),
             ..Default::default()
         };
         Schemas {
             provider: schema.provider.value_type(),
             resources: types_of(&schema.resources),
             data_sources: types_of(&schema.data_sources),
+            actions: types_of(&schema.actions),
+            functions: schema
+                .functions
+                .iter()
+                .map(|(name, f)| (name.clone(), FunctionTypes::of(f)))
+                .collect(),
+            functions_response: w::get_functions::Response {
+                functions: functions_of(schema),
+                diagnostics: Vec::new(),
+            },
             schema_response,
             metadata_response,
         }
@@ -87,6 +124,38 @@ impl Schemas {
             )
         })
     }
+
+    pub(super) fn action(&self, type_name: &str) -> Result<&Type, Diagnostic> {
+        self.actions.get(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown action",
+                format!("This provider has no action {type_name:?}."),
+            )
+        })
+    }
+}
+
+/// What decoding a function's arguments and encoding its result need.
+pub(crate) struct FunctionTypes {
+    pub(super) parameters: Vec<Type>,
+    pub(super) result: Type,
+}
+
+impl FunctionTypes {
+    fn of(f: &Function) -> Self {
+        FunctionTypes {
+            parameters: f.parameters.iter().map(|p| p.ty.clone()).collect(),
+            result: f.return_type.clone(),
+        }
+    }
+}
+
+fn functions_of(schema: &ProviderSchema) -> std::collections::HashMap<String, w::Function> {
+    schema
+        .functions
+        .iter()
+        .map(|(name, f)| (name.clone(), convert::function(f)))
+        .collect()
 }
 
 fn types_of(schemas: &BTreeMap<String, crate::schema::Schema>) -> BTreeMap<String, Type> {
