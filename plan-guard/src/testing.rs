@@ -6,6 +6,8 @@ use iom_model::{ActionClass, Outcome};
 
 pub fn sample_report() -> Report {
     let change = ChangeReport {
+        accountable: Vec::new(),
+        contracts: Vec::new(),
         action: ActionClass::Replace,
         actions: vec!["delete".into(), "create".into()],
         address: "module.payments.aws_db_instance.main".into(),
@@ -36,6 +38,7 @@ pub fn sample_report() -> Report {
     Report {
         actor: "ci".into(),
         changes: vec![change],
+        contracts: Vec::new(),
         decision_id: "pg-1".into(),
         findings: Vec::new(),
         generated_at: "2026-01-01T00:00:00Z".into(),

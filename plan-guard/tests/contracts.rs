@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use iom_model::{Model, Outcome, load_str};
 use plan_guard::decide::report::Report;
+use plan_guard::decide::surface::{Accountable, InputStatus};
 use plan_guard::decide::{CheckOptions, check};
 use plan_guard::plan::read_plan;
 use plan_guard::render::{render_json, render_text};
@@ -659,4 +660,132 @@ fn typed_inputs_are_judged_as_terraform_converts_them() {
             rule("contract:ledger", "input.ha", Outcome::Escalate),
         ],
     );
+}
+
+/// Issue 17 item 1: every governed call with a change has a section in the report, a
+/// passing contract as much as a failing one: inputs with their values and checks (a
+/// sensitive one without its value), each pre-condition with what it checked and how it
+/// came out (a probe's failure too), the constraints in force and the post-verify probes.
+#[test]
+fn each_governed_call_has_a_contract_section() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let open = listener.local_addr().unwrap().to_string();
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let shut = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let governance = governance(&open).replace(
+        "  constraint {\n",
+        &format!(
+            "  pre_condition {{\n    check      = \"http_ok\"\n    url        = \"http://user:pw-7d1@{shut}/up\"\n    timeout_ms = 1000\n    outcome    = \"warn\"\n  }}\n  post_verify {{\n    probe = \"http\"\n    url   = \"https://svc.internal/{{{{ inputs.env }}}}/health\"\n  }}\n  post_verify {{\n    probe = \"run_record_written\"\n  }}\n  constraint {{\n"
+        ),
+    );
+    let r = judge_in(&fixture(), &governance, fixture_source());
+    let calls: Vec<(&str, &str, usize)> = r
+        .contracts
+        .iter()
+        .map(|s| (s.call.as_str(), s.contract.as_str(), s.changes))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("module.service_api", "deploy-service", 1),
+            ("module.service_batch", "deploy-service", 1),
+            ("module.service_edge", "deploy-service", 1),
+        ],
+        "{:#?}",
+        r.contracts
+    );
+    let api = &r.contracts[0];
+    assert_eq!(api.digest.len(), 64);
+    let inputs: Vec<(&str, InputStatus, Option<String>)> = api
+        .inputs
+        .iter()
+        .map(|i| {
+            (
+                i.name.as_str(),
+                i.status,
+                i.value.as_ref().map(|v| v.to_string()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            ("env", InputStatus::Passed, Some("\"staging\"".into())),
+            ("replicas", InputStatus::Passed, Some("3".into())),
+            ("ticket", InputStatus::Unknown, None),
+            ("owner", InputStatus::Unset, None),
+        ],
+        "{:#?}",
+        api.inputs
+    );
+    assert_eq!(
+        api.inputs[0].checks,
+        ["type string", "required", "one of lab, staging, prod"]
+    );
+    let pre: Vec<(&str, &str, bool, Outcome)> = api
+        .pre_conditions
+        .iter()
+        .map(|p| (p.check.as_str(), p.checked.as_str(), p.passed, p.outcome))
+        .collect();
+    let up = format!("GET http://{shut}/up answers 200");
+    assert_eq!(
+        pre,
+        [
+            (
+                "element_exists",
+                "element core-network",
+                true,
+                Outcome::Allow
+            ),
+            (
+                "profile_active",
+                "profile staging-safe",
+                false,
+                Outcome::Escalate
+            ),
+            ("tcp_reachable", open.as_str(), true, Outcome::Allow),
+            ("http_ok", up.as_str(), false, Outcome::Warn),
+        ]
+    );
+    assert_eq!(api.constraints.len(), 1);
+    assert_eq!(api.constraints[0].forbid_actions, ["replace", "delete"]);
+    let probes: Vec<(&str, Option<&str>)> = api
+        .post_verify
+        .iter()
+        .map(|p| (p.probe.as_str(), p.target.as_deref()))
+        .collect();
+    assert_eq!(
+        probes,
+        [
+            ("http", Some("https://svc.internal/staging/health")),
+            ("run_record_written", None),
+        ]
+    );
+    let change = r
+        .changes
+        .iter()
+        .find(|c| c.address == "module.service_api.terraform_data.deploy")
+        .unwrap();
+    assert_eq!(change.contracts, ["deploy-service"]);
+    assert_eq!(
+        change.accountable,
+        [Accountable {
+            intent: "payments".into(),
+            owner: None
+        }]
+    );
+
+    // The sensitive input of service_edge is listed, checked, and never shown.
+    let edge = &r.contracts[2];
+    let token = edge.inputs.iter().find(|i| i.name == "token");
+    assert!(
+        token.is_none_or(|t| t.sensitive && t.value.is_none()),
+        "{token:?}"
+    );
+    for out in [render_text(&r, false), render_json(&r)] {
+        assert!(!out.contains("CANARY-SENSITIVE-41c9"), "{out}");
+        assert!(!out.contains("pw-7d1"), "no URL credential: {out}");
+    }
+    drop(listener);
 }

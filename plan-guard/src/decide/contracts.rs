@@ -26,6 +26,10 @@ use iom_model::{
 
 use crate::decide::probes::{self, Probe};
 use crate::decide::report::Finding;
+use crate::decide::surface::{
+    ConstraintInForce, ContractSection, PostVerifySection, PreConditionSection, contract_digest,
+    input_section, without_credentials,
+};
 use crate::plan::address::InstanceAddress;
 use crate::plan::sources::{Locator, VarType};
 use crate::plan::{ConfigModule, ModuleCall, Plan, ResourceChange};
@@ -45,6 +49,13 @@ pub struct Governed<'m> {
     /// Unknown inputs that name just a variable (`var.NAME`) of a call whose source was
     /// not found: they may be plain pass-throughs, which the source would confirm.
     pub(crate) unconfirmed: BTreeMap<String, String>,
+    /// Each input's problem (message, and whether it is only unknown), by name; empty
+    /// when every input passed.
+    pub(crate) problems: BTreeMap<String, (String, bool)>,
+    /// Whether the inputs were checked (not when the call is gone from the configuration).
+    pub(crate) inputs_checked: bool,
+    /// Every pre-condition, with what it checked and how it came out.
+    pub(crate) pre_conditions: Vec<PreConditionSection>,
 }
 
 pub struct Contracts<'m> {
@@ -74,15 +85,35 @@ impl<'m> Contracts<'m> {
             g.check_pre_conditions(gi, plan, model, &profiles, &mut probes);
         }
         let (targets, runs): (Vec<_>, Vec<_>) = probes.into_iter().unzip();
-        for ((gi, finding), result) in targets.into_iter().zip(probes::run_all(&runs)) {
+        let results = probes::run_all(&runs);
+        for (((gi, pi, finding), result), probe) in targets.into_iter().zip(results).zip(&runs) {
             if let Err(why) = result {
+                // A probe's error names the URL it requested: never with its credentials.
+                let why = match probe {
+                    Probe::Http { url, .. } => why.replace(url, &without_credentials(url)),
+                    Probe::Tcp { .. } => why,
+                };
                 let g = &mut out.governed[gi];
+                let shown = &mut g.pre_conditions[pi];
+                shown.passed = false;
+                shown.outcome = finding.outcome;
+                shown.message = Some(why.clone());
                 let mut finding: Finding = finding;
                 finding.message = format!("{}: {why}", finding.message);
                 g.findings.push(finding);
             }
         }
         out
+    }
+
+    /// The indexes into [`Contracts::calls`] of the governed calls `rc` lives in.
+    pub fn indexes_for(&self, rc: &ResourceChange<'_>) -> &[usize] {
+        if self.governed.is_empty() {
+            return &[];
+        }
+        self.by_path
+            .get(&module_path(rc))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The module calls each contract governs among those `changes` live in, with their
@@ -135,6 +166,9 @@ impl<'m> Contracts<'m> {
                             call: call.clone(),
                             findings: Vec::new(),
                             unknown: Vec::new(),
+                            problems: BTreeMap::new(),
+                            inputs_checked: false,
+                            pre_conditions: Vec::new(),
                         });
                         out.governed.len() - 1
                     });
@@ -240,6 +274,80 @@ impl Governed<'_> {
         expand_inputs(text, &shown)
     }
 
+    /// The section the report shows for this call, with `changes` judged changes in it,
+    /// under a workspace governed by `profiles`.
+    pub fn section(&self, changes: usize, profiles: &BTreeSet<&str>) -> ContractSection {
+        let inputs = self
+            .contract
+            .input
+            .iter()
+            .map(|decl| {
+                let problem = self
+                    .problems
+                    .get(&decl.name)
+                    .map(|(m, unknown)| (m.as_str(), *unknown));
+                input_section(
+                    decl,
+                    self.inputs.get(&decl.name),
+                    self.sensitive.contains(&decl.name),
+                    problem,
+                    self.inputs_checked,
+                )
+            })
+            .collect();
+        let constraints = self
+            .contract
+            .constraint
+            .iter()
+            .filter_map(|k| {
+                let profile = self.expand(&k.profile).ok()?;
+                profiles
+                    .contains(profile.as_str())
+                    .then(|| ConstraintInForce {
+                        forbid_actions: k.forbid_actions.clone(),
+                        outcome: outcome_or_block(k.outcome.as_deref()),
+                        profile,
+                    })
+            })
+            .collect();
+        let post_verify = self
+            .contract
+            .post_verify
+            .iter()
+            .map(|pv| {
+                let target = match pv.probe.as_str() {
+                    "http" => pv.url.as_deref().map(|u| self.shown_template(u)),
+                    "tcp" => pv.target.as_deref().map(|t| self.shown_template(t)),
+                    "state" => pv.condition.clone(),
+                    _ => None,
+                };
+                PostVerifySection {
+                    expect_status: (pv.probe == "http").then(|| pv.expect_status.unwrap_or(200)),
+                    probe: pv.probe.clone(),
+                    retries: pv.retries,
+                    target,
+                }
+            })
+            .collect();
+        ContractSection {
+            call: self.call.clone(),
+            changes,
+            constraints,
+            contract: self.contract.name.clone(),
+            digest: contract_digest(self.contract),
+            inputs,
+            post_verify,
+            pre_conditions: self.pre_conditions.clone(),
+        }
+    }
+
+    /// A contract string as shown before apply: expanded when every input it names is
+    /// known and not sensitive, else as written (the template names the input, never its
+    /// value); without credentials either way.
+    fn shown_template(&self, text: &str) -> String {
+        without_credentials(&self.expand(text).unwrap_or_else(|_| text.to_string()))
+    }
+
     fn check_inputs(&mut self, plan: &Plan<'_>) {
         // A call gone from the configuration (its resources are being deleted) has no
         // inputs to check; its constraints still apply to the deletes.
@@ -247,7 +355,10 @@ impl Governed<'_> {
         if !path.is_empty() && plan.configuration.is_some() && module_call(plan, &path).is_none() {
             return;
         }
+        self.inputs_checked = true;
         for v in check_contract_inputs(self.contract, &self.inputs) {
+            self.problems
+                .insert(v.input.clone(), (v.message.clone(), v.unknown));
             if v.unknown {
                 self.unknown.push(v.input);
             } else {
@@ -263,9 +374,10 @@ impl Governed<'_> {
         plan: &Plan<'_>,
         model: &Model,
         profiles: &BTreeSet<&str>,
-        probes: &mut Vec<((usize, Finding), Probe)>,
+        probes: &mut Vec<((usize, usize, Finding), Probe)>,
     ) {
         for pc in &self.contract.pre_condition {
+            let pi = self.pre_conditions.len();
             // The rule is named by the check (`pre_condition.CHECK`, docs/report.md); the
             // message tells repeated checks apart.
             let rule = format!("pre_condition.{}", pc.check);
@@ -282,6 +394,7 @@ impl Governed<'_> {
                 }
             };
             let expand = |s: &Option<String>| self.expand(s.as_deref().unwrap_or(""));
+            let checked = self.checked_by(pc);
             let failed = match pc.check.as_str() {
                 "profile_active" => match expand(&pc.profile) {
                     Ok(p) if profiles.contains(p.as_str()) => None,
@@ -329,9 +442,13 @@ impl Governed<'_> {
                                     timeout,
                                 }
                             };
-                            let f =
-                                self.finding(rule.clone(), outcome, format!("{} {t}", pc.check));
-                            probes.push(((gi, f), probe));
+                            let shown = without_credentials(&t);
+                            let f = self.finding(
+                                rule.clone(),
+                                outcome,
+                                format!("{} {shown}", pc.check),
+                            );
+                            probes.push(((gi, pi, f), probe));
                             None
                         }
                         Err(input) => Some(why_not("target", input)),
@@ -339,10 +456,46 @@ impl Governed<'_> {
                 }
                 other => Some(format!("unknown check {other}")),
             };
+            self.pre_conditions.push(PreConditionSection {
+                check: pc.check.clone(),
+                checked,
+                message: failed.clone(),
+                outcome: if failed.is_some() {
+                    outcome
+                } else {
+                    Outcome::Allow
+                },
+                passed: failed.is_none(),
+            });
             if let Some(message) = failed {
                 let f = self.finding(rule, outcome, message);
                 self.findings.push(f);
             }
+        }
+    }
+
+    /// What a pre-condition checks, in words that never carry a sensitive value: a
+    /// template over a sensitive or unknown input is shown as written.
+    fn checked_by(&self, pc: &iom_model::PreCondition) -> String {
+        let text = |s: &Option<String>| self.shown_template(s.as_deref().unwrap_or(""));
+        match pc.check.as_str() {
+            "profile_active" => format!("profile {}", text(&pc.profile)),
+            "element_exists" => format!("element {}", text(&pc.element)),
+            "no_drift" => format!(
+                "no drift in {}",
+                if self.call.is_empty() {
+                    "the root module"
+                } else {
+                    &self.call
+                }
+            ),
+            "tcp_reachable" => text(&pc.target),
+            "http_ok" => format!(
+                "GET {} answers {}",
+                text(&pc.url),
+                pc.expect_status.unwrap_or(200)
+            ),
+            other => other.to_string(),
         }
     }
 }

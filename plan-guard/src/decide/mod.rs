@@ -9,6 +9,7 @@ pub mod govtest;
 pub mod model_source;
 pub mod probes;
 pub mod report;
+pub mod surface;
 
 use crate::decide::cel_input::{Unknown, check_mask, to_cel};
 use crate::decide::contracts::Contracts;
@@ -225,10 +226,12 @@ pub fn check_observed(
     };
     let mut changes = judge.all(&judged)?;
     changes.sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
+    let sections = contract_sections(&contracts, &targets, &intents);
 
     let mut report = Report {
         actor: opts.actor.clone(),
         changes,
+        contracts: sections,
         decision_id: crate::ids::decision_id(raw.sha256()),
         generated_at: crate::ids::now_rfc3339(),
         model: ModelInfo {
@@ -251,6 +254,30 @@ pub fn check_observed(
     };
     report.recount();
     Ok(report)
+}
+
+/// The contract section of every governed call, with the number of judged changes in
+/// it, sorted by call and contract.
+fn contract_sections(
+    contracts: &Contracts<'_>,
+    targets: &[&ResourceChange<'_>],
+    intents: &[&CompiledIntent],
+) -> Vec<crate::decide::surface::ContractSection> {
+    let calls = contracts.calls();
+    let mut changes = vec![0; calls.len()];
+    for rc in targets {
+        for &gi in contracts.indexes_for(rc) {
+            changes[gi] += 1;
+        }
+    }
+    let profiles: BTreeSet<&str> = intents.iter().map(|i| i.profile.as_str()).collect();
+    let mut sections: Vec<_> = calls
+        .iter()
+        .zip(changes)
+        .map(|(g, n)| g.section(n, &profiles))
+        .collect();
+    sections.sort_by(|a, b| (&a.call, &a.contract).cmp(&(&b.call, &b.contract)));
+    sections
 }
 
 /// One change to judge, with the places it is judged at.
@@ -539,11 +566,23 @@ impl<'m> Judge<'_, 'm> {
             raised.push((here, finding));
         }
         let (findings, verdict) = self.settle(raised);
+        let mut contracts: Vec<String> = self
+            .contracts
+            .indexes_for(rc)
+            .iter()
+            .map(|&gi| self.contracts.calls()[gi].contract.name.clone())
+            .collect();
+        contracts.sort();
+        contracts.dedup();
         Ok(ChangeReport {
+            accountable: crate::decide::surface::accountable(
+                &findings, verdict, &governing, self.model,
+            ),
             action: class,
             actions: rc.change.actions.clone(),
             address: rc.address.clone(),
             blast_radius: blast,
+            contracts,
             deferred: j.origin.deferred.map(str::to_string),
             deposed: rc.deposed.clone(),
             findings,

@@ -3,6 +3,7 @@
 //! JSON form is byte-identical for the same plan and model (`decision_id` and
 //! `generated_at` aside).
 
+use crate::decide::surface::{Accountable, ContractSection};
 use crate::graph::BlastRadius;
 use iom_model::{ActionClass, Outcome};
 use serde::Serialize;
@@ -11,6 +12,9 @@ use serde::Serialize;
 pub struct Report {
     pub actor: String,
     pub changes: Vec<ChangeReport>,
+    /// The contract of every governed module call with a changed resource
+    /// (docs/report.md, Contracts and accountability).
+    pub contracts: Vec<ContractSection>,
     pub decision_id: String,
     /// Findings about the plan as a whole (an incomplete plan), beside the changes'.
     pub findings: Vec<Finding>,
@@ -65,10 +69,18 @@ pub struct Summary {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeReport {
+    /// For an escalated or blocked change: the intents whose findings raised it, with
+    /// their owners.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accountable: Vec<Accountable>,
     pub action: ActionClass,
     pub actions: Vec<String>,
     pub address: String,
     pub blast_radius: BlastRadius,
+    /// Names of the contracts that govern the module call the change is in (their
+    /// sections are the report's `contracts`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contracts: Vec<String>,
     /// Why Terraform deferred this change to a later plan, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deferred: Option<String>,

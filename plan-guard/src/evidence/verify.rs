@@ -288,6 +288,9 @@ mod tests {
             unconfirmed: Default::default(),
             findings: Vec::new(),
             unknown: Vec::new(),
+            problems: Default::default(),
+            inputs_checked: true,
+            pre_conditions: Vec::new(),
         }];
         let state = r#"{"format_version":"1.0","values":{"root_module":{"resources":[
             {"address":"terraform_data.x","values":{"output":{"ready":true,"token":"s3cret-canary"}}}]}}}"#;
