@@ -3,6 +3,9 @@
 //! and removals seen as drift, import by name, destroy; then `plan-guard check --store`
 //! decides as `--model` does on the same HCL.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

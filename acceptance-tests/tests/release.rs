@@ -8,6 +8,9 @@
 //! with `cargo test -p acceptance-tests --test release -- --ignored`. `cargo install` and
 //! the release script build into the same target directory, so CI builds each binary once.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

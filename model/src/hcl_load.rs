@@ -7,6 +7,11 @@
 //! block is ignored, so the directory can be the provider workspace itself; governance
 //! this loader cannot read (JSON syntax, child modules) is an error, not a silent gap.
 
+// Indexes here are proven in bounds: positions found in the same vectors, the edit
+// distance's row of `b.len() + 1` cells, and function arguments whose count hcl-rs checks
+// against the declared parameters before the call.
+#![allow(clippy::indexing_slicing)]
+
 use crate::objects::{ModelSpec, Object};
 use crate::problem::{Problem, Step};
 use crate::schema::{AttrType, Kind, ObjectSchema};
@@ -468,6 +473,8 @@ fn load_sources(
     let mut origin: BTreeMap<(Kind, usize), usize> = BTreeMap::new();
     let mut counts: BTreeMap<Kind, usize> = BTreeMap::new();
     for (i, d) in declared.iter().enumerate() {
+        // Every declared object was resolved above, or the load stopped with its error.
+        #[allow(clippy::expect_used)]
         let mut value = resolved
             .remove(&(d.kind, d.label.clone()))
             .expect("every declared object resolved");

@@ -303,6 +303,9 @@ impl Object {
         })
     }
 
+    // Every field of a governance object is a string, number, list or string-keyed map:
+    // serializing one cannot fail.
+    #[allow(clippy::expect_used)]
     pub fn to_json(&self) -> serde_json::Value {
         let v = match self {
             Object::Profile(o) => serde_json::to_value(o),

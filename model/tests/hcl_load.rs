@@ -1,6 +1,9 @@
 //! Loading governance HCL: a model with every kind of object (fixtures/design.tf) resolves,
 //! and every kind of mistake is an error that names the file, line and attribute.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use iom_model::{Model, load_dir, load_str};
 use std::path::Path;
 
@@ -344,9 +347,25 @@ fn governance_the_loader_cannot_read_is_an_error_not_a_gap() {
 
 #[test]
 fn tf_var_environment_values_sit_between_default_and_tfvars() {
+    const NAME: &str = "tf_var_environment_values_sit_between_default_and_tfvars";
+    // The loader reads the variable from its process's environment, and changing this
+    // process's environment is unsafe while other tests run: the assertions run in a child
+    // process of this test binary that starts with the variable set.
+    if std::env::var_os("TF_VAR_tf_var_env_probe").is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", NAME, "--test-threads=1"])
+            .env("TF_VAR_tf_var_env_probe", "escalate")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
     let main = OUTCOME_FROM_VARIABLE.replace("tfvars_probe_outcome", "tf_var_env_probe");
-    // SAFETY: no other test reads or writes this variable.
-    unsafe { std::env::set_var("TF_VAR_tf_var_env_probe", "escalate") };
     let env_only = Dir::new("vars-env", &[("main.tf", &main)]);
     assert_eq!(create_outcome(&env_only), "escalate");
     let file_wins = Dir::new(
@@ -357,5 +376,4 @@ fn tf_var_environment_values_sit_between_default_and_tfvars() {
         ],
     );
     assert_eq!(create_outcome(&file_wins), "block");
-    unsafe { std::env::remove_var("TF_VAR_tf_var_env_probe") };
 }

@@ -12,6 +12,10 @@
 //! governance unit tests ([`decide::govtest`]). The binary (`main.rs`, `cli/`) is a thin
 //! CLI over it.
 
+// Not every public item of this crate is documented yet (issue 14): the workspace's
+// `missing_docs` is held off here until they are. New public items get their doc comment.
+#![allow(missing_docs)]
+
 pub mod decide;
 pub mod evidence;
 pub mod graph;

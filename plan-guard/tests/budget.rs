@@ -4,6 +4,9 @@
 //! passes; the model's load warns about the quadratic rule. No timing is asserted: the
 //! budget counts list items visited, so the same plan gives the same verdict anywhere.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -2,6 +2,9 @@
 //! say what is wrong (a missing directory, a format that does not exist, a store that is
 //! not there) instead of something misleading or a silent default.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

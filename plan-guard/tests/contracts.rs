@@ -2,6 +2,9 @@
 //! network probes against real sockets) and `forbid_actions`, each with its finding
 //! source `contract:NAME`.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 

@@ -3,6 +3,9 @@
 //! exactly the plan's non-`no-op` resource changes (deferred ones included) and its action
 //! invocations, counted independently here.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use iom_model::Model;
 use plan_guard::decide::{CheckError, CheckOptions, check};
 use plan_guard::graph::ChangeGraph;

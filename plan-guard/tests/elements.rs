@@ -1,6 +1,9 @@
 //! Declared elements in decisions: a change to a resource an element matches counts, in
 //! its blast radius, the elements that depend on that one, and `max_blast_radius` sees them.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::PathBuf;
 
 use iom_model::{Model, Outcome, load_str};

@@ -1,6 +1,9 @@
 //! The judging rules (docs/judging.md), one by one, on the plans the real Terraform wrote
 //! (tests/fixtures/plans), against small governance models written here.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod fixture_util;
 
 use fixture_util::*;

@@ -3,6 +3,9 @@
 //! configuration (config/ and scripts/gen-fixtures.sh) and asserted exactly: an edge
 //! runs from a dependency to the instance that depends on it.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod fixture_util;
 
 use fixture_util::*;

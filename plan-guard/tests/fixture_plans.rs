@@ -4,6 +4,9 @@
 //! asks for, sensitive masks and unknown values are read, and the errored plan is an
 //! error that is never an allow.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod fixture_util;
 
 use fixture_util::*;

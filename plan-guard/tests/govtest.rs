@@ -1,6 +1,9 @@
 //! `plan-guard test`: the example governance's own tests pass with the real Terraform, and
 //! a wrong expectation fails with a message a reviewer can act on.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -2,6 +2,9 @@
 //! scripts/install-chromium.sh): the page loads with no console errors, its script runs
 //! and shows the verdict and a blast radius, and a screenshot is kept for CI artifacts.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -2,6 +2,9 @@
 //! a suggested waiver (with HCL), rules that never fired and soon-expiring waivers are
 //! called out.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

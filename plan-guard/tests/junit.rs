@@ -1,6 +1,9 @@
 //! `--format junit` read back by a real JUnit consumer (Python's junitparser, installed
 //! into the project's venv by scripts/install-test-tools.sh).
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -2,6 +2,9 @@
 //! a plan given as a state), and drift recorded after a check holding the apply of that
 //! decision until it is reconciled.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

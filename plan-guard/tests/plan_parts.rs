@@ -2,6 +2,9 @@
 //! OpenTofu's ephemeral resources and forgetting replacements, provisioner references,
 //! deferred changes, incomplete plans and action invocations.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod fixture_util;
 
 use fixture_util::*;

@@ -3,6 +3,9 @@
 //! sensitive masks, OpenTofu's ephemeral resources. The crafted documents here are minimal
 //! on purpose: no Terraform writes them, which is the point of each test.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use plan_guard::plan::read_plan;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -6,6 +6,9 @@
 //! Terraform itself escapes such characters in addresses (`["a\nb"]`), so the plan here
 //! is a real fixture edited the way an attacker would write one.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

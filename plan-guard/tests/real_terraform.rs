@@ -3,6 +3,9 @@
 //! binary plan file, is checked with the `plan-guard` binary against the example
 //! governance. The workspace's sensitive canary must appear in no output.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -4,6 +4,9 @@
 //! broken in ways the schema forbids do not. Checked with Python's `jsonschema` from the
 //! project's venv (scripts/install-test-tools.sh), as the SARIF schema is.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod fixture_util;
 
 use fixture_util::{FIXTURES, fixtures_dir, options, plan_path};

@@ -2,6 +2,9 @@
 //! address as logical location and the declaring file and line (read from the workspace's
 //! `.tf` files, modules included) as physical location.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -2,6 +2,9 @@
 //! the example workspace, judged against the example governance. Run-specific values
 //! (decision id, time, the plan's path) are masked.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use iom_model::{Model, Outcome, load_dir};
 use plan_guard::decide::{CheckOptions, check};
 use plan_guard::plan::read_plan;

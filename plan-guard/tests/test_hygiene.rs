@@ -3,6 +3,9 @@
 //! so a developer's `IOM_STORE` never receives a test's decisions. (A spawn without
 //! either would record into whatever store the environment names.)
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::PathBuf;
 
 /// The ways a test starts the plan-guard binary.

@@ -10,6 +10,9 @@
 //! With `IOMTEST_TRACE` set to a file path, every call appends one line there,
 //! so a test can see what Terraform asked for.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::io::Write as _;
 use std::sync::Mutex;
 

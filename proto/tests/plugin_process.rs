@@ -2,6 +2,9 @@
 //! drives it, without Terraform: environment in, handshake line out, TLS on
 //! the advertised socket, signals.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -8,6 +8,9 @@
 //! `<repo>/.tools/bin/terraform-1.0.3`. A missing binary skips its test with
 //! a loud message rather than failing.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

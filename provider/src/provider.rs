@@ -18,6 +18,7 @@ use tfplugin::{
 use crate::convert::{to_object, to_state};
 use crate::{data_sources, paths, schema};
 
+/// The provider: the protocol 6 services, over the model store it opens once configured.
 #[derive(Default)]
 pub struct IomProvider {
     store: OnceLock<Arc<Store>>,

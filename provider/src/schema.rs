@@ -9,6 +9,7 @@ use tfplugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type};
 /// Bumped when a stored state's shape changes; `UpgradeResourceState` carries older ones.
 pub const SCHEMA_VERSION: i64 = 1;
 
+/// The Terraform type of an attribute type of the model.
 pub fn value_type(ty: AttrType) -> Type {
     match ty {
         AttrType::String => Type::String,
@@ -50,6 +51,7 @@ fn nested(b: &BlockSchema) -> NestedBlock {
     NestedBlock::new(b.name, nesting, block)
 }
 
+/// The Terraform block of an object schema of the model: its attributes and nested blocks.
 pub fn block(schema: &ObjectSchema) -> Block {
     let block = schema
         .attributes
@@ -63,10 +65,12 @@ pub fn block(schema: &ObjectSchema) -> Block {
         .fold(block, |block, b| block.block(nested(b)))
 }
 
+/// The schema of the resource that declares objects of `kind`.
 pub fn resource(kind: Kind) -> Schema {
     Schema::new(block(kind.schema())).version(SCHEMA_VERSION)
 }
 
+/// The provider block's own schema.
 pub fn provider() -> Schema {
     Schema::new(
         Block::new()
@@ -79,6 +83,7 @@ pub fn provider() -> Schema {
     )
 }
 
+/// The schema of the `iom_model` data source.
 pub fn model_data_source() -> Schema {
     Schema::new(
         Block::new()
@@ -97,6 +102,7 @@ pub fn model_data_source() -> Schema {
     )
 }
 
+/// The schema of the `iom_contract_check` data source.
 pub fn contract_check_data_source() -> Schema {
     Schema::new(
         Block::new()

@@ -1,6 +1,9 @@
 //! The committed `docs/` pages are exactly what the schema renders. After a schema change:
 //! `UPDATE_DOCS=1 cargo test -p terraform-provider-iom --test docs`.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::path::PathBuf;
 
 #[test]

@@ -7,8 +7,14 @@
 //! built, and unreconciled drift. The URL forms are stable (docs/store.md): `sqlite://PATH` embedded, the
 //! default being `sqlite://.iom/model.db` unless `$IOM_STORE` says otherwise.
 
+// Not every public item of this crate is documented yet (issue 14): the workspace's
+// `missing_docs` is held off here until they are. New public items get their doc comment.
+#![allow(missing_docs)]
+
 pub mod ledger;
+#[cfg(feature = "postgres")]
 mod pg;
+#[cfg(feature = "postgres")]
 mod pg_tls;
 mod rows;
 mod sqlite;
@@ -72,6 +78,7 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    #[cfg(feature = "postgres")]
     #[error("store {url}: {source}")]
     Postgres {
         url: String,
@@ -80,6 +87,7 @@ pub enum StoreError {
     },
     #[error("store {url}: TLS: {why}")]
     Tls { url: String, why: String },
+    #[cfg(feature = "postgres")]
     #[error(
         "store {url}: the server did not answer within {secs} s while connecting, so nothing was read or written (connect_timeout in the URL, or $PGCONNECT_TIMEOUT, sets the limit; default {default} s)",
         default = pg::DEFAULT_CONNECT_TIMEOUT.as_secs()
@@ -130,7 +138,17 @@ pub struct Store {
 
 enum Backend {
     Sqlite(sqlite::SqliteStore),
+    #[cfg(feature = "postgres")]
     Postgres(pg::PgStore),
+}
+
+/// A PostgreSQL URL given to a build without the `postgres` feature.
+#[cfg(not(feature = "postgres"))]
+fn without_postgres(url: &StoreUrl) -> StoreError {
+    StoreError::BadUrl {
+        url: url.to_string(),
+        why: "this build has no PostgreSQL support (built without the `postgres` feature)".into(),
+    }
 }
 
 /// Calls the same method on whichever backend the store has.
@@ -138,6 +156,7 @@ macro_rules! each {
     ($store:expr, $b:ident => $call:expr) => {
         match &$store.backend {
             Backend::Sqlite($b) => $call,
+            #[cfg(feature = "postgres")]
             Backend::Postgres($b) => $call,
         }
     };
@@ -151,9 +170,12 @@ impl Store {
             StoreUrl::Sqlite(path) => {
                 Backend::Sqlite(sqlite::SqliteStore::open(path, &url.to_string())?)
             }
+            #[cfg(feature = "postgres")]
             StoreUrl::Postgres(conninfo) => {
                 Backend::Postgres(pg::PgStore::open(conninfo, &url.to_string())?)
             }
+            #[cfg(not(feature = "postgres"))]
+            StoreUrl::Postgres(_) => return Err(without_postgres(&url)),
         };
         Ok(Store { url, backend })
     }
@@ -183,9 +205,12 @@ impl Store {
             StoreUrl::Sqlite(path) => {
                 Backend::Sqlite(sqlite::SqliteStore::open_read_only(path, &shown)?)
             }
+            #[cfg(feature = "postgres")]
             StoreUrl::Postgres(conninfo) => {
                 Backend::Postgres(pg::PgStore::open_read_only(conninfo, &shown)?)
             }
+            #[cfg(not(feature = "postgres"))]
+            StoreUrl::Postgres(_) => return Err(without_postgres(&parsed)),
         };
         Ok(Store {
             url: parsed,
@@ -266,6 +291,7 @@ impl Store {
     pub fn evidence(&self) -> Result<Ledger> {
         match &self.backend {
             Backend::Sqlite(b) => b.evidence_where("1 = 1", &[]),
+            #[cfg(feature = "postgres")]
             Backend::Postgres(b) => b.evidence_where("TRUE", None),
         }
     }
@@ -274,6 +300,7 @@ impl Store {
     pub fn evidence_for(&self, decision_id: &str) -> Result<Vec<Evidence>> {
         let ledger = match &self.backend {
             Backend::Sqlite(b) => b.evidence_where("decision_id = ?1", &[&decision_id])?,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(b) => b.evidence_where("decision_id = $1", Some(decision_id))?,
         };
         Ok(ledger.records)
@@ -285,6 +312,7 @@ impl Store {
             Backend::Sqlite(b) => {
                 b.evidence_where("plan_sha256 = ?1 AND kind = 'check'", &[&plan_sha256])?
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(b) => {
                 b.evidence_where("plan_sha256 = $1 AND kind = 'check'", Some(plan_sha256))?
             }

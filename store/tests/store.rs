@@ -1,3 +1,8 @@
+//! The model store on both backends: objects, revisions, reads of a store that must exist.
+
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use iom_model::{Element, Kind, Object, Profile};
 mod common;
 

@@ -4,6 +4,9 @@
 //! from a throwaway CA, and lets the role `iom_tls_only` in over TLS only: getting in as
 //! that role proves the connection was encrypted.
 
+// Test code: a panic here is a failed test, with its message, not a crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use iom_store::{Store, StoreError};
 
 /// The server's port and the CA its certificate chains to, or `None` to skip.

@@ -72,7 +72,7 @@ pub enum Command {
         #[arg(long, value_name = "A")]
         actor: Option<String>,
         /// The report's format (colour in text only on a terminal without NO_COLOR).
-        #[arg(long, value_enum, default_value = "text")]
+        #[arg(long, default_value = "text", value_parser = Named::new(&Format::ALL, Format::name))]
         format: Format,
         /// Write the report here instead of standard output.
         #[arg(long, value_name = "FILE")]
@@ -82,7 +82,7 @@ pub enum Command {
             long,
             value_name = "OUTCOME",
             default_value = "escalate",
-            value_parser = outcome_parser()
+            value_parser = Named::new(&Outcome::ALL, Outcome::as_str)
         )]
         ungoverned: Outcome,
         /// Also write the same report in another format: `FORMAT=FILE` (repeatable), e.g.
@@ -96,7 +96,11 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         source_dir: Option<PathBuf>,
         /// In `--format junit`, report escalations as failures or as errors.
-        #[arg(long, value_enum, default_value = "failure")]
+        #[arg(
+            long,
+            default_value = "failure",
+            value_parser = Named::new(&Escalations::ALL, Escalations::name)
+        )]
         junit_escalations: Escalations,
         /// Sign the evidence record with this ed25519 private key (see `evidence keygen`).
         #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
@@ -287,7 +291,11 @@ pub enum Command {
         /// `terraform show -json` output, `-` for stdin, or a binary plan file.
         plan: String,
         /// The graph's format.
-        #[arg(long, value_enum, default_value = "dot")]
+        #[arg(
+            long,
+            default_value = "dot",
+            value_parser = Named::new(&GraphFormat::ALL, GraphFormat::name)
+        )]
         format: GraphFormat,
     },
 }
@@ -385,33 +393,66 @@ pub enum InsightsFormat {
 
 /// The formats `--format` takes, for messages.
 fn format_names() -> String {
-    <Format as clap::ValueEnum>::value_variants()
-        .iter()
-        .filter_map(clap::ValueEnum::to_possible_value)
-        .map(|v| v.get_name().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    Format::ALL.map(Format::name).join(", ")
 }
 
 fn parse_also(s: &str) -> Result<(Format, PathBuf), String> {
     let (name, file) = s
         .split_once('=')
         .ok_or_else(|| format!("expected FORMAT=FILE, FORMAT one of {}", format_names()))?;
-    let format = <Format as clap::ValueEnum>::from_str(name, true)
-        .map_err(|_| format!("no format `{name}`: FORMAT is one of {}", format_names()))?;
+    let format = Format::ALL
+        .into_iter()
+        .find(|f| f.name().eq_ignore_ascii_case(name))
+        .ok_or_else(|| format!("no format `{name}`: FORMAT is one of {}", format_names()))?;
     if file.is_empty() {
         return Err(format!("no file after `{name}=`"));
     }
     Ok((format, PathBuf::from(file)))
 }
 
-/// The four outcomes, listed in help and completions, parsed into [`Outcome`].
-fn outcome_parser() -> impl clap::builder::TypedValueParser<Value = Outcome> {
-    use clap::builder::TypedValueParser as _;
-    clap::builder::PossibleValuesParser::new(["allow", "warn", "escalate", "block"]).map(|s| {
-        s.parse::<Outcome>()
-            .expect("every listed value is an outcome")
-    })
+/// One of a closed set of named values the library defines (outcomes, formats): listed
+/// in help, completions and the error for an unknown name, as `value_enum` lists them.
+/// The library does not depend on clap, so its enums cannot derive `ValueEnum`.
+#[derive(Clone)]
+struct Named<T: 'static> {
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+}
+
+impl<T: Copy> Named<T> {
+    fn new(all: &'static [T], name: fn(T) -> &'static str) -> Self {
+        Named { all, name }
+    }
+}
+
+impl<T: Copy + Send + Sync + 'static> clap::builder::TypedValueParser for Named<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let names: Vec<&'static str> = self.all.iter().map(|v| (self.name)(*v)).collect();
+        // The standard parser gives the standard error, with the names and a suggestion.
+        let given = clap::builder::PossibleValuesParser::new(names).parse_ref(cmd, arg, value)?;
+        self.all
+            .iter()
+            .copied()
+            .find(|v| (self.name)(*v) == given)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.all
+                .iter()
+                .map(|v| clap::builder::PossibleValue::new((self.name)(*v))),
+        ))
+    }
 }
 
 #[cfg(test)]

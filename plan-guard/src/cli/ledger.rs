@@ -85,7 +85,9 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
             let verified = ledger.verify(check_ref).map_err(|e| e.to_string());
             let held = verified.and_then(|n| {
                 for (path, c) in &checkpoints {
-                    let verifier = verifier.as_ref().expect("clap requires --public-key");
+                    let Some(verifier) = verifier.as_ref() else {
+                        return Err("--checkpoint needs --public-key".to_string());
+                    };
                     c.holds(&ledger, verifier).map_err(|why| {
                         format!("checkpoint {} (record {}): {why}", path.display(), c.seq)
                     })?;

@@ -179,8 +179,9 @@ fn default_source_dir(plan: &str) -> PathBuf {
 /// observation and every other workspace's.
 fn observed_around(ledger: &Store, workspace: &str) -> Result<Observed> {
     let drifted = match ledger.drift(workspace)? {
-        Some(drift) => drift["addresses"]
-            .as_array()
+        Some(drift) => drift
+            .get("addresses")
+            .and_then(|a| a.as_array())
             .into_iter()
             .flatten()
             .filter_map(|a| a.as_str().map(String::from))
@@ -387,7 +388,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                 store.record_observation(&workspace, &plan_guard::ids::now_rfc3339(), &body)?;
             println!(
                 "observed {} resources of workspace {workspace} (observation {id}, {})",
-                body["resources"].as_array().map_or(0, Vec::len),
+                body.get("resources")
+                    .and_then(|r| r.as_array())
+                    .map_or(0, Vec::len),
                 store.url()
             );
             Ok(0)

@@ -16,6 +16,10 @@
 //! `{{ inputs.NAME }}` template over it is not expanded (no message, probe target or
 //! network request ever carries it), and the pre-condition fails instead.
 
+// Indexes here are proven in bounds: `depth` runs over the path's own length, `gi`
+// and `ci` index the vectors they were enumerated from, segments are length-checked.
+#![allow(clippy::indexing_slicing)]
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 

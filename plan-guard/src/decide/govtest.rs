@@ -111,11 +111,13 @@ fn run_file(file: &Path, model_override: Option<&Path>, summary: &mut Summary) -
             "{}: the model in {} is invalid: {}",
             file.display(),
             model_dir.display(),
-            errors[0]
+            errors.first().map(ToString::to_string).unwrap_or_default()
         )
     })?;
-    let model = Model::compile(spec)
-        .map_err(|p| anyhow!("{}: the model is invalid: {}", file.display(), p[0]))?;
+    let model = Model::compile(spec).map_err(|p| {
+        let first = p.first().map(ToString::to_string).unwrap_or_default();
+        anyhow!("{}: the model is invalid: {first}", file.display())
+    })?;
     let _ = writeln!(summary.text, "{}", file.display());
     if parsed.test.is_empty() {
         bail!("{}: no `test` blocks", file.display());
@@ -254,7 +256,7 @@ fn plan_workspace(
         if !out.status.success() {
             bail!(
                 "{binary} {} failed in a copy of {}:\n{}",
-                args[0],
+                args.first().copied().unwrap_or_default(),
                 dir.display(),
                 String::from_utf8_lossy(&out.stderr).trim()
             );

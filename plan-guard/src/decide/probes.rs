@@ -62,7 +62,11 @@ pub fn run_all(probes: &[Probe]) -> Vec<Result<(), String>> {
     let mut results: Vec<Option<Result<(), String>>> = vec![None; probes.len()];
     while let Some(left) = deadline.checked_sub(started.elapsed()) {
         match rx.recv_timeout(left) {
-            Ok((i, r)) => results[i] = Some(r),
+            Ok((i, r)) => {
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(r);
+                }
+            }
             Err(_) => break,
         }
     }

@@ -97,7 +97,9 @@ impl Checkpoint {
         if self.seq == 0 {
             return Ok(());
         }
-        let record = &ledger.records[self.seq as usize - 1];
+        let Some(record) = ledger.records.get(self.seq as usize - 1) else {
+            return Err(format!("the ledger has no record {}", self.seq));
+        };
         if record.seq != self.seq || record.hash != self.hash {
             return Err(format!(
                 "record {} is not the one it vouched for at {} (hash {}…, now {}…): the ledger up to it was rewritten",

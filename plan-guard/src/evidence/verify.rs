@@ -4,6 +4,10 @@
 //! `state` (its `values`) and `resources` (address → attributes). `run_record_written` is
 //! answered by the caller, which owns the ledger.
 
+// Indexes here are proven in bounds: every index was enumerated from the vector it
+// reads.
+#![allow(clippy::indexing_slicing)]
+
 use std::time::Duration;
 
 use iom_model::Condition;

@@ -8,6 +8,10 @@
 //! references pass through `local` values or `replace_triggered_by` (which the plan
 //! does not record), and plans without a configuration.
 
+// Indexes here are proven in bounds: node stamps sized to the graph, maps indexed by
+// keys inserted from the same plan, and address segments behind length checks.
+#![allow(clippy::indexing_slicing)]
+
 use crate::plan::address::{InstanceAddress, config_module_names, segments};
 use crate::plan::{ConfigModule, Expr, ModuleCall, Plan, StateResource};
 use petgraph::Direction;

@@ -69,6 +69,8 @@ pub struct InstanceAddress {
 }
 
 impl InstanceAddress {
+    // `segs[i]` and `segs[i + 1]` are behind `i + 1 < segs.len()`, and `i <= segs.len()`.
+    #[allow(clippy::indexing_slicing)]
     pub fn parse(address: &str) -> Option<InstanceAddress> {
         let segs = segments(address)?;
         let mut modules = Vec::new();

@@ -302,14 +302,16 @@ fn decode_text(source: &PlanSource, bytes: Vec<u8>) -> Result<String, PlanError>
     if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
         let units: Vec<u16> = rest
             .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .filter_map(|c| <[u8; 2]>::try_from(c).ok())
+            .map(u16::from_le_bytes)
             .collect();
         return String::from_utf16(&units).map_err(|_| not_text("invalid UTF-16 text"));
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         let units: Vec<u16> = rest
             .chunks_exact(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .filter_map(|c| <[u8; 2]>::try_from(c).ok())
+            .map(u16::from_be_bytes)
             .collect();
         return String::from_utf16(&units).map_err(|_| not_text("invalid UTF-16 text"));
     }
@@ -468,7 +470,10 @@ fn without_values(message: &str) -> String {
                 .all(|c| c.is_ascii_alphabetic() || c == ' ')
         });
         let Some(open) = literal else { continue };
-        let quote = rest.as_bytes()[open] as char;
+        let Some(&quote) = rest.as_bytes().get(open) else {
+            continue;
+        };
+        let quote = quote as char;
         let mut end = None;
         let mut escaped = false;
         for (i, c) in rest[open + 1..].char_indices() {

@@ -5,13 +5,31 @@ use crate::graph::ChangeGraph;
 use serde::Serialize;
 use std::fmt::Write;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The format of `plan-guard graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GraphFormat {
     Dot,
     Mermaid,
     Json,
 }
 
+impl GraphFormat {
+    /// Every format, in the order help lists them.
+    pub const ALL: [GraphFormat; 3] = [GraphFormat::Dot, GraphFormat::Mermaid, GraphFormat::Json];
+
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            GraphFormat::Dot => "dot",
+            GraphFormat::Mermaid => "mermaid",
+            GraphFormat::Json => "json",
+        }
+    }
+}
+
+/// The change graph in `format`.
+// Nodes and edges hold strings and string lists: serializing them cannot fail.
+#[allow(clippy::expect_used)]
 pub fn render_graph(g: &ChangeGraph, format: GraphFormat) -> String {
     let nodes = g.nodes_sorted();
     let edges = g.edge_list();
@@ -57,7 +75,9 @@ pub fn render_graph(g: &ChangeGraph, format: GraphFormat) -> String {
                 }
             }
             for (a, b) in &edges {
-                let _ = writeln!(out, "  n{} --> n{}", ids[a], ids[b]);
+                if let (Some(a), Some(b)) = (ids.get(a), ids.get(b)) {
+                    let _ = writeln!(out, "  n{a} --> n{b}");
+                }
             }
             out.push_str("  classDef create stroke:#2a2\n  classDef update stroke:#c90\n  classDef replace stroke:#c0c\n  classDef delete stroke:#c22\n");
         }

@@ -11,11 +11,24 @@ use iom_model::Outcome;
 use crate::decide::report::{ChangeReport, Report};
 
 /// How an escalated change shows in JUnit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Escalations {
     #[default]
     Failure,
     Error,
+}
+
+impl Escalations {
+    /// Both, in the order help lists them.
+    pub const ALL: [Escalations; 2] = [Escalations::Failure, Escalations::Error];
+
+    /// The name `--junit-escalations` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Escalations::Failure => "failure",
+            Escalations::Error => "error",
+        }
+    }
 }
 
 fn xml(s: &str) -> String {

@@ -21,7 +21,8 @@ pub use text::render_text;
 
 use crate::decide::report::Report;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// A report's output format (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,
@@ -29,6 +30,30 @@ pub enum Format {
     Junit,
     Html,
     Sarif,
+}
+
+impl Format {
+    /// Every format, in the order help lists them.
+    pub const ALL: [Format; 6] = [
+        Format::Text,
+        Format::Json,
+        Format::Markdown,
+        Format::Junit,
+        Format::Html,
+        Format::Sarif,
+    ];
+
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Junit => "junit",
+            Format::Html => "html",
+            Format::Sarif => "sarif",
+        }
+    }
 }
 
 /// How a renderer may be asked to vary: colour for text, escalations for JUnit, the

@@ -3,6 +3,9 @@
 //! (logical location) and, when the workspace's `.tf` files are at hand, the file and line
 //! of its block (physical location). block is `error`, escalate `warning`, warn `note`.
 
+// The values written by key here are objects this module builds with `json!`.
+#![allow(clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 
 use iom_model::Outcome;

@@ -57,6 +57,8 @@ fn from_json(json: &Json, ty: &Type, path: &AttributePath) -> Result<Value, Valu
             sequence(items, |_| element, path).map(Value::Set)
         }
         (Json::Array(items), Type::Tuple(types)) if items.len() == types.len() => {
+            // In bounds: the guard above matched the lengths.
+            #[allow(clippy::indexing_slicing)]
             sequence(items, |i| &types[i], path).map(Value::Tuple)
         }
         (Json::Object(entries), Type::Map(element)) => entries
@@ -120,6 +122,8 @@ fn write_json(
         (Value::List(items) | Value::Tuple(items), Type::Tuple(types))
             if items.len() == types.len() =>
         {
+            // In bounds: the guard above matched the lengths.
+            #[allow(clippy::indexing_slicing)]
             write_array(out, items, |i| &types[i], path)?;
         }
         (Value::Map(entries) | Value::Object(entries), Type::Map(e)) => {
