@@ -267,7 +267,9 @@ fn contract_sections(
     let mut changes = vec![0; calls.len()];
     for rc in targets {
         for &gi in contracts.indexes_for(rc) {
-            changes[gi] += 1;
+            if let Some(count) = changes.get_mut(gi) {
+                *count += 1;
+            }
         }
     }
     let profiles: BTreeSet<&str> = intents.iter().map(|i| i.profile.as_str()).collect();
@@ -570,7 +572,8 @@ impl<'m> Judge<'_, 'm> {
             .contracts
             .indexes_for(rc)
             .iter()
-            .map(|&gi| self.contracts.calls()[gi].contract.name.clone())
+            .filter_map(|&gi| self.contracts.calls().get(gi))
+            .map(|call| call.contract.name.clone())
             .collect();
         contracts.sort();
         contracts.dedup();
