@@ -238,11 +238,11 @@ fn lifecycle_on_both_terraform_versions() {
 
         let out = ws.ok(&["apply", "-auto-approve"]);
         assert!(
-            out.contains("Apply complete! Resources: 8 added"),
+            out.contains("Apply complete! Resources: 9 added"),
             "{version}: {out}"
         );
         let revision = ws.store().revision().unwrap();
-        assert_eq!(revision, 8);
+        assert_eq!(revision, 9);
         assert_eq!(
             ws.plan_code().0,
             0,

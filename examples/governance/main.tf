@@ -100,6 +100,66 @@ resource "iom_intent" "root" {
   allowed_resource_types = ["terraform_data"]
 }
 
+variable "payments_health_url" {
+  description = "Where the payments API answers its health check once an apply is done."
+  default     = "http://127.0.0.1:8080/health"
+}
+
+# The operational contract of the payments module call: what it needs (its inputs, one of
+# them sensitive), what must hold before an apply, what production forbids, and what a
+# governed apply verifies afterwards. Approvers see all of it beside the findings.
+resource "iom_contract" "payments" {
+  name        = "payments-service"
+  description = "The payments API: EU regions only, an API token, verified after apply."
+  module      = "module.payments"
+
+  input {
+    name     = "region"
+    type     = "string"
+    required = true
+    enum     = var.approved_regions
+  }
+
+  input {
+    name        = "api_token"
+    type        = "string"
+    required    = true
+    pattern     = "[a-z0-9-]{16,}"
+    description = "sensitive: checked, never shown"
+  }
+
+  input {
+    name = "enable_ledger_db"
+    type = "bool"
+  }
+
+  pre_condition {
+    check   = "profile_active"
+    profile = iom_profile.prod.name
+    outcome = "escalate"
+  }
+
+  pre_condition {
+    check = "no_drift"
+  }
+
+  constraint {
+    profile        = iom_profile.prod.name
+    forbid_actions = ["delete"]
+  }
+
+  post_verify {
+    probe         = "http"
+    url           = var.payments_health_url
+    expect_status = 200
+    retries       = 2
+  }
+
+  post_verify {
+    probe = "run_record_written"
+  }
+}
+
 resource "iom_element" "ledger" {
   name    = "payments-ledger"
   kind    = "data"

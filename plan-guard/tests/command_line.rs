@@ -23,6 +23,15 @@ fn governance() -> String {
         .into_owned()
 }
 
+/// The example workspace's `.tf` files, which the example plans were made from: the
+/// example contract's inputs pass its variables straight through.
+fn workspace_source() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/workspace")
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// A scratch directory of this test's own, empty.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pg-cli-{name}-{}", std::process::id()));
@@ -168,6 +177,8 @@ fn a_mistyped_store_is_refused_unless_init_store() {
         &store,
         "--actor",
         "t",
+        "--source-dir",
+        &workspace_source(),
     ];
 
     let refused = plan_guard(&dir, &args);
@@ -277,7 +288,7 @@ fn no_known_actor_is_said() {
     assert_eq!(report["actor"], "unknown");
 
     let id = report["decision_id"].as_str().unwrap();
-    let approve = run(&["approve", id, "--reason", "r", "--store", &store]);
+    let approve = run(&["approve", "--yes", id, "--reason", "r", "--store", &store]);
     assert_eq!(approve.status.code(), Some(1));
     assert!(
         stderr(&approve).contains("no actor known: pass --actor NAME (none of $USER_NAME"),

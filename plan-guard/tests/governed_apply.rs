@@ -82,6 +82,15 @@ fn pg_env(dir: &Path, args: &[&str], env: Option<(&str, &str)>) -> Run {
     }
 }
 
+/// Points the example contract's http post-verify probe at `url`.
+fn health_check_at(gov: &Path, url: &str) {
+    std::fs::write(
+        gov.join("terraform.tfvars"),
+        format!("payments_health_url = \"{url}\"\n"),
+    )
+    .unwrap();
+}
+
 /// An HTTP server that answers 200 and counts requests.
 fn health_server() -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -199,6 +208,8 @@ fn setup(tag: &str) -> (PathBuf, PathBuf, String) {
     copy(&repo().join("examples/workspace"), &work);
     copy(&repo().join("examples/governance"), &gov);
     let _ = std::fs::remove_dir_all(gov.join("tests"));
+    // The example contract's http post-verify probe asks a server of this test's own.
+    health_check_at(&gov, &health_server().0);
     tf(&work, &["init", "-input=false", "-no-color"]);
     // The Terraform workspace the checks name: apply refuses to run in any other.
     tf(&work, &["workspace", "new", "-no-color", "payments-prod"]);
@@ -229,30 +240,22 @@ fn check_approve_apply_verify_and_tamper() {
 fn governed_loop(tag: &str, test_store: &TestStore) {
     let (work, gov, _) = setup(tag);
     let store = test_store.url.clone();
+    // The example contract (payments-service) probes this server after the apply; a
+    // second contract checks the state.
     let (url, hits) = health_server();
+    health_check_at(&gov, &url);
     std::fs::write(
         gov.join("contract.tf"),
-        format!(
-            r#"
-resource "iom_contract" "payments" {{
-  name   = "payments-service"
+        r#"
+resource "iom_contract" "ledger" {
+  name   = "payments-ledger-state"
   module = "module.payments"
-  post_verify {{
-    probe         = "http"
-    url           = "{url}"
-    expect_status = 200
-    retries       = 2
-  }}
-  post_verify {{
+  post_verify {
     probe     = "state"
     condition = "resources['module.payments.terraform_data.ledger_db[0]'].input.encrypted == true"
-  }}
-  post_verify {{
-    probe = "run_record_written"
-  }}
-}}
-"#
-        ),
+  }
+}
+"#,
     )
     .unwrap();
     let gov_s = gov.to_str().unwrap();
@@ -326,7 +329,7 @@ resource "iom_contract" "payments" {{
     let run = pg(
         &work,
         &[
-            "approve", &id, "--actor", "mallory", "--reason", "ship it", "--store", &store,
+            "approve", "--yes", &id, "--actor", "mallory", "--reason", "ship it", "--store", &store,
         ],
     );
     assert_eq!(run.code, 1);
@@ -339,7 +342,7 @@ resource "iom_contract" "payments" {{
     let run = pg(
         &work,
         &[
-            "approve", &id, "--actor", "alice", "--reason", "ship it", "--store", &store,
+            "approve", "--yes", &id, "--actor", "alice", "--reason", "ship it", "--store", &store,
         ],
     );
     assert_eq!(run.code, 1);
@@ -349,21 +352,107 @@ resource "iom_contract" "payments" {{
         run.stderr
     );
 
-    // bob, through group:platform, may.
-    let run = pg(
-        &work,
-        &[
-            "approve",
-            &id,
-            "--actor",
-            "bob",
-            "--reason",
-            "CHG-42 ledger rollout",
-            "--store",
-            &store,
-        ],
+    // bob, through group:platform, may. Without --yes and without a terminal nothing is
+    // approved, but the approval surface is shown: the change, who is accountable, who
+    // may approve, and the contract the decision rests on.
+    let approve_bob = [
+        "approve",
+        &id,
+        "--actor",
+        "bob",
+        "--reason",
+        "CHG-42 ledger rollout",
+        "--store",
+        &store,
+    ];
+    let run = pg(&work, &approve_bob);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("standard input is not a terminal; pass --yes"),
+        "{}",
+        run.stderr
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    for shown in [
+        "ESCALATE module.payments.terraform_data.ledger_db[0]  create",
+        "[intent:payments-prod / critical]",
+        "accountable: intent payments-prod (owner team-payments)",
+        "may approve: profile prod-safe: one of bob, carol (group platform: bob, carol); not alice, who ran the check",
+        "Contract payments-service on module.payments (4 changes, version ",
+        "ok       region = \"eu-west-1\"",
+        "api_token = (sensitive, not shown)",
+        "passed   profile_active: profile prod-safe",
+        "profile prod-safe forbids delete (block)",
+        &format!("http GET {url} expects 200 (2 retries)"),
+        "run_record_written",
+    ] {
+        assert!(run.stdout.contains(shown), "{shown}: {}", run.stdout);
+    }
+    assert!(!run.stdout.contains("demo-secret-canary-7f3a"));
+    // On a terminal it asks: anything but yes approves nothing, yes approves.
+    let on_terminal = |answer: &str| {
+        let mut command = vec![env!("CARGO_BIN_EXE_plan-guard").to_string()];
+        command.extend(approve_bob.iter().map(|a| format!("'{a}'")));
+        let mut child = Command::new("script")
+            .args(["-qec", &command.join(" "), "/dev/null"])
+            .current_dir(&work)
+            .env_remove("IOM_STORE")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("script (util-linux) runs the command on a terminal");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{answer}\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = on_terminal("no");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("Type yes to approve") && text.contains("the answer was not yes"),
+        "{text}"
+    );
+    let (code, text) = on_terminal("yes");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!("approved {id} by bob under profile prod-safe")),
+        "{text}"
+    );
+    // The approval names the contract versions it was given on.
+    let records = iom_store::Store::open(&store)
+        .unwrap()
+        .evidence_for(&id)
+        .unwrap();
+    let approvals: Vec<_> = records.iter().filter(|e| e.kind == "approval").collect();
+    assert_eq!(approvals.len(), 1, "the refusals recorded nothing");
+    let check = records.iter().find(|e| e.kind == "check").unwrap();
+    assert_eq!(
+        approvals[0].body["contracts"],
+        serde_json::json!([
+            {
+                "call": "module.payments",
+                "contract": "payments-ledger-state",
+                "digest": check.body["contracts"][0]["digest"],
+            },
+            {
+                "call": "module.payments",
+                "contract": "payments-service",
+                "digest": check.body["contracts"][1]["digest"],
+            },
+        ])
+    );
+    assert_eq!(
+        check.body["contracts"][0]["digest"].as_str().unwrap().len(),
+        64
+    );
 
     // Another plan under this decision: refused.
     tf(
@@ -421,14 +510,14 @@ resource "iom_contract" "payments" {{
         hits.load(Ordering::SeqCst) >= 1,
         "the http probe reached the server"
     );
-    for probe in [
-        "post_verify.http",
-        "post_verify.state",
-        "post_verify.run_record_written",
+    for (contract, probe) in [
+        ("payments-service", "post_verify.http"),
+        ("payments-ledger-state", "post_verify.state"),
+        ("payments-service", "post_verify.run_record_written"),
     ] {
         assert!(
             run.stderr
-                .contains(&format!("ok   [contract:payments-service / {probe}]")),
+                .contains(&format!("ok   [contract:{contract} / {probe}]")),
             "{probe}: {}",
             run.stderr
         );
@@ -526,7 +615,7 @@ fn blocked_plans_are_never_approved_or_applied() {
     let run = pg(
         &work,
         &[
-            "approve", &id, "--actor", "bob", "--reason", "please", "--store", &store,
+            "approve", "--yes", &id, "--actor", "bob", "--reason", "please", "--store", &store,
         ],
     );
     assert_eq!(run.code, 1);
@@ -699,8 +788,8 @@ fn apply_runs_under_the_model_the_check_used() {
     std::fs::write(
         gov.join("contract.tf"),
         r#"
-resource "iom_contract" "payments" {
-  name   = "payments-service"
+resource "iom_contract" "record" {
+  name   = "payments-record"
   module = "module.payments"
   post_verify {
     probe = "run_record_written"
@@ -899,7 +988,7 @@ fn superseded_decisions_are_refused() {
     let run = pg(
         &work,
         &[
-            "approve", &old, "--actor", "bob", "--reason", "CHG-1", "--store", &store,
+            "approve", "--yes", &old, "--actor", "bob", "--reason", "CHG-1", "--store", &store,
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -1314,7 +1403,7 @@ resource "iom_intent" "root" {
         pg(
             &work,
             &[
-                "approve", &id, "--actor", actor, "--reason", "CHG-7", "--store", &store,
+                "approve", "--yes", &id, "--actor", actor, "--reason", "CHG-7", "--store", &store,
             ],
         )
     };
@@ -1690,7 +1779,7 @@ resource "iom_intent" "payments" {
         pg(
             &work,
             &[
-                "approve", id, "--actor", "alice", "--reason", "CHG-9", "--store", &store,
+                "approve", "--yes", id, "--actor", "alice", "--reason", "CHG-9", "--store", &store,
             ],
         )
     };
@@ -1899,7 +1988,9 @@ fn no_credential_in_the_store_url_reaches_any_output() {
         vec!["evidence", "export", "--format", "jsonl"],
         vec!["evidence", "verify"],
         vec!["insights"],
-        vec!["approve", id, "--actor", "bob", "--reason", "CHG-1"],
+        vec![
+            "approve", "--yes", id, "--actor", "bob", "--reason", "CHG-1",
+        ],
     ] {
         let mut args = args.clone();
         args.extend_from_slice(&["--store", &url]);
@@ -2196,7 +2287,7 @@ resource "iom_intent" "all" {{
     };
     let approve = |id: &str, actor: &str, sign: Option<&str>| {
         let mut args = vec![
-            "approve", id, "--actor", actor, "--reason", "CHG-12", "--store", &store,
+            "approve", "--yes", id, "--actor", actor, "--reason", "CHG-12", "--store", &store,
         ];
         if let Some(key) = sign {
             args.extend(["--sign-with", key]);

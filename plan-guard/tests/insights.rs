@@ -75,7 +75,7 @@ fn the_ledger_suggests_refinements() {
             .unwrap()
             .to_string();
         let (code, text) = pg(&[
-            "approve", &id, "--actor", "bob", "--reason", "routine", "--store", &store,
+            "approve", "--yes", &id, "--actor", "bob", "--reason", "routine", "--store", &store,
         ]);
         assert_eq!(code, 0, "{text}");
     }

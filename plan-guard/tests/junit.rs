@@ -45,6 +45,8 @@ fn check(plan: &str, extra: &[&str]) -> String {
         .arg(root().join("plan-guard/tests/fixtures/plans").join(plan))
         .arg("--model")
         .arg(root().join("examples/governance"))
+        .arg("--source-dir")
+        .arg(root().join("examples/workspace"))
         .args(["--workspace", "payments-prod", "--format", "junit"])
         .args(extra)
         .current_dir(std::env::temp_dir())

@@ -77,6 +77,8 @@ fn reports_show_forged_addresses_and_versions_escaped() {
                 plan.to_str().unwrap(),
                 "--model",
                 governance.to_str().unwrap(),
+                "--source-dir",
+                root().join("../examples/workspace").to_str().unwrap(),
                 "--store",
                 &store,
                 "--init-store",
@@ -123,6 +125,8 @@ fn evidence_list_is_one_line_per_record_and_line_breaks_are_refused() {
                 plan.to_str().unwrap(),
                 "--model",
                 governance.to_str().unwrap(),
+                "--source-dir",
+                root().join("../examples/workspace").to_str().unwrap(),
                 "--store",
                 &store,
                 "--init-store",
@@ -158,7 +162,7 @@ fn evidence_list_is_one_line_per_record_and_line_breaks_are_refused() {
         let out = plan_guard(
             &dir,
             &[
-                "approve", "pg-0", "--actor", actor, "--reason", reason, "--store", &store,
+                "approve", "--yes", "pg-0", "--actor", actor, "--reason", reason, "--store", &store,
             ],
         );
         let stderr = String::from_utf8_lossy(&out.stderr);

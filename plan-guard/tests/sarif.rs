@@ -46,7 +46,9 @@ fn findings_point_at_the_declaring_block() {
     let run = &s["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 3, "{s}");
+    // Each of the three payments resources breaks the intent's eu-only constraint and the
+    // payments contract's `region` input.
+    assert_eq!(results.len(), 6, "{s}");
     for r in results {
         let index = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(
@@ -61,6 +63,7 @@ fn findings_point_at_the_declaring_block() {
         .find(|r| {
             r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
                 == "module.payments.terraform_data.api[0]"
+                && r["ruleId"] == "intent:payments-prod/eu-only"
         })
         .unwrap();
     assert_eq!(api0["ruleId"], "intent:payments-prod/eu-only");

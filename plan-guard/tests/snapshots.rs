@@ -28,7 +28,7 @@ fn report(name: &str) -> plan_guard::decide::report::Report {
         ungoverned: Outcome::Escalate,
         model_source: "examples/governance".into(),
         model_revision: None,
-        source_dir: None,
+        source_dir: Some(root.join("../examples/workspace")),
     };
     let mut r = check(&raw, &plan, &model, &opts).unwrap();
     r.decision_id = "[decision-id]".into();
@@ -85,5 +85,20 @@ fn junit_sarif_and_html_reports() {
         insta::assert_snapshot!(format!("junit_{name}"), junit);
         insta::assert_snapshot!(format!("sarif_{name}"), sarif);
         insta::assert_snapshot!(format!("html_{name}"), html);
+    }
+}
+
+/// What `plan-guard approve` shows, from the check record the ledger would hold.
+#[test]
+fn approval_surfaces() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let model = Model::compile(load_dir(&root.join("../examples/governance")).unwrap()).unwrap();
+    for name in ["example_escalate.json", "example_block.json"] {
+        let r = report(name);
+        let mut record = plan_guard::evidence::check_record(&r, &model, Outcome::Escalate);
+        record["model"]["directory"] = serde_json::Value::Null;
+        let text = plan_guard::render::render_approval_surface(&r.decision_id, &record);
+        assert!(!text.contains("demo-secret-canary-7f3a"));
+        insta::assert_snapshot!(format!("approval_{name}"), text);
     }
 }

@@ -30,6 +30,8 @@ fn check(cwd: &Path, plan: &str, model_args: &[&str]) -> (i32, serde_json::Value
         .env_remove("IOM_STORE")
         .args(["check", plan.to_str().unwrap(), "--format", "json"])
         .args(["--workspace", "payments-prod", "--actor", "ci"])
+        .arg("--source-dir")
+        .arg(root().join("../examples/workspace"))
         .args(model_args)
         .output()
         .unwrap();

@@ -33,7 +33,7 @@ fn judge(waiver: &str, workspace: &str) -> Report {
         ungoverned: Outcome::Escalate,
         model_source: "examples/governance".into(),
         model_revision: None,
-        source_dir: None,
+        source_dir: Some(root.join("../examples/workspace")),
     };
     check(&raw, &plan, &model, &opts).unwrap()
 }

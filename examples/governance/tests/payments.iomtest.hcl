@@ -42,6 +42,18 @@ test "outside payments workspaces the intent does not apply" {
   workspace     = "marketing-dev"
   ungoverned    = "allow"
   changes = {
-    "module.payments.terraform_data.api[0]" = "allow"
+    "terraform_data.dns" = "allow"
+  }
+}
+
+test "the payments contract goes wherever the module call goes" {
+  terraform_dir = "../../workspace"
+  workspace     = "marketing-dev"
+  ungoverned    = "allow"
+  verdict       = "escalate"
+  changes = {
+    # prod-safe does not govern marketing-dev: the contract's pre-condition escalates.
+    "module.payments.terraform_data.api[0]" = "escalate"
+    "terraform_data.dns"                    = "allow"
   }
 }

@@ -111,8 +111,14 @@ pub enum Command {
         sign_with: Option<PathBuf>,
     },
     /// Approve an escalated decision, as an approver its profiles list.
+    ///
+    /// Shows the decision first, as the ledger recorded it: each escalated or blocked
+    /// change with its findings, blast radius, accountable owners and who may approve it,
+    /// and the contract of every governed module call. On a terminal it then asks for
+    /// confirmation; elsewhere (scripts, CI) it approves only with --yes.
     #[command(after_help = "Example:\n  \
-        plan-guard approve \"$(jq -r .decision_id decision.json)\" --actor alice --reason CHG-42")]
+        plan-guard approve \"$(jq -r .decision_id decision.json)\" --actor alice --reason CHG-42\n  \
+        plan-guard approve pg-6b05f3a2-ee93217c7729 --actor alice --reason CHG-42 --yes")]
     Approve {
         /// The decision to approve: `decision_id` of the check's JSON report, or of
         /// `plan-guard evidence list`.
@@ -136,6 +142,10 @@ pub enum Command {
         /// profile binds a key to --actor (`approver_keys`).
         #[arg(long, value_name = "FILE")]
         sign_with: Option<PathBuf>,
+        /// Approve without asking (still shows the decision). Without it, approve asks on
+        /// a terminal and refuses when standard input is not one.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Run the apply command for a checked (and, when it escalates, approved) plan, then
     /// the governing contracts' post-verify probes.

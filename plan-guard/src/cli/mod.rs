@@ -204,6 +204,30 @@ fn observed_around(ledger: &Store, workspace: &str) -> Result<Observed> {
     })
 }
 
+/// Whether to go on with an approval: `--yes`, or "yes" typed at the terminal. Standard
+/// input that is not a terminal, without `--yes`, is a refusal: no one was asked.
+fn confirm(yes: bool, decision_id: &str, actor: &str) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    let refused = |why: String| anyhow::anyhow!(workflow::Refused(why));
+    if !std::io::stdin().is_terminal() {
+        return Err(refused(format!(
+            "nothing approved: approve asks for confirmation, and standard input is not a terminal; pass --yes to approve {decision_id} without asking"
+        )));
+    }
+    eprint!("\nApprove {decision_id} as {actor}? Type yes to approve: ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" => Ok(()),
+        _ => Err(refused(format!(
+            "nothing approved: the answer was not yes ({decision_id})"
+        ))),
+    }
+}
+
 pub fn run(cli: Cli) -> Result<u8> {
     if let Some(limit) = cli.max_plan_bytes {
         plan_guard::plan::set_max_plan_bytes(limit);
@@ -305,12 +329,21 @@ pub fn run(cli: Cli) -> Result<u8> {
             store,
             signing_key,
             sign_with,
+            yes,
         } => {
             one_line_reason(&reason)?;
             let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
             let ssh = sign_with.as_deref().map(SshSigner::from_file).transpose()?;
             let actor = approver(actor)?;
             let store = Store::open_configured(store.as_deref())?;
+            // The approver sees what they approve, from the ledger, before anything is
+            // recorded.
+            let check = workflow::check_of(&store, &decision_id)?;
+            print!(
+                "{}",
+                plan_guard::render::render_approval_surface(&decision_id, &check.body)
+            );
+            confirm(yes, &decision_id, &actor)?;
             let approved = workflow::approve(
                 &store,
                 signer.as_ref(),

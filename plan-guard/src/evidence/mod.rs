@@ -41,6 +41,10 @@ pub struct ProfileApprovers {
     /// Distinct approvers needed (`min_approvals`); 1 when the profile does not say.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub min_approvals: u64,
+    /// The groups the profile's approvers name (`group:NAME`), with their members: who
+    /// may approve, as the profile says it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, Vec<String>>,
 }
 
 fn one() -> u64 {
@@ -83,6 +87,8 @@ pub fn model_digest(spec: &ModelSpec) -> String {
 /// outcome the check gave ungoverned changes (`--ungoverned`). Each escalating change
 /// names the profiles whose approvers may approve it (`approval_profiles`): an empty
 /// list is a change no one may approve, which keeps the whole decision unapprovable.
+/// What `approve` shows comes from here too: the contract sections, and for each
+/// escalated or blocked change its accountable owners and whole blast radius.
 pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Value {
     let entitled: Vec<Option<Vec<&str>>> = report
         .changes
@@ -106,6 +112,13 @@ pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Valu
             if let Some(profiles) = profiles {
                 change["approval_profiles"] = json!(profiles);
             }
+            // What the approval surface shows of a flagged change: who is accountable
+            // for it and everything in its blast radius.
+            if c.verdict >= Outcome::Escalate {
+                change["accountable"] = json!(c.accountable);
+                change["blast_radius"]["addresses"] = json!(c.blast_radius.addresses);
+                change["actions"] = json!(c.actions);
+            }
             change
         })
         .collect();
@@ -125,6 +138,9 @@ pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Valu
         "actor": report.actor,
         "approvers": profile_approvers(model, &needed),
         "changes": changes,
+        // The contract sections the decision was given on (their digests are the
+        // contract versions an approval names).
+        "contracts": report.contracts,
         "findings": report.findings,
         "model": {
             "digest": model_digest(&model.spec),
@@ -203,10 +219,13 @@ fn profile_approvers(model: &Model, needed: &BTreeSet<&str>) -> Vec<ProfileAppro
         .filter(|p| needed.contains(p.name.as_str()))
         .map(|p| {
             let mut people = BTreeSet::new();
+            let mut groups = BTreeMap::new();
             for entry in &p.approvers {
                 match entry.strip_prefix("group:") {
                     Some(group) => {
-                        people.extend(p.groups.get(group).into_iter().flatten().cloned())
+                        let members = p.groups.get(group).cloned().unwrap_or_default();
+                        people.extend(members.iter().cloned());
+                        groups.insert(group.to_string(), members);
                     }
                     None => {
                         people.insert(entry.clone());
@@ -219,6 +238,7 @@ fn profile_approvers(model: &Model, needed: &BTreeSet<&str>) -> Vec<ProfileAppro
                 require_distinct_approver: p.require_distinct_approver,
                 keys: p.approver_keys.clone(),
                 min_approvals: p.min_approvals.unwrap_or(1).max(1),
+                groups,
             }
         })
         .collect()
@@ -453,10 +473,18 @@ pub fn describe_pending(check: &Value, pending: &[Pending]) -> String {
         .join("; ")
 }
 
-/// The body of an `approval` record of `decision_id`, before it is signed.
+/// The body of an `approval` record of `decision_id`, before it is signed. It names the
+/// contract versions (digests) the approval was given on, as the check recorded them.
 pub fn approval_record(check: &Value, decision_id: &str, actor: &str, reason: &str) -> Value {
+    let contracts: Vec<Value> = check["contracts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| json!({ "call": s["call"], "contract": s["contract"], "digest": s["digest"] }))
+        .collect();
     json!({
         "actor": actor,
+        "contracts": contracts,
         "decision_id": decision_id,
         "plan_sha256": check["plan"]["sha256"],
         "reason": reason,
@@ -663,7 +691,7 @@ resource "iom_intent" "i" {
         assert_eq!(rec["model"]["digest"], model_digest(&model.spec));
         assert_eq!(
             rec["approvers"],
-            json!([{ "profile": "prod-safe", "approvers": ["alice", "bob", "carol"], "require_distinct_approver": true }])
+            json!([{ "profile": "prod-safe", "approvers": ["alice", "bob", "carol"], "require_distinct_approver": true, "groups": { "platform": ["bob", "carol"] } }])
         );
         assert_eq!(
             rec["changes"][0]["address"],

@@ -65,7 +65,8 @@ pub fn record_check(
     )
 }
 
-fn check_of(store: &Store, decision_id: &str) -> Result<Evidence> {
+/// The `check` record of `decision_id`; refused when the ledger has none.
+pub fn check_of(store: &Store, decision_id: &str) -> Result<Evidence> {
     store
         .evidence_for(decision_id)?
         .into_iter()

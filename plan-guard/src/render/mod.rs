@@ -1,6 +1,8 @@
 //! Output formats. Each renders the one [`Report`] value (or, for `graph`, the change
 //! graph) and decides nothing itself.
 
+mod approval;
+mod contract;
 mod graph;
 mod html;
 mod json;
@@ -10,6 +12,8 @@ mod printable;
 mod sarif;
 mod text;
 
+pub use approval::render_approval_surface;
+pub use contract::contract_text;
 pub use graph::{GraphFormat, render_graph};
 pub use html::render_html;
 pub use json::render_json;

@@ -2,8 +2,10 @@
 //! with each finding, its source and reason. Colour only when asked (a TTY without
 //! `NO_COLOR`).
 
+use super::contract::{accountable_text, contract_text};
 use super::printable;
 use crate::decide::report::{ChangeReport, Report};
+use crate::decide::surface::count;
 use anstyle::{AnsiColor, Style};
 use iom_model::Outcome;
 use std::fmt::Write;
@@ -45,10 +47,10 @@ pub fn render_text(r: &Report, color: bool) -> String {
     let s = &r.summary;
     let _ = writeln!(
         out,
-        "{}  workspace {}  ({} changes)",
+        "{}  workspace {}  ({})",
         p.outcome(r.verdict, 0),
         printable(&r.workspace),
-        s.changes
+        count(s.changes, "change", "changes")
     );
     let mut actions = Vec::new();
     for (n, label) in [
@@ -136,6 +138,7 @@ pub fn render_text(r: &Report, color: bool) -> String {
         .collect();
     if flagged.is_empty() && r.verdict == Outcome::Allow {
         let _ = writeln!(out, "\nEvery change is allowed.");
+        contract_lines(&mut out, r);
         waived_lines(&mut out, &p, &waived);
         return out;
     }
@@ -178,9 +181,35 @@ pub fn render_text(r: &Report, color: bool) -> String {
                 printable(&f.message)
             );
         }
+        if !c.accountable.is_empty() {
+            let _ = writeln!(
+                out,
+                "         accountable: {}",
+                accountable_text(&c.accountable)
+            );
+        }
+        if !c.contracts.is_empty() {
+            let _ = writeln!(
+                out,
+                "         {}",
+                p.dim(&format!(
+                    "under contract {} (below)",
+                    printable(&c.contracts.join(", "))
+                ))
+            );
+        }
     }
+    contract_lines(&mut out, r);
     waived_lines(&mut out, &p, &waived);
     out
+}
+
+/// The contract of every governed call with a change, passing or not.
+fn contract_lines(out: &mut String, r: &Report) {
+    if !r.contracts.is_empty() {
+        out.push('\n');
+        out.push_str(&contract_text(&r.contracts));
+    }
 }
 
 /// Findings a waiver turned into allows: listed, so an exception is never silent.
@@ -188,7 +217,11 @@ fn waived_lines(out: &mut String, p: &Painter, waived: &[(&str, &crate::decide::
     if waived.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\nWaived ({}):", waived.len());
+    let _ = writeln!(
+        out,
+        "\nWaived ({}):",
+        count(waived.len(), "finding", "findings")
+    );
     for (address, f) in waived {
         let _ = writeln!(
             out,
