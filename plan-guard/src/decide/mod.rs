@@ -7,7 +7,8 @@ pub mod cel_input;
 pub mod contracts;
 pub mod govtest;
 pub mod model_source;
-pub mod probes;
+/// The network probes, shared with the provider's `iom_verify` action.
+pub use iom_probe as probes;
 pub mod report;
 pub mod surface;
 

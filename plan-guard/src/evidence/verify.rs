@@ -4,31 +4,14 @@
 //! `state` (its `values`) and `resources` (address → attributes). `run_record_written` is
 //! answered by the caller, which owns the ledger.
 
-// Indexes here are proven in bounds: every index was enumerated from the vector it
-// reads.
-#![allow(clippy::indexing_slicing)]
-
-use std::time::Duration;
-
 use iom_model::Condition;
 use serde_json::value::RawValue;
 
 use crate::decide::cel_input::to_cel;
 use crate::decide::contracts::Governed;
-use crate::decide::probes::{self, Probe};
+use crate::decide::probes;
 
-/// The outcome of one post-verify probe.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ProbeResult {
-    pub contract: String,
-    /// `post_verify.PROBE`, the rule name of a post-verify probe's finding.
-    pub probe: String,
-    pub ok: bool,
-    pub message: String,
-}
-
-/// How long an `http` probe waits between attempts.
-const RETRY_DELAY: Duration = Duration::from_secs(1);
+pub use iom_probe::ProbeResult;
 
 /// Runs every post-verify probe of `calls` except `run_record_written`, which is listed
 /// (with `ok` false) for the caller to settle. Network probes run concurrently; `state`
@@ -44,90 +27,37 @@ pub fn post_verify(calls: &[Governed<'_>], state_json: Option<&str>) -> Vec<Prob
                 ok: false,
                 message: String::new(),
             };
-            let timeout =
-                Duration::from_millis(pv.timeout_ms.unwrap_or(probes::DEFAULT_TIMEOUT_MS));
-            let expand = |s: &Option<String>| {
-                g.expand(s.as_deref().unwrap_or(""))
+            let expand = |s: &str| {
+                g.expand(s)
                     .map_err(|input| format!("input `{input}` has no known value"))
             };
-            match pv.probe.as_str() {
-                "http" | "tcp" => {
-                    let target = if pv.probe == "http" {
-                        &pv.url
-                    } else {
-                        &pv.target
-                    };
-                    match expand(target) {
-                        Ok(t) => {
-                            let probe = if pv.probe == "http" {
-                                Probe::Http {
-                                    url: t,
-                                    expect_status: pv.expect_status.unwrap_or(200),
-                                    timeout,
-                                }
-                            } else {
-                                Probe::Tcp { target: t, timeout }
-                            };
-                            network.push((results.len(), probe, pv.retries.unwrap_or(0)));
-                        }
-                        Err(why) => result.message = why,
-                    }
-                }
-                "state" => {
+            match (probes::network_probe(pv, expand), pv.probe.as_str()) {
+                (Some(Ok(probe)), _) => network.push((results.len(), probe)),
+                (Some(Err(why)), _) => result.message = why,
+                (None, "state") => {
                     let verdict =
                         state_condition(pv.condition.as_deref().unwrap_or(""), state_json);
                     result.ok = verdict.is_ok();
                     result.message = verdict.err().unwrap_or_else(|| "condition holds".into());
                 }
-                "run_record_written" => result.message = "not yet settled".into(),
-                other => result.message = format!("unknown probe {other}"),
+                (None, "run_record_written") => result.message = "not yet settled".into(),
+                (None, other) => result.message = format!("unknown probe {other}"),
             }
             results.push(result);
         }
     }
-    let outcomes = with_retries(&network);
-    for ((at, probe, _), outcome) in network.iter().zip(outcomes) {
-        let r = &mut results[*at];
-        r.ok = outcome.is_ok();
-        r.message = match outcome {
-            Ok(()) => match probe {
-                Probe::Http {
-                    url, expect_status, ..
-                } => format!("GET {url} answered {expect_status}"),
-                Probe::Tcp { target, .. } => format!("{target} accepts connections"),
-            },
-            Err(why) => why,
-        };
+    let runs: Vec<_> = network.iter().map(|(_, run)| run.clone()).collect();
+    let outcomes = probes::run_with_retries(&runs);
+    for ((at, (probe, _)), outcome) in network.iter().zip(outcomes) {
+        if let Some(r) = results.get_mut(*at) {
+            r.ok = outcome.is_ok();
+            r.message = match outcome {
+                Ok(()) => probes::success_message(probe),
+                Err(why) => why,
+            };
+        }
     }
     results
-}
-
-/// Runs the probes concurrently, each attempt of a round together; a failed probe with
-/// retries left is tried again after [`RETRY_DELAY`].
-fn with_retries(network: &[(usize, Probe, u32)]) -> Vec<Result<(), String>> {
-    let mut outcomes: Vec<Option<Result<(), String>>> = vec![None; network.len()];
-    let mut attempt = 0;
-    loop {
-        let pending: Vec<usize> = (0..network.len())
-            .filter(|&i| match &outcomes[i] {
-                None => true,
-                Some(Err(_)) => attempt <= network[i].2,
-                Some(Ok(())) => false,
-            })
-            .collect();
-        if pending.is_empty() {
-            break;
-        }
-        if attempt > 0 {
-            std::thread::sleep(RETRY_DELAY);
-        }
-        let probes: Vec<Probe> = pending.iter().map(|&i| network[i].1.clone()).collect();
-        for (i, outcome) in pending.into_iter().zip(probes::run_all(&probes)) {
-            outcomes[i] = Some(outcome);
-        }
-        attempt += 1;
-    }
-    outcomes.into_iter().map(|o| o.unwrap_or(Ok(()))).collect()
 }
 
 /// Evaluates a `state` condition. The error names what went wrong, never a state value.

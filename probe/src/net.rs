@@ -1,4 +1,4 @@
-//! Network probes for contract pre-conditions (`tcp_reachable`, `http_ok`) and, later,
+//! Network probes for contract pre-conditions (`tcp_reachable`, `http_ok`) and
 //! `post_verify`. Every probe has a deadline and all of a check's probes run at once,
 //! each on a thread of its own: an unreachable target is a failed probe, never a hang
 //! (name resolution, which no socket timeout bounds, included).
@@ -8,13 +8,17 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// A probe's time limit when its declaration gives none.
 pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
 
+/// One network probe, with its time limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {
     /// `host:port` accepts a TCP connection.
+    #[allow(missing_docs)] // the variant's text says what each field is
     Tcp { target: String, timeout: Duration },
     /// A GET of `url` answers `expect_status`.
+    #[allow(missing_docs)]
     Http {
         url: String,
         expect_status: u16,
