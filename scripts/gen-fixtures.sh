@@ -2017,6 +2017,24 @@ if begin example_module_count "the example workspace (examples/workspace) with c
   finish
 fi
 
+if begin hub_spokes "a hub and twelve spokes (count = 12) that read its id: the spokes' instance keys run past 9, so a report that sorts them as text would put spoke[10] before spoke[2]"; then
+  file config/main.tf <<'EOF'
+resource "terraform_data" "hub" {
+  input = { name = "hub" }
+}
+
+resource "terraform_data" "spoke" {
+  count = 12
+  input = { name = "spoke-${count.index}", hub = terraform_data.hub.id }
+}
+EOF
+  stage config && init && plan
+  expect terraform_data.hub create
+  expect 'terraform_data.spoke[2]' create
+  expect 'terraform_data.spoke[11]' create
+  finish
+fi
+
 [ ${#generated[@]} -gt 0 ] || die "no fixture matched: ${wanted[*]}"
 printf 'gen-fixtures: wrote %d fixtures under %s\n' "${#generated[@]}" "${out#"$repo"/}"
 printf '  %s\n' "${generated[@]}"

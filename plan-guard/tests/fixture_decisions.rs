@@ -899,3 +899,30 @@ resource "iom_element" "reports" {
         ["element:reports"]
     );
 }
+
+/// Issue 17 item 4: instance keys sort as people read them, in the changes and in a
+/// blast radius: spoke[2] before spoke[10].
+#[test]
+fn instance_keys_sort_naturally() {
+    let r = judge(
+        "hub_spokes",
+        r#"resource "iom_profile" "p" {
+  name = "p"
+}
+resource "iom_intent" "i" {
+  name    = "i"
+  profile = "p"
+}"#,
+    );
+    let spokes: Vec<String> = (0..12)
+        .map(|i| format!("terraform_data.spoke[{i}]"))
+        .collect();
+    let changes: Vec<&str> = r.changes.iter().map(|c| c.address.as_str()).collect();
+    let mut want: Vec<&str> = vec!["terraform_data.hub"];
+    want.extend(spokes.iter().map(String::as_str));
+    assert_eq!(changes, want);
+    assert_eq!(
+        change(&r, "terraform_data.hub").blast_radius.addresses,
+        spokes
+    );
+}

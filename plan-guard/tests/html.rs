@@ -56,7 +56,7 @@ fn the_report_page_loads_cleanly_in_chromium() {
     // Self-contained: nothing is loaded from anywhere. (URLs appear as text: the
     // contract's post-verify probe names the health URL it will request.)
     for load in [
-        "src=", "href=", "url(", "@import", "<link", "<iframe", "<img",
+        "src=", "href=", "url(http", "url(//", "@import", "<link", "<iframe", "<img",
     ] {
         assert!(
             !html.contains(load),
@@ -96,6 +96,15 @@ fn the_report_page_loads_cleanly_in_chromium() {
         text.contains("Blast radius of module.payments.terraform_data.ledger_db[0]"),
         "{text}"
     );
+    // The contract governing the escalated change, and who is accountable for it.
+    for shown in [
+        "Contract <code>payments-service</code> on <code>module.payments</code>",
+        "<i>sensitive, not shown</i>",
+        "accountable: intent payments-prod (owner team-payments)",
+        "run_record_written",
+    ] {
+        assert!(text.contains(shown), "{shown}: {text}");
+    }
     for line in log.lines() {
         assert!(
             !(line.contains("CONSOLE") && (line.contains("Uncaught") || line.contains("Error"))),

@@ -15,6 +15,7 @@ pub mod surface;
 use crate::decide::cel_input::{Unknown, check_mask, to_cel};
 use crate::decide::contracts::Contracts;
 use crate::decide::report::{ChangeReport, Finding, ModelInfo, PlanInfo, Report, Summary};
+use crate::decide::surface::natural_cmp;
 use crate::graph::{BlastRadius, ChangeGraph, Scratch};
 use crate::living::{CrossWorkspace, ElementLinks};
 use crate::plan::{Plan, RawPlan, ResourceChange};
@@ -226,7 +227,7 @@ pub fn check_observed(
         now: iom_model::time::now_unix(),
     };
     let mut changes = judge.all(&judged)?;
-    changes.sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
+    changes.sort_by(|a, b| natural_cmp(&a.address, &b.address).then(a.deposed.cmp(&b.deposed)));
     let sections = contract_sections(&contracts, &targets, &intents);
 
     let mut report = Report {
@@ -540,6 +541,8 @@ impl<'m> Judge<'_, 'm> {
         if let Some(links) = &self.element_links {
             links.extend(&mut blast);
         }
+        // As people read them: `spoke[2]` before `spoke[10]`.
+        blast.addresses.sort_by(|a, b| natural_cmp(a, b));
         blast
     }
 

@@ -3,7 +3,7 @@
 //! JSON form is byte-identical for the same plan and model (`decision_id` and
 //! `generated_at` aside).
 
-use crate::decide::surface::{Accountable, ContractSection};
+use crate::decide::surface::{Accountable, ContractSection, natural_cmp};
 use crate::graph::BlastRadius;
 use iom_model::{ActionClass, Outcome};
 use serde::Serialize;
@@ -179,7 +179,7 @@ impl Report {
             b.verdict
                 .cmp(&a.verdict)
                 .then(b.blast_radius.transitive.cmp(&a.blast_radius.transitive))
-                .then(a.address.cmp(&b.address))
+                .then(natural_cmp(&a.address, &b.address))
         });
         v
     }

@@ -240,6 +240,44 @@ pub fn accountable(
         .collect()
 }
 
+/// Compares addresses as people read them: runs of digits by their number, so
+/// `spoke[2]` sorts before `spoke[10]`; everything else character by character. Equal
+/// numbers written differently (`01`, `1`) fall back to their text, so the order is total.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a, b);
+    loop {
+        match (x.chars().next(), y.chars().next()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let (dx, rx) = split_digits(x);
+                let (dy, ry) = split_digits(y);
+                let (nx, ny) = (dx.trim_start_matches('0'), dy.trim_start_matches('0'));
+                let by_number = nx.len().cmp(&ny.len()).then_with(|| nx.cmp(ny));
+                if by_number.is_ne() {
+                    return by_number;
+                }
+                (x, y) = (rx, ry);
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(&d);
+                }
+                (x, y) = (
+                    x.strip_prefix(c).unwrap_or_default(),
+                    y.strip_prefix(d).unwrap_or_default(),
+                );
+            }
+        }
+    }
+}
+
+/// The leading ASCII digits of `s`, and the rest.
+fn split_digits(s: &str) -> (&str, &str) {
+    s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()))
+}
+
 /// "1 change", "2 changes": a count with its noun in the right number (`plural` is the
 /// noun's plural form).
 pub fn count(n: usize, singular: &str, plural: &str) -> String {
@@ -266,6 +304,32 @@ mod tests {
             "an @ in the path is not userinfo"
         );
         assert_eq!(without_credentials("10.0.0.1:5432"), "10.0.0.1:5432");
+    }
+
+    #[test]
+    fn instance_keys_sort_naturally() {
+        let mut v = vec![
+            "hub.spoke[10]",
+            "hub.spoke[2]",
+            "hub.spoke[1]",
+            "a[\"b10\"]",
+            "a[\"b9\"]",
+            "hub.spoke[02]",
+            "hub",
+        ];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            v,
+            [
+                "a[\"b9\"]",
+                "a[\"b10\"]",
+                "hub",
+                "hub.spoke[1]",
+                "hub.spoke[02]",
+                "hub.spoke[2]",
+                "hub.spoke[10]",
+            ]
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 
 use iom_model::Outcome;
 
-use crate::decide::report::Report;
+use crate::decide::report::{ChangeReport, Report};
+use crate::decide::surface::{ContractSection, InputStatus, count};
 
 /// Text for HTML: entities for markup, and control and bidi characters from a plan shown
 /// as escapes ([`super::printable`]) so an override cannot reorder what a reviewer reads.
@@ -25,7 +26,10 @@ h1{font-size:1.4rem}.v{display:inline-block;padding:.1rem .5rem;border-radius:.3
 .allow{background:#d7f5dd}.warn{background:#fff4c2}.escalate{background:#ffe0b2}.block{background:#ffcdd2}\
 table{border-collapse:collapse;width:100%;margin-top:1rem}td,th{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}\
 tr.change{cursor:pointer}tr.change:hover,tr.selected{background:#eef3ff}code{font-size:.9em}\
-#radius{margin-top:1.5rem;padding:1rem;border:1px solid #ccd;border-radius:.4rem}ul.findings{margin:0;padding-left:1.1rem}";
+#radius{margin-top:1.5rem;padding:1rem;border:1px solid #ccd;border-radius:.4rem}ul.findings{margin:0;padding-left:1.1rem}\
+figure{margin:1rem 0;padding:.5rem;border:1px solid #ccd;border-radius:.4rem;overflow-x:auto}figcaption{font-weight:600;margin-bottom:.3rem}\
+svg.radius-graph{max-width:100%;height:auto}section.contract{margin-top:1.5rem}section.contract h2{font-size:1.1rem}\
+.passed{color:#1b5e20}.failed{color:#b71c1c}.accountable{color:#444}";
 
 const SCRIPT: &str = r#"(function () {
   var report = JSON.parse(document.getElementById('report-data').textContent);
@@ -75,11 +79,11 @@ pub fn render_html(r: &Report) -> String {
     let _ = write!(
         out,
         "<h1>plan-guard: <span id=\"verdict\" class=\"v {v}\">{v}</span> — workspace <code>{}</code></h1>\
-         <p>{} changes: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {} import. \
+         <p>{}: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {} import. \
          Verdicts: {} allow, {} warn, {} escalate, {} block.</p>\
          <p><small>decision <code>{}</code> · plan sha256 <code>{}</code> · terraform {} · model <code>{}</code> · {}</small></p>",
         esc(&r.workspace),
-        s.changes,
+        count(s.changes, "change", "changes"),
         s.create,
         s.update,
         s.replace,
@@ -122,7 +126,7 @@ pub fn render_html(r: &Report) -> String {
             .iter()
             .position(|x| std::ptr::eq(x, *c))
             .unwrap_or(0);
-        let findings: String = c
+        let mut findings: String = c
             .findings
             .iter()
             .filter(|f| f.outcome > Outcome::Allow || f.waived_by.is_some())
@@ -136,6 +140,13 @@ pub fn render_html(r: &Report) -> String {
                 )
             })
             .collect();
+        if !c.accountable.is_empty() {
+            let _ = write!(
+                findings,
+                "<li class=\"accountable\">accountable: {}</li>",
+                esc(&super::contract::accountable_text(&c.accountable))
+            );
+        }
         let _ = write!(
             out,
             "<tr class=\"change\" data-index=\"{index}\"><td><span class=\"v {v}\">{v}</span></td><td><code>{}</code></td><td>{}</td><td><ul class=\"findings\">{findings}</ul></td><td>{} / {}</td></tr>",
@@ -147,12 +158,136 @@ pub fn render_html(r: &Report) -> String {
         );
     }
     out.push_str("</tbody></table><section id=\"radius\" aria-live=\"polite\"></section>");
+    graphs(&mut out, &changes);
+    for s in &r.contracts {
+        contract_html(&mut out, s);
+    }
     let data = crate::render::render_json(r).replace('<', "\\u003c");
     let _ = writeln!(
         out,
         "<script type=\"application/json\" id=\"report-data\">{data}</script><script>{SCRIPT}</script></body></html>"
     );
     out
+}
+
+/// Each flagged change's blast radius as a graph (inline SVG, drawn without the script).
+fn graphs(out: &mut String, riskiest: &[&ChangeReport]) {
+    let drawn: Vec<(usize, &&ChangeReport)> = riskiest
+        .iter()
+        .filter(|c| c.verdict > Outcome::Allow && !c.blast_radius.addresses.is_empty())
+        .enumerate()
+        .collect();
+    if drawn.is_empty() {
+        return;
+    }
+    out.push_str("<section id=\"graphs\"><h2>Blast radius graphs</h2>");
+    for (n, c) in drawn {
+        let Some(svg) = super::blast_svg::blast_svg(c, n) else {
+            continue;
+        };
+        let _ = write!(
+            out,
+            "<figure><figcaption><span class=\"v {v}\">{v}</span> <code>{}</code>: {} direct, {} transitive</figcaption>{svg}</figure>",
+            esc(&c.address),
+            c.blast_radius.direct,
+            c.blast_radius.transitive,
+            v = c.verdict.as_str(),
+        );
+    }
+    out.push_str("</section>");
+}
+
+/// One contract section: its inputs as a table, then pre-conditions, constraints in
+/// force and post-verify probes as lists.
+fn contract_html(out: &mut String, s: &ContractSection) {
+    let call = if s.call.is_empty() {
+        "the root module".to_string()
+    } else {
+        format!("<code>{}</code>", esc(&s.call))
+    };
+    let _ = write!(
+        out,
+        "<section class=\"contract\"><h2>Contract <code>{}</code> on {call} <small>({}, version <code>{}</code>)</small></h2>",
+        esc(&s.contract),
+        count(s.changes, "change", "changes"),
+        esc(&s.digest[..s.digest.len().min(12)])
+    );
+    if !s.inputs.is_empty() {
+        out.push_str("<table><thead><tr><th>input</th><th>value</th><th>checks</th><th>outcome</th></tr></thead><tbody>");
+        for i in &s.inputs {
+            let value = match (&i.value, i.sensitive) {
+                (_, true) => "<i>sensitive, not shown</i>".to_string(),
+                (Some(v), _) => format!("<code>{}</code>", esc(&super::contract::shown_value(v))),
+                (None, _) if i.status == InputStatus::Unknown => "<i>known after apply</i>".into(),
+                (None, _) => "<i>not set</i>".into(),
+            };
+            let outcome = match i.status {
+                InputStatus::Passed => "<span class=\"passed\">passed</span>".to_string(),
+                InputStatus::Failed => format!(
+                    "<span class=\"failed\">failed</span> {}",
+                    esc(i.message.as_deref().unwrap_or(""))
+                ),
+                InputStatus::Unknown => "unknown until apply".to_string(),
+                InputStatus::Unset => "unset".to_string(),
+                InputStatus::NotChecked => "not checked".to_string(),
+            };
+            let _ = write!(
+                out,
+                "<tr><td><code>{}</code></td><td>{value}</td><td>{}</td><td>{outcome}</td></tr>",
+                esc(&i.name),
+                esc(&i.checks.join("; "))
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    if !s.pre_conditions.is_empty() {
+        out.push_str("<p>Pre-conditions:</p><ul class=\"findings\">");
+        for p in &s.pre_conditions {
+            let mark = if p.passed {
+                "<span class=\"passed\">passed</span>".to_string()
+            } else {
+                format!("<span class=\"v {v}\">{v}</span>", v = p.outcome.as_str())
+            };
+            let why = p
+                .message
+                .as_ref()
+                .filter(|_| !p.passed)
+                .map(|m| format!(" — {}", esc(m)))
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                "<li>{mark} <code>{}</code> {}{why}</li>",
+                esc(&p.check),
+                esc(&p.checked)
+            );
+        }
+        out.push_str("</ul>");
+    }
+    if !s.constraints.is_empty() {
+        out.push_str("<p>Constraints in force:</p><ul class=\"findings\">");
+        for k in &s.constraints {
+            let _ = write!(
+                out,
+                "<li>profile <code>{}</code> forbids {} ({})</li>",
+                esc(&k.profile),
+                esc(&k.forbid_actions.join(", ")),
+                k.outcome
+            );
+        }
+        out.push_str("</ul>");
+    }
+    if !s.post_verify.is_empty() {
+        out.push_str("<p>Verified after apply:</p><ul class=\"findings\">");
+        for p in &s.post_verify {
+            let _ = write!(
+                out,
+                "<li><code>{}</code></li>",
+                esc(&super::contract::probe_line(p))
+            );
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("</section>");
 }
 
 /// The action class, with what triggers an invocation and why a change was deferred.

@@ -10,6 +10,7 @@ use iom_model::Outcome;
 
 use super::printable;
 use crate::decide::report::{ChangeReport, Report};
+use crate::decide::surface::{ContractSection, InputStatus, count};
 
 /// GitHub rejects comments over 65,536 characters; keep a margin for what CI adds.
 pub const MAX_CHARS: usize = 60_000;
@@ -67,9 +68,9 @@ pub fn render_markdown(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "**{}** changes: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {} import  \n\
+        "**{}**: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {} import  \n\
          Verdicts: {} allow · {} warn · {} escalate · {} block\n",
-        s.changes,
+        count(s.changes, "change", "changes"),
         s.create,
         s.update,
         s.replace,
@@ -104,14 +105,17 @@ pub fn render_markdown(r: &Report) -> String {
         .into_iter()
         .filter(|c| c.verdict > Outcome::Allow)
         .collect();
+    let contracts = contracts_markdown(&r.contracts, MAX_CHARS / 3);
     if flagged.is_empty() && r.verdict == Outcome::Allow {
         out.push_str("Every change is allowed.\n");
+        out.push_str(&contracts);
         return out;
     }
 
     let graph = mermaid(&flagged);
-    // Room for the table and details: the graph and a closing note are always kept.
-    let budget = MAX_CHARS.saturating_sub(out.len() + graph.len() + 400);
+    // Room for the table and details: the graph, the contracts and a closing note are
+    // always kept.
+    let budget = MAX_CHARS.saturating_sub(out.len() + graph.len() + contracts.len() + 400);
     let mut body = String::from("| verdict | change | action | findings |\n|---|---|---|---|\n");
     let mut details = String::from("\n<details><summary>Blast radius of each change</summary>\n\n");
     let mut shown = 0;
@@ -128,6 +132,12 @@ pub fn render_markdown(r: &Report) -> String {
                     cell(&f.message)
                 )
             })
+            .chain((!c.accountable.is_empty()).then(|| {
+                format!(
+                    "accountable: {}",
+                    cell(&super::contract::accountable_text(&c.accountable))
+                )
+            }))
             .collect();
         let action = match c.previous_address.as_ref().filter(|p| **p != c.address) {
             Some(from) => format!("{} (moved from {})", c.action, code(from, true)),
@@ -177,12 +187,127 @@ pub fn render_markdown(r: &Report) -> String {
     if shown < flagged.len() {
         let _ = writeln!(
             out,
-            "\n_{} more flagged changes are left out to stay under GitHub's comment limit; the JSON report (`--format json`) has them all._",
-            flagged.len() - shown
+            "\n_{} left out to stay under GitHub's comment limit; the JSON report (`--format json`) has them all._",
+            count(
+                flagged.len() - shown,
+                "more flagged change is",
+                "more flagged changes are"
+            )
         );
     }
     out.push_str(&details);
     out.push_str(&graph);
+    out.push_str(&contracts);
+    out
+}
+
+/// The contract of every governed call with a change, as a heading and a table of its
+/// inputs each, then its pre-conditions, constraints and post-verify probes; at most
+/// `budget` characters (what does not fit is counted, not cut mid-table).
+fn contracts_markdown(sections: &[ContractSection], budget: usize) -> String {
+    let mut out = String::new();
+    for (i, s) in sections.iter().enumerate() {
+        let one = contract_markdown(s);
+        if out.len() + one.len() > budget {
+            let _ = writeln!(
+                out,
+                "\n_{} not shown here; the JSON report has every one._",
+                count(
+                    sections.len() - i,
+                    "more contract section is",
+                    "more contract sections are"
+                )
+            );
+            break;
+        }
+        out.push_str(&one);
+    }
+    out
+}
+
+fn contract_markdown(s: &ContractSection) -> String {
+    let mut out = String::new();
+    let call = if s.call.is_empty() {
+        "the root module".to_string()
+    } else {
+        code(&s.call, false)
+    };
+    let _ = writeln!(
+        out,
+        "\n#### Contract {} on {call} ({}, version `{}`)\n",
+        code(&s.contract, false),
+        count(s.changes, "change", "changes"),
+        &s.digest[..s.digest.len().min(12)]
+    );
+    if !s.inputs.is_empty() {
+        out.push_str("| input | value | checks | outcome |\n|---|---|---|---|\n");
+        for i in &s.inputs {
+            let value = match (&i.value, i.sensitive) {
+                (_, true) => "_sensitive, not shown_".to_string(),
+                (Some(v), _) => code(&super::contract::shown_value(v), true),
+                (None, _) if i.status == InputStatus::Unknown => "_known after apply_".into(),
+                (None, _) => "_not set_".into(),
+            };
+            let outcome = match (i.status, &i.message) {
+                (InputStatus::Passed, _) => "✅ passed".to_string(),
+                (InputStatus::Unset, _) => "unset".to_string(),
+                (InputStatus::NotChecked, _) => "not checked".to_string(),
+                (InputStatus::Unknown, _) => "❔ unknown until apply".to_string(),
+                (InputStatus::Failed, Some(m)) => format!("⛔ {}", cell(m)),
+                (InputStatus::Failed, None) => "⛔ failed".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {value} | {} | {outcome} |",
+                code(&i.name, true),
+                cell(&i.checks.join("; "))
+            );
+        }
+        out.push('\n');
+    }
+    let items = |v: Vec<String>| v.join(" · ");
+    if !s.pre_conditions.is_empty() {
+        let list: Vec<String> = s
+            .pre_conditions
+            .iter()
+            .map(|p| {
+                let mark = if p.passed {
+                    "✅".to_string()
+                } else {
+                    format!("{}:", badge(p.outcome))
+                };
+                let mut text = format!("{mark} {} {}", code(&p.check, false), cell(&p.checked));
+                if let Some(m) = p.message.as_ref().filter(|_| !p.passed) {
+                    let _ = write!(text, " ({})", cell(m));
+                }
+                text
+            })
+            .collect();
+        let _ = writeln!(out, "Pre-conditions: {}  ", items(list));
+    }
+    if !s.constraints.is_empty() {
+        let list: Vec<String> = s
+            .constraints
+            .iter()
+            .map(|k| {
+                format!(
+                    "profile {} forbids {} ({})",
+                    code(&k.profile, false),
+                    cell(&k.forbid_actions.join(", ")),
+                    k.outcome
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "Constraints in force: {}  ", items(list));
+    }
+    if !s.post_verify.is_empty() {
+        let list: Vec<String> = s
+            .post_verify
+            .iter()
+            .map(|p| code(&super::contract::probe_line(p), false))
+            .collect();
+        let _ = writeln!(out, "Verified after apply: {}", items(list));
+    }
     out
 }
 

@@ -2,6 +2,7 @@
 //! graph) and decides nothing itself.
 
 mod approval;
+mod blast_svg;
 mod contract;
 mod graph;
 mod html;
