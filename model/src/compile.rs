@@ -7,7 +7,7 @@ use crate::condition::Condition;
 use crate::glob::{self, GlobList};
 use crate::objects::*;
 use crate::outcome::{ActionClass, Outcome};
-use crate::problem::{AttrPath, Problem};
+use crate::problem::{AttrPath, Problem, ProblemCode};
 use crate::validate::validate_object;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -136,8 +136,14 @@ const DEFAULT_RULE_ACTIONS: [ActionClass; 3] = [
 impl Model {
     pub fn compile(spec: ModelSpec) -> Result<Model, Vec<Problem>> {
         let mut problems = Vec::new();
-        let mut report = |kind: Kind, index: usize, name: &str, path: AttrPath, message: String| {
+        let mut report = |code: ProblemCode,
+                          kind: Kind,
+                          index: usize,
+                          name: &str,
+                          path: AttrPath,
+                          message: String| {
             problems.push(Problem {
+                code,
                 kind,
                 index,
                 name: name.to_string(),
@@ -149,7 +155,14 @@ impl Model {
         for kind in Kind::ALL {
             for (index, object) in objects_of(&spec, kind).into_iter().enumerate() {
                 for (path, message) in validate_object(&object) {
-                    report(kind, index, object.name(), path, message);
+                    report(
+                        ProblemCode::Invalid,
+                        kind,
+                        index,
+                        object.name(),
+                        path,
+                        message,
+                    );
                 }
             }
         }
@@ -164,6 +177,7 @@ impl Model {
                 };
                 if !object.name().is_empty() && !seen.insert((kind, key.clone())) {
                     report(
+                        ProblemCode::Invalid,
                         kind,
                         index,
                         object.name(),
@@ -207,6 +221,7 @@ impl Model {
         for (index, it) in spec.intents.iter().enumerate() {
             if !it.profile.is_empty() && !profile_names.contains(it.profile.as_str()) {
                 report(
+                    ProblemCode::UnknownReference,
                     Kind::Intent,
                     index,
                     &it.name,
@@ -235,6 +250,7 @@ impl Model {
                 match resolve_blueprint(&blueprints, reference) {
                     Ok(found) => rules.extend(found.iter().cloned()),
                     Err(message) => report(
+                        ProblemCode::UnknownReference,
                         Kind::Intent,
                         index,
                         &it.name,
@@ -268,6 +284,7 @@ impl Model {
                     && !profile_names.contains(k.profile.as_str())
                 {
                     report(
+                        ProblemCode::UnknownReference,
                         Kind::Contract,
                         index,
                         &c.name,
@@ -283,6 +300,7 @@ impl Model {
             for (i, d) in e.depends_on_elements.iter().enumerate() {
                 if !element_names.contains(d.as_str()) {
                     report(
+                        ProblemCode::UnknownReference,
                         Kind::Element,
                         index,
                         &e.name,
@@ -536,6 +554,49 @@ fn objects_of(spec: &ModelSpec, kind: Kind) -> Vec<Object> {
 
 #[cfg(test)]
 mod version_tests {
+    use crate::objects::{Blueprint, Intent, ModelSpec, Profile};
+    use crate::problem::ProblemCode;
+
+    /// Callers branch on the code, not on the message's words: every missing reference
+    /// (profile, blueprint, blueprint version) is `UnknownReference`, a duplicate name is not.
+    #[test]
+    fn problems_say_which_are_references() {
+        let intent = |name: &str, profile: &str, blueprint: &str| Intent {
+            name: name.into(),
+            profile: profile.into(),
+            blueprints: vec![blueprint.into()],
+            ..Intent::default()
+        };
+        let profile = Profile {
+            name: "p".into(),
+            ..Profile::default()
+        };
+        let spec = ModelSpec {
+            profiles: vec![profile.clone(), profile],
+            blueprints: vec![Blueprint {
+                name: "b".into(),
+                version: "1.0.0".into(),
+                ..Blueprint::default()
+            }],
+            intents: vec![intent("i", "nope", "b"), intent("j", "p", "b@2.0.0")],
+            ..ModelSpec::default()
+        };
+        let problems = super::Model::compile(spec).err().unwrap_or_default();
+        let codes: Vec<(String, ProblemCode)> = problems
+            .iter()
+            .map(|p| (p.path.to_string(), p.code))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("name".to_string(), ProblemCode::Invalid),
+                ("profile".to_string(), ProblemCode::UnknownReference),
+                ("blueprints[0]".to_string(), ProblemCode::UnknownReference),
+            ],
+            "{problems:?}"
+        );
+    }
+
     use super::compare_versions;
 
     #[test]

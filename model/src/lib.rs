@@ -30,6 +30,6 @@ pub use contract::{InputValue, InputViolation, check_contract_inputs, expand_inp
 pub use hcl_load::{LoadError, load_dir, load_str};
 pub use objects::*;
 pub use outcome::{ActionClass, Outcome};
-pub use problem::{AttrPath, Problem, Step};
+pub use problem::{AttrPath, Problem, ProblemCode, Step};
 pub use schema::{Kind, ObjectSchema};
 pub use validate::validate_object;

@@ -52,9 +52,25 @@ impl fmt::Display for AttrPath {
     }
 }
 
+/// What kind of problem a [`Problem`] is, for callers that treat some differently (the
+/// provider waits for a reference to an object another resource is still writing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemCode {
+    /// The object is not valid on its own or beside the others (a bad value, a duplicate).
+    Invalid,
+    /// The object names another object the model does not hold: an unknown profile,
+    /// element or blueprint, or a blueprint version that is not declared.
+    UnknownReference,
+    /// The object is valid but costly to evaluate (a warning, never a refusal).
+    Cost,
+}
+
 /// A problem with one declared object, found at load or validation time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// What kind of problem this is; the message says it in words.
+    pub code: ProblemCode,
     pub kind: Kind,
     /// Position of the object among the declared objects of its kind.
     pub index: usize,

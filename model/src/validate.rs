@@ -6,7 +6,7 @@ use crate::condition::{CHANGE_VARIABLES, Condition, STATE_VARIABLES};
 use crate::glob;
 use crate::objects::*;
 use crate::outcome::{ActionClass, Outcome};
-use crate::problem::{AttrPath, Problem};
+use crate::problem::{AttrPath, Problem, ProblemCode};
 
 /// Problems of one object, each with the attribute path it concerns.
 pub fn validate_object(object: &Object) -> Vec<(AttrPath, String)> {
@@ -458,6 +458,7 @@ pub fn cost_warnings(spec: &ModelSpec) -> Vec<Problem> {
     for (index, object) in objects {
         for (path, message) in cost_warnings_of(&object) {
             out.push(Problem {
+                code: ProblemCode::Cost,
                 kind: object.kind(),
                 index,
                 name: object.name().to_string(),

@@ -18,6 +18,7 @@
 
 pub mod decide;
 pub mod evidence;
+pub mod exit;
 pub mod graph;
 pub mod ids;
 pub mod living;

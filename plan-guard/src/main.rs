@@ -6,22 +6,27 @@
 mod cli;
 
 use clap::Parser;
+use plan_guard::exit;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = match cli::args::Cli::try_parse() {
         Ok(args) => args,
-        // A usage error exits 1 like every other error: clap's own code, 2, is "block".
+        // A usage error exits like every other error: clap's own code, 2, is "block".
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+            return ExitCode::from(if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::SUCCESS
+            });
         }
     };
     match cli::run(args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("plan-guard: error: {}", error_text(&e));
-            ExitCode::from(1)
+            ExitCode::from(exit::ERROR)
         }
     }
 }

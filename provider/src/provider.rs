@@ -44,10 +44,19 @@ impl IomProvider {
         &self,
         f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, String> {
+        self.blocking_typed(f).await?.map_err(|e| e.to_string())
+    }
+
+    /// [`Self::blocking`], keeping the store's own error typed for callers that branch on
+    /// its kind; the outer error is the store not opening or the task not finishing.
+    async fn blocking_typed<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<Result<T, StoreError>, String> {
         let store = self.store()?;
-        tokio::task::spawn_blocking(move || f(&store).map_err(|e| e.to_string()))
+        tokio::task::spawn_blocking(move || f(&store))
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
     }
 
     /// Waits (bounded, with backoff) until every reference `object` makes resolves in the
@@ -175,7 +184,7 @@ impl Backoff {
 
 /// Whether a compile problem is a reference to an object the model does not hold.
 fn is_reference(p: &iom_model::Problem) -> bool {
-    p.message.starts_with("no iom_") || p.message.contains("` has no version `")
+    p.code == iom_model::ProblemCode::UnknownReference
 }
 
 /// The problems `candidate` would have in `spec` with it written (replacing its old
@@ -453,7 +462,7 @@ impl Provider for IomProvider {
         let creating = request.prior_state.is_null();
         let write = object.clone();
         let written = self
-            .blocking(move |s| {
+            .blocking_typed(move |s| {
                 if !creating {
                     return s.put(&write);
                 }
@@ -471,8 +480,13 @@ impl Provider for IomProvider {
                 }
             })
             .await;
+        let title = if creating {
+            "Cannot create the object"
+        } else {
+            "Cannot update the object"
+        };
         match written {
-            Ok(revision) => {
+            Ok(Ok(revision)) => {
                 let mut new_state = request.planned_state;
                 new_state.set("id", Value::from(object.key()));
                 new_state.set("revision", Value::from(revision as i64));
@@ -481,23 +495,17 @@ impl Provider for IomProvider {
                     ..ApplyResponse::default()
                 }
             }
-            Err(e) => fail(
-                if creating {
-                    "Cannot create the object"
-                } else {
-                    "Cannot update the object"
-                },
-                if e.contains("already exists") {
-                    format!(
-                        "{e}, and differs from this configuration. To manage it here, run: \
-                         terraform import {}.<NAME> {}",
-                        request.type_name,
-                        object.key()
-                    )
-                } else {
-                    e
-                },
+            Ok(Err(e @ StoreError::AlreadyExists { .. })) => fail(
+                title,
+                format!(
+                    "{e}, and differs from this configuration. To manage it here, run: \
+                     terraform import {}.<NAME> {}",
+                    request.type_name,
+                    object.key()
+                ),
             ),
+            Ok(Err(e)) => fail(title, e.to_string()),
+            Err(e) => fail(title, e),
         }
     }
 

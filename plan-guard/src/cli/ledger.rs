@@ -8,6 +8,7 @@ use plan_guard::evidence::workflow;
 use std::io::Write;
 
 use super::args::{EvidenceCommand, ExportFormat};
+use plan_guard::exit;
 
 /// Runs an `evidence` command. Those that read the ledger open an existing store only
 /// (`store`, else `$IOM_STORE`, else the default): a missing SQLite file is an error
@@ -15,7 +16,7 @@ use super::args::{EvidenceCommand, ExportFormat};
 pub(crate) fn evidence_command(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
     match run(store, command) {
         // The reader went away (`evidence export | head -1`): nothing more to say.
-        Err(e) if broken_pipe(&e) => Ok(0),
+        Err(e) if broken_pipe(&e) => Ok(exit::SUCCESS),
         other => other,
     }
 }
@@ -119,7 +120,7 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
                 }
                 Err(e) => {
                     eprintln!("plan-guard: ledger broken at {e}");
-                    return Ok(1);
+                    return Ok(exit::ERROR);
                 }
             }
         }
@@ -151,5 +152,5 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
             )?;
         }
     }
-    Ok(0)
+    Ok(exit::SUCCESS)
 }

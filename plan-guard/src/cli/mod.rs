@@ -17,6 +17,7 @@ use plan_guard::decide::{CheckOptions, Observed, check_observed};
 use plan_guard::evidence::identity::SshSigner;
 use plan_guard::evidence::signing::Signer;
 use plan_guard::evidence::workflow;
+use plan_guard::exit;
 use plan_guard::graph::ChangeGraph;
 use plan_guard::plan::copy::PlanCopy;
 use plan_guard::plan::read_plan;
@@ -210,7 +211,8 @@ fn confirm(yes: bool, decision_id: &str, actor: &str) -> Result<()> {
     if yes {
         return Ok(());
     }
-    let refused = |why: String| anyhow::anyhow!(workflow::Refused(why));
+    let refused =
+        |why: String| anyhow::anyhow!(workflow::Refused::new(workflow::Refusal::NotConfirmed, why));
     if !std::io::stdin().is_terminal() {
         return Err(refused(format!(
             "nothing approved: approve asks for confirmation, and standard input is not a terminal; pass --yes to approve {decision_id} without asking"
@@ -320,7 +322,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                     .with_context(|| format!("cannot write {}", path.display()))?,
                 None => std::io::stdout().write_all(text.as_bytes())?,
             }
-            Ok(report.exit_code() as u8)
+            Ok(report.exit_code())
         }
         Command::Approve {
             decision_id,
@@ -360,7 +362,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             if !approved.pending.is_empty() {
                 println!("still to approve: {}", approved.pending);
             }
-            Ok(0)
+            Ok(exit::SUCCESS)
         }
         Command::Apply {
             plan,
@@ -426,7 +428,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                     .map_or(0, Vec::len),
                 store.url()
             );
-            Ok(0)
+            Ok(exit::SUCCESS)
         }
         Command::Reconcile {
             plan,
@@ -497,7 +499,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 ReconcileFormat::Json => println!("{}", serde_json::to_string_pretty(&found)?),
                 ReconcileFormat::Text => print!("{}", reconciliation_text(&found, accept)),
             }
-            Ok(if held { 3 } else { 0 })
+            Ok(if held { exit::ESCALATE } else { exit::SUCCESS })
         }
         Command::Insights {
             model,
@@ -518,28 +520,32 @@ pub fn run(cli: Cli) -> Result<u8> {
                 InsightsFormat::Text => plan_guard::living::insights::render_text(&found),
             };
             std::io::stdout().write_all(text.as_bytes())?;
-            Ok(0)
+            Ok(exit::SUCCESS)
         }
         Command::Test { dir, model } => {
             let summary = plan_guard::decide::govtest::run(&dir, model.as_deref())?;
             std::io::stdout().write_all(summary.text.as_bytes())?;
-            Ok(u8::from(summary.failed > 0))
+            Ok(if summary.failed > 0 {
+                exit::ERROR
+            } else {
+                exit::SUCCESS
+            })
         }
         Command::Completions { shell } => {
             let mut cli = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cli, "plan-guard", &mut std::io::stdout());
-            Ok(0)
+            Ok(exit::SUCCESS)
         }
         Command::Man { command, dir } => {
             man(&command, dir.as_deref())?;
-            Ok(0)
+            Ok(exit::SUCCESS)
         }
         Command::Graph { plan, format } => {
             let raw = read_plan(&plan)?;
             let parsed = raw.parse()?;
             let graph = ChangeGraph::build(&parsed);
             std::io::stdout().write_all(render_graph(&graph, format).as_bytes())?;
-            Ok(0)
+            Ok(exit::SUCCESS)
         }
     }
 }

@@ -145,12 +145,8 @@ impl Summary {
 
 impl Report {
     /// `plan-guard check`'s exit code for this verdict (docs/cli.md, Exit codes).
-    pub fn exit_code(&self) -> i32 {
-        match self.verdict {
-            Outcome::Allow | Outcome::Warn => 0,
-            Outcome::Block => 2,
-            Outcome::Escalate => 3,
-        }
+    pub fn exit_code(&self) -> u8 {
+        crate::exit::of_verdict(self.verdict)
     }
 
     /// Changes ordered riskiest first (verdict, then blast radius, then address).

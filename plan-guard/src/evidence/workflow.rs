@@ -21,12 +21,75 @@ use crate::evidence::identity::{self, SshSigner};
 use crate::evidence::signing::Signer;
 use crate::evidence::verify::{ProbeResult, post_verify};
 use crate::evidence::{self, APPLY, APPROVAL, CHECK};
+use crate::exit;
 use crate::plan::copy::PlanCopy;
 
-/// A step plan-guard will not take; nothing was executed or recorded.
+/// A step plan-guard will not take; nothing was executed or recorded. `kind` says which
+/// rule refused it (callers and tests branch on it), `message` says what to do next.
 #[derive(Debug, thiserror::Error)]
-#[error("refused: {0}")]
-pub struct Refused(pub String);
+#[error("refused: {message}")]
+pub struct Refused {
+    pub kind: Refusal,
+    pub message: String,
+}
+
+impl Refused {
+    /// A refusal of `kind`, with the message that says what to do next.
+    pub fn new(kind: Refusal, message: impl Into<String>) -> Refused {
+        Refused {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The refusal `error` is, if it is one (anywhere in its chain of causes).
+    pub fn of(error: &anyhow::Error) -> Option<Refusal> {
+        error
+            .chain()
+            .find_map(|e| e.downcast_ref::<Refused>())
+            .map(|r| r.kind)
+    }
+}
+
+/// Why a step was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// No check of the decision, or of the plan, is recorded in the ledger.
+    NoCheck,
+    /// An approval without a reason.
+    NoReason,
+    /// An approval no one confirmed (no `--yes`, no "yes" at a terminal).
+    NotConfirmed,
+    /// The actor may not approve the decision (not listed, self-approval, signature).
+    MayNotApprove,
+    /// The plan is not the one the decision judged.
+    PlanMismatch,
+    /// A later check of the same plan superseded the decision.
+    Superseded,
+    /// The decision escalates and lacks a valid approval.
+    NotApproved,
+    /// The decision blocks the plan.
+    Blocked,
+    /// The check record's verdict cannot be read.
+    UnreadableVerdict,
+    /// The decision was applied already.
+    AlreadyApplied,
+    /// The current Terraform workspace is not the one the decision was checked for.
+    WrongWorkspace,
+    /// Governed drift was recorded after the check.
+    Drift,
+    /// The check record does not say which model judged it, or that model is not here.
+    ModelUnavailable,
+    /// The model here is not the one the decision was judged against.
+    ModelChanged,
+    /// Another run holds (or finished) the apply of the decision.
+    Claimed,
+    /// `apply --plan` was not given a binary plan.
+    NotABinaryPlan,
+    /// The apply command does not name the plan file that was checked.
+    PlanNotInCommand,
+}
 
 fn append(store: &Store, signer: Option<&Signer>, new: NewEvidence) -> Result<Evidence> {
     let sign = signer.map(|s| move |hash: &str| s.sign(hash));
@@ -72,10 +135,13 @@ pub fn check_of(store: &Store, decision_id: &str) -> Result<Evidence> {
         .into_iter()
         .find(|e| e.kind == CHECK)
         .ok_or_else(|| {
-            anyhow!(Refused(format!(
-                "no check of decision {decision_id} is recorded in {}",
-                store.url()
-            )))
+            anyhow!(Refused::new(
+                Refusal::NoCheck,
+                format!(
+                    "no check of decision {decision_id} is recorded in {}",
+                    store.url()
+                )
+            ))
         })
 }
 
@@ -110,13 +176,17 @@ pub fn approve(
     reason: &str,
 ) -> Result<Approved> {
     if reason.trim().is_empty() {
-        return Err(anyhow!(Refused("an approval needs a --reason".into())));
+        return Err(anyhow!(Refused::new(
+            Refusal::NoReason,
+            "an approval needs a --reason"
+        )));
     }
     let check = check_of(store, decision_id)?;
     let refused = |why: String| {
-        anyhow!(Refused(format!(
-            "{actor} cannot approve {decision_id}: {why}"
-        )))
+        anyhow!(Refused::new(
+            Refusal::MayNotApprove,
+            format!("{actor} cannot approve {decision_id}: {why}")
+        ))
     };
     let mut body = evidence::approval_record(&check.body, decision_id, actor, reason);
     if let Some(ssh) = ssh {
@@ -165,14 +235,14 @@ impl Applied {
     /// probe failed, else 0.
     pub fn exit_code(&self) -> u8 {
         match self.exit_code {
-            Some(0) if self.probes.iter().all(|p| p.ok) => 0,
-            Some(0) => 4,
-            Some(code) => u8::try_from(code).unwrap_or(1),
+            Some(0) if self.probes.iter().all(|p| p.ok) => exit::SUCCESS,
+            Some(0) => exit::VERIFY_FAILED,
+            Some(code) => u8::try_from(code).unwrap_or(exit::ERROR),
             // A shell's convention: 128 + the signal that ended the command.
             None => self
                 .signal
                 .and_then(|s| u8::try_from(128 + s).ok())
-                .unwrap_or(1),
+                .unwrap_or(exit::ERROR),
         }
     }
 }
@@ -205,7 +275,7 @@ pub fn authorize(
     let check = match decision {
         Some(id) => check_of(store, id)?,
         None => newest.clone().ok_or_else(|| {
-            anyhow!(Refused(format!(
+            anyhow!(Refused::new(Refusal::NoCheck, format!(
                 "no decision is recorded for {plan_file} (sha256 {}…, or {}… as terraform show -json renders it) in {}: run plan-guard check on it first",
                 &sha[..12],
                 &hashes[1][..12],
@@ -216,22 +286,28 @@ pub fn authorize(
     let id = check.decision_id.clone();
     let checked = check.plan_sha256.clone().unwrap_or_default();
     if !hashes.contains(&checked) {
-        return Err(anyhow!(Refused(format!(
-            "{plan_file} is not the plan decision {id} judged (checked sha256 {}…; this plan {}…, its terraform show -json {}…): check this plan",
-            checked.get(..12).unwrap_or(""),
-            &sha[..12],
-            &hashes[1][..12]
-        ))));
+        return Err(anyhow!(Refused::new(
+            Refusal::PlanMismatch,
+            format!(
+                "{plan_file} is not the plan decision {id} judged (checked sha256 {}…; this plan {}…, its terraform show -json {}…): check this plan",
+                checked.get(..12).unwrap_or(""),
+                &sha[..12],
+                &hashes[1][..12]
+            )
+        )));
     }
     same_workspace(&check, workspace)?;
     // A later check of the same plan (a tightened model, another --ungoverned) is the
     // decision that stands; an older one cannot be picked instead.
     if let Some(newer) = newest.filter(|n| n.seq > check.seq) {
-        return Err(anyhow!(Refused(format!(
-            "decision {id} is superseded by decision {} (a later check of the same plan, verdict {}): apply under that one (plan-guard apply without --decision)",
-            newer.decision_id,
-            newer.body["verdict"].as_str().unwrap_or("?")
-        ))));
+        return Err(anyhow!(Refused::new(
+            Refusal::Superseded,
+            format!(
+                "decision {id} is superseded by decision {} (a later check of the same plan, verdict {}): apply under that one (plan-guard apply without --decision)",
+                newer.decision_id,
+                newer.body["verdict"].as_str().unwrap_or("?")
+            )
+        )));
     }
     // The decision's own records: its approvals, and whether it was applied already.
     let records = store.evidence_for(&id)?;
@@ -240,27 +316,37 @@ pub fn authorize(
         Some("escalate") => {
             let pending = evidence::pending_approval(&check.body, &approvals_of(&records))
                 .map_err(|why| {
-                    anyhow!(Refused(format!(
-                        "decision {id} escalates and cannot be approved: {why}"
-                    )))
+                    anyhow!(Refused::new(
+                        Refusal::NotApproved,
+                        format!("decision {id} escalates and cannot be approved: {why}")
+                    ))
                 })?;
             if !pending.is_empty() {
-                return Err(anyhow!(Refused(format!(
-                    "decision {id} escalates and has no valid approval under {}: plan-guard approve {id} --actor NAME --reason TEXT, for {}",
-                    if pending.len() == 1 {
-                        format!("profile {}", pending[0].profile.profile)
-                    } else {
-                        format!("{} of its profiles", pending.len())
-                    },
-                    evidence::describe_pending(&check.body, &pending)
-                ))));
+                return Err(anyhow!(Refused::new(
+                    Refusal::NotApproved,
+                    format!(
+                        "decision {id} escalates and has no valid approval under {}: plan-guard approve {id} --actor NAME --reason TEXT, for {}",
+                        if pending.len() == 1 {
+                            format!("profile {}", pending[0].profile.profile)
+                        } else {
+                            format!("{} of its profiles", pending.len())
+                        },
+                        evidence::describe_pending(&check.body, &pending)
+                    )
+                )));
             }
         }
-        Some("block") => return Err(anyhow!(Refused(format!("decision {id} blocks this plan")))),
+        Some("block") => {
+            return Err(anyhow!(Refused::new(
+                Refusal::Blocked,
+                format!("decision {id} blocks this plan")
+            )));
+        }
         other => {
-            return Err(anyhow!(Refused(format!(
-                "decision {id} holds an unreadable verdict {other:?}"
-            ))));
+            return Err(anyhow!(Refused::new(
+                Refusal::UnreadableVerdict,
+                format!("decision {id} holds an unreadable verdict {other:?}")
+            )));
         }
     }
     drift_since(store, &check)?;
@@ -269,10 +355,13 @@ pub fn authorize(
         .iter()
         .find(|e| e.kind == APPLY && e.body["exit_code"] == 0)
     {
-        return Err(anyhow!(Refused(format!(
-            "decision {id} was already applied (evidence record {} at {}, exit 0): plan again and check the new plan",
-            done.seq, done.recorded_at
-        ))));
+        return Err(anyhow!(Refused::new(
+            Refusal::AlreadyApplied,
+            format!(
+                "decision {id} was already applied (evidence record {} at {}, exit 0): plan again and check the new plan",
+                done.seq, done.recorded_at
+            )
+        )));
     }
     Ok(check)
 }
@@ -284,10 +373,13 @@ fn same_workspace(check: &Evidence, current: &str) -> Result<()> {
     if checked == current {
         return Ok(());
     }
-    Err(anyhow!(Refused(format!(
-        "decision {} was checked for workspace {checked}, but the current Terraform workspace is {current}: select workspace {checked} (terraform workspace select, or $TF_WORKSPACE), or check the plan for {current}",
-        check.decision_id
-    ))))
+    Err(anyhow!(Refused::new(
+        Refusal::WrongWorkspace,
+        format!(
+            "decision {} was checked for workspace {checked}, but the current Terraform workspace is {current}: select workspace {checked} (terraform workspace select, or $TF_WORKSPACE), or check the plan for {current}",
+            check.decision_id
+        )
+    )))
 }
 
 /// Refuses when governed drift of the decision's workspace was recorded after the check
@@ -321,16 +413,19 @@ fn drift_since(store: &Store, check: &Evidence) -> Result<()> {
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    Err(anyhow!(Refused(format!(
-        "workspace {workspace} has unreconciled drift on governed resources ({}) recorded at {}, after decision {} was checked: reconcile it first (plan-guard reconcile --accept --reason TEXT, or a new plan-guard observe of what is built)",
-        if addresses.is_empty() {
-            "addresses unknown".to_string()
-        } else {
-            addresses.join(", ")
-        },
-        drift.recorded_at,
-        check.decision_id
-    ))))
+    Err(anyhow!(Refused::new(
+        Refusal::Drift,
+        format!(
+            "workspace {workspace} has unreconciled drift on governed resources ({}) recorded at {}, after decision {} was checked: reconcile it first (plan-guard reconcile --accept --reason TEXT, or a new plan-guard observe of what is built)",
+            if addresses.is_empty() {
+                "addresses unknown".to_string()
+            } else {
+                addresses.join(", ")
+            },
+            drift.recorded_at,
+            check.decision_id
+        )
+    )))
 }
 
 /// The model a governed apply runs the post-verify probes of: the one decision `check`
@@ -350,23 +445,29 @@ pub fn model_for_apply(check: &Evidence, dir: Option<&Path>, store: Option<&str>
         None => format!("pass the same --model {source} as the check did"),
     };
     let Some(digest) = recorded["digest"].as_str() else {
-        return Err(anyhow!(Refused(format!(
-            "decision {id} does not record which model it was judged against (an older plan-guard wrote it): check the plan again"
-        ))));
+        return Err(anyhow!(Refused::new(
+            Refusal::ModelUnavailable,
+            format!(
+                "decision {id} does not record which model it was judged against (an older plan-guard wrote it): check the plan again"
+            )
+        )));
     };
     let loaded = crate::decide::model_source::load(dir, store).map_err(|e| {
-        anyhow!(Refused(format!(
+        anyhow!(Refused::new(Refusal::ModelUnavailable, format!(
             "decision {id} was judged against {how}, and that model is not available here ({e:#}): {hint}, so apply runs its post-verify probes"
         )))
     })?;
     let here = evidence::model_digest(&loaded.model.spec);
     if here != digest {
-        return Err(anyhow!(Refused(format!(
-            "the model here ({}, digest {}…) is not the one decision {id} was judged against ({how}, digest {}…): {hint}, or check the plan again against this model",
-            loaded.source,
-            &here[..12],
-            digest.get(..12).unwrap_or(digest)
-        ))));
+        return Err(anyhow!(Refused::new(
+            Refusal::ModelChanged,
+            format!(
+                "the model here ({}, digest {}…) is not the one decision {id} was judged against ({how}, digest {}…): {hint}, or check the plan again against this model",
+                loaded.source,
+                &here[..12],
+                digest.get(..12).unwrap_or(digest)
+            )
+        )));
     }
     Ok(loaded.model)
 }
@@ -542,13 +643,16 @@ fn claim(store: &Store, check: &Evidence) -> Result<String> {
         "run {} ({}, claimed {})",
         held.run_id, held.holder, held.claimed_at
     );
-    Err(anyhow!(Refused(if held.state == "running" {
-        format!(
-            "decision {id} is being applied by {by}: a decision runs once; wait for that run (if it died before recording its outcome, plan again and check the new plan)"
-        )
-    } else {
-        format!("decision {id} was already applied by {by}: plan again and check the new plan")
-    })))
+    Err(anyhow!(Refused::new(
+        Refusal::Claimed,
+        if held.state == "running" {
+            format!(
+                "decision {id} is being applied by {by}: a decision runs once; wait for that run (if it died before recording its outcome, plan again and check the new plan)"
+            )
+        } else {
+            format!("decision {id} was already applied by {by}: plan again and check the new plan")
+        }
+    )))
 }
 
 /// This machine's name, for the claim's holder.
@@ -659,4 +763,36 @@ pub fn record_json(e: &Evidence) -> Value {
         "hash": e.hash,
         "signature": e.signature,
     })
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::{Refusal, Refused, approve};
+    use iom_store::Store;
+
+    fn fresh_store() -> (Store, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "plan-guard-refusal-{}-{}",
+            std::process::id(),
+            crate::ids::random_hex(6).unwrap()
+        ));
+        let store = Store::open(&format!("sqlite://{}/model.db", dir.display())).unwrap();
+        (store, dir)
+    }
+
+    /// Callers tell refusals apart by kind, not by the message's words.
+    #[test]
+    fn approvals_are_refused_by_kind() {
+        let (store, dir) = fresh_store();
+        let no_reason = approve(&store, None, None, "d-1", "alice", " ")
+            .err()
+            .unwrap();
+        assert_eq!(Refused::of(&no_reason), Some(Refusal::NoReason));
+        let unknown = approve(&store, None, None, "d-1", "alice", "ok")
+            .err()
+            .unwrap();
+        assert_eq!(Refused::of(&unknown), Some(Refusal::NoCheck), "{unknown:#}");
+        assert!(store.evidence().unwrap().records.is_empty());
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, anyhow};
 use sha2::{Digest as _, Sha256};
 
-use crate::evidence::workflow::Refused;
+use crate::evidence::workflow::{Refusal, Refused};
 use crate::plan::{RawPlan, hex_digest, read_plan};
 
 /// A private copy of a saved plan, removed when dropped.
@@ -29,9 +29,12 @@ impl PlanCopy {
     pub fn take(given: &str) -> Result<PlanCopy> {
         let bytes = std::fs::read(given).with_context(|| format!("cannot read {given}"))?;
         if !bytes.starts_with(b"PK\x03\x04") {
-            return Err(anyhow!(Refused(format!(
-                "{given} is not a binary plan: apply --plan takes the saved plan that will be applied (terraform plan -out=FILE); a JSON document can be checked but never applied (check `terraform show -json FILE` or FILE itself, then apply --plan FILE)"
-            ))));
+            return Err(anyhow!(Refused::new(
+                Refusal::NotABinaryPlan,
+                format!(
+                    "{given} is not a binary plan: apply --plan takes the saved plan that will be applied (terraform plan -out=FILE); a JSON document can be checked but never applied (check `terraform show -json FILE` or FILE itself, then apply --plan FILE)"
+                )
+            )));
         }
         let dir = PrivateDir::new()?;
         let path = dir.0.join("plan.tfplan");
@@ -95,10 +98,13 @@ impl PlanCopy {
         }
         let names_plan = |arg: &str| same_file(arg, &self.given);
         if !given.iter().any(|a| names_plan(a)) {
-            return Err(anyhow!(Refused(format!(
-                "the command does not name the plan file {}: it must apply the plan that was checked, so it names it as one argument (e.g. -- terraform apply -input=false {0}) and plan-guard runs it on its private copy; or give no command and plan-guard runs terraform apply on it",
-                self.given
-            ))));
+            return Err(anyhow!(Refused::new(
+                Refusal::PlanNotInCommand,
+                format!(
+                    "the command does not name the plan file {}: it must apply the plan that was checked, so it names it as one argument (e.g. -- terraform apply -input=false {0}) and plan-guard runs it on its private copy; or give no command and plan-guard runs terraform apply on it",
+                    self.given
+                )
+            )));
         }
         let run = given
             .iter()
