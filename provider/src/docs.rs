@@ -1,4 +1,5 @@
-//! Registry-layout docs (`docs/index.md`, `docs/resources/*.md`, `docs/data-sources/*.md`)
+//! Registry-layout docs (`docs/index.md`, `docs/resources/*.md`, `docs/data-sources/*.md`,
+//! `docs/functions/*.md`, `docs/actions/*.md`)
 //! rendered from the schema, so what `terraform providers schema -json` says and what the
 //! pages say cannot drift apart. `provider/tests/docs.rs` checks the committed pages.
 
@@ -6,7 +7,7 @@ use std::fmt::Write as _;
 
 use iom_model::Kind;
 use iom_model::schema::{AttributeSchema, Presence};
-use tfplugin::{Block, Schema};
+use tfplugin::{Block, Schema, Type};
 
 /// Every page: (path under `docs/`, text).
 pub fn pages() -> Vec<(String, String)> {
@@ -85,7 +86,108 @@ pub fn pages() -> Vec<(String, String)> {
             page,
         ));
     }
+    for f in crate::functions::documented() {
+        out.push((format!("functions/{}.md", f.name), function_page(&f)));
+    }
+    for (type_name, schema, example) in crate::actions::schemas() {
+        let block = &schema.block;
+        let mut page = header(type_name, "Action", &block.description);
+        let _ = writeln!(page, "## Example Usage\n\n```hcl\n{example}```\n");
+        page.push_str(&block_reference(&schema).replacen(
+            "## Argument Reference",
+            "## Argument Reference (in `config`)",
+            1,
+        ));
+        page.push_str(ACTION_STORE);
+        out.push((
+            format!("actions/{}.md", type_name.trim_start_matches("iom_")),
+            page,
+        ));
+    }
     out
+}
+
+const ACTION_STORE: &str = "
+## Store
+
+Actions run on the configured provider: they read the contract from, and record into, the \
+store of the `provider \"iom\"` block (`store`, else `$IOM_STORE`, else \
+`sqlite://.iom/model.db`). Actions need Terraform 1.14 or newer; older versions do not know \
+the `action` block.
+";
+
+const FUNCTION_STORE: &str = "
+## Store
+
+Terraform calls provider functions on a provider process of their own that it never \
+configures, so the `store` of the `provider \"iom\"` block does not reach them: a function \
+reads the store `$IOM_STORE` names, else `sqlite://.iom/model.db` in the working directory, \
+read-only (a store that does not exist is an error, never created). Set `IOM_STORE` when the \
+provider block names another store. An unknown argument makes the result unknown (Terraform \
+does not call the provider until it is known); errors name the argument at fault but never \
+quote its value, which may be sensitive. Terraform checks at apply that each call returns \
+what it returned at plan: a store changed in between fails the apply. Functions need \
+Terraform 1.8 or newer (OpenTofu 1.7 or newer).
+";
+
+/// A function's page in the registry layout: signature, then arguments in order.
+fn function_page(f: &crate::functions::FunctionDoc) -> String {
+    let d = &f.function;
+    let mut page = format!(
+        "---\npage_title: \"{name} function - iom\"\nsubcategory: \"\"\ndescription: |-\n  {summary}\n---\n\n# function: {name}\n\n{description}\n\n",
+        name = f.name,
+        summary = d.summary,
+        description = d.description
+    );
+    let _ = writeln!(page, "## Example Usage\n\n```hcl\n{}```\n", f.example);
+    let params: Vec<String> = d
+        .parameters
+        .iter()
+        .map(|p| format!("{} {}", p.name, type_words(&p.ty)))
+        .collect();
+    let _ = writeln!(
+        page,
+        "## Signature\n\n```text\n{}({}) {}\n```\n",
+        f.name,
+        params.join(", "),
+        type_words(&d.return_type)
+    );
+    page.push_str("## Arguments\n\n");
+    for (i, p) in d.parameters.iter().enumerate() {
+        let _ = writeln!(
+            page,
+            "{}. `{}` ({}) {}",
+            i + 1,
+            p.name,
+            capitalised(&type_words(&p.ty)),
+            p.description
+        );
+    }
+    page.push_str(FUNCTION_STORE);
+    page
+}
+
+/// A type as the registry's function pages write it: `string`, `list of string`.
+fn type_words(ty: &Type) -> String {
+    match ty {
+        Type::Bool => "bool".into(),
+        Type::Number => "number".into(),
+        Type::String => "string".into(),
+        Type::Dynamic => "dynamic".into(),
+        Type::List(t) => format!("list of {}", type_words(t)),
+        Type::Set(t) => format!("set of {}", type_words(t)),
+        Type::Map(t) => format!("map of {}", type_words(t)),
+        Type::Object(_) => "object".into(),
+        Type::Tuple(_) => "tuple".into(),
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn header(type_name: &str, category: &str, description: &str) -> String {
@@ -147,6 +249,23 @@ object into the model store, under a model revision that grows with every change
         );
     }
     page.push_str("\n## Data Sources\n\n* [`iom_model`](data-sources/model.md)\n* [`iom_contract_check`](data-sources/contract_check.md)\n");
+    page.push_str("\n## Functions (Terraform 1.8+)\n\n");
+    for f in crate::functions::documented() {
+        let _ = writeln!(
+            page,
+            "* [`provider::iom::{name}`](functions/{name}.md): {}",
+            f.function.summary,
+            name = f.name
+        );
+    }
+    page.push_str("\n## Actions (Terraform 1.14+)\n\n");
+    for (type_name, _, _) in crate::actions::schemas() {
+        let _ = writeln!(
+            page,
+            "* [`{type_name}`](actions/{}.md)",
+            type_name.trim_start_matches("iom_")
+        );
+    }
     page
 }
 

@@ -5,9 +5,11 @@
 //! resources and data sources, built from iom-model's schema and validation, and the
 //! registry docs generated from the same schema (`docs`).
 
+pub mod actions;
 mod convert;
 mod data_sources;
 pub mod docs;
+pub mod functions;
 mod paths;
 pub mod provider;
 pub mod schema;

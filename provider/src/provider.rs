@@ -10,18 +10,23 @@ use std::time::{Duration, Instant};
 use iom_model::{Kind, ModelSpec, Object, validate_object};
 use iom_store::{Store, StoreError};
 use tfplugin::{
-    ApplyRequest, ApplyResponse, AttributePath, ConfigureRequest, Diagnostics, ImportRequest,
-    ImportResponse, ImportedResource, PlanRequest, PlanResponse, Provider, ProviderSchema,
-    ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, Value, async_trait,
+    ActionProgress, ActionRequest, ApplyRequest, ApplyResponse, AttributePath, ConfigureRequest,
+    Diagnostics, FunctionRequest, FunctionResponse, ImportRequest, ImportResponse,
+    ImportedResource, PlanRequest, PlanResponse, Provider, ProviderSchema, ReadDataRequest,
+    ReadDataResponse, ReadRequest, ReadResponse, Value, async_trait,
 };
 
 use crate::convert::{to_object, to_state};
-use crate::{data_sources, paths, schema};
+use crate::{actions, data_sources, paths, schema};
 
 /// The provider: the protocol 6 services, over the model store it opens once configured.
 #[derive(Default)]
 pub struct IomProvider {
     store: OnceLock<Arc<Store>>,
+    /// The store functions read, opened read-only on the first call (see `functions`).
+    function_store: OnceLock<Arc<Store>>,
+    /// The calling Terraform's version, from `configure`, for the records actions write.
+    terraform_version: OnceLock<String>,
 }
 
 fn kind_of(type_name: &str) -> Option<Kind> {
@@ -37,6 +42,19 @@ impl IomProvider {
         }
         let store = Store::open_configured(None).map_err(|e| e.to_string())?;
         Ok(Arc::clone(self.store.get_or_init(|| Arc::new(store))))
+    }
+
+    /// The store functions read: the configured one if this process was configured (it
+    /// never is, under Terraform), else `$IOM_STORE` or the default, read-only and only
+    /// if it exists.
+    fn function_store(&self) -> Result<Arc<Store>, String> {
+        if let Some(s) = self.store.get().or_else(|| self.function_store.get()) {
+            return Ok(Arc::clone(s));
+        }
+        let store = Store::open_configured_existing(None).map_err(|e| e.to_string())?;
+        Ok(Arc::clone(
+            self.function_store.get_or_init(|| Arc::new(store)),
+        ))
     }
 
     /// Runs a store call off the async runtime (the PostgreSQL client has its own).
@@ -295,11 +313,74 @@ impl Provider for IomProvider {
                 ),
             ]
             .into(),
-            ..ProviderSchema::default()
+            functions: crate::functions::declarations(),
+            actions: actions::schemas()
+                .into_iter()
+                .map(|(name, schema, _)| (name.to_string(), schema))
+                .collect(),
         }
     }
 
+    async fn call_function(&self, request: FunctionRequest) -> FunctionResponse {
+        let store = match self.function_store() {
+            Ok(store) => store,
+            Err(e) => {
+                return FunctionResponse::error(
+                    format!(
+                        "cannot open the model store (functions read $IOM_STORE, else \
+                         sqlite://.iom/model.db; the provider block's store does not reach \
+                         them): {e}"
+                    ),
+                    None,
+                );
+            }
+        };
+        let answered = tokio::task::spawn_blocking(move || {
+            crate::functions::call(&store, &request.name, &request.arguments)
+        })
+        .await;
+        answered.unwrap_or_else(|e| FunctionResponse::error(e.to_string(), None))
+    }
+
+    async fn validate_action_config(&self, type_name: &str, config: Value) -> Diagnostics {
+        actions::validate(type_name, &config)
+    }
+
+    async fn plan_action(&self, request: ActionRequest) -> Diagnostics {
+        let store = match self.store() {
+            Ok(store) => store,
+            Err(e) => return error("Cannot open the model store", e),
+        };
+        let planned = tokio::task::spawn_blocking(move || {
+            actions::plan(&store, &request.type_name, &request.config)
+        })
+        .await;
+        planned.unwrap_or_else(|e| error("Cannot plan the action", e.to_string()))
+    }
+
+    async fn invoke_action(&self, request: ActionRequest, progress: ActionProgress) -> Diagnostics {
+        let store = match self.store() {
+            Ok(store) => store,
+            Err(e) => return error("Cannot open the model store", e),
+        };
+        let version = self.terraform_version.get().cloned().unwrap_or_default();
+        let ran = tokio::task::spawn_blocking(move || {
+            actions::invoke(
+                &store,
+                &request.type_name,
+                &request.config,
+                &version,
+                &progress,
+            )
+        })
+        .await;
+        ran.unwrap_or_else(|e| error("The action did not finish", e.to_string()))
+    }
+
     async fn configure(&self, request: ConfigureRequest) -> Diagnostics {
+        let _ = self
+            .terraform_version
+            .set(request.terraform_version.clone());
         let explicit = request
             .config
             .get("store")

@@ -715,6 +715,21 @@ pub fn list_line(e: &Evidence) -> String {
             e.body["actor"].as_str().unwrap_or("?"),
             e.body["reason"].as_str().unwrap_or("")
         ),
+        // Written by the provider's iom_verify and iom_record actions inside Terraform.
+        "verification" => {
+            let probes = e.body["probes"].as_array().map_or(&[][..], Vec::as_slice);
+            let held = probes.iter().filter(|p| p["ok"] == true).count();
+            format!(
+                "{} by iom_verify: {held} of {} probes held",
+                e.body["contract"].as_str().unwrap_or("?"),
+                probes.len()
+            )
+        }
+        "run" => format!(
+            "{} by iom_record: {}",
+            e.body["kind"].as_str().unwrap_or("?"),
+            e.body["message"].as_str().unwrap_or("")
+        ),
         APPLY => match (&e.body["signal"], e.body["error"].as_str()) {
             (_, Some(error)) => format!("not run: {error}"),
             (Value::Number(n), _) => format!("ended by signal {n}"),
