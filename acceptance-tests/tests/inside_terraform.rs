@@ -396,3 +396,94 @@ fn functions_and_actions_are_in_the_schema_and_absent_on_terraform_1_0() {
     assert!(provider["resource_schemas"]["iom_contract"].is_object());
     assert!(provider.get("functions").is_none() && provider.get("action_schemas").is_none());
 }
+
+#[test]
+fn plan_guard_recognises_iom_actions_and_no_look_alike() {
+    let site = Site::new("recognise", terraform("TERRAFORM_BINARY", "terraform"));
+    site.governance(&health_server(200));
+    site.ok("ws", &["init", "-no-color", "-input=false"]);
+    site.ok("ws", &["plan", "-no-color", "-input=false", "-out=tfplan"]);
+    let shown = Command::new(&site.terraform)
+        .args(["show", "-json", "tfplan"])
+        .current_dir(site.root.join("ws"))
+        .env("TF_CLI_CONFIG_FILE", site.root.join("cli.tfrc"))
+        .env("IOM_STORE", &site.store)
+        .output()
+        .unwrap();
+    assert!(shown.status.success(), "{shown:?}");
+    let json = String::from_utf8(shown.stdout).unwrap();
+    let check = |plan: &str| {
+        let path = site.root.join("ws/plan.json");
+        std::fs::write(&path, plan).unwrap();
+        let out = Command::new(built("plan-guard"))
+            .args([
+                "check",
+                "plan.json",
+                "--workspace",
+                "default",
+                "--actor",
+                "ci",
+            ])
+            .args(["--store", &site.store])
+            .current_dir(site.root.join("ws"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // The root intent permits only terraform_data: IOM's own actions are governance, not
+    // infrastructure, and are not held to it; they are listed with what they do.
+    let (code, text) = check(&json);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(
+            "(AfterCreate of terraform_data.release; IOM verification of contract payments-service)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("IOM run record"), "{text}");
+    // The same actions from another provider are judged as any action: blocked.
+    let forged = json.replace(
+        "registry.terraform.io/iom-dev/iom",
+        "registry.terraform.io/evil/iom",
+    );
+    let (code, text) = check(&forged);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("type iom_verify is not among the types intent platform-root permits"),
+        "{text}"
+    );
+    assert!(!text.contains("IOM verification"), "{text}");
+}
+
+#[test]
+fn action_records_are_signed_with_the_ledger_key() {
+    let site = Site::new("signed", terraform("TERRAFORM_BINARY", "terraform"));
+    site.governance(&health_server(200));
+    let (private, public) = (site.root.join("ledger.key"), site.root.join("ledger.pub"));
+    let keygen = Command::new(built("plan-guard"))
+        .args(["evidence", "keygen", "--private-key"])
+        .arg(&private)
+        .arg("--public-key")
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert!(keygen.status.success(), "{keygen:?}");
+    site.ok("ws", &["init", "-no-color", "-input=false"]);
+    let (ok, text) = site.tf(
+        "ws",
+        &["apply", "-no-color", "-input=false", "-auto-approve"],
+        &[("IOM_SIGNING_KEY", private.to_str().unwrap())],
+    );
+    assert!(ok, "{text}");
+    let verify = Command::new(built("plan-guard"))
+        .args(["evidence", "verify", "--store", &site.store, "--public-key"])
+        .arg(&public)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{verify:?}");
+    assert!(said.contains("2 records"), "{said}");
+}

@@ -357,12 +357,56 @@ fn append(
         plan_sha256: None,
         body,
     };
-    store.append_evidence(&new, None).map_err(|e| {
+    let key = signing_key()?;
+    let sign = key.as_ref().map(|k| {
+        move |hash: &str| -> String {
+            k.sign(hash.as_bytes())
+                .as_ref()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        }
+    });
+    let sign: Option<&dyn Fn(&str) -> String> = sign.as_ref().map(|f| f as &dyn Fn(&str) -> String);
+    store.append_evidence(&new, sign).map_err(|e| {
         Diagnostic::error(
             "Cannot record in the evidence ledger",
             format!("{}: {e}", store.url()),
         )
     })
+}
+
+/// The ledger signing key `$IOM_SIGNING_KEY` names (the hex ed25519 seed file of
+/// `plan-guard evidence keygen`), so the actions' records verify with
+/// `evidence verify --public-key` like plan-guard's. Set but unreadable is an error: an
+/// unsigned record in a signed ledger would fail that verification.
+fn signing_key() -> Result<Option<ring::signature::Ed25519KeyPair>, Diagnostic> {
+    let Some(path) = std::env::var_os("IOM_SIGNING_KEY").filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let shown = std::path::Path::new(&path).display().to_string();
+    let refuse = |why: &str| {
+        Diagnostic::error(
+            "Cannot sign the ledger record",
+            format!("IOM_SIGNING_KEY {shown}: {why}"),
+        )
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| refuse(&e.to_string()))?;
+    let text = text.trim();
+    let seed: Option<Vec<u8>> = (text.len() == 64)
+        .then(|| {
+            (0..32)
+                .map(|i| {
+                    text.get(2 * i..2 * i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                })
+                .collect()
+        })
+        .flatten();
+    let seed = seed.ok_or_else(|| refuse("a private key file holds 64 hex digits"))?;
+    ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed)
+        .map(Some)
+        .map_err(|_| refuse("not an ed25519 private key"))
 }
 
 fn now_rfc3339() -> String {

@@ -842,8 +842,14 @@ fn judge(
             ),
         });
     }
+    // IOM's own actions probe and record; they change no infrastructure, so a list of
+    // the infrastructure types an intent permits does not apply to them (every other
+    // rule does: the profile's invoke outcome, critical, rules on invoke).
+    let iom_action = v.class == ActionClass::Invoke
+        && crate::plan::is_iom_action(&rc.ty, rc.provider_name.as_deref());
     if let Some(allowed) = &intent.allowed_resource_types
         && !allowed.is_match(&rc.ty)
+        && !iom_action
     {
         out.push(Finding {
             waived_by: None,

@@ -160,16 +160,57 @@ pub struct LifecycleActionTrigger {
     pub action_trigger_event: String,
 }
 
+/// The provider source addresses IOM's own provider is installed under.
+const IOM_PROVIDERS: [&str; 2] = [
+    "registry.terraform.io/iom-dev/iom",
+    "registry.opentofu.org/iom-dev/iom",
+];
+
+/// Whether an action is one of IOM's own (`iom_verify`, `iom_record` of
+/// terraform-provider-iom): recognised by its type and its provider's full source
+/// address, so a look-alike action of another provider is not.
+pub fn is_iom_action(ty: &str, provider_name: Option<&str>) -> bool {
+    matches!(ty, "iom_verify" | "iom_record")
+        && provider_name.is_some_and(|p| IOM_PROVIDERS.contains(&p))
+}
+
 impl ActionInvocation<'_> {
-    /// What runs the action, for reports: `before_create of aws_x.y`, or `by -invoke`.
+    /// What runs the action, for reports: `before_create of aws_x.y`, or `by -invoke`;
+    /// for IOM's own actions, also what they do (`IOM verification of contract NAME`).
     pub fn trigger(&self) -> String {
-        match &self.lifecycle_action_trigger {
+        let by = match &self.lifecycle_action_trigger {
             Some(t) => format!(
                 "{} of {}",
                 t.action_trigger_event, t.triggering_resource_address
             ),
             None => "by -invoke".into(),
+        };
+        match self.iom_purpose() {
+            Some(purpose) => format!("{by}; {purpose}"),
+            None => by,
         }
+    }
+
+    /// What one of IOM's own actions does; the contract is named only when its value is
+    /// known and not sensitive.
+    fn iom_purpose(&self) -> Option<String> {
+        if !is_iom_action(&self.ty, self.provider_name.as_deref()) {
+            return None;
+        }
+        if self.ty == "iom_record" {
+            return Some("IOM run record".into());
+        }
+        let field = |doc: Option<&RawValue>| {
+            doc.and_then(|d| serde_json::from_str::<serde_json::Value>(d.get()).ok())
+                .and_then(|v| v.get("contract").cloned())
+        };
+        let hidden = field(self.config_sensitive).is_some_and(|v| v == true)
+            || field(self.config_unknown).is_some_and(|v| v == true);
+        let contract = field(self.config_values);
+        Some(match contract.as_ref().and_then(|c| c.as_str()) {
+            Some(name) if !hidden => format!("IOM verification of contract {name}"),
+            _ => "IOM verification of a contract".into(),
+        })
     }
 
     /// The invocation as a change of class `invoke`, so that it is judged by the same
