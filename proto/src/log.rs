@@ -12,7 +12,7 @@
 //! the libraries beneath them.
 
 use std::io::Write as _;
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value as Json};
 use tracing::field::{Field, Visit};
@@ -83,8 +83,8 @@ impl Subscriber for Hclog {
     fn exit(&self, _: &span::Id) {}
 }
 
-/// One hclog JSON object. No `@timestamp`: Terraform stamps the entry itself, and
-/// a timestamp it cannot parse would make it take the line as plain text.
+/// One hclog JSON object. The `@timestamp` is in the one layout go-plugin parses
+/// (microseconds, `Z`); a line without one is logged with a zero time.
 fn hclog_line(event: &Event<'_>) -> String {
     let mut fields = Fields(Map::new());
     event.record(&mut fields);
@@ -99,10 +99,39 @@ fn hclog_line(event: &Event<'_>) -> String {
     );
     line.insert("@message".into(), message);
     line.insert(
+        "@timestamp".into(),
+        Json::String(timestamp(SystemTime::now())),
+    );
+    line.insert(
         "@module".into(),
         Json::String(metadata.target().replace("::", ".")),
     );
     Json::Object(line).to_string()
+}
+
+/// `2026-12-03T07:14:42.984123Z`: UTC, to the microsecond.
+fn timestamp(at: SystemTime) -> String {
+    let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // The civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_micros()
+    )
 }
 
 struct Fields(Map<String, Json>);
@@ -141,7 +170,7 @@ pub(crate) struct Call {
 
 impl Call {
     pub(crate) fn start(rpc: &'static str, subject: &str) -> Call {
-        tracing::debug!(tf_rpc = rpc, subject, "received request");
+        tracing::debug!(target: "tfplugin::rpc", tf_rpc = rpc, subject, "received request");
         Call {
             rpc,
             subject: subject.to_string(),
@@ -154,6 +183,7 @@ impl Drop for Call {
     fn drop(&mut self) {
         let elapsed_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         tracing::debug!(
+            target: "tfplugin::rpc",
             tf_rpc = self.rpc,
             subject = self.subject.as_str(),
             elapsed_ms,
@@ -165,6 +195,13 @@ impl Drop for Call {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_in_go_plugins_layout() {
+        let at = UNIX_EPOCH + std::time::Duration::from_micros(1_796_282_082_984_123);
+        assert_eq!(timestamp(at), "2026-12-03T07:14:42.984123Z");
+        assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+    }
 
     #[test]
     fn levels_follow_terraform() {
