@@ -322,6 +322,151 @@ mod tests {
         }
     }
 
+    /// A SQLite store holding a small model.
+    fn store(label: &str) -> Store {
+        let dir = std::env::temp_dir().join(format!("iom-fn-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&format!("sqlite://{}/model.db", dir.display())).unwrap();
+        let spec = iom_model::load_str(
+            "model.tf",
+            r#"
+resource "iom_profile" "prod" {
+  name    = "prod-safe"
+  actions = { delete = "block", replace = "escalate" }
+}
+resource "iom_intent" "payments" {
+  name    = "payments-prod"
+  profile = "prod-safe"
+  scope {
+    workspaces = ["payments-*"]
+    modules    = ["module.payments"]
+  }
+}
+resource "iom_contract" "svc" {
+  name   = "svc"
+  module = "module.payments"
+  input {
+    name     = "env"
+    type     = "string"
+    required = true
+    enum     = ["lab", "prod"]
+  }
+  input {
+    name = "replicas"
+    type = "number"
+    max  = 10
+  }
+}
+"#,
+        )
+        .unwrap();
+        for p in spec.profiles {
+            store.put(&Object::Profile(p)).unwrap();
+        }
+        for i in spec.intents {
+            store.put(&Object::Intent(i)).unwrap();
+        }
+        for c in spec.contracts {
+            store.put(&Object::Contract(c)).unwrap();
+        }
+        store
+    }
+
+    fn answer(
+        store: &Store,
+        name: &str,
+        arguments: &[Value],
+    ) -> Result<Value, (String, Option<usize>)> {
+        let out = call(store, name, arguments);
+        match out.error {
+            Some(e) => Err((e.text, e.argument)),
+            None => Ok(out.result),
+        }
+    }
+
+    #[test]
+    fn functions_answer_from_the_store_and_name_the_argument_at_fault() {
+        let store = store("answers");
+        let inputs = |env: &str, replicas: i64| {
+            Value::object([
+                ("env", Value::from(env)),
+                ("replicas", Value::from(replicas)),
+            ])
+        };
+        let bad = answer(
+            &store,
+            "contract_violations",
+            &["svc".into(), inputs("qa-s3cret", 12)],
+        );
+        assert_eq!(
+            bad,
+            Ok(Value::List(vec![
+                "contract svc: input `env` must be one of lab, prod".into(),
+                "contract svc: input `replicas` is above its maximum 10".into(),
+            ]))
+        );
+        let good = answer(
+            &store,
+            "contract_violations",
+            &["svc".into(), inputs("prod", 3)],
+        );
+        assert_eq!(good, Ok(Value::List(Vec::new())));
+        let missing = Value::object::<String>([]);
+        let Ok(Value::List(required)) =
+            answer(&store, "contract_violations", &["svc".into(), missing])
+        else {
+            panic!("a list");
+        };
+        assert_eq!(required.len(), 1);
+        let (text, argument) = answer(
+            &store,
+            "contract_violations",
+            &["s3cret-name".into(), inputs("prod", 1)],
+        )
+        .unwrap_err();
+        assert_eq!(argument, Some(0));
+        assert!(
+            text.contains("holds no iom_contract of that name (it holds: svc)"),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret"), "{text}");
+        let (_, argument) = answer(
+            &store,
+            "contract_violations",
+            &["svc".into(), "text".into()],
+        )
+        .unwrap_err();
+        assert_eq!(argument, Some(1));
+
+        let governs =
+            |who: &str, address: &str| answer(&store, "governs", &[who.into(), address.into()]);
+        assert_eq!(
+            governs("payments-prod", "module.payments.aws_db.x"),
+            Ok(true.into())
+        );
+        assert_eq!(
+            governs("payments-prod", "module.network.aws_vpc.x"),
+            Ok(false.into())
+        );
+        assert_eq!(
+            governs("payments-eu", "module.payments.aws_db.x"),
+            Ok(true.into())
+        );
+        assert_eq!(
+            governs("staging", "module.payments.aws_db.x"),
+            Ok(false.into())
+        );
+
+        let outcome = |profile: &str, action: &str| {
+            answer(&store, "profile_outcome", &[profile.into(), action.into()])
+        };
+        assert_eq!(outcome("prod-safe", "delete"), Ok("block".into()));
+        assert_eq!(outcome("prod-safe", "create"), Ok("allow".into()));
+        assert_eq!(outcome("prod-safe", "explode").unwrap_err().1, Some(1));
+        assert_eq!(outcome("dev", "delete").unwrap_err().1, Some(0));
+    }
+
     #[test]
     fn values_become_the_json_contracts_read() {
         let v = Value::object([
