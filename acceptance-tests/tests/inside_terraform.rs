@@ -252,6 +252,15 @@ fn a_precondition_fails_the_plan_in_the_contracts_words() {
     assert!(!bare.join(".iom").exists(), "a function created a store");
     let text = site.ok("bare", &["plan", "-no-color", "-input=false"]);
     assert!(text.contains("delete = \"block\""), "{text}");
+
+    // An argument known only after apply makes the result unknown until then.
+    std::fs::write(
+        bare.join("later.tf"),
+        "resource \"terraform_data\" \"x\" {}\n\noutput \"later\" {\n  value = provider::iom::governs(\"payments-prod\", terraform_data.x.id)\n}\n",
+    )
+    .unwrap();
+    let text = site.ok("bare", &["plan", "-no-color", "-input=false"]);
+    assert!(text.contains("later  = (known after apply)"), "{text}");
 }
 
 #[test]
