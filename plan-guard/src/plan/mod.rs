@@ -451,3 +451,44 @@ impl Plan<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invocation(json: &str) -> ActionInvocation<'_> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn iom_actions_are_recognised_by_type_and_provider_and_keep_a_sensitive_contract_hidden() {
+        let verify = |provider: &str, sensitive: &str| {
+            format!(
+                r#"{{"address":"action.iom_verify.v","type":"iom_verify","name":"v",
+                "provider_name":"{provider}","config_values":{{"contract":"svc-canary"}},
+                "config_sensitive":{sensitive},"config_unknown":{{}}}}"#
+            )
+        };
+        let own = verify("registry.terraform.io/iom-dev/iom", "{}");
+        assert_eq!(
+            invocation(&own).trigger(),
+            "by -invoke; IOM verification of contract svc-canary"
+        );
+        let hidden = verify("registry.opentofu.org/iom-dev/iom", r#"{"contract":true}"#);
+        assert_eq!(
+            invocation(&hidden).trigger(),
+            "by -invoke; IOM verification of a contract"
+        );
+        let other = verify("registry.terraform.io/someone/iom", "{}");
+        assert_eq!(invocation(&other).trigger(), "by -invoke");
+        assert!(!is_iom_action(
+            "iom_verify",
+            Some("example.com/iom-dev/iom")
+        ));
+        assert!(!is_iom_action(
+            "iom_profile",
+            Some("registry.terraform.io/iom-dev/iom")
+        ));
+        assert!(!is_iom_action("iom_record", None));
+    }
+}
