@@ -94,3 +94,35 @@ fn its_signatures_still_verify_up_to_the_unsigned_reconciliation() {
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Every record the earlier build wrote reads as its typed kind, with what the readers
+/// use: the decision's verdict, workspace and model, the approval's actor, the apply's
+/// exit, the reconciliation's workspace.
+#[test]
+fn its_records_read_as_their_kinds() {
+    use plan_guard::evidence::records::Record;
+    let records = json_lines(&read("export.jsonl"));
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["check", "approval", "apply", "reconcile"]);
+    for r in &records {
+        match Record::read(r["kind"].as_str().unwrap(), &r["body"]).unwrap() {
+            Record::Check(c) => {
+                assert_eq!(c.version, 1);
+                assert_eq!(c.verdict.as_deref(), Some("escalate"));
+                assert_eq!(c.workspace.as_deref(), Some("payments-prod"));
+                assert_eq!(c.model.digest.as_ref().map(String::len), Some(64));
+                assert!(!c.changes.is_empty() && !c.saw_drift());
+            }
+            Record::Approval(a) => assert_eq!(a.actor.as_deref(), Some("bob")),
+            Record::Apply(a) => assert!(a.succeeded() && a.error.is_none()),
+            Record::Reconcile(r) => {
+                assert_eq!(r.reconciliation.workspace.as_deref(), Some("payments-prod"));
+                assert!(!r.accepted && r.reconciliation.drifted.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -487,7 +487,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             ledger.append_evidence(
                 &iom_store::NewEvidence {
-                    kind: "reconcile".into(),
+                    kind: plan_guard::evidence::records::Kind::Reconcile
+                        .as_str()
+                        .into(),
                     decision_id: format!("reconcile-{workspace}-{now}"),
                     recorded_at: now,
                     plan_sha256: Some(raw.sha256().to_string()),

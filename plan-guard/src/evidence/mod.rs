@@ -10,6 +10,7 @@
 
 pub mod checkpoint;
 pub mod identity;
+pub mod records;
 pub mod signing;
 pub mod verify;
 pub mod workflow;
@@ -23,9 +24,9 @@ use sha2::{Digest, Sha256};
 
 use crate::decide::report::Report;
 
-pub const CHECK: &str = "check";
-pub const APPROVAL: &str = "approval";
-pub const APPLY: &str = "apply";
+pub const CHECK: &str = records::Kind::Check.as_str();
+pub const APPROVAL: &str = records::Kind::Approval.as_str();
+pub const APPLY: &str = records::Kind::Apply.as_str();
 
 /// Who may approve an escalation under one profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

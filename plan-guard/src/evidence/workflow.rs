@@ -18,11 +18,13 @@ use serde_json::{Value, json};
 use crate::decide::contracts::Contracts;
 use crate::decide::report::Report;
 use crate::evidence::identity::{self, SshSigner};
+use crate::evidence::records::{CheckRecord, Record};
 use crate::evidence::signing::Signer;
 use crate::evidence::verify::{ProbeResult, post_verify};
 use crate::evidence::{self, APPLY, APPROVAL, CHECK};
 use crate::exit;
 use crate::plan::copy::PlanCopy;
+use serde::Deserialize as _;
 
 /// A step plan-guard will not take; nothing was executed or recorded. `kind` says which
 /// rule refused it (callers and tests branch on it), `message` says what to do next.
@@ -73,6 +75,8 @@ pub enum Refusal {
     Blocked,
     /// The check record's verdict cannot be read.
     UnreadableVerdict,
+    /// The check record's body cannot be read.
+    UnreadableRecord,
     /// The decision was applied already.
     AlreadyApplied,
     /// The current Terraform workspace is not the one the decision was checked for.
@@ -247,6 +251,20 @@ impl Applied {
     }
 }
 
+/// The body of a check record, read once. A body that does not read is refused: what
+/// the decision rests on (its verdict, workspace, model) cannot be told.
+fn check_body(check: &Evidence) -> Result<CheckRecord> {
+    CheckRecord::deserialize(&check.body).map_err(|why| {
+        anyhow!(Refused::new(
+            Refusal::UnreadableRecord,
+            format!(
+                "decision {} holds an unreadable check record: {why}",
+                check.decision_id
+            )
+        ))
+    })
+}
+
 /// The newest `check` record of any of `hashes`.
 fn latest_check(store: &Store, hashes: &[String]) -> Result<Option<Evidence>> {
     let mut newest: Option<Evidence> = None;
@@ -296,7 +314,8 @@ pub fn authorize(
             )
         )));
     }
-    same_workspace(&check, workspace)?;
+    let body = check_body(&check)?;
+    same_workspace(&id, &body, workspace)?;
     // A later check of the same plan (a tightened model, another --ungoverned) is the
     // decision that stands; an older one cannot be picked instead.
     if let Some(newer) = newest.filter(|n| n.seq > check.seq) {
@@ -305,13 +324,16 @@ pub fn authorize(
             format!(
                 "decision {id} is superseded by decision {} (a later check of the same plan, verdict {}): apply under that one (plan-guard apply without --decision)",
                 newer.decision_id,
-                newer.body["verdict"].as_str().unwrap_or("?")
+                check_body(&newer)
+                    .ok()
+                    .and_then(|b| b.verdict)
+                    .unwrap_or_else(|| "?".into())
             )
         )));
     }
     // The decision's own records: its approvals, and whether it was applied already.
     let records = store.evidence_for(&id)?;
-    match check.body["verdict"].as_str() {
+    match body.verdict.as_deref() {
         Some("allow" | "warn") => {}
         Some("escalate") => {
             let pending = evidence::pending_approval(&check.body, &approvals_of(&records))
@@ -349,11 +371,11 @@ pub fn authorize(
             )));
         }
     }
-    drift_since(store, &check)?;
+    drift_since(store, &check, &body)?;
     // A decision authorises one successful run; a failed one may be retried.
     if let Some(done) = records
         .iter()
-        .find(|e| e.kind == APPLY && e.body["exit_code"] == 0)
+        .find(|e| matches!(Record::read(&e.kind, &e.body), Ok(Record::Apply(a)) if a.succeeded()))
     {
         return Err(anyhow!(Refused::new(
             Refusal::AlreadyApplied,
@@ -368,16 +390,15 @@ pub fn authorize(
 
 /// Refuses a decision checked for another workspace than the one Terraform is in: the
 /// intents that judged it were chosen by that workspace.
-fn same_workspace(check: &Evidence, current: &str) -> Result<()> {
-    let checked = check.body["workspace"].as_str().unwrap_or("default");
+fn same_workspace(id: &str, check: &CheckRecord, current: &str) -> Result<()> {
+    let checked = check.workspace.as_deref().unwrap_or("default");
     if checked == current {
         return Ok(());
     }
     Err(anyhow!(Refused::new(
         Refusal::WrongWorkspace,
         format!(
-            "decision {} was checked for workspace {checked}, but the current Terraform workspace is {current}: select workspace {checked} (terraform workspace select, or $TF_WORKSPACE), or check the plan for {current}",
-            check.decision_id
+            "decision {id} was checked for workspace {checked}, but the current Terraform workspace is {current}: select workspace {checked} (terraform workspace select, or $TF_WORKSPACE), or check the plan for {current}"
         )
     )))
 }
@@ -387,18 +408,13 @@ fn same_workspace(check: &Evidence, current: &str) -> Result<()> {
 /// reconciled). Drift recorded before the check is already in the decision (its
 /// `model / drift` findings); in the same second, a check without such a finding did not
 /// see it.
-fn drift_since(store: &Store, check: &Evidence) -> Result<()> {
-    let workspace = check.body["workspace"].as_str().unwrap_or("default");
+fn drift_since(store: &Store, check: &Evidence, body: &CheckRecord) -> Result<()> {
+    let workspace = body.workspace.as_deref().unwrap_or("default");
     let Some(drift) = store.drift_record(workspace)? else {
         return Ok(());
     };
     let at = |t: &str| iom_model::time::parse_rfc3339(t).ok();
-    let saw_drift = check.body["changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|c| c["findings"].as_array().into_iter().flatten())
-        .any(|f| f["source"] == "model" && f["rule"] == "drift");
+    let saw_drift = body.saw_drift();
     let newer = match (at(&drift.recorded_at), at(&check.recorded_at)) {
         (Some(d), Some(c)) => d > c || (d == c && !saw_drift),
         // An unreadable time cannot show the check saw the drift.
@@ -434,17 +450,17 @@ fn drift_since(store: &Store, check: &Evidence) -> Result<()> {
 /// the decision's own contracts the probes would silently be others, or none.
 pub fn model_for_apply(check: &Evidence, dir: Option<&Path>, store: Option<&str>) -> Result<Model> {
     let id = &check.decision_id;
-    let recorded = &check.body["model"];
-    let source = recorded["source"].as_str().unwrap_or("?");
-    let how = match recorded["revision"].as_u64() {
+    let recorded = check_body(check)?.model;
+    let source = recorded.source.as_deref().unwrap_or("?");
+    let how = match recorded.revision {
         Some(revision) => format!("the store {source} (model revision {revision})"),
         None => format!("--model {source}"),
     };
-    let hint = match recorded["revision"].as_u64() {
+    let hint = match recorded.revision {
         Some(_) => format!("pass --store {source} (with no --model) as the check did"),
         None => format!("pass the same --model {source} as the check did"),
     };
-    let Some(digest) = recorded["digest"].as_str() else {
+    let Some(digest) = recorded.digest.as_deref() else {
         return Err(anyhow!(Refused::new(
             Refusal::ModelUnavailable,
             format!(
@@ -552,7 +568,8 @@ pub fn apply(
         probes = post_verify(contracts.calls(), state.as_deref());
         // What the apply built is the workspace's new observation (docs/living-model.md).
         if let Some(state) = &state {
-            let workspace = check.body["workspace"].as_str().unwrap_or("default");
+            let body = check_body(check)?;
+            let workspace = body.workspace.as_deref().unwrap_or("default");
             let here = std::env::current_dir().ok();
             let key = crate::living::digest_key(store)?;
             let observe = |doc: &str| {
@@ -703,46 +720,37 @@ fn state_after_apply() -> Option<String> {
 
 /// One ledger line for `evidence list`.
 pub fn list_line(e: &Evidence) -> String {
-    let detail = match e.kind.as_str() {
-        CHECK => format!(
+    let or = |v: &Option<String>, missing: &'static str| v.clone().unwrap_or(missing.into());
+    let detail = match Record::read(&e.kind, &e.body) {
+        Ok(Record::Check(c)) => format!(
             "{} by {} in {}",
-            e.body["verdict"].as_str().unwrap_or("?"),
-            e.body["actor"].as_str().unwrap_or("?"),
-            e.body["workspace"].as_str().unwrap_or("?")
+            or(&c.verdict, "?"),
+            or(&c.actor, "?"),
+            or(&c.workspace, "?")
         ),
-        APPROVAL => format!(
-            "by {}: {}",
-            e.body["actor"].as_str().unwrap_or("?"),
-            e.body["reason"].as_str().unwrap_or("")
-        ),
+        Ok(Record::Approval(a)) => format!("by {}: {}", or(&a.actor, "?"), or(&a.reason, "")),
         // Written by the provider's iom_verify and iom_record actions inside Terraform.
-        "verification" => {
-            let probes = e.body["probes"].as_array().map_or(&[][..], Vec::as_slice);
-            let held = probes.iter().filter(|p| p["ok"] == true).count();
-            format!(
-                "{} by iom_verify: {held} of {} probes held",
-                e.body["contract"].as_str().unwrap_or("?"),
-                probes.len()
-            )
-        }
-        "run" => format!(
-            "{} by iom_record: {}",
-            e.body["kind"].as_str().unwrap_or("?"),
-            e.body["message"].as_str().unwrap_or("")
+        Ok(Record::Verification(v)) => format!(
+            "{} by iom_verify: {} of {} probes held",
+            or(&v.contract, "?"),
+            v.probes.iter().filter(|p| p.ok).count(),
+            v.probes.len()
         ),
-        APPLY => match (&e.body["signal"], e.body["error"].as_str()) {
+        Ok(Record::Run(r)) => format!("{} by iom_record: {}", or(&r.kind, "?"), or(&r.message, "")),
+        Ok(Record::Apply(a)) => match (&a.signal, &a.error) {
             (_, Some(error)) => format!("not run: {error}"),
-            (Value::Number(n), _) => format!("ended by signal {n}"),
-            _ => format!("exit {}", e.body["exit_code"]),
+            (Some(n), _) => format!("ended by signal {n}"),
+            _ => match &a.exit_code {
+                Some(code) => format!("exit {code}"),
+                None => "exit null".into(),
+            },
         },
-        "reconcile" => {
-            let drifted = e.body["reconciliation"]["drifted"]
-                .as_array()
-                .map_or(0, Vec::len);
-            let what = if e.body["accepted"] == true {
+        Ok(Record::Reconcile(r)) => {
+            let drifted = r.reconciliation.drifted.len();
+            let what = if r.accepted {
                 format!(
                     "drift on {drifted} governed resource(s) accepted: {}",
-                    e.body["reason"].as_str().unwrap_or("")
+                    or(&r.reason, "")
                 )
             } else if drifted > 0 {
                 format!("drift on {drifted} governed resource(s) held")
@@ -751,13 +759,12 @@ pub fn list_line(e: &Evidence) -> String {
             };
             format!(
                 "by {} in {}: {what}",
-                e.body["actor"].as_str().unwrap_or("?"),
-                e.body["reconciliation"]["workspace"]
-                    .as_str()
-                    .unwrap_or("?")
+                or(&r.actor, "?"),
+                or(&r.reconciliation.workspace, "?")
             )
         }
-        _ => String::new(),
+        Ok(Record::Other) => String::new(),
+        Err(why) => format!("unreadable {} record: {why}", e.kind),
     };
     format!(
         "{:>5}  {}  {:<8}  {}  {detail}",

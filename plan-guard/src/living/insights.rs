@@ -6,6 +6,8 @@
 // Reading a serde_json::Value by key never panics (a missing key reads as null).
 #![allow(clippy::indexing_slicing)]
 
+use crate::evidence::records::{CheckRecord, Kind};
+use serde::Deserialize as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -40,10 +42,13 @@ pub struct Insight {
 }
 
 pub fn insights(model: &Model, ledger: &[Evidence], now_unix: i64) -> Vec<Insight> {
-    let checks: Vec<&Evidence> = ledger.iter().filter(|e| e.kind == "check").collect();
+    let checks: Vec<&Evidence> = ledger
+        .iter()
+        .filter(|e| e.kind == Kind::Check.as_str())
+        .collect();
     let approved: BTreeSet<&str> = ledger
         .iter()
-        .filter(|e| e.kind == "approval")
+        .filter(|e| e.kind == Kind::Approval.as_str())
         .map(|e| e.decision_id.as_str())
         .collect();
     let mut fired: BTreeSet<(String, String)> = BTreeSet::new();
@@ -51,25 +56,24 @@ pub fn insights(model: &Model, ledger: &[Evidence], now_unix: i64) -> Vec<Insigh
     let mut escalations: BTreeMap<(String, String), Escalations> = BTreeMap::new();
     let mut escalated_addresses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for c in &checks {
-        let workspace = c.body["workspace"].as_str().unwrap_or("").to_string();
-        for change in c.body["changes"].as_array().into_iter().flatten() {
-            let address = change["address"].as_str().unwrap_or("").to_string();
-            for i in change["governed_by"].as_array().into_iter().flatten() {
-                governing.insert(i.as_str().unwrap_or("").to_string());
-            }
-            if change["verdict"] == "escalate" {
+        // A body that does not read suggests nothing (`evidence verify` reports it).
+        let Ok(body) = CheckRecord::deserialize(&c.body) else {
+            continue;
+        };
+        let workspace = body.workspace.unwrap_or_default();
+        for change in body.changes {
+            let address = change.address;
+            governing.extend(change.governed_by);
+            if change.verdict.as_deref() == Some("escalate") {
                 escalated_addresses
                     .entry(address.clone())
                     .or_default()
                     .insert(c.decision_id.clone());
             }
-            for f in change["findings"].as_array().into_iter().flatten() {
-                let key = (
-                    f["source"].as_str().unwrap_or("").to_string(),
-                    f["rule"].as_str().unwrap_or("").to_string(),
-                );
+            for f in change.findings {
+                let key = (f.source, f.rule);
                 fired.insert(key.clone());
-                if f["outcome"] == "escalate" {
+                if f.outcome.as_deref() == Some("escalate") {
                     let e = escalations.entry(key).or_default();
                     e.decisions.insert(c.decision_id.clone());
                     if approved.contains(c.decision_id.as_str()) {
