@@ -290,7 +290,7 @@ impl Workspace {
             env,
         );
         assert!(
-            text(&out).contains("Apply complete! Resources: 8 added"),
+            text(&out).contains("Apply complete! Resources: 9 added"),
             "apply:\n{}",
             text(&out)
         );

@@ -453,6 +453,20 @@ resource "iom_contract" "ledger" {
         check.body["contracts"][0]["digest"].as_str().unwrap().len(),
         64
     );
+    // `evidence show` prints the records: the contract sections and the accountable
+    // owner are there, the sensitive input's value is not.
+    let run = pg(&work, &["evidence", "show", &id, "--store", &store]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for shown in [
+        "\"pre_conditions\"",
+        "\"post_verify\"",
+        "\"contract\": \"payments-service\"",
+        "\"owner\": \"team-payments\"",
+        "\"name\": \"api_token\"",
+    ] {
+        assert!(run.stdout.contains(shown), "{shown}: {}", run.stdout);
+    }
+    assert!(!run.stdout.contains("demo-secret-canary-7f3a"));
 
     // Another plan under this decision: refused.
     tf(

@@ -128,7 +128,7 @@ fn case(out: &mut String, c: &ChangeReport, escalations: Escalations) {
         xml(&c.address),
         c.action
     );
-    let findings: Vec<String> = c
+    let mut findings: Vec<String> = c
         .findings
         .iter()
         .filter(|f| f.outcome > Outcome::Allow || f.waived_by.is_some())
@@ -137,6 +137,13 @@ fn case(out: &mut String, c: &ChangeReport, escalations: Escalations) {
     if findings.is_empty() {
         out.push_str("/>\n");
         return;
+    }
+    // Who is accountable for a flagged change, for whoever reads the failed case.
+    if !c.accountable.is_empty() {
+        findings.push(format!(
+            "accountable: {}",
+            super::contract::accountable_text(&c.accountable)
+        ));
     }
     out.push_str(">\n");
     let text = xml(&findings.join("\n"));

@@ -64,13 +64,19 @@ pub fn render_sarif(r: &Report, sources: Option<&Locator>) -> String {
                     "region": { "startLine": line },
                 });
             }
-            results.push(json!({
+            let mut result = json!({
                 "ruleId": id,
                 "level": level(f.outcome),
                 "message": { "text": format!("{}: {}", c.address, f.message) },
                 "locations": [location],
                 "partialFingerprints": { "planGuardFinding/v1": format!("{}|{}|{}", c.address, f.source, f.rule) },
-            }));
+            });
+            // Who is accountable for the change this finding flagged (a property bag:
+            // SARIF's place for what a tool adds).
+            if !c.accountable.is_empty() {
+                result["properties"] = json!({ "accountable": c.accountable });
+            }
+            results.push(result);
         }
     }
     plan_level_results(r, &mut rules, &mut results);
