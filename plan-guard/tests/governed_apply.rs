@@ -638,6 +638,25 @@ fn blocked_plans_are_never_approved_or_applied() {
         "{}",
         run.stderr
     );
+    // Without --yes the block is still what refuses: nobody is asked to confirm what no
+    // one may approve.
+    let run = pg(
+        &work,
+        &[
+            "approve", &id, "--actor", "bob", "--reason", "please", "--store", &store,
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("a blocked plan cannot be approved")
+            && !run.stderr.contains("not a terminal"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("may approve: nobody (a blocked change is never approved)")
+    );
     let run = pg(
         &work,
         &[

@@ -345,6 +345,14 @@ pub fn run(cli: Cli) -> Result<u8> {
                 "{}",
                 plan_guard::render::render_approval_surface(&decision_id, &check.body)
             );
+            // Nothing to confirm when no one could approve it (a block, an allow, a change
+            // no profile stands behind): refused before asking.
+            if let Err(why) = plan_guard::evidence::pending_approval(&check.body, &[]) {
+                return Err(anyhow::anyhow!(workflow::Refused::new(
+                    workflow::Refusal::MayNotApprove,
+                    format!("{actor} cannot approve {decision_id}: {why}")
+                )));
+            }
             confirm(yes, &decision_id, &actor)?;
             let approved = workflow::approve(
                 &store,
