@@ -2,7 +2,7 @@
 //! completions and the man page.
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use iom_model::Outcome;
 use plan_guard::render::{Escalations, Format, GraphFormat};
 use std::path::PathBuf;
@@ -50,66 +50,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         terraform plan -out=tfplan\n  \
         plan-guard check tfplan --model governance --workspace payments-prod --also junit=junit.xml")]
-    Check {
-        /// `terraform show -json` output, `-` for stdin, or a binary plan file.
-        plan: String,
-        /// Read the governance objects from the .tf files of this directory.
-        #[arg(long, value_name = "DIR")]
-        model: Option<PathBuf>,
-        /// Model store URL (sqlite://PATH or postgres://…): the model when --model is not
-        /// given, and the ledger every check records to; a SQLite file given here must
-        /// exist unless --init-store [default: $IOM_STORE, else sqlite://.iom/model.db].
-        #[arg(long, value_name = "URL")]
-        store: Option<String>,
-        /// Create the SQLite store --store names when it does not exist yet (without it, a
-        /// mistyped --store is refused rather than starting a ledger no apply reads).
-        #[arg(long)]
-        init_store: bool,
-        /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`].
-        #[arg(long, value_name = "W")]
-        workspace: Option<String>,
-        /// Who runs the check [default: $USER_NAME, $GITHUB_ACTOR, $GITLAB_USER_LOGIN, then $USER].
-        #[arg(long, value_name = "A")]
-        actor: Option<String>,
-        /// The report's format (colour in text only on a terminal without NO_COLOR).
-        #[arg(long, default_value = "text", value_parser = Named::new(&Format::ALL, Format::name))]
-        format: Format,
-        /// Write the report here instead of standard output.
-        #[arg(long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Outcome for changes no intent governs.
-        #[arg(
-            long,
-            value_name = "OUTCOME",
-            default_value = "escalate",
-            value_parser = Named::new(&Outcome::ALL, Outcome::as_str)
-        )]
-        ungoverned: Outcome,
-        /// Also write the same report in another format: `FORMAT=FILE` (repeatable), e.g.
-        /// `--also markdown=comment.md --also junit=junit.xml`. One check, one decision.
-        /// FORMAT is one of text, json, markdown, junit, html, sarif.
-        #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
-        also: Vec<(Format, PathBuf)>,
-        /// The workspace's configuration: SARIF's file and line of each resource, and
-        /// contract inputs passed straight from a variable (`env = var.env`)
-        /// [default: the current directory when it holds `.tf` files, else the plan's].
-        #[arg(long, value_name = "DIR")]
-        source_dir: Option<PathBuf>,
-        /// In `--format junit`, report escalations as failures or as errors.
-        #[arg(
-            long,
-            default_value = "failure",
-            value_parser = Named::new(&Escalations::ALL, Escalations::name)
-        )]
-        junit_escalations: Escalations,
-        /// Sign the evidence record with this ed25519 private key (see `evidence keygen`).
-        #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
-        signing_key: Option<PathBuf>,
-        /// Prove who runs the check: sign its record with this OpenSSH ed25519 private key
-        /// (the CI identity's), which a profile's `approver_keys` binds to --actor.
-        #[arg(long, value_name = "FILE", env = "IOM_CHECK_SSH_KEY")]
-        sign_with: Option<PathBuf>,
-    },
+    Check(CheckArgs),
     /// Approve an escalated decision, as an approver its profiles list.
     ///
     /// Shows the decision first, as the ledger recorded it: each escalated or blocked
@@ -119,65 +60,14 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         plan-guard approve \"$(jq -r .decision_id decision.json)\" --actor alice --reason CHG-42\n  \
         plan-guard approve pg-6b05f3a2-ee93217c7729 --actor alice --reason CHG-42 --yes")]
-    Approve {
-        /// The decision to approve: `decision_id` of the check's JSON report, or of
-        /// `plan-guard evidence list`.
-        #[arg(value_name = "DECISION_ID")]
-        decision_id: String,
-        /// Who approves [default: $USER_NAME, $GITHUB_ACTOR, $GITLAB_USER_LOGIN, then $USER].
-        #[arg(long, value_name = "A")]
-        actor: Option<String>,
-        /// Why, for the record.
-        #[arg(long, value_name = "TEXT")]
-        reason: String,
-        /// Model store URL: the ledger holding the decision
-        /// [default: $IOM_STORE, else sqlite://.iom/model.db].
-        #[arg(long, value_name = "URL")]
-        store: Option<String>,
-        /// Sign the approval record with this ed25519 private key (see `evidence keygen`).
-        #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
-        signing_key: Option<PathBuf>,
-        /// Prove who approves: sign the approval with this OpenSSH ed25519 private key
-        /// (e.g. ~/.ssh/id_ed25519; SSHSIG, namespace iom-approval). Required when a
-        /// profile binds a key to --actor (`approver_keys`).
-        #[arg(long, value_name = "FILE")]
-        sign_with: Option<PathBuf>,
-        /// Approve without asking (still shows the decision). Without it, approve asks on
-        /// a terminal and refuses when standard input is not one.
-        #[arg(long, short = 'y')]
-        yes: bool,
-    },
+    Approve(ApproveArgs),
     /// Run the apply command for a checked (and, when it escalates, approved) plan, then
     /// the governing contracts' post-verify probes.
     ///
     /// Exit codes: the command's own when it fails, 4 when a probe fails, 1 when refused.
     #[command(after_help = "Example:\n  \
         plan-guard apply --plan tfplan -- terraform apply tfplan")]
-    Apply {
-        /// The saved (binary) plan to apply: the plan that was checked, or whose
-        /// `terraform show -json` rendering was. A JSON document is refused.
-        #[arg(long, value_name = "PLANFILE")]
-        plan: String,
-        /// The decision to apply under [default: the latest check of this plan].
-        #[arg(long, value_name = "ID")]
-        decision: Option<String>,
-        /// Model store URL: the ledger holding the check; the same store the check used
-        /// [default: $IOM_STORE, else sqlite://.iom/model.db].
-        #[arg(long, value_name = "URL")]
-        store: Option<String>,
-        /// Governance directory for the post-verify probes; the same --model the check
-        /// used [default: the store's model].
-        #[arg(long, value_name = "DIR")]
-        model: Option<PathBuf>,
-        /// Sign the apply records with this ed25519 private key (see `evidence keygen`).
-        #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
-        signing_key: Option<PathBuf>,
-        /// The apply command, naming the plan file as one argument, e.g. `terraform
-        /// apply -input=false tfplan`; it runs on plan-guard's private copy of the plan
-        /// [default: `terraform apply -input=false` on that copy].
-        #[arg(last = true, value_name = "COMMAND")]
-        command: Vec<String>,
-    },
+    Apply(ApplyArgs),
     /// Read and verify the evidence ledger.
     #[command(after_help = "Example:\n  \
         plan-guard evidence verify --store sqlite://.iom/model.db")]
@@ -193,20 +83,7 @@ pub enum Command {
     /// attribute digests), keeping history.
     #[command(after_help = "Example:\n  \
         (cd network && plan-guard observe --workspace network)")]
-    Observe {
-        /// `terraform show -json` state output [default: runs `terraform show -json` here].
-        state: Option<String>,
-        /// Observe the prior state of this plan instead.
-        #[arg(long, value_name = "PLAN", conflicts_with = "state")]
-        from_plan: Option<String>,
-        /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`].
-        #[arg(long, value_name = "W")]
-        workspace: Option<String>,
-        /// Model store URL the observation is recorded in
-        /// [default: $IOM_STORE, else sqlite://.iom/model.db].
-        #[arg(long, value_name = "URL")]
-        store: Option<String>,
-    },
+    Observe(ObserveArgs),
     /// Compare intended (model), built (last observation) and actual (a refresh-only plan).
     /// Drift on governed resources is recorded and holds every later check of the workspace
     /// at the profiles' `on_drift` until a new observation or `--accept`.
@@ -215,49 +92,11 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         plan-guard reconcile --workspace payments\n  \
         plan-guard reconcile --workspace payments --accept --reason \"CHG-7 hotfix\"")]
-    Reconcile {
-        /// A refresh-only plan [default: runs `terraform plan -refresh-only` here].
-        plan: Option<String>,
-        /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`].
-        #[arg(long, value_name = "W")]
-        workspace: Option<String>,
-        /// Read the governance objects from the .tf files of this directory
-        /// [default: the store's model].
-        #[arg(long, value_name = "DIR")]
-        model: Option<PathBuf>,
-        /// Model store URL: the model when --model is not given, the observations, and the
-        /// ledger drift is recorded in [default: $IOM_STORE, else sqlite://.iom/model.db].
-        #[arg(long, value_name = "URL")]
-        store: Option<String>,
-        /// Accept the drift found (recorded in the ledger with --reason) instead of holding checks.
-        #[arg(long, requires = "reason")]
-        accept: bool,
-        /// Why the drift is accepted, for the record (with --accept).
-        #[arg(long, value_name = "TEXT")]
-        reason: Option<String>,
-        /// Who accepts [default: $USER_NAME, $GITHUB_ACTOR, $GITLAB_USER_LOGIN, then $USER].
-        #[arg(long, value_name = "A")]
-        actor: Option<String>,
-        /// What to print.
-        #[arg(long, value_enum, default_value = "text")]
-        format: ReconcileFormat,
-    },
+    Reconcile(ReconcileArgs),
     /// Suggested refinements of the model, read from the evidence ledger.
     #[command(after_help = "Example:\n  \
         plan-guard insights --format markdown > insights.md")]
-    Insights {
-        /// Read the governance objects from the .tf files of this directory
-        /// [default: the store's model].
-        #[arg(long, value_name = "DIR")]
-        model: Option<PathBuf>,
-        /// Model store URL whose ledger is read; it must exist
-        /// [default: $IOM_STORE, else sqlite://.iom/model.db].
-        #[arg(long, value_name = "URL")]
-        store: Option<String>,
-        /// What to print.
-        #[arg(long, value_enum, default_value = "text")]
-        format: InsightsFormat,
-    },
+    Insights(InsightsArgs),
     /// Run governance unit tests: every `*.iomtest.hcl` file under DIR.
     ///
     /// Exit codes: 0 every test passed, 1 a test failed or could not run.
@@ -308,6 +147,191 @@ pub enum Command {
         )]
         format: GraphFormat,
     },
+}
+
+/// The arguments of `plan-guard check`.
+#[derive(Args)]
+pub struct CheckArgs {
+    /// `terraform show -json` output, `-` for stdin, or a binary plan file.
+    pub plan: String,
+    /// Read the governance objects from the .tf files of this directory.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Model store URL (sqlite://PATH or postgres://…): the model when --model is not
+    /// given, and the ledger every check records to; a SQLite file given here must
+    /// exist unless --init-store [default: $IOM_STORE, else sqlite://.iom/model.db].
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// Create the SQLite store --store names when it does not exist yet (without it, a
+    /// mistyped --store is refused rather than starting a ledger no apply reads).
+    #[arg(long)]
+    pub init_store: bool,
+    /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`].
+    #[arg(long, value_name = "W")]
+    pub workspace: Option<String>,
+    /// Who runs the check [default: $USER_NAME, $GITHUB_ACTOR, $GITLAB_USER_LOGIN, then $USER].
+    #[arg(long, value_name = "A")]
+    pub actor: Option<String>,
+    /// The report's format (colour in text only on a terminal without NO_COLOR).
+    #[arg(long, default_value = "text", value_parser = Named::new(&Format::ALL, Format::name))]
+    pub format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Outcome for changes no intent governs.
+    #[arg(
+        long,
+        value_name = "OUTCOME",
+        default_value = "escalate",
+        value_parser = Named::new(&Outcome::ALL, Outcome::as_str)
+    )]
+    pub ungoverned: Outcome,
+    /// Also write the same report in another format: `FORMAT=FILE` (repeatable), e.g.
+    /// `--also markdown=comment.md --also junit=junit.xml`. One check, one decision.
+    /// FORMAT is one of text, json, markdown, junit, html, sarif.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also)]
+    pub also: Vec<(Format, PathBuf)>,
+    /// The workspace's configuration: SARIF's file and line of each resource, and
+    /// contract inputs passed straight from a variable (`env = var.env`)
+    /// [default: the current directory when it holds `.tf` files, else the plan's].
+    #[arg(long, value_name = "DIR")]
+    pub source_dir: Option<PathBuf>,
+    /// In `--format junit`, report escalations as failures or as errors.
+    #[arg(
+        long,
+        default_value = "failure",
+        value_parser = Named::new(&Escalations::ALL, Escalations::name)
+    )]
+    pub junit_escalations: Escalations,
+    /// Sign the evidence record with this ed25519 private key (see `evidence keygen`).
+    #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    /// Prove who runs the check: sign its record with this OpenSSH ed25519 private key
+    /// (the CI identity's), which a profile's `approver_keys` binds to --actor.
+    #[arg(long, value_name = "FILE", env = "IOM_CHECK_SSH_KEY")]
+    pub sign_with: Option<PathBuf>,
+}
+
+/// The arguments of `plan-guard approve`.
+#[derive(Args)]
+pub struct ApproveArgs {
+    /// The decision to approve: `decision_id` of the check's JSON report, or of
+    /// `plan-guard evidence list`.
+    #[arg(value_name = "DECISION_ID")]
+    pub decision_id: String,
+    /// Who approves [default: $USER_NAME, $GITHUB_ACTOR, $GITLAB_USER_LOGIN, then $USER].
+    #[arg(long, value_name = "A")]
+    pub actor: Option<String>,
+    /// Why, for the record.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Model store URL: the ledger holding the decision
+    /// [default: $IOM_STORE, else sqlite://.iom/model.db].
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// Sign the approval record with this ed25519 private key (see `evidence keygen`).
+    #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    /// Prove who approves: sign the approval with this OpenSSH ed25519 private key
+    /// (e.g. ~/.ssh/id_ed25519; SSHSIG, namespace iom-approval). Required when a
+    /// profile binds a key to --actor (`approver_keys`).
+    #[arg(long, value_name = "FILE")]
+    pub sign_with: Option<PathBuf>,
+    /// Approve without asking (still shows the decision). Without it, approve asks on
+    /// a terminal and refuses when standard input is not one.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// The arguments of `plan-guard apply`.
+#[derive(Args)]
+pub struct ApplyArgs {
+    /// The saved (binary) plan to apply: the plan that was checked, or whose
+    /// `terraform show -json` rendering was. A JSON document is refused.
+    #[arg(long, value_name = "PLANFILE")]
+    pub plan: String,
+    /// The decision to apply under [default: the latest check of this plan].
+    #[arg(long, value_name = "ID")]
+    pub decision: Option<String>,
+    /// Model store URL: the ledger holding the check; the same store the check used
+    /// [default: $IOM_STORE, else sqlite://.iom/model.db].
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// Governance directory for the post-verify probes; the same --model the check
+    /// used [default: the store's model].
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Sign the apply records with this ed25519 private key (see `evidence keygen`).
+    #[arg(long, value_name = "FILE", env = "IOM_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    /// The apply command, naming the plan file as one argument, e.g. `terraform
+    /// apply -input=false tfplan`; it runs on plan-guard's private copy of the plan
+    /// [default: `terraform apply -input=false` on that copy].
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// The arguments of `plan-guard observe`.
+#[derive(Args)]
+pub struct ObserveArgs {
+    /// `terraform show -json` state output [default: runs `terraform show -json` here].
+    pub state: Option<String>,
+    /// Observe the prior state of this plan instead.
+    #[arg(long, value_name = "PLAN", conflicts_with = "state")]
+    pub from_plan: Option<String>,
+    /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`].
+    #[arg(long, value_name = "W")]
+    pub workspace: Option<String>,
+    /// Model store URL the observation is recorded in
+    /// [default: $IOM_STORE, else sqlite://.iom/model.db].
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+}
+
+/// The arguments of `plan-guard reconcile`.
+#[derive(Args)]
+pub struct ReconcileArgs {
+    /// A refresh-only plan [default: runs `terraform plan -refresh-only` here].
+    pub plan: Option<String>,
+    /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`].
+    #[arg(long, value_name = "W")]
+    pub workspace: Option<String>,
+    /// Read the governance objects from the .tf files of this directory
+    /// [default: the store's model].
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Model store URL: the model when --model is not given, the observations, and the
+    /// ledger drift is recorded in [default: $IOM_STORE, else sqlite://.iom/model.db].
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// Accept the drift found (recorded in the ledger with --reason) instead of holding checks.
+    #[arg(long, requires = "reason")]
+    pub accept: bool,
+    /// Why the drift is accepted, for the record (with --accept).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Who accepts [default: $USER_NAME, $GITHUB_ACTOR, $GITLAB_USER_LOGIN, then $USER].
+    #[arg(long, value_name = "A")]
+    pub actor: Option<String>,
+    /// What to print.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReconcileFormat,
+}
+
+/// The arguments of `plan-guard insights`.
+#[derive(Args)]
+pub struct InsightsArgs {
+    /// Read the governance objects from the .tf files of this directory
+    /// [default: the store's model].
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Model store URL whose ledger is read; it must exist
+    /// [default: $IOM_STORE, else sqlite://.iom/model.db].
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// What to print.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: InsightsFormat,
 }
 
 #[derive(Subcommand)]

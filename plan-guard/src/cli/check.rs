@@ -1,0 +1,187 @@
+//! `plan-guard check`: read the plan and the model, judge with what the living model
+//! observed, record the decision, then render it.
+
+use super::args::CheckArgs;
+use super::progress::Progress;
+use super::{actor_or_default, workspace_or_default};
+use anyhow::{Context as _, Result};
+use iom_store::Store;
+use plan_guard::decide::model_source;
+use plan_guard::decide::{CheckOptions, Observed, check_observed};
+use plan_guard::evidence::identity::SshSigner;
+use plan_guard::evidence::signing::Signer;
+use plan_guard::evidence::workflow;
+use plan_guard::plan::read_plan;
+use plan_guard::render::{Format, Options as RenderOptions, render};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+pub(crate) fn run(args: CheckArgs) -> Result<u8> {
+    let CheckArgs {
+        plan,
+        model,
+        store,
+        init_store,
+        workspace,
+        actor,
+        format,
+        output,
+        ungoverned,
+        also,
+        source_dir,
+        junit_escalations,
+        signing_key,
+        sign_with,
+    } = args;
+    let actor = actor_or_default(actor)?;
+    let workspace = workspace_or_default(workspace)?;
+    require_existing_store(store.as_deref(), init_store)?;
+    let source_dir = existing_source_dir(source_dir)?.unwrap_or_else(|| default_source_dir(&plan));
+    let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
+    let ssh = sign_with.as_deref().map(SshSigner::from_file).transpose()?;
+    let progress = Progress::for_plan(&plan);
+    progress.say(|| "reading the plan".into());
+    let raw = read_plan(&plan)?;
+    progress.say(|| format!("parsing {:.1} MB", raw.text.len() as f64 / 1e6));
+    let parsed = raw.parse()?;
+    progress.say(|| format!("judging {} changes", parsed.resource_changes.len()));
+    let loaded = model_source::load(model.as_deref(), store.as_deref())?;
+    let opts = CheckOptions {
+        workspace,
+        actor,
+        ungoverned,
+        model_source: loaded.source,
+        model_revision: loaded.revision,
+        source_dir: Some(source_dir.clone()),
+    };
+    // What the living model observed is judged with the plan: drift, and readers
+    // in other workspaces in the blast radius.
+    let ledger = Store::open_configured(store.as_deref())?;
+    let observed = observed_around(&ledger, &opts.workspace)?;
+    let report = check_observed(&raw, &parsed, &loaded.model, &opts, &observed)?;
+    progress.done();
+    // Recorded before it is shown: a decision that is not in the ledger cannot be
+    // applied, so an unrecordable one is an error, not a report.
+    workflow::record_check(
+        &ledger,
+        signer.as_ref(),
+        ssh.as_ref(),
+        &report,
+        &loaded.model,
+        opts.ungoverned,
+    )?;
+    let color = output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let wants_sources = format == Format::Sarif || also.iter().any(|(f, _)| *f == Format::Sarif);
+    let locator =
+        wants_sources.then(|| plan_guard::plan::sources::Locator::new(&source_dir, &parsed));
+    let options = RenderOptions {
+        color,
+        junit_escalations,
+        sources: locator.as_ref(),
+    };
+    for (extra, path) in &also {
+        let text = render(
+            &report,
+            *extra,
+            RenderOptions {
+                color: false,
+                ..options
+            },
+        );
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let text = render(&report, format, options);
+    match output {
+        Some(path) => std::fs::write(&path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(report.exit_code())
+}
+
+/// `check --store URL` names a SQLite file that must exist unless `--init-store`: a typo
+/// would otherwise start a new ledger in which no `apply` finds the decision.
+fn require_existing_store(store: Option<&str>, init_store: bool) -> Result<()> {
+    let Some(url) = store.filter(|_| !init_store) else {
+        return Ok(());
+    };
+    if let iom_store::StoreUrl::Sqlite(path) = iom_store::StoreUrl::parse(url)?
+        && !path.exists()
+    {
+        anyhow::bail!(
+            "store {url}: {} does not exist; pass --init-store to create a new store there",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// `--source-dir`, when given, must be a directory: a wrong one would silently lose
+/// SARIF's locations and the contract inputs read from the configuration.
+fn existing_source_dir(dir: Option<PathBuf>) -> Result<Option<PathBuf>> {
+    match dir {
+        Some(d) if !d.is_dir() => {
+            let what = if d.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            };
+            Err(anyhow::anyhow!("--source-dir {}: {what}", d.display()))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Where the workspace's `.tf` files are when `--source-dir` is not given: the current
+/// directory if it has any (plan-guard run where Terraform ran), else the directory of
+/// the plan file (`plan-guard check path/to/ws/plan.json`).
+fn default_source_dir(plan: &str) -> PathBuf {
+    let has_tf = |dir: &Path| {
+        std::fs::read_dir(dir).into_iter().flatten().any(|e| {
+            e.ok()
+                .is_some_and(|e| e.path().extension().is_some_and(|x| x == "tf"))
+        })
+    };
+    let here = PathBuf::from(".");
+    if has_tf(&here) || plan == "-" {
+        return here;
+    }
+    match Path::new(plan)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        Some(dir) if has_tf(dir) => dir.to_path_buf(),
+        _ => here,
+    }
+}
+
+/// What the store observed around `workspace`: its unreconciled drift, its latest
+/// observation and every other workspace's.
+fn observed_around(ledger: &Store, workspace: &str) -> Result<Observed> {
+    let drifted = match ledger.drift(workspace)? {
+        Some(drift) => drift
+            .get("addresses")
+            .and_then(|a| a.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str().map(String::from))
+            .collect(),
+        None => Vec::new(),
+    };
+    let this = ledger.latest_observation(workspace)?.map(|o| o.body);
+    let mut others = Vec::new();
+    for w in ledger.observed_workspaces()? {
+        if w != workspace
+            && let Some(o) = ledger.latest_observation(&w)?
+        {
+            others.push((w, o.body));
+        }
+    }
+    Ok(Observed {
+        drifted,
+        this,
+        others,
+    })
+}
