@@ -402,7 +402,12 @@ fn mermaid(flagged: &[&ChangeReport]) -> String {
     if left > 0 {
         let _ = writeln!(
             g,
-            "\n_{left} more changes with a blast radius are not drawn._"
+            "\n_{} not drawn._",
+            count(
+                left,
+                "more change with a blast radius is",
+                "more changes with a blast radius are"
+            )
         );
     }
     g.push_str("\n</details>\n");
