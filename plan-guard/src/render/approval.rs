@@ -5,12 +5,10 @@
 //! the approver sees exactly what is being approved; text a person typed or a plan named
 //! is escaped ([`printable`]).
 
-// Indexing a `serde_json::Value` by key or position never panics (a missing key reads
-// as null), and every string cut here is cut at `min(len, n)` of ASCII hex.
-#![allow(clippy::indexing_slicing)]
-
 use std::fmt::Write as _;
 
+use iom_model::Outcome;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::contract::{accountable_text, contract_text};
@@ -21,134 +19,183 @@ use crate::evidence::ProfileApprovers;
 /// Blast-radius addresses listed per change; the rest are counted.
 const LISTED_DEPENDENTS: usize = 20;
 
+/// What the surface reads of a `check` record. Fields an older plan-guard did not write
+/// read as empty.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Recorded {
+    actor: String,
+    approvers: Vec<ProfileApprovers>,
+    changes: Vec<RecordedChange>,
+    contracts: Vec<ContractSection>,
+    findings: Vec<RecordedFinding>,
+    model: Pin,
+    plan: Pin,
+    verdict: Option<Outcome>,
+    workspace: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Pin {
+    digest: String,
+    sha256: String,
+    source: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RecordedChange {
+    accountable: Vec<Accountable>,
+    action: String,
+    address: String,
+    /// Absent for a change no profile entitles anyone to approve.
+    approval_profiles: Option<Vec<String>>,
+    blast_radius: Radius,
+    findings: Vec<RecordedFinding>,
+    verdict: Option<Outcome>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Radius {
+    addresses: Vec<String>,
+    direct: usize,
+    transitive: usize,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RecordedFinding {
+    message: String,
+    outcome: Option<Outcome>,
+    rule: String,
+    source: String,
+}
+
 /// The approval surface of the `check` record `check` of `decision_id`.
 pub fn render_approval_surface(decision_id: &str, check: &Value) -> String {
+    let r = match Recorded::deserialize(check) {
+        Ok(r) => r,
+        Err(e) => return format!("The check record of {decision_id} is unreadable: {e}\n"),
+    };
     let mut out = String::new();
-    let text = |v: &Value| printable(v.as_str().unwrap_or("?")).into_owned();
+    let verdict = r.verdict.map_or("?".into(), |v| v.as_str().to_uppercase());
     let _ = writeln!(
         out,
-        "Decision {} in workspace {}: {}, checked by {}",
+        "Decision {} in workspace {}: {verdict}, checked by {}",
         printable(decision_id),
-        text(&check["workspace"]),
-        text(&check["verdict"]).to_uppercase(),
-        text(&check["actor"]),
+        printable(&r.workspace),
+        printable(&r.actor),
     );
-    let sha = check["plan"]["sha256"].as_str().unwrap_or("");
     let _ = writeln!(
         out,
         "  plan      {} (sha256 {}…)",
-        text(&check["plan"]["source"]),
-        printable(&sha[..sha.len().min(12)])
+        printable(r.plan.source.as_deref().unwrap_or("?")),
+        printable(&short(&r.plan.sha256))
     );
-    let digest = check["model"]["digest"].as_str().unwrap_or("");
     let _ = writeln!(
         out,
         "  model     {} (digest {}…)",
-        text(&check["model"]["source"]),
-        printable(&digest[..digest.len().min(12)])
+        printable(r.model.source.as_deref().unwrap_or("?")),
+        printable(&short(&r.model.digest))
     );
-    let approvers: Vec<ProfileApprovers> =
-        serde_json::from_value(check["approvers"].clone()).unwrap_or_default();
-    let author = check["actor"].as_str().unwrap_or("");
-    for f in check["findings"].as_array().into_iter().flatten() {
+    for f in &r.findings {
         let _ = writeln!(out, "  {}", finding_line(f));
     }
-    let changes: Vec<&Value> = check["changes"].as_array().into_iter().flatten().collect();
-    let flagged: Vec<&&Value> = changes
+    let flagged: Vec<&RecordedChange> = r
+        .changes
         .iter()
-        .filter(|c| matches!(c["verdict"].as_str(), Some("escalate" | "block")))
+        .filter(|c| c.verdict >= Some(Outcome::Escalate))
         .collect();
     let _ = writeln!(
         out,
         "  changes   {}, {} to decide on",
-        count(changes.len(), "change", "changes"),
+        count(r.changes.len(), "change", "changes"),
         flagged.len()
     );
     for c in flagged {
-        change_lines(&mut out, c, &approvers, author);
+        change_lines(&mut out, c, &r.approvers, &r.actor);
     }
-    let sections: Vec<ContractSection> =
-        serde_json::from_value(check["contracts"].clone()).unwrap_or_default();
-    if !sections.is_empty() {
+    if !r.contracts.is_empty() {
         out.push('\n');
-        out.push_str(&contract_text(&sections));
+        out.push_str(&contract_text(&r.contracts));
     }
     out
 }
 
-fn finding_line(f: &Value) -> String {
-    let s = |k: &str| printable(f[k].as_str().unwrap_or("")).into_owned();
+/// The first 12 characters of a hex digest.
+fn short(hex: &str) -> String {
+    hex.chars().take(12).collect()
+}
+
+fn finding_line(f: &RecordedFinding) -> String {
     format!(
         "{:<8} [{} / {}] {}",
-        s("outcome").to_uppercase(),
-        s("source"),
-        s("rule"),
-        s("message")
+        f.outcome.map_or("?".into(), |o| o.as_str().to_uppercase()),
+        printable(&f.source),
+        printable(&f.rule),
+        printable(&f.message)
     )
 }
 
-fn change_lines(out: &mut String, c: &Value, approvers: &[ProfileApprovers], author: &str) {
-    let s = |v: &Value| printable(v.as_str().unwrap_or("?")).into_owned();
+fn change_lines(
+    out: &mut String,
+    c: &RecordedChange,
+    approvers: &[ProfileApprovers],
+    author: &str,
+) {
+    let verdict = c.verdict.map_or("?".into(), |v| v.as_str().to_uppercase());
     let _ = writeln!(
         out,
-        "\n{:<8} {}  {}",
-        s(&c["verdict"]).to_uppercase(),
-        s(&c["address"]),
-        s(&c["action"])
+        "\n{verdict:<8} {}  {}",
+        printable(&c.address),
+        printable(&c.action)
     );
-    let radius = &c["blast_radius"];
-    let addresses: Vec<String> = radius["addresses"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|a| printable(a.as_str().unwrap_or("?")).into_owned())
-        .collect();
+    let radius = &c.blast_radius;
     let mut line = format!(
         "  blast radius: {} direct, {} transitive",
-        radius["direct"], radius["transitive"]
+        radius.direct, radius.transitive
     );
-    if !addresses.is_empty() {
-        let listed = addresses.iter().take(LISTED_DEPENDENTS).cloned();
-        let _ = write!(line, ": {}", listed.collect::<Vec<_>>().join(", "));
-        let more = addresses.len().saturating_sub(LISTED_DEPENDENTS);
+    if !radius.addresses.is_empty() {
+        let listed: Vec<String> = radius
+            .addresses
+            .iter()
+            .take(LISTED_DEPENDENTS)
+            .map(|a| printable(a).into_owned())
+            .collect();
+        let _ = write!(line, ": {}", listed.join(", "));
+        let more = radius.addresses.len().saturating_sub(LISTED_DEPENDENTS);
         if more > 0 {
             let _ = write!(line, " and {more} more");
         }
     }
     let _ = writeln!(out, "{line}");
-    for f in c["findings"].as_array().into_iter().flatten() {
-        if f["outcome"] != "allow" {
-            let _ = writeln!(out, "  {}", finding_line(f));
-        }
+    for f in c
+        .findings
+        .iter()
+        .filter(|f| f.outcome > Some(Outcome::Allow))
+    {
+        let _ = writeln!(out, "  {}", finding_line(f));
     }
-    let accountable: Vec<Accountable> =
-        serde_json::from_value(c["accountable"].clone()).unwrap_or_default();
-    if !accountable.is_empty() {
-        let _ = writeln!(out, "  accountable: {}", accountable_text(&accountable));
+    if !c.accountable.is_empty() {
+        let _ = writeln!(out, "  accountable: {}", accountable_text(&c.accountable));
     }
-    if c["verdict"] == "block" {
+    if c.verdict == Some(Outcome::Block) {
         let _ = writeln!(
             out,
             "  may approve: nobody (a blocked change is never approved)"
         );
         return;
     }
-    let profiles: Vec<&str> = c["approval_profiles"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let profiles = c.approval_profiles.as_deref().unwrap_or_default();
     if profiles.is_empty() {
         let _ = writeln!(
             out,
             "  may approve: nobody (no profile stands behind its escalation)"
         );
     }
-    for p in approvers
-        .iter()
-        .filter(|p| profiles.contains(&p.profile.as_str()))
-    {
+    for p in approvers.iter().filter(|p| profiles.contains(&p.profile)) {
         let _ = writeln!(
             out,
             "  may approve: profile {}: {}",
