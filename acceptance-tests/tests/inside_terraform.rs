@@ -473,6 +473,7 @@ fn action_records_are_signed_with_the_ledger_key() {
     site.governance(&health_server(200));
     let (private, public) = (site.root.join("ledger.key"), site.root.join("ledger.pub"));
     let keygen = Command::new(built("plan-guard"))
+        .env_remove("IOM_STORE")
         .args(["evidence", "keygen", "--private-key"])
         .arg(&private)
         .arg("--public-key")
