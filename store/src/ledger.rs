@@ -55,7 +55,7 @@ pub struct Ledger {
 }
 
 /// Given a record's hash and its signature, whether the signature is good.
-pub type SignatureCheck<'a> = &'a dyn Fn(&str, &str) -> bool;
+pub type SignatureCheck<'a> = &'a (dyn Fn(&str, &str) -> bool + Sync);
 
 impl Ledger {
     /// See [`verify_chain`].
@@ -148,13 +148,74 @@ pub(crate) fn hash_with_body_json(
 /// Checks a whole ledger, oldest first, against its recorded head. `verify_signature`
 /// (given a hash and a signature) is asked about every record when given, and then every
 /// record must be signed. Returns the number of records.
+///
+/// Every check of a record needs only the record itself and the one before it (its
+/// sequence number follows, its `prev_hash` is that record's hash, its own hash matches
+/// its content), so the records are checked in chunks on every core and the first bad
+/// record of the whole ledger is reported: a million records verify in seconds.
 pub fn verify_chain(
     records: &[Evidence],
     head: Option<&Head>,
     verify_signature: Option<SignatureCheck>,
 ) -> Result<usize, ChainError> {
-    let mut prev = GENESIS.to_string();
-    for (i, r) in records.iter().enumerate() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Small ledgers are not worth a thread.
+    let chunk = records.len().div_ceil(cores).max(4096);
+    let first_bad = std::thread::scope(|scope| {
+        let parts: Vec<_> = (0..records.len())
+            .step_by(chunk)
+            .map(|from| {
+                let to = (from + chunk).min(records.len());
+                scope.spawn(move || check_records(records, from..to, verify_signature))
+            })
+            .collect();
+        // In ledger order, so the earliest bad record is the one named.
+        parts
+            .into_iter()
+            .map(|part| part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .find_map(Result::err)
+    });
+    if let Some(bad) = first_bad {
+        return Err(bad);
+    }
+    if let Some(Head { seq, hash }) = head {
+        let last = records.last();
+        if last.map(|r| (r.seq, &r.hash)) != Some((*seq, hash)) {
+            return Err(match last {
+                Some(r) => ChainError {
+                    seq: r.seq,
+                    decision_id: r.decision_id.clone(),
+                    why: format!(
+                        "the ledger's head is record {seq}: the records after this one were deleted"
+                    ),
+                },
+                None => ChainError {
+                    seq: 0,
+                    decision_id: String::new(),
+                    why: format!(
+                        "the ledger's head is record {seq}, but no record is left: they were deleted"
+                    ),
+                },
+            });
+        }
+    } else if let Some(first) = records.first() {
+        return Err(ChainError {
+            seq: first.seq,
+            decision_id: first.decision_id.clone(),
+            why: "the ledger has records but no head: its head was deleted".into(),
+        });
+    }
+    Ok(records.len())
+}
+
+/// The first bad record among `records[range]`, each checked against the record before it.
+fn check_records(
+    records: &[Evidence],
+    range: std::ops::Range<usize>,
+    verify_signature: Option<SignatureCheck>,
+) -> Result<(), ChainError> {
+    for i in range {
+        let r = &records[i];
         let bad = |why: String| ChainError {
             seq: r.seq,
             decision_id: r.decision_id.clone(),
@@ -166,6 +227,7 @@ pub fn verify_chain(
                 "expected sequence number {expected_seq}: a record before it was deleted, or records were inserted or reordered"
             )));
         }
+        let prev = i.checked_sub(1).map_or(GENESIS, |p| records[p].hash.as_str());
         if r.prev_hash != prev {
             return Err(bad(
                 "it does not chain to the record before it: that record was edited, deleted or reordered"
@@ -197,36 +259,8 @@ pub fn verify_chain(
                 Some(_) => {}
             }
         }
-        prev = r.hash.clone();
     }
-    if let Some(Head { seq, hash }) = head {
-        let last = records.last();
-        if last.map(|r| (r.seq, &r.hash)) != Some((*seq, hash)) {
-            return Err(match last {
-                Some(r) => ChainError {
-                    seq: r.seq,
-                    decision_id: r.decision_id.clone(),
-                    why: format!(
-                        "the ledger's head is record {seq}: the records after this one were deleted"
-                    ),
-                },
-                None => ChainError {
-                    seq: 0,
-                    decision_id: String::new(),
-                    why: format!(
-                        "the ledger's head is record {seq}, but no record is left: they were deleted"
-                    ),
-                },
-            });
-        }
-    } else if let Some(first) = records.first() {
-        return Err(ChainError {
-            seq: first.seq,
-            decision_id: first.decision_id.clone(),
-            why: "the ledger has records but no head: its head was deleted".into(),
-        });
-    }
-    Ok(records.len())
+    Ok(())
 }
 
 /// JSON with object keys sorted at every level and no whitespace: one text per value,

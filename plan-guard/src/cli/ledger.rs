@@ -80,7 +80,9 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
             let check = verifier
                 .as_ref()
                 .map(|v| move |hash: &str, sig: &str| v.verify(hash, sig));
-            let check_ref = check.as_ref().map(|f| f as &dyn Fn(&str, &str) -> bool);
+            let check_ref = check
+                .as_ref()
+                .map(|f| f as &(dyn Fn(&str, &str) -> bool + Sync));
             let store = open()?;
             let ledger = store.evidence()?;
             let verified = ledger.verify(check_ref).map_err(|e| e.to_string());
