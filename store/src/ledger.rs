@@ -172,19 +172,40 @@ pub fn verify_chain(
         // In ledger order, so the earliest bad record is the one named.
         parts
             .into_iter()
-            .map(|part| part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .map(|part| {
+                part.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .find_map(Result::err)
     });
     if let Some(bad) = first_bad {
         return Err(bad);
     }
+    let last = records.last().map(|r| LastRecord {
+        seq: r.seq,
+        hash: &r.hash,
+        decision_id: &r.decision_id,
+    });
+    check_head(last, head)?;
+    Ok(records.len())
+}
+
+/// The newest record read, for the head check.
+struct LastRecord<'r> {
+    seq: u64,
+    hash: &'r str,
+    decision_id: &'r str,
+}
+
+/// The stored head must name the last record: records cut from the end, or a deleted
+/// head, are found here.
+fn check_head(last: Option<LastRecord>, head: Option<&Head>) -> Result<(), ChainError> {
     if let Some(Head { seq, hash }) = head {
-        let last = records.last();
-        if last.map(|r| (r.seq, &r.hash)) != Some((*seq, hash)) {
+        if last.as_ref().map(|r| (r.seq, r.hash)) != Some((*seq, hash.as_str())) {
             return Err(match last {
                 Some(r) => ChainError {
                     seq: r.seq,
-                    decision_id: r.decision_id.clone(),
+                    decision_id: r.decision_id.to_string(),
                     why: format!(
                         "the ledger's head is record {seq}: the records after this one were deleted"
                     ),
@@ -198,14 +219,15 @@ pub fn verify_chain(
                 },
             });
         }
-    } else if let Some(first) = records.first() {
+    } else if let Some(first) = last {
+        // Any record at all without a head: the head row was deleted.
         return Err(ChainError {
             seq: first.seq,
-            decision_id: first.decision_id.clone(),
+            decision_id: first.decision_id.to_string(),
             why: "the ledger has records but no head: its head was deleted".into(),
         });
     }
-    Ok(records.len())
+    Ok(())
 }
 
 /// The first bad record among `records[range]`, each checked against the record before it.
@@ -214,53 +236,172 @@ fn check_records(
     range: std::ops::Range<usize>,
     verify_signature: Option<SignatureCheck>,
 ) -> Result<(), ChainError> {
-    for i in range {
-        let r = &records[i];
-        let bad = |why: String| ChainError {
+    let mut prev = range
+        .start
+        .checked_sub(1)
+        .and_then(|p| records.get(p))
+        .map_or(GENESIS, |r| r.hash.as_str());
+    let first_seq = range.start as u64 + 1;
+    for (r, expected_seq) in records
+        .get(range)
+        .unwrap_or_default()
+        .iter()
+        .zip(first_seq..)
+    {
+        let body = r.body.to_string();
+        check_one(
+            &RecordRef::of(r, &body),
+            expected_seq,
+            prev,
+            verify_signature,
+        )?;
+        prev = &r.hash;
+    }
+    Ok(())
+}
+
+/// A record as read, its body still the JSON text it was hashed as.
+pub(crate) struct RecordRef<'r> {
+    pub seq: u64,
+    pub kind: &'r str,
+    pub decision_id: &'r str,
+    pub recorded_at: &'r str,
+    pub plan_sha256: Option<&'r str>,
+    pub body_json: &'r str,
+    pub prev_hash: &'r str,
+    pub hash: &'r str,
+    pub signature: Option<&'r str>,
+}
+
+impl<'r> RecordRef<'r> {
+    fn of(r: &'r Evidence, body_json: &'r str) -> RecordRef<'r> {
+        RecordRef {
             seq: r.seq,
-            decision_id: r.decision_id.clone(),
-            why,
-        };
-        let expected_seq = i as u64 + 1;
-        if r.seq != expected_seq {
-            return Err(bad(format!(
-                "expected sequence number {expected_seq}: a record before it was deleted, or records were inserted or reordered"
-            )));
+            kind: &r.kind,
+            decision_id: &r.decision_id,
+            recorded_at: &r.recorded_at,
+            plan_sha256: r.plan_sha256.as_deref(),
+            body_json,
+            prev_hash: &r.prev_hash,
+            hash: &r.hash,
+            signature: r.signature.as_deref(),
         }
-        let prev = i.checked_sub(1).map_or(GENESIS, |p| records[p].hash.as_str());
-        if r.prev_hash != prev {
-            return Err(bad(
-                "it does not chain to the record before it: that record was edited, deleted or reordered"
-                    .into(),
-            ));
-        }
-        let hash = record_hash(
-            r.seq,
-            &r.kind,
-            &r.decision_id,
-            &r.recorded_at,
-            r.plan_sha256.as_deref(),
-            &r.body,
-            &r.prev_hash,
-        );
-        if hash != r.hash {
-            return Err(bad(
-                "its content does not match its hash: it was edited".into()
-            ));
-        }
-        if let Some(verify) = verify_signature {
-            match &r.signature {
-                None => return Err(bad("it is not signed".into())),
-                Some(sig) if !verify(&r.hash, sig) => {
-                    return Err(bad(
-                        "its signature does not verify with this public key".into()
-                    ));
-                }
-                Some(_) => {}
+    }
+}
+
+/// One record against what must come before it: its sequence number, the hash of the
+/// record before it, its own content, and its signature when signatures are checked.
+fn check_one(
+    r: &RecordRef,
+    expected_seq: u64,
+    prev: &str,
+    verify_signature: Option<SignatureCheck>,
+) -> Result<(), ChainError> {
+    let bad = |why: String| ChainError {
+        seq: r.seq,
+        decision_id: r.decision_id.to_string(),
+        why,
+    };
+    if r.seq != expected_seq {
+        return Err(bad(format!(
+            "expected sequence number {expected_seq}: a record before it was deleted, or records were inserted or reordered"
+        )));
+    }
+    if r.prev_hash != prev {
+        return Err(bad(
+            "it does not chain to the record before it: that record was edited, deleted or reordered"
+                .into(),
+        ));
+    }
+    let hash = hash_with_body_json(
+        r.seq,
+        r.kind,
+        r.decision_id,
+        r.recorded_at,
+        r.plan_sha256,
+        r.body_json,
+        r.prev_hash,
+    );
+    if hash != r.hash {
+        return Err(bad(
+            "its content does not match its hash: it was edited".into()
+        ));
+    }
+    if let Some(verify) = verify_signature {
+        match r.signature {
+            None => return Err(bad("it is not signed".into())),
+            Some(sig) if !verify(r.hash, sig) => {
+                return Err(bad(
+                    "its signature does not verify with this public key".into()
+                ));
             }
+            Some(_) => {}
         }
     }
     Ok(())
+}
+
+/// What a streamed verification found: the ledger checked through its last record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedChain {
+    /// How many records (the last one's sequence number).
+    pub records: u64,
+    /// The last record's hash ([`GENESIS`] for an empty ledger).
+    pub last_hash: String,
+    /// The hash of each record the caller asked to keep (checkpointed ones) that exists.
+    pub kept: std::collections::BTreeMap<u64, String>,
+}
+
+/// The chain check one record at a time, as a backend reads the ledger oldest first, so
+/// verifying a ledger of millions of records takes the memory of one. Bodies are hashed
+/// as the text the store keeps (what was hashed when the record was written), not parsed.
+pub(crate) struct ChainWalk<'a> {
+    verify_signature: Option<SignatureCheck<'a>>,
+    keep: &'a [u64],
+    done: VerifiedChain,
+    last_decision: String,
+}
+
+impl<'a> ChainWalk<'a> {
+    pub(crate) fn new(verify_signature: Option<SignatureCheck<'a>>, keep: &'a [u64]) -> Self {
+        ChainWalk {
+            verify_signature,
+            keep,
+            done: VerifiedChain {
+                records: 0,
+                last_hash: GENESIS.to_string(),
+                kept: Default::default(),
+            },
+            last_decision: String::new(),
+        }
+    }
+
+    pub(crate) fn step(&mut self, r: &RecordRef) -> Result<(), ChainError> {
+        let done = &mut self.done;
+        check_one(r, done.records + 1, &done.last_hash, self.verify_signature)?;
+        done.records = r.seq;
+        done.last_hash.clear();
+        done.last_hash.push_str(r.hash);
+        if self.keep.contains(&r.seq) {
+            done.kept.insert(r.seq, r.hash.to_string());
+        }
+        // A failed head check names the last record's decision.
+        self.last_decision.clear();
+        self.last_decision.push_str(r.decision_id);
+        Ok(())
+    }
+
+    /// The walk's end against the stored head.
+    pub(crate) fn finish(self, head: Option<&Head>) -> Result<VerifiedChain, ChainError> {
+        let done = self.done;
+        let last = (done.records > 0).then_some(LastRecord {
+            seq: done.records,
+            hash: &done.last_hash,
+            decision_id: &self.last_decision,
+        });
+        check_head(last, head)?;
+        Ok(done)
+    }
 }
 
 /// JSON with object keys sorted at every level and no whitespace: one text per value,
@@ -304,6 +445,50 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// A chain of `n` records built in memory, as the store would write them.
+    fn chain(n: u64) -> Vec<Evidence> {
+        let mut prev = GENESIS.to_string();
+        (1..=n)
+            .map(|seq| {
+                let body = serde_json::json!({ "n": seq });
+                let decision_id = format!("d{seq}");
+                let hash = record_hash(seq, "check", &decision_id, "t", None, &body, &prev);
+                Evidence {
+                    seq,
+                    kind: "check".into(),
+                    decision_id,
+                    recorded_at: "t".into(),
+                    plan_sha256: None,
+                    body,
+                    prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                    hash,
+                    signature: None,
+                }
+            })
+            .collect()
+    }
+
+    /// Checked in chunks on several threads, the ledger still names its first bad record,
+    /// not the first one some thread happened to find.
+    #[test]
+    fn chunked_checking_names_the_earliest_bad_record() {
+        let mut records = chain(20_000);
+        let head = |r: &[Evidence]| {
+            r.last().map(|l| Head {
+                seq: l.seq,
+                hash: l.hash.clone(),
+            })
+        };
+        assert_eq!(
+            verify_chain(&records, head(&records).as_ref(), None),
+            Ok(20_000)
+        );
+        records[17_000].body = serde_json::json!({ "n": 0 });
+        records[9_000].recorded_at = "edited".into();
+        let e = verify_chain(&records, head(&records).as_ref(), None).unwrap_err();
+        assert_eq!((e.seq, e.why.contains("edited")), (9_001, true), "{e}");
+    }
+
     use super::*;
     use serde_json::json;
 

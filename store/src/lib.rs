@@ -22,7 +22,9 @@ mod url;
 
 use iom_model::{Kind, ModelSpec, Object};
 
-pub use ledger::{ChainError, Evidence, Head, Ledger, NewEvidence, SignatureCheck, verify_chain};
+pub use ledger::{
+    ChainError, Evidence, Head, Ledger, NewEvidence, SignatureCheck, VerifiedChain, verify_chain,
+};
 pub use url::{DEFAULT_STORE, StoreUrl};
 
 /// What a workspace had built at one moment (`plan-guard observe`), kept with its history.
@@ -285,6 +287,18 @@ impl Store {
         sign: Option<&dyn Fn(&str) -> String>,
     ) -> Result<Evidence> {
         each!(self, b => b.append_evidence(new, sign))
+    }
+
+    /// Verifies the whole ledger as it streams from the store, without holding it: the
+    /// same checks as [`Ledger::verify`], in the memory of one record. `keep` names
+    /// records whose hash the answer should carry (a checkpoint's). The outer error is the
+    /// store failing; the inner one, the first record where the chain breaks.
+    pub fn verify_evidence(
+        &self,
+        verify_signature: Option<SignatureCheck>,
+        keep: &[u64],
+    ) -> Result<std::result::Result<VerifiedChain, ChainError>> {
+        each!(self, b => b.verify_evidence(verify_signature, keep))
     }
 
     /// The whole ledger, oldest first, with its head (last sequence number and hash).

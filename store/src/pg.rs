@@ -10,9 +10,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use iom_model::{Kind, Object};
+use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::{Client, Transaction};
 
-use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, hash_with_body_json};
+use crate::ledger::{
+    ChainError, ChainWalk, Evidence, GENESIS, Head, Ledger, NewEvidence, RecordRef, SignatureCheck,
+    VerifiedChain, hash_with_body_json,
+};
 use crate::pg_tls::TlsOptions;
 use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
 use crate::{ApplyClaim, Drift, Observation, Result, StoreError, Stored};
@@ -511,6 +515,49 @@ impl PgStore {
 
     /// Records matching `filter` (with `$1` for `arg` when given), oldest first, and the
     /// head, in one snapshot.
+    /// The whole ledger checked as it is read, oldest first (see [`ChainWalk`]): the rows
+    /// stream from the server, so memory does not grow with the ledger.
+    pub(crate) fn verify_evidence(
+        &self,
+        verify_signature: Option<SignatureCheck>,
+        keep: &[u64],
+    ) -> Result<std::result::Result<VerifiedChain, ChainError>> {
+        let mut client = self.client();
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(|e| self.err(e))?;
+        let head = read_head(&mut tx).map_err(|e| self.err(e))?;
+        let mut walk = ChainWalk::new(verify_signature, keep);
+        let sql = format!("SELECT {EVIDENCE_COLUMNS} FROM iom_evidence ORDER BY seq");
+        let mut rows = tx
+            .query_raw(&sql, std::iter::empty::<&str>())
+            .map_err(|e| self.err(e))?;
+        let mut outcome = None;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let record = RecordRef {
+                seq: row.try_get::<_, i64>(0).map_err(|e| self.err(e))? as u64,
+                kind: row.try_get(1).map_err(|e| self.err(e))?,
+                decision_id: row.try_get(2).map_err(|e| self.err(e))?,
+                recorded_at: row.try_get(3).map_err(|e| self.err(e))?,
+                plan_sha256: row.try_get(4).map_err(|e| self.err(e))?,
+                body_json: row.try_get(5).map_err(|e| self.err(e))?,
+                prev_hash: row.try_get(6).map_err(|e| self.err(e))?,
+                hash: row.try_get(7).map_err(|e| self.err(e))?,
+                signature: row.try_get(8).map_err(|e| self.err(e))?,
+            };
+            if let Err(bad) = walk.step(&record) {
+                outcome = Some(Err(bad));
+                break;
+            }
+        }
+        drop(rows);
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(outcome.unwrap_or_else(|| walk.finish(head.as_ref())))
+    }
+
     pub(crate) fn evidence_where(&self, filter: &str, arg: Option<&str>) -> Result<Ledger> {
         let mut client = self.client();
         let mut tx = client
@@ -519,15 +566,7 @@ impl PgStore {
             .read_only(true)
             .start()
             .map_err(|e| self.err(e))?;
-        let head = tx
-            .query_opt("SELECT seq, hash FROM iom_evidence_head WHERE id = 1", &[])
-            .map_err(|e| self.err(e))?
-            .map(|r| Head {
-                seq: r.get::<_, i64>(0) as u64,
-                hash: r.get(1),
-            });
-        // seq 0 is the empty ledger's head, not a record's.
-        let head = head.filter(|h| h.seq > 0 || h.hash != GENESIS);
+        let head = read_head(&mut tx).map_err(|e| self.err(e))?;
         let sql =
             format!("SELECT {EVIDENCE_COLUMNS} FROM iom_evidence WHERE {filter} ORDER BY seq");
         let found = match arg {
@@ -724,4 +763,15 @@ impl PgStore {
             body: serde_json::from_str(r.get::<_, &str>(1)).unwrap_or(serde_json::Value::Null),
         }))
     }
+}
+
+fn read_head(tx: &mut Transaction) -> std::result::Result<Option<Head>, postgres::Error> {
+    let head = tx
+        .query_opt("SELECT seq, hash FROM iom_evidence_head WHERE id = 1", &[])?
+        .map(|r| Head {
+            seq: r.get::<_, i64>(0) as u64,
+            hash: r.get(1),
+        });
+    // seq 0 is the empty ledger's head, not a record's.
+    Ok(head.filter(|h| h.seq > 0 || h.hash != GENESIS))
 }

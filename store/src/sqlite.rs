@@ -10,7 +10,10 @@ use std::time::Duration;
 use iom_model::{Kind, Object};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::ledger::{Evidence, GENESIS, Head, Ledger, NewEvidence, hash_with_body_json};
+use crate::ledger::{
+    ChainError, ChainWalk, Evidence, GENESIS, Head, Ledger, NewEvidence, RecordRef, SignatureCheck,
+    VerifiedChain, hash_with_body_json,
+};
 use crate::rows::{self, EVIDENCE_COLUMNS, EvidenceRow};
 use crate::{ApplyClaim, Drift, Observation, Result, StoreError, Stored};
 
@@ -454,6 +457,32 @@ impl SqliteStore {
 
     /// Records matching `filter` (an SQL condition on the evidence columns), oldest first,
     /// and the chain head, read in one transaction.
+    /// The whole ledger checked as it is read, oldest first (see [`ChainWalk`]).
+    pub(crate) fn verify_evidence(
+        &self,
+        verify_signature: Option<SignatureCheck>,
+        keep: &[u64],
+    ) -> Result<std::result::Result<VerifiedChain, ChainError>> {
+        let mut conn = self.lock();
+        // One read transaction: the head and the records are of the same moment.
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let head = read_head(&tx).map_err(|e| self.err(e))?;
+        let mut walk = ChainWalk::new(verify_signature, keep);
+        let mut stmt = tx
+            .prepare(&format!(
+                "SELECT {EVIDENCE_COLUMNS} FROM evidence ORDER BY seq"
+            ))
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let record = record_ref(row).map_err(|e| self.err(e))?;
+            if let Err(bad) = walk.step(&record) {
+                return Ok(Err(bad));
+            }
+        }
+        Ok(walk.finish(head.as_ref()))
+    }
+
     pub(crate) fn evidence_where(
         &self,
         filter: &str,
@@ -461,19 +490,7 @@ impl SqliteStore {
     ) -> Result<Ledger> {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let head = tx
-            .query_row(
-                "SELECT seq, hash FROM evidence_head WHERE id = 1",
-                [],
-                |r| {
-                    Ok(Head {
-                        seq: r.get::<_, i64>(0)? as u64,
-                        hash: r.get(1)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
+        let head = read_head(&tx).map_err(|e| self.err(e))?;
         let mut stmt = tx
             .prepare(&format!(
                 "SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE {filter} ORDER BY seq"
@@ -743,4 +760,45 @@ fn is_busy(e: &Prepared) -> bool {
         Prepared::Sql(rusqlite::Error::SqliteFailure(f, _))
             if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     )
+}
+
+fn read_head(tx: &rusqlite::Transaction) -> rusqlite::Result<Option<Head>> {
+    tx.query_row(
+        "SELECT seq, hash FROM evidence_head WHERE id = 1",
+        [],
+        |r| {
+            Ok(Head {
+                seq: r.get::<_, i64>(0)? as u64,
+                hash: r.get(1)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// A row of [`EVIDENCE_COLUMNS`] borrowed from SQLite's buffers: nothing is copied.
+fn record_ref<'r>(row: &'r rusqlite::Row) -> rusqlite::Result<RecordRef<'r>> {
+    let text = |i: usize| -> rusqlite::Result<Option<&'r str>> {
+        row.get_ref(i)?.as_str_or_null().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    };
+    let required = |i: usize| -> rusqlite::Result<&'r str> {
+        text(i)?.ok_or(rusqlite::Error::InvalidColumnType(
+            i,
+            "NULL".into(),
+            rusqlite::types::Type::Null,
+        ))
+    };
+    Ok(RecordRef {
+        seq: row.get::<_, i64>(0)? as u64,
+        kind: required(1)?,
+        decision_id: required(2)?,
+        recorded_at: required(3)?,
+        plan_sha256: text(4)?,
+        body_json: required(5)?,
+        prev_hash: required(6)?,
+        hash: required(7)?,
+        signature: text(8)?,
+    })
 }

@@ -56,8 +56,10 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
             output,
         } => {
             let signer = plan_guard::evidence::signing::Signer::from_file(&signing_key)?;
-            let ledger = open()?.evidence()?;
-            let checkpoint = Checkpoint::of(&ledger, &signer, plan_guard::ids::now_rfc3339())?;
+            let chain = open()?
+                .verify_evidence(None, &[])?
+                .map_err(|e| anyhow::anyhow!("the ledger is broken at {e}: no checkpoint made"))?;
+            let checkpoint = Checkpoint::of(&chain, &signer, plan_guard::ids::now_rfc3339())?;
             std::fs::write(&output, checkpoint.to_json())
                 .with_context(|| format!("cannot write {}", output.display()))?;
             writeln!(
@@ -84,18 +86,22 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
                 .as_ref()
                 .map(|f| f as &(dyn Fn(&str, &str) -> bool + Sync));
             let store = open()?;
-            let ledger = store.evidence()?;
-            let verified = ledger.verify(check_ref).map_err(|e| e.to_string());
-            let held = verified.and_then(|n| {
+            // Streamed, not loaded: a ledger of millions of records verifies in the memory
+            // of one. The checkpointed records' hashes are kept on the way.
+            let keep: Vec<u64> = checkpoints.iter().map(|(_, c)| c.seq).collect();
+            let verified = store
+                .verify_evidence(check_ref, &keep)?
+                .map_err(|e| e.to_string());
+            let held = verified.and_then(|chain| {
                 for (path, c) in &checkpoints {
                     let Some(verifier) = verifier.as_ref() else {
                         return Err("--checkpoint needs --public-key".to_string());
                     };
-                    c.holds(&ledger, verifier).map_err(|why| {
+                    c.holds(&chain, verifier).map_err(|why| {
                         format!("checkpoint {} (record {}): {why}", path.display(), c.seq)
                     })?;
                 }
-                Ok(n)
+                Ok(chain.records as usize)
             });
             match held {
                 Ok(n) => {

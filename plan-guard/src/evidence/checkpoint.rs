@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
-use iom_store::Ledger;
+use iom_store::VerifiedChain;
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::signing::{Signer, Verifier};
@@ -43,15 +43,10 @@ impl Checkpoint {
         )
     }
 
-    /// The signed head of a ledger that verifies (a broken ledger is not vouched for).
-    pub fn of(ledger: &Ledger, signer: &Signer, time: String) -> Result<Checkpoint> {
-        ledger
-            .verify(None)
-            .map_err(|e| anyhow::anyhow!("the ledger is broken at {e}: no checkpoint made"))?;
-        let (seq, hash) = match ledger.records.last() {
-            Some(r) => (r.seq, r.hash.clone()),
-            None => (0, iom_store::ledger::GENESIS.to_string()),
-        };
+    /// The signed head of a ledger that verified (a broken ledger is not vouched for: the
+    /// caller has a [`VerifiedChain`] only for a chain that holds).
+    pub fn of(chain: &VerifiedChain, signer: &Signer, time: String) -> Result<Checkpoint> {
+        let (seq, hash) = (chain.records, chain.last_hash.clone());
         let mut checkpoint = Checkpoint {
             format: FORMAT.into(),
             seq,
@@ -80,14 +75,15 @@ impl Checkpoint {
 
     /// Whether `ledger` still holds this checkpoint's head: `Err` says how it does not.
     /// The signature is checked first, so a forged or edited checkpoint proves nothing.
-    pub fn holds(&self, ledger: &Ledger, verifier: &Verifier) -> Result<(), String> {
+    /// `chain` must have kept this checkpoint's record (`Store::verify_evidence`'s `keep`).
+    pub fn holds(&self, chain: &VerifiedChain, verifier: &Verifier) -> Result<(), String> {
         if !verifier.verify(&self.signed_text(), &self.signature) {
             return Err(
                 "its signature does not verify with this public key: it was not made with the ledger key, or was edited"
                     .into(),
             );
         }
-        let held = ledger.records.len() as u64;
+        let held = chain.records;
         if self.seq > held {
             return Err(format!(
                 "it vouches for {} records at {}, but the ledger holds {held}: the records after {held} were cut and the head moved back",
@@ -97,16 +93,16 @@ impl Checkpoint {
         if self.seq == 0 {
             return Ok(());
         }
-        let Some(record) = ledger.records.get(self.seq as usize - 1) else {
+        let Some(hash) = chain.kept.get(&self.seq) else {
             return Err(format!("the ledger has no record {}", self.seq));
         };
-        if record.seq != self.seq || record.hash != self.hash {
+        if *hash != self.hash {
             return Err(format!(
                 "record {} is not the one it vouched for at {} (hash {}…, now {}…): the ledger up to it was rewritten",
                 self.seq,
                 self.time,
                 self.hash.get(..12).unwrap_or(&self.hash),
-                record.hash.get(..12).unwrap_or(&record.hash)
+                hash.get(..12).unwrap_or(hash)
             ));
         }
         Ok(())
