@@ -7,6 +7,8 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 bash scripts/install-terraform.sh
 export TERRAFORM_BINARY="$repo/.tools/bin/terraform"
+# The tests that drive Terraform fail rather than skip when it is missing.
+export IOM_REQUIRE_TERRAFORM=1
 
 # A real PostgreSQL server on loopback: the store and ledger tests run on it as well as
 # on SQLite, and must (IOM_REQUIRE_POSTGRES) rather than skip.

@@ -8,6 +8,7 @@
 // Test helpers: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use acceptance_tests::built;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -15,14 +16,6 @@ use std::process::{Command, Output};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The workspace's build of a binary: `cargo test --workspace` builds every package's.
-fn built(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().and_then(Path::parent).unwrap().join(name);
-    assert!(path.exists(), "no {} (build the workspace)", path.display());
-    path
 }
 
 fn terraform(variable: &str, file: &str) -> PathBuf {

@@ -6,6 +6,7 @@
 // Test code: a panic here is a failed test, with its message, not a crash.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use acceptance_tests::built;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,19 +15,6 @@ use iom_store::Store;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The workspace's build of a binary: `cargo test --workspace` builds every package's.
-fn built(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "no {} (build the workspace: cargo test --workspace)",
-        path.display()
-    );
-    path
 }
 
 fn terraforms() -> Vec<(&'static str, PathBuf)> {

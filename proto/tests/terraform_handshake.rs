@@ -6,7 +6,9 @@
 //! (installed by scripts/install-terraform.sh). Terraform 1.0.3, which only
 //! speaks protocol 6.0, comes from `TERRAFORM_1_0_BINARY`, else
 //! `<repo>/.tools/bin/terraform-1.0.3`. A missing binary skips its test with
-//! a loud message rather than failing.
+//! a loud message rather than failing, except under the test script
+//! (`IOM_REQUIRE_TERRAFORM=1`, as `IOM_REQUIRE_POSTGRES` does for PostgreSQL), where a
+//! test that cannot run is a failure, not a pass.
 
 // Test code: a panic here is a failed test, with its message, not a crash.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -34,6 +36,11 @@ fn find_terraform(env_var: &str, default_name: &str) -> Option<PathBuf> {
         .unwrap_or_else(|| tools_bin(default_name));
     if path.exists() {
         Some(path)
+    } else if std::env::var("IOM_REQUIRE_TERRAFORM").as_deref() == Ok("1") {
+        panic!(
+            "IOM_REQUIRE_TERRAFORM=1 but there is no Terraform at {} (set {env_var} or run scripts/install-terraform.sh)",
+            path.display()
+        );
     } else {
         // Straight to the stderr handle: the test harness captures eprintln!
         // of passing tests, and a skip must not go unnoticed.
