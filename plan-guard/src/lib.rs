@@ -7,10 +7,12 @@
 //! directory or the store, [`decide::model_source`]), the [`decide::report`] every output
 //! format renders and the renderers ([`render`]); then the evidence it records
 //! ([`evidence`]), approvals and the governed apply ([`evidence::workflow`],
-//! [`evidence::verify`], [`evidence::signing`], [`evidence::checkpoint`]), the living model
+//! [`evidence::verify`], [`evidence::signing`], [`evidence::identity`],
+//! [`evidence::checkpoint`]; the records typed in [`evidence::records`]), the living model
 //! ([`living`]: observe, reconcile, drift, cross-workspace edges), [`living::insights`] and
-//! governance unit tests ([`decide::govtest`]). The binary (`main.rs`, `cli/`) is a thin
-//! CLI over it.
+//! governance unit tests ([`decide::govtest`]); decision ids and times ([`ids`]) and the
+//! exit codes ([`exit`]). The binary (`main.rs`, `cli/`, behind the `cli` feature) is a
+//! thin CLI over it.
 
 // Not every public item of this crate is documented yet (issue 14): the workspace's
 // `missing_docs` is held off here until they are. New public items get their doc comment.

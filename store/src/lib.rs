@@ -4,8 +4,9 @@
 //! on every write. A write is one transaction, so a crash leaves the previous revision
 //! whole. It also holds the evidence ledger: append-only, hash-chained records of what
 //! plan-guard decided and did ([`ledger`]), the observations of what each workspace has
-//! built, and unreconciled drift. The URL forms are stable (docs/store.md): `sqlite://PATH` embedded, the
-//! default being `sqlite://.iom/model.db` unless `$IOM_STORE` says otherwise.
+//! built, and unreconciled drift. The URL forms are stable (docs/store.md): `sqlite://PATH`
+//! embedded, the default being `sqlite://.iom/model.db` unless `$IOM_STORE` says otherwise;
+//! `postgres://…` with the default-on `postgres` feature.
 
 // Not every public item of this crate is documented yet (issue 14): the workspace's
 // `missing_docs` is held off here until they are. New public items get their doc comment.
