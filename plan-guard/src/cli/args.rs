@@ -416,6 +416,7 @@ pub enum ExportFormat {
 pub enum ReconcileFormat {
     Text,
     Json,
+    Markdown,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -64,12 +64,13 @@ pub(crate) fn run(args: ReconcileArgs) -> Result<u8> {
     } else if accept {
         ledger.set_drift(&workspace, &now, None)?;
     }
+    let record_id = format!("reconcile-{workspace}-{now}");
     ledger.append_evidence(
         &iom_store::NewEvidence {
             kind: plan_guard::evidence::records::Kind::Reconcile
                 .as_str()
                 .into(),
-            decision_id: format!("reconcile-{workspace}-{now}"),
+            decision_id: record_id.clone(),
             recorded_at: now,
             plan_sha256: Some(raw.sha256().to_string()),
             body: record,
@@ -79,6 +80,10 @@ pub(crate) fn run(args: ReconcileArgs) -> Result<u8> {
     match format {
         ReconcileFormat::Json => println!("{}", serde_json::to_string_pretty(&found)?),
         ReconcileFormat::Text => print!("{}", reconciliation_text(&found, accept)),
+        ReconcileFormat::Markdown => print!(
+            "{}",
+            plan_guard::render::render_reconciliation_markdown(&found, accept, &record_id)
+        ),
     }
     Ok(if held { exit::ESCALATE } else { exit::SUCCESS })
 }

@@ -31,7 +31,7 @@ fn badge(o: Outcome) -> &'static str {
 
 /// Text safe in a table cell: no pipes, no HTML, and line breaks, other controls and
 /// bidi overrides shown as escapes ([`printable`]).
-fn cell(s: &str) -> String {
+pub(super) fn cell(s: &str) -> String {
     printable(s)
         .replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -42,7 +42,7 @@ fn cell(s: &str) -> String {
 /// An inline code span of `s`, shown exactly as written: code spans do not interpret
 /// HTML, so nothing is entity-escaped; the fence is longer than any run of backticks
 /// inside. In a table cell (`in_table`) pipes are escaped, which GitHub undoes.
-fn code(s: &str, in_table: bool) -> String {
+pub(super) fn code(s: &str, in_table: bool) -> String {
     let mut text = printable(s).into_owned();
     if in_table {
         text = text.replace('|', "\\|");

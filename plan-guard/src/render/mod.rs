@@ -10,6 +10,7 @@ mod json;
 mod junit;
 mod markdown;
 mod printable;
+mod reconcile;
 mod sarif;
 mod text;
 
@@ -21,6 +22,7 @@ pub use json::render_json;
 pub use junit::{Escalations, render_junit};
 pub use markdown::render_markdown;
 pub use printable::{is_layout_control, one_line, printable};
+pub use reconcile::render_reconciliation_markdown;
 pub use sarif::render_sarif;
 pub use text::render_text;
 

@@ -10,7 +10,7 @@ use iom_store::Store;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-fn repo() -> PathBuf {
+pub(super) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
@@ -25,7 +25,7 @@ fn python() -> PathBuf {
 }
 
 /// The YAML document as JSON.
-fn yaml(text: &str) -> serde_json::Value {
+pub(super) fn yaml(text: &str) -> serde_json::Value {
     let out = Command::new(python())
         .args([
             "-c",
@@ -45,7 +45,7 @@ fn yaml(text: &str) -> serde_json::Value {
 }
 
 /// The fenced ```yaml blocks of a Markdown page.
-fn yaml_blocks(page: &str) -> Vec<String> {
+pub(super) fn yaml_blocks(page: &str) -> Vec<String> {
     page.split("```yaml\n")
         .skip(1)
         .map(|b| b.split("```").next().unwrap().to_string())
@@ -58,19 +58,26 @@ fn terraform() -> PathBuf {
         .unwrap_or_else(|| repo().join(".tools/bin/terraform"))
 }
 
+/// The CLI configuration that installs hashicorp/null from the project's mirror.
+pub(super) fn cli_config() -> PathBuf {
+    std::env::var_os("TF_CLI_CONFIG_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/terraformrc"))
+}
+
 /// A copy of the example workspace, a store holding the example governance, and a PATH
 /// on which `terraform` and `plan-guard` are the project's.
-struct Env {
-    root: PathBuf,
-    dir: PathBuf,
-    bin: PathBuf,
-    store: String,
+pub(super) struct Env {
+    pub(super) root: PathBuf,
+    pub(super) dir: PathBuf,
+    pub(super) bin: PathBuf,
+    pub(super) store: String,
     /// The PATH after `bin`.
     path: String,
 }
 
 impl Env {
-    fn new(tag: &str) -> Env {
+    pub(super) fn new(tag: &str) -> Env {
         let root = std::env::temp_dir().join(format!("pg-ci-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let dir = root.join("repo");
@@ -109,7 +116,7 @@ impl Env {
 
     /// Takes plan-guard off the PATH (this build's, and any other the PATH has): the
     /// recipe's own steps must install it.
-    fn without_plan_guard(mut self) -> Env {
+    pub(super) fn without_plan_guard(mut self) -> Env {
         std::fs::remove_file(self.bin.join("plan-guard")).unwrap();
         self.path = std::env::split_paths(&self.path)
             .filter(|d| !d.join("plan-guard").exists())
@@ -122,7 +129,7 @@ impl Env {
     /// A folder laid out as a release's download folder for plan-guard (the archive
     /// `scripts/release.sh` makes, holding this build, and its SHA256SUMS), as a file://
     /// URL the recipes' `curl` fetches from.
-    fn releases(&self) -> String {
+    pub(super) fn releases(&self) -> String {
         let releases = self.root.join("releases");
         let staged = self.root.join("staged");
         std::fs::create_dir_all(&releases).unwrap();
@@ -142,7 +149,7 @@ impl Env {
     }
 
     /// Runs a shell step in the repository directory with `vars`; returns (code, output).
-    fn bash(&self, script: &str, vars: &[(&str, String)]) -> (i32, String) {
+    pub(super) fn bash(&self, script: &str, vars: &[(&str, String)]) -> (i32, String) {
         let path = format!("{}:{}", self.bin.display(), self.path);
         let out = Command::new("bash")
             .args(["-c", script])
@@ -150,6 +157,7 @@ impl Env {
             .env("PATH", path)
             .env("IOM_STORE", &self.store)
             .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_CLI_CONFIG_FILE", cli_config())
             .env_remove("TF_WORKSPACE")
             .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
             .output()
@@ -418,7 +426,11 @@ fn gitlab_job() -> serde_json::Value {
 /// `set -eo pipefail`, stopping at the first failing line) with the variables GitLab sets:
 /// the job's own `variables` and, when the job has an `environment:`,
 /// `$CI_ENVIRONMENT_NAME`. Returns (exit code, output).
-fn run_gitlab_job(env: &Env, job: &serde_json::Value, vars: &[(&str, String)]) -> (i32, String) {
+pub(super) fn run_gitlab_job(
+    env: &Env,
+    job: &serde_json::Value,
+    vars: &[(&str, String)],
+) -> (i32, String) {
     let lines: Vec<&str> = ["before_script", "script"]
         .iter()
         .flat_map(|k| job[k].as_array().into_iter().flatten())

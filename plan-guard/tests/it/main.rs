@@ -13,6 +13,7 @@ mod contracts;
 mod corpus;
 mod cross_workspace;
 mod decisions;
+mod drift_schedule;
 mod elements;
 mod fixture_decisions;
 mod fixture_graph;
