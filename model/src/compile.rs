@@ -134,239 +134,26 @@ const DEFAULT_RULE_ACTIONS: [ActionClass; 3] = [
 ];
 
 impl Model {
+    /// Compiles a model: every object validated, names unique, references resolved,
+    /// globs and CEL conditions compiled once. Any problem fails the whole model, with
+    /// every problem found (in the order of the objects).
     pub fn compile(spec: ModelSpec) -> Result<Model, Vec<Problem>> {
-        let mut problems = Vec::new();
-        let mut report = |code: ProblemCode,
-                          kind: Kind,
-                          index: usize,
-                          name: &str,
-                          path: AttrPath,
-                          message: String| {
-            problems.push(Problem {
-                code,
-                kind,
-                index,
-                name: name.to_string(),
-                path,
-                message,
-            })
-        };
-
-        for kind in Kind::ALL {
-            for (index, object) in objects_of(&spec, kind).into_iter().enumerate() {
-                for (path, message) in validate_object(&object) {
-                    report(
-                        ProblemCode::Invalid,
-                        kind,
-                        index,
-                        object.name(),
-                        path,
-                        message,
-                    );
-                }
-            }
+        let mut problems = Problems::default();
+        validate_each(&spec, &mut problems);
+        unique_names(&spec, &mut problems);
+        let blueprints = compile_blueprints(&spec);
+        let intents = compile_intents(&spec, &blueprints, &mut problems);
+        check_contract_profiles(&spec, &mut problems);
+        let elements = compile_elements(&spec, &mut problems);
+        if !problems.0.is_empty() {
+            return Err(problems.0);
         }
-
-        // Names are unique per kind; blueprints per name and version.
-        let mut seen: BTreeSet<(Kind, String)> = BTreeSet::new();
-        for kind in Kind::ALL {
-            for (index, object) in objects_of(&spec, kind).into_iter().enumerate() {
-                let key = match &object {
-                    Object::Blueprint(b) => format!("{}@{}", b.name, b.version),
-                    o => o.name().to_string(),
-                };
-                if !object.name().is_empty() && !seen.insert((kind, key.clone())) {
-                    report(
-                        ProblemCode::Invalid,
-                        kind,
-                        index,
-                        object.name(),
-                        AttrPath::attr("name"),
-                        format!(
-                            "duplicate name `{key}`: another {} has it",
-                            kind.resource_type()
-                        ),
-                    );
-                }
-            }
-        }
-
-        let profile_names: BTreeSet<&str> = spec.profiles.iter().map(|p| p.name.as_str()).collect();
-        let element_names: BTreeSet<&str> = spec.elements.iter().map(|e| e.name.as_str()).collect();
-
-        // Blueprint rules compile once and are shared by every intent that lists them.
-        let mut blueprints: BTreeMap<(String, String), Vec<Arc<CompiledRule>>> = BTreeMap::new();
-        for b in &spec.blueprints {
-            let source = format!("blueprint:{}@{}", b.name, b.version);
-            let rules = b
-                .rule
-                .iter()
-                .filter_map(|r| {
-                    compile_rule(
-                        &source,
-                        &r.id,
-                        &r.resource_types,
-                        &r.actions,
-                        &r.condition,
-                        &r.outcome,
-                        &r.message,
-                    )
-                })
-                .map(Arc::new)
-                .collect();
-            blueprints.insert((b.name.clone(), b.version.clone()), rules);
-        }
-
-        let mut intents = Vec::new();
-        for (index, it) in spec.intents.iter().enumerate() {
-            if !it.profile.is_empty() && !profile_names.contains(it.profile.as_str()) {
-                report(
-                    ProblemCode::UnknownReference,
-                    Kind::Intent,
-                    index,
-                    &it.name,
-                    AttrPath::attr("profile"),
-                    format!("no iom_profile is named `{}`", it.profile),
-                );
-            }
-            let source = format!("intent:{}", it.name);
-            let mut rules: Vec<Arc<CompiledRule>> = it
-                .constraint
-                .iter()
-                .filter_map(|c| {
-                    compile_rule(
-                        &source,
-                        &c.id,
-                        &c.resource_types,
-                        &c.actions,
-                        &c.condition,
-                        &c.outcome,
-                        &c.message,
-                    )
-                })
-                .map(Arc::new)
-                .collect();
-            for (i, reference) in it.blueprints.iter().enumerate() {
-                match resolve_blueprint(&blueprints, reference) {
-                    Ok(found) => rules.extend(found.iter().cloned()),
-                    Err(message) => report(
-                        ProblemCode::UnknownReference,
-                        Kind::Intent,
-                        index,
-                        &it.name,
-                        AttrPath::attr("blueprints").index(i),
-                        message,
-                    ),
-                }
-            }
-            let scope = it.scope.clone().unwrap_or_default();
-            intents.push(CompiledIntent {
-                name: it.name.clone(),
-                profile: it.profile.clone(),
-                workspaces: glob::compile_plain(&scope.workspaces).unwrap_or_default(),
-                modules: scope
-                    .modules
-                    .iter()
-                    .map(|m| m.trim_end_matches('.').to_string())
-                    .collect(),
-                allowed_resource_types: (!it.allowed_resource_types.is_empty())
-                    .then(|| glob::compile_plain(&it.allowed_resource_types).unwrap_or_default()),
-                critical: glob::compile_instance_addresses(&it.critical).unwrap_or_default(),
-                rules,
-            });
-        }
-        intents.sort_by(|a, b| a.name.cmp(&b.name));
-
-        for (index, c) in spec.contracts.iter().enumerate() {
-            for (i, k) in c.constraint.iter().enumerate() {
-                if !k.profile.is_empty()
-                    && !k.profile.contains("{{")
-                    && !profile_names.contains(k.profile.as_str())
-                {
-                    report(
-                        ProblemCode::UnknownReference,
-                        Kind::Contract,
-                        index,
-                        &c.name,
-                        AttrPath::block("constraint", i).then("profile"),
-                        format!("no iom_profile is named `{}`", k.profile),
-                    );
-                }
-            }
-        }
-
-        let mut elements = Vec::new();
-        for (index, e) in spec.elements.iter().enumerate() {
-            for (i, d) in e.depends_on_elements.iter().enumerate() {
-                if !element_names.contains(d.as_str()) {
-                    report(
-                        ProblemCode::UnknownReference,
-                        Kind::Element,
-                        index,
-                        &e.name,
-                        AttrPath::attr("depends_on_elements").index(i),
-                        format!("no iom_element is named `{d}`"),
-                    );
-                }
-            }
-            elements.push(CompiledElement {
-                name: e.name.clone(),
-                kind: e.kind.clone(),
-                matches: glob::compile_instance_addresses(&e.matches).unwrap_or_default(),
-                depends_on_elements: e.depends_on_elements.clone(),
-            });
-        }
-
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-
-        let profiles = spec
-            .profiles
-            .iter()
-            .map(|p| {
-                let compiled = CompiledProfile {
-                    name: p.name.clone(),
-                    actions: p
-                        .actions
-                        .iter()
-                        .filter_map(|(k, v)| Some((k.parse().ok()?, v.parse().ok()?)))
-                        .collect(),
-                    max_blast_radius: p.max_blast_radius,
-                    max_changes: p.max_changes,
-                    on_unknown: word_or(&p.on_unknown, Outcome::Escalate),
-                    on_drift: word_or(&p.on_drift, Outcome::Escalate),
-                };
-                (p.name.clone(), compiled)
-            })
-            .collect();
-
-        let waivers = spec
-            .waivers
-            .iter()
-            .map(|w| CompiledWaiver {
-                name: w.name.clone(),
-                source: w.source.clone(),
-                rule: w.rule.clone(),
-                addresses: (!w.addresses.is_empty())
-                    .then(|| glob::compile_addresses(&w.addresses).unwrap_or_default()),
-                workspaces: (!w.workspaces.is_empty())
-                    .then(|| glob::compile_plain(&w.workspaces).unwrap_or_default()),
-                reason: w.reason.clone(),
-                approved_by: w.approved_by.clone(),
-                expires: w.expires.clone(),
-                // Validation guarantees it parses; a hand-built model that does not
-                // has a waiver that never applies.
-                expires_unix: crate::time::parse_rfc3339(&w.expires).unwrap_or(i64::MIN),
-            })
-            .collect();
-
         Ok(Model {
+            profiles: compile_profiles(&spec),
+            waivers: compile_waivers(&spec),
             spec,
-            profiles,
             intents,
             elements,
-            waivers,
         })
     }
 
@@ -416,6 +203,256 @@ impl Model {
     pub fn empty() -> Model {
         Model::compile(ModelSpec::default()).expect("the empty model is valid")
     }
+}
+
+/// The problems a compile finds, in the order it finds them.
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn add(
+        &mut self,
+        code: ProblemCode,
+        (kind, index, name): (Kind, usize, &str),
+        path: AttrPath,
+        message: String,
+    ) {
+        self.0.push(Problem {
+            code,
+            kind,
+            index,
+            name: name.to_string(),
+            path,
+            message,
+        });
+    }
+}
+
+/// Every object validated on its own.
+fn validate_each(spec: &ModelSpec, problems: &mut Problems) {
+    for kind in Kind::ALL {
+        for (index, object) in objects_of(spec, kind).into_iter().enumerate() {
+            for (path, message) in validate_object(&object) {
+                problems.add(
+                    ProblemCode::Invalid,
+                    (kind, index, object.name()),
+                    path,
+                    message,
+                );
+            }
+        }
+    }
+}
+
+/// Names are unique per kind; blueprints per name and version.
+fn unique_names(spec: &ModelSpec, problems: &mut Problems) {
+    let mut seen: BTreeSet<(Kind, String)> = BTreeSet::new();
+    for kind in Kind::ALL {
+        for (index, object) in objects_of(spec, kind).into_iter().enumerate() {
+            let key = match &object {
+                Object::Blueprint(b) => format!("{}@{}", b.name, b.version),
+                o => o.name().to_string(),
+            };
+            if !object.name().is_empty() && !seen.insert((kind, key.clone())) {
+                problems.add(
+                    ProblemCode::Invalid,
+                    (kind, index, object.name()),
+                    AttrPath::attr("name"),
+                    format!(
+                        "duplicate name `{key}`: another {} has it",
+                        kind.resource_type()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Each blueprint's rules, by name and version. They compile once and are shared by
+/// every intent that lists them.
+type Blueprints = BTreeMap<(String, String), Vec<Arc<CompiledRule>>>;
+
+fn compile_blueprints(spec: &ModelSpec) -> Blueprints {
+    let mut blueprints = Blueprints::new();
+    for b in &spec.blueprints {
+        let source = format!("blueprint:{}@{}", b.name, b.version);
+        let rules = b
+            .rule
+            .iter()
+            .filter_map(|r| {
+                compile_rule(
+                    &source,
+                    &r.id,
+                    &r.resource_types,
+                    &r.actions,
+                    &r.condition,
+                    &r.outcome,
+                    &r.message,
+                )
+            })
+            .map(Arc::new)
+            .collect();
+        blueprints.insert((b.name.clone(), b.version.clone()), rules);
+    }
+    blueprints
+}
+
+fn profile_names(spec: &ModelSpec) -> BTreeSet<&str> {
+    spec.profiles.iter().map(|p| p.name.as_str()).collect()
+}
+
+/// The intents, sorted by name, with their own constraints and their blueprints' rules;
+/// an unknown profile or blueprint is a problem.
+fn compile_intents(
+    spec: &ModelSpec,
+    blueprints: &Blueprints,
+    problems: &mut Problems,
+) -> Vec<CompiledIntent> {
+    let profile_names = profile_names(spec);
+    let mut intents = Vec::new();
+    for (index, it) in spec.intents.iter().enumerate() {
+        let at = (Kind::Intent, index, it.name.as_str());
+        if !it.profile.is_empty() && !profile_names.contains(it.profile.as_str()) {
+            problems.add(
+                ProblemCode::UnknownReference,
+                at,
+                AttrPath::attr("profile"),
+                format!("no iom_profile is named `{}`", it.profile),
+            );
+        }
+        let source = format!("intent:{}", it.name);
+        let mut rules: Vec<Arc<CompiledRule>> = it
+            .constraint
+            .iter()
+            .filter_map(|c| {
+                compile_rule(
+                    &source,
+                    &c.id,
+                    &c.resource_types,
+                    &c.actions,
+                    &c.condition,
+                    &c.outcome,
+                    &c.message,
+                )
+            })
+            .map(Arc::new)
+            .collect();
+        for (i, reference) in it.blueprints.iter().enumerate() {
+            match resolve_blueprint(blueprints, reference) {
+                Ok(found) => rules.extend(found.iter().cloned()),
+                Err(message) => problems.add(
+                    ProblemCode::UnknownReference,
+                    at,
+                    AttrPath::attr("blueprints").index(i),
+                    message,
+                ),
+            }
+        }
+        let scope = it.scope.clone().unwrap_or_default();
+        intents.push(CompiledIntent {
+            name: it.name.clone(),
+            profile: it.profile.clone(),
+            workspaces: glob::compile_plain(&scope.workspaces).unwrap_or_default(),
+            modules: scope
+                .modules
+                .iter()
+                .map(|m| m.trim_end_matches('.').to_string())
+                .collect(),
+            allowed_resource_types: (!it.allowed_resource_types.is_empty())
+                .then(|| glob::compile_plain(&it.allowed_resource_types).unwrap_or_default()),
+            critical: glob::compile_instance_addresses(&it.critical).unwrap_or_default(),
+            rules,
+        });
+    }
+    intents.sort_by(|a, b| a.name.cmp(&b.name));
+    intents
+}
+
+/// A contract constraint's profile must exist (unless it is a template, `{{...}}`).
+fn check_contract_profiles(spec: &ModelSpec, problems: &mut Problems) {
+    let profile_names = profile_names(spec);
+    for (index, c) in spec.contracts.iter().enumerate() {
+        for (i, k) in c.constraint.iter().enumerate() {
+            if !k.profile.is_empty()
+                && !k.profile.contains("{{")
+                && !profile_names.contains(k.profile.as_str())
+            {
+                problems.add(
+                    ProblemCode::UnknownReference,
+                    (Kind::Contract, index, c.name.as_str()),
+                    AttrPath::block("constraint", i).then("profile"),
+                    format!("no iom_profile is named `{}`", k.profile),
+                );
+            }
+        }
+    }
+}
+
+/// The elements; one that depends on an unknown element is a problem.
+fn compile_elements(spec: &ModelSpec, problems: &mut Problems) -> Vec<CompiledElement> {
+    let element_names: BTreeSet<&str> = spec.elements.iter().map(|e| e.name.as_str()).collect();
+    let mut elements = Vec::new();
+    for (index, e) in spec.elements.iter().enumerate() {
+        for (i, d) in e.depends_on_elements.iter().enumerate() {
+            if !element_names.contains(d.as_str()) {
+                problems.add(
+                    ProblemCode::UnknownReference,
+                    (Kind::Element, index, e.name.as_str()),
+                    AttrPath::attr("depends_on_elements").index(i),
+                    format!("no iom_element is named `{d}`"),
+                );
+            }
+        }
+        elements.push(CompiledElement {
+            name: e.name.clone(),
+            kind: e.kind.clone(),
+            matches: glob::compile_instance_addresses(&e.matches).unwrap_or_default(),
+            depends_on_elements: e.depends_on_elements.clone(),
+        });
+    }
+    elements
+}
+
+fn compile_profiles(spec: &ModelSpec) -> BTreeMap<String, CompiledProfile> {
+    spec.profiles
+        .iter()
+        .map(|p| {
+            let compiled = CompiledProfile {
+                name: p.name.clone(),
+                actions: p
+                    .actions
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.parse().ok()?, v.parse().ok()?)))
+                    .collect(),
+                max_blast_radius: p.max_blast_radius,
+                max_changes: p.max_changes,
+                on_unknown: word_or(&p.on_unknown, Outcome::Escalate),
+                on_drift: word_or(&p.on_drift, Outcome::Escalate),
+            };
+            (p.name.clone(), compiled)
+        })
+        .collect()
+}
+
+fn compile_waivers(spec: &ModelSpec) -> Vec<CompiledWaiver> {
+    spec.waivers
+        .iter()
+        .map(|w| CompiledWaiver {
+            name: w.name.clone(),
+            source: w.source.clone(),
+            rule: w.rule.clone(),
+            addresses: (!w.addresses.is_empty())
+                .then(|| glob::compile_addresses(&w.addresses).unwrap_or_default()),
+            workspaces: (!w.workspaces.is_empty())
+                .then(|| glob::compile_plain(&w.workspaces).unwrap_or_default()),
+            reason: w.reason.clone(),
+            approved_by: w.approved_by.clone(),
+            expires: w.expires.clone(),
+            // Validation guarantees it parses; a hand-built model that does not
+            // has a waiver that never applies.
+            expires_unix: crate::time::parse_rfc3339(&w.expires).unwrap_or(i64::MIN),
+        })
+        .collect()
 }
 
 fn word_or(word: &Option<String>, default: Outcome) -> Outcome {
