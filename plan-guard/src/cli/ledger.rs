@@ -6,6 +6,7 @@ use plan_guard::evidence::checkpoint::Checkpoint;
 use plan_guard::evidence::signing::Verifier;
 use plan_guard::evidence::workflow;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use super::args::{EvidenceCommand, ExportFormat};
 use plan_guard::exit;
@@ -73,65 +74,7 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
         EvidenceCommand::Verify {
             public_key,
             checkpoint,
-        } => {
-            let checkpoints = checkpoint
-                .iter()
-                .map(|path| Checkpoint::read(path).map(|c| (path, c)))
-                .collect::<Result<Vec<_>>>()?;
-            let verifier = public_key.as_deref().map(Verifier::from_file).transpose()?;
-            let check = verifier
-                .as_ref()
-                .map(|v| move |hash: &str, sig: &str| v.verify(hash, sig));
-            let check_ref = check
-                .as_ref()
-                .map(|f| f as &(dyn Fn(&str, &str) -> bool + Sync));
-            let store = open()?;
-            // Streamed, not loaded: a ledger of millions of records verifies in the memory
-            // of one. The checkpointed records' hashes are kept on the way.
-            let keep: Vec<u64> = checkpoints.iter().map(|(_, c)| c.seq).collect();
-            let verified = store
-                .verify_evidence(check_ref, &keep)?
-                .map_err(|e| e.to_string());
-            let held = verified.and_then(|chain| {
-                for (path, c) in &checkpoints {
-                    let Some(verifier) = verifier.as_ref() else {
-                        return Err("--checkpoint needs --public-key".to_string());
-                    };
-                    c.holds(&chain, verifier).map_err(|why| {
-                        format!("checkpoint {} (record {}): {why}", path.display(), c.seq)
-                    })?;
-                }
-                Ok(chain.records as usize)
-            });
-            match held {
-                Ok(n) => {
-                    let signed = if verifier.is_some() {
-                        ", every signature good"
-                    } else {
-                        ""
-                    };
-                    let anchored = match checkpoints.iter().map(|(_, c)| c.seq).max() {
-                        Some(seq) => format!(", holds checkpointed record {seq}"),
-                        None => String::new(),
-                    };
-                    writeln!(
-                        out,
-                        "ledger verified: {n} records, chain intact{signed}{anchored} ({})",
-                        store.url()
-                    )?;
-                    if n == 0 {
-                        eprintln!(
-                            "plan-guard: warning: the ledger of {} is empty: nothing was recorded here, or every record and the chain head were deleted",
-                            store.url()
-                        );
-                    }
-                }
-                Err(e) => {
-                    eprintln!("plan-guard: ledger broken at {e}");
-                    return Ok(exit::ERROR);
-                }
-            }
-        }
+        } => return verify(store, &mut out, public_key.as_deref(), &checkpoint),
         EvidenceCommand::Export {
             format: ExportFormat::Jsonl,
         } => {
@@ -158,6 +101,74 @@ fn run(store: Option<&str>, command: EvidenceCommand) -> Result<u8> {
                 private_key.display(),
                 public_key.display()
             )?;
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// `evidence verify`: the hash chain streamed (and the signatures, given a public key),
+/// then each checkpoint held against it. A broken ledger prints where and exits 1.
+fn verify(
+    store: Option<&str>,
+    out: &mut impl Write,
+    public_key: Option<&Path>,
+    checkpoint: &[PathBuf],
+) -> Result<u8> {
+    let checkpoints = checkpoint
+        .iter()
+        .map(|path| Checkpoint::read(path).map(|c| (path, c)))
+        .collect::<Result<Vec<_>>>()?;
+    let verifier = public_key.map(Verifier::from_file).transpose()?;
+    let check = verifier
+        .as_ref()
+        .map(|v| move |hash: &str, sig: &str| v.verify(hash, sig));
+    let check_ref = check
+        .as_ref()
+        .map(|f| f as &(dyn Fn(&str, &str) -> bool + Sync));
+    let store = Store::open_configured_existing(store)?;
+    // Streamed, not loaded: a ledger of millions of records verifies in the memory
+    // of one. The checkpointed records' hashes are kept on the way.
+    let keep: Vec<u64> = checkpoints.iter().map(|(_, c)| c.seq).collect();
+    let verified = store
+        .verify_evidence(check_ref, &keep)?
+        .map_err(|e| e.to_string());
+    let held = verified.and_then(|chain| {
+        for (path, c) in &checkpoints {
+            let Some(verifier) = verifier.as_ref() else {
+                return Err("--checkpoint needs --public-key".to_string());
+            };
+            c.holds(&chain, verifier).map_err(|why| {
+                format!("checkpoint {} (record {}): {why}", path.display(), c.seq)
+            })?;
+        }
+        Ok(chain.records as usize)
+    });
+    match held {
+        Ok(n) => {
+            let signed = if verifier.is_some() {
+                ", every signature good"
+            } else {
+                ""
+            };
+            let anchored = match checkpoints.iter().map(|(_, c)| c.seq).max() {
+                Some(seq) => format!(", holds checkpointed record {seq}"),
+                None => String::new(),
+            };
+            writeln!(
+                out,
+                "ledger verified: {n} records, chain intact{signed}{anchored} ({})",
+                store.url()
+            )?;
+            if n == 0 {
+                eprintln!(
+                    "plan-guard: warning: the ledger of {} is empty: nothing was recorded here, or every record and the chain head were deleted",
+                    store.url()
+                );
+            }
+        }
+        Err(e) => {
+            eprintln!("plan-guard: ledger broken at {e}");
+            return Ok(exit::ERROR);
         }
     }
     Ok(exit::SUCCESS)
