@@ -17,24 +17,35 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 pub struct NewEvidence {
     /// `check`, `approval`, `apply`, ...
     pub kind: String,
+    /// The decision the record belongs to.
     pub decision_id: String,
     /// RFC 3339, from the caller's clock.
     pub recorded_at: String,
     /// The plan hash the record is about, when there is one (indexed for `apply`).
     pub plan_sha256: Option<String>,
+    /// What the record says, by its kind.
     pub body: Value,
 }
 
 /// A record as the ledger holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
+    /// Its place in the ledger, from 1.
     pub seq: u64,
+    /// As appended ([`NewEvidence`]).
     pub kind: String,
+    /// As appended.
     pub decision_id: String,
+    /// As appended.
     pub recorded_at: String,
+    /// As appended.
     pub plan_sha256: Option<String>,
+    /// As appended.
     pub body: Value,
+    /// The hash of the record before it ([`GENESIS`] for the first).
     pub prev_hash: String,
+    /// SHA-256 (hex) of the record, `prev_hash` included, as compact JSON with sorted keys
+    /// ([`record_hash`]).
     pub hash: String,
     /// Hex ed25519 signature of `hash`, when the writer signed.
     pub signature: Option<String>,
@@ -43,14 +54,18 @@ pub struct Evidence {
 /// The newest record's sequence number and hash, kept beside the records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
+    /// The newest record's sequence number.
     pub seq: u64,
+    /// The newest record's hash.
     pub hash: String,
 }
 
 /// The whole ledger read at one moment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ledger {
+    /// Every record, oldest first.
     pub records: Vec<Evidence>,
+    /// The head kept beside them (none in an empty ledger).
     pub head: Option<Head>,
 }
 
@@ -68,8 +83,11 @@ impl Ledger {
 /// (no record is left to name).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ChainError {
+    /// The first bad record (0: the start of the ledger).
     pub seq: u64,
+    /// Its decision.
     pub decision_id: String,
+    /// What is wrong there.
     pub why: String,
 }
 

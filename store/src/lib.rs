@@ -8,10 +8,6 @@
 //! embedded, the default being `sqlite://.iom/model.db` unless `$IOM_STORE` says otherwise;
 //! `postgres://…` with the default-on `postgres` feature.
 
-// Not every public item of this crate is documented yet (issue 14): the workspace's
-// `missing_docs` is held off here until they are. New public items get their doc comment.
-#![allow(missing_docs)]
-
 pub mod ledger;
 #[cfg(feature = "postgres")]
 mod pg;
@@ -31,8 +27,11 @@ pub use url::{DEFAULT_STORE, StoreUrl};
 /// What a workspace had built at one moment (`plan-guard observe`), kept with its history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
+    /// The observation's number in the store.
     pub id: u64,
+    /// The workspace observed.
     pub workspace: String,
+    /// RFC 3339, as the recorder gave it.
     pub observed_at: String,
     /// Resources (address, type, module, dependencies, attribute digest) and output names.
     pub body: serde_json::Value,
@@ -52,6 +51,7 @@ pub struct Drift {
 /// so of concurrent `apply` runs of one decision only one runs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApplyClaim {
+    /// The decision whose apply is claimed.
     pub decision_id: String,
     /// The run that holds the claim.
     pub run_id: String,
@@ -66,70 +66,121 @@ pub struct ApplyClaim {
 /// An object as the store holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
+    /// The object.
     pub object: Object,
     /// The model revision of the write that last changed this object.
     pub revision: u64,
 }
 
+/// Why a store call failed. Every message names the store (its URL without credentials);
+/// callers branch on the variant (the provider adopts an object on [`StoreError::AlreadyExists`]).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A URL that names no store this build opens.
     #[error("invalid store URL {url:?}: {why}")]
-    BadUrl { url: String, why: String },
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// SQLite refused a read or write.
     #[error("store {url}: {source}")]
     Sqlite {
+        /// The store.
         url: String,
+        /// SQLite's error.
         #[source]
         source: rusqlite::Error,
     },
+    /// PostgreSQL refused a read or write, or the connection.
     #[cfg(feature = "postgres")]
     #[error("store {url}: {source}")]
     Postgres {
+        /// The store.
         url: String,
+        /// The client's error.
         #[source]
         source: postgres::Error,
     },
+    /// The TLS settings of a PostgreSQL URL cannot be used.
     #[error("store {url}: TLS: {why}")]
-    Tls { url: String, why: String },
+    Tls {
+        /// The store.
+        url: String,
+        /// What is wrong with them.
+        why: String,
+    },
+    /// The PostgreSQL server did not answer within the connect timeout.
     #[cfg(feature = "postgres")]
     #[error(
         "store {url}: the server did not answer within {secs} s while connecting, so nothing was read or written (connect_timeout in the URL, or $PGCONNECT_TIMEOUT, sets the limit; default {default} s)",
         default = pg::DEFAULT_CONNECT_TIMEOUT.as_secs()
     )]
-    Timeout { url: String, secs: u64 },
+    Timeout {
+        /// The store.
+        url: String,
+        /// The timeout, in seconds.
+        secs: u64,
+    },
+    /// The directory of a new SQLite store cannot be created.
     #[error("store {url}: cannot create {dir}: {source}")]
     CreateDir {
+        /// The store.
         url: String,
+        /// The directory.
         dir: String,
+        /// Why not.
         #[source]
         source: std::io::Error,
     },
+    /// A store opened for reading only is not there ([`Store::open_existing`]).
     #[error(
         "store {url}: {path} does not exist (this command only reads a store and never creates one: check --store or $IOM_STORE)"
     )]
-    Missing { url: String, path: String },
+    Missing {
+        /// The store.
+        url: String,
+        /// The file that is not there.
+        path: String,
+    },
+    /// [`Store::create`] of an object whose kind and name the store holds already.
     #[error("store {url}: {kind} {name:?} already exists (import it instead)")]
     AlreadyExists {
+        /// The store.
         url: String,
+        /// The object's resource type (`iom_profile`, ...).
         kind: &'static str,
+        /// The object's key.
         name: String,
     },
+    /// A stored object that no longer reads, or whose digest does not match.
     #[error("store {url}: {kind} {name:?} holds an unreadable object: {why}")]
     Corrupt {
+        /// The store.
         url: String,
+        /// The object's resource type.
         kind: &'static str,
+        /// The object's key.
         name: String,
+        /// What does not read.
         why: String,
     },
+    /// The store's schema is newer than this build reads.
     #[error(
         "store {url}: written by a newer IOM (schema {found}, this build reads up to {supported})"
     )]
     TooNew {
+        /// The store.
         url: String,
+        /// The schema version found.
         found: i64,
+        /// The newest schema version this build reads.
         supported: i64,
     },
 }
 
+/// A store call's result.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// A handle on one store. Cheap to share between threads: every call takes the
@@ -226,6 +277,7 @@ impl Store {
         Store::open_existing(&StoreUrl::configured(explicit))
     }
 
+    /// The URL the store was opened with (shown without credentials).
     pub fn url(&self) -> &StoreUrl {
         &self.url
     }

@@ -17,6 +17,7 @@ pub enum StoreUrl {
 }
 
 impl StoreUrl {
+    /// Reads a store URL: `sqlite://PATH` or `postgres://…` (docs/store.md).
     pub fn parse(url: &str) -> Result<StoreUrl> {
         let bad = |why: &str| StoreError::BadUrl {
             url: redacted(url),
