@@ -539,62 +539,11 @@ pub fn apply(
         }
     };
     let signal = std::os::unix::process::ExitStatusExt::signal(&status);
-    let mut probes = Vec::new();
-    if status.success() {
-        let raw = &plan.raw;
-        let plan = raw.parse()?;
-        let changes: Vec<_> = plan
-            .resource_changes
-            .iter()
-            .filter(|rc| rc.change.actions != ["no-op"])
-            .collect();
-        // Run where the plan was made, so pass-through arguments resolve from the source.
-        let sources = crate::plan::sources::Locator::new(std::path::Path::new("."), &plan);
-        let contracts = Contracts::governing(&plan, model, &changes, Some(&sources));
-        let state = state_after_apply();
-        // The plan's configuration says which outputs of other workspaces each resource
-        // reads; a plan that leaves nothing (a destroy) has nothing left to show after it.
-        // Both are read without building a tree of the whole plan.
-        let parts = serde_json::from_str::<AfterApply>(&raw.text).ok();
-        let configuration = parts
-            .as_ref()
-            .and_then(|p| p.configuration)
-            .and_then(|c| serde_json::from_str::<Value>(c.get()).ok());
-        let leaves_nothing = parts.as_ref().is_some_and(|p| {
-            p.planned_values
-                .as_ref()
-                .is_some_and(|v| !v.root_module.has_resources())
-        });
-        probes = post_verify(contracts.calls(), state.as_deref());
-        // What the apply built is the workspace's new observation (docs/living-model.md).
-        if let Some(state) = &state {
-            let body = check_body(check)?;
-            let workspace = body.workspace.as_deref().unwrap_or("default");
-            let here = std::env::current_dir().ok();
-            let key = crate::living::digest_key(store)?;
-            let observe = |doc: &str| {
-                crate::living::observation_body(
-                    doc,
-                    "the state after apply",
-                    crate::living::ObservedFrom::State,
-                    here.as_deref(),
-                    configuration.as_ref(),
-                    &key,
-                )
-            };
-            // No state where one should be (the command ran elsewhere): no observation.
-            let body = observe(state).or_else(|e| {
-                if leaves_nothing {
-                    observe(r#"{"values":{"root_module":{}}}"#)
-                } else {
-                    Err(e)
-                }
-            });
-            if let Ok(body) = body {
-                store.record_observation(workspace, &crate::ids::now_rfc3339(), &body)?;
-            }
-        }
-    }
+    let mut probes = if status.success() {
+        after_success(store, plan, check, model)?
+    } else {
+        Vec::new()
+    };
     let body = json!({
         "command": command,
         "exit_code": status.code(),
@@ -614,7 +563,90 @@ pub fn apply(
             body,
         },
     );
-    // `run_record_written` holds when this run's record reads back from the ledger intact.
+    confirm_run_record(store, check, &written, &mut probes);
+    written?;
+    // Recorded before the claim ends, so no run finds the claim free and the record absent.
+    finish(status.success())?;
+    Ok(Applied {
+        decision_id: check.decision_id.clone(),
+        exit_code: status.code(),
+        signal,
+        probes,
+    })
+}
+
+/// After a successful apply: the governing contracts' post-verify probes on the state it
+/// left, and that state recorded as the workspace's new observation (docs/living-model.md).
+fn after_success(
+    store: &Store,
+    plan: &PlanCopy,
+    check: &Evidence,
+    model: &Model,
+) -> Result<Vec<ProbeResult>> {
+    let raw = &plan.raw;
+    let plan = raw.parse()?;
+    let changes: Vec<_> = plan
+        .resource_changes
+        .iter()
+        .filter(|rc| rc.change.actions != ["no-op"])
+        .collect();
+    // Run where the plan was made, so pass-through arguments resolve from the source.
+    let sources = crate::plan::sources::Locator::new(std::path::Path::new("."), &plan);
+    let contracts = Contracts::governing(&plan, model, &changes, Some(&sources));
+    let state = state_after_apply();
+    // The plan's configuration says which outputs of other workspaces each resource
+    // reads; a plan that leaves nothing (a destroy) has nothing left to show after it.
+    // Both are read without building a tree of the whole plan.
+    let parts = serde_json::from_str::<AfterApply>(&raw.text).ok();
+    let configuration = parts
+        .as_ref()
+        .and_then(|p| p.configuration)
+        .and_then(|c| serde_json::from_str::<Value>(c.get()).ok());
+    let leaves_nothing = parts.as_ref().is_some_and(|p| {
+        p.planned_values
+            .as_ref()
+            .is_some_and(|v| !v.root_module.has_resources())
+    });
+    let probes = post_verify(contracts.calls(), state.as_deref());
+    // What the apply built is the workspace's new observation (docs/living-model.md).
+    if let Some(state) = &state {
+        let body = check_body(check)?;
+        let workspace = body.workspace.as_deref().unwrap_or("default");
+        let here = std::env::current_dir().ok();
+        let key = crate::living::digest_key(store)?;
+        let observe = |doc: &str| {
+            crate::living::observation_body(
+                doc,
+                "the state after apply",
+                crate::living::ObservedFrom::State,
+                here.as_deref(),
+                configuration.as_ref(),
+                &key,
+            )
+        };
+        // No state where one should be (the command ran elsewhere): no observation.
+        let body = observe(state).or_else(|e| {
+            if leaves_nothing {
+                observe(r#"{"values":{"root_module":{}}}"#)
+            } else {
+                Err(e)
+            }
+        });
+        if let Ok(body) = body {
+            store.record_observation(workspace, &crate::ids::now_rfc3339(), &body)?;
+        }
+    }
+    Ok(probes)
+}
+
+/// `run_record_written` holds when this run's apply record reads back from the ledger
+/// intact.
+fn confirm_run_record(
+    store: &Store,
+    check: &Evidence,
+    written: &Result<Evidence>,
+    probes: &mut [ProbeResult],
+) {
     for p in probes
         .iter_mut()
         .filter(|p| p.probe == "post_verify.run_record_written")
@@ -630,15 +662,6 @@ pub fn apply(
             Err(err) => (false, format!("{err:#}")),
         };
     }
-    written?;
-    // Recorded before the claim ends, so no run finds the claim free and the record absent.
-    finish(status.success())?;
-    Ok(Applied {
-        decision_id: check.decision_id.clone(),
-        exit_code: status.code(),
-        signal,
-        probes,
-    })
 }
 
 /// Claims decision `check` for a new run of its command; refused when another run holds
