@@ -2035,6 +2035,69 @@ EOF
   finish
 fi
 
+if begin module_sources "module calls from a local path, the public registry (version constraint), a private registry host (pinned, for_each), a git repository (//subdir and ?ref=tag), and a git call nested in the local module (count, ?ref=main): the configuration carries every call's source and version_constraint. Terraform fetches none of them: a module manifest written beside the configuration (.terraform/modules/modules.json) points each remote call at a stand-in directory, and init runs with -get=false"; then
+  file config/main.tf <<'EOF'
+module "app" {
+  source = "./modules/app"
+}
+
+module "network" {
+  source  = "corp/network/aws"
+  version = "~> 1.2"
+}
+
+module "db" {
+  source   = "registry.corp.example/team/db/aws"
+  version  = "1.0.0"
+  for_each = toset(["a", "b"])
+  name     = each.key
+}
+
+module "vpc" {
+  source = "git::https://git.corp.example/modules.git//vpc?ref=v1.2.0"
+}
+EOF
+  file config/modules/app/main.tf <<'EOF'
+module "inner" {
+  source = "git::https://git.corp.example/modules.git?ref=main"
+  count  = 1
+}
+
+resource "terraform_data" "app" {
+  input = "app"
+}
+EOF
+  stage config
+  # Stand-ins for the remote modules, and the manifest `terraform init` would have written
+  # after fetching them: with -get=false, init installs only providers, and plan loads each
+  # call from the directory the manifest names.
+  standins="$ws/config/.terraform/standins"
+  for m in network vpc inner; do
+    mkdir -p "$standins/$m"
+    echo 'resource "terraform_data" "x" { input = "x" }' >"$standins/$m/main.tf"
+  done
+  mkdir -p "$standins/db" "$ws/config/.terraform/modules"
+  printf 'variable "name" {}\n\nresource "terraform_data" "x" {\n  input = var.name\n}\n' >"$standins/db/main.tf"
+  cat >"$ws/config/.terraform/modules/modules.json" <<'EOF'
+{"Modules": [
+  {"Key": "", "Source": "", "Dir": "."},
+  {"Key": "app", "Source": "./modules/app", "Dir": "modules/app"},
+  {"Key": "app.inner", "Source": "git::https://git.corp.example/modules.git?ref=main", "Dir": ".terraform/standins/inner"},
+  {"Key": "network", "Source": "registry.terraform.io/corp/network/aws", "Version": "1.2.3", "Dir": ".terraform/standins/network"},
+  {"Key": "db", "Source": "registry.corp.example/team/db/aws", "Version": "1.0.0", "Dir": ".terraform/standins/db"},
+  {"Key": "vpc", "Source": "git::https://git.corp.example/modules.git//vpc?ref=v1.2.0", "Dir": ".terraform/standins/vpc"}
+]}
+EOF
+  run config init -input=false -no-color -get=false
+  plan
+  expect module.app.terraform_data.app create
+  expect 'module.app.module.inner[0].terraform_data.x' create
+  expect 'module.db["a"].terraform_data.x' create
+  expect module.network.terraform_data.x create
+  expect module.vpc.terraform_data.x create
+  finish
+fi
+
 [ ${#generated[@]} -gt 0 ] || die "no fixture matched: ${wanted[*]}"
 printf 'gen-fixtures: wrote %d fixtures under %s\n' "${#generated[@]}" "${out#"$repo"/}"
 printf '  %s\n' "${generated[@]}"

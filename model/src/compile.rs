@@ -89,6 +89,17 @@ impl CompiledRule {
     }
 }
 
+/// A blueprint `module_rule`, ready to evaluate against a module call.
+#[derive(Debug)]
+pub struct CompiledModuleRule {
+    /// The finding source: `blueprint:NAME@VERSION`.
+    pub source: String,
+    pub id: String,
+    pub condition: Condition,
+    pub outcome: Outcome,
+    pub message: Option<String>,
+}
+
 #[derive(Debug)]
 pub struct CompiledIntent {
     pub name: String,
@@ -102,6 +113,8 @@ pub struct CompiledIntent {
     pub critical: GlobList,
     /// Constraints first, then each blueprint's rules in the order listed.
     pub rules: Vec<Arc<CompiledRule>>,
+    /// Each blueprint's module rules, in the order the blueprints are listed.
+    pub module_rules: Vec<Arc<CompiledModuleRule>>,
 }
 
 impl CompiledIntent {
@@ -268,9 +281,15 @@ fn unique_names(spec: &ModelSpec, problems: &mut Problems) {
     }
 }
 
-/// Each blueprint's rules, by name and version. They compile once and are shared by
-/// every intent that lists them.
-type Blueprints = BTreeMap<(String, String), Vec<Arc<CompiledRule>>>;
+/// Each blueprint's rules and module rules, by name and version. They compile once and
+/// are shared by every intent that lists them.
+type Blueprints = BTreeMap<(String, String), BlueprintRules>;
+
+#[derive(Debug, Default)]
+struct BlueprintRules {
+    rules: Vec<Arc<CompiledRule>>,
+    module_rules: Vec<Arc<CompiledModuleRule>>,
+}
 
 fn compile_blueprints(spec: &ModelSpec) -> Blueprints {
     let mut blueprints = Blueprints::new();
@@ -292,7 +311,25 @@ fn compile_blueprints(spec: &ModelSpec) -> Blueprints {
             })
             .map(Arc::new)
             .collect();
-        blueprints.insert((b.name.clone(), b.version.clone()), rules);
+        let module_rules = b
+            .module_rule
+            .iter()
+            .filter_map(|r| {
+                // Validation has already reported anything that fails here.
+                Some(Arc::new(CompiledModuleRule {
+                    source: source.clone(),
+                    id: r.id.clone(),
+                    condition: Condition::compile(&r.condition).ok()?,
+                    outcome: r.outcome.parse().ok()?,
+                    message: r.message.clone(),
+                }))
+            })
+            .collect();
+        let compiled = BlueprintRules {
+            rules,
+            module_rules,
+        };
+        blueprints.insert((b.name.clone(), b.version.clone()), compiled);
     }
     blueprints
 }
@@ -337,9 +374,13 @@ fn compile_intents(
             })
             .map(Arc::new)
             .collect();
+        let mut module_rules = Vec::new();
         for (i, reference) in it.blueprints.iter().enumerate() {
             match resolve_blueprint(blueprints, reference) {
-                Ok(found) => rules.extend(found.iter().cloned()),
+                Ok(found) => {
+                    rules.extend(found.rules.iter().cloned());
+                    module_rules.extend(found.module_rules.iter().cloned());
+                }
                 Err(message) => problems.add(
                     ProblemCode::UnknownReference,
                     at,
@@ -362,6 +403,7 @@ fn compile_intents(
                 .then(|| glob::compile_plain(&it.allowed_resource_types).unwrap_or_default()),
             critical: glob::compile_instance_addresses(&it.critical).unwrap_or_default(),
             rules,
+            module_rules,
         });
     }
     intents.sort_by(|a, b| a.name.cmp(&b.name));
@@ -489,9 +531,9 @@ fn compile_rule(
 
 /// `name@version` must exist; a bare `name` takes the highest declared version.
 fn resolve_blueprint<'a>(
-    blueprints: &'a BTreeMap<(String, String), Vec<Arc<CompiledRule>>>,
+    blueprints: &'a Blueprints,
     reference: &str,
-) -> Result<&'a Vec<Arc<CompiledRule>>, String> {
+) -> Result<&'a BlueprintRules, String> {
     match reference.split_once('@') {
         Some((name, version)) => blueprints
             .get(&(name.to_string(), version.to_string()))

@@ -64,6 +64,10 @@ pub const CHANGE_VARIABLES: &[&str] = &[
     "workspace",
 ];
 
+/// The variables a blueprint `module_rule` condition reads: the module call being judged
+/// (`module_call.address`, `.source`, `.version`) and the workspace.
+pub const MODULE_VARIABLES: &[&str] = &["module_call", "workspace"];
+
 /// The variables a `post_verify` `state` condition reads: the state after apply.
 pub const STATE_VARIABLES: &[&str] = &["resources", "state"];
 

@@ -22,9 +22,11 @@ pub mod schema;
 pub mod time;
 pub mod validate;
 
-pub use compile::{CompiledIntent, CompiledProfile, CompiledRule, CompiledWaiver, Model};
+pub use compile::{
+    CompiledIntent, CompiledModuleRule, CompiledProfile, CompiledRule, CompiledWaiver, Model,
+};
 pub use condition::{
-    CHANGE_VARIABLES, Condition, Partial, PathStep, STATE_VARIABLES, root_context,
+    CHANGE_VARIABLES, Condition, MODULE_VARIABLES, Partial, PathStep, STATE_VARIABLES, root_context,
 };
 pub use contract::{InputValue, InputViolation, check_contract_inputs, expand_inputs};
 pub use hcl_load::{LoadError, load_dir, load_str};

@@ -41,6 +41,21 @@ pub struct Blueprint {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub rule: Vec<Rule>,
+    /// Rules over the module calls of a governed configuration (docs/judging.md).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub module_rule: Vec<ModuleRule>,
+}
+
+/// A rule every module call in a governed scope must satisfy; its condition reads
+/// `module_call` (`address`, `source`, `version`) and `workspace`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModuleRule {
+    pub id: String,
+    pub condition: String,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -74,12 +74,16 @@ pub enum ActionClass {
     Invoke,
     #[serde(rename = "move")]
     Move,
+    /// A module call judged by blueprint `module_rule`s; never from a resource change,
+    /// only from the configuration's module calls.
+    #[serde(rename = "module")]
+    Module,
     #[serde(rename = "no-op")]
     NoOp,
 }
 
 impl ActionClass {
-    pub const ALL: [ActionClass; 9] = [
+    pub const ALL: [ActionClass; 10] = [
         ActionClass::Create,
         ActionClass::Update,
         ActionClass::Replace,
@@ -88,6 +92,7 @@ impl ActionClass {
         ActionClass::Forget,
         ActionClass::Invoke,
         ActionClass::Move,
+        ActionClass::Module,
         ActionClass::NoOp,
     ];
 
@@ -101,6 +106,7 @@ impl ActionClass {
             ActionClass::Forget => "forget",
             ActionClass::Invoke => "invoke",
             ActionClass::Move => "move",
+            ActionClass::Module => "module",
             ActionClass::NoOp => "no-op",
         }
     }
@@ -157,7 +163,7 @@ impl FromStr for ActionClass {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ActionClass::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
-            format!("unknown action `{s}`: expected one of create, update, replace, delete, read, forget, invoke, move, no-op")
+            format!("unknown action `{s}`: expected one of create, update, replace, delete, read, forget, invoke, move, module, no-op")
         })
     }
 }

@@ -255,13 +255,36 @@ pub static BLUEPRINT: ObjectSchema = ObjectSchema {
         ),
         DESCRIPTION,
     ],
-    blocks: &[BlockSchema {
-        name: "rule",
-        repeated: true,
-        description: "A rule every governed change it applies to must satisfy.",
-        attributes: RULE_ATTRS,
-    }],
+    blocks: &[
+        BlockSchema {
+            name: "rule",
+            repeated: true,
+            description: "A rule every governed change it applies to must satisfy.",
+            attributes: RULE_ATTRS,
+        },
+        BlockSchema {
+            name: "module_rule",
+            repeated: true,
+            description: "A rule every module call in a governed scope must satisfy (nested calls and calls with `count` or `for_each` included, each judged once at its call address).",
+            attributes: MODULE_RULE_ATTRS,
+        },
+    ],
 };
+
+const MODULE_RULE_ATTRS: &[AttributeSchema] = &[
+    req(
+        "id",
+        String,
+        "Identifier of the rule, unique among the blueprint's module rules; the finding's `rule`.",
+    ),
+    req(
+        "condition",
+        String,
+        "CEL expression over `module_call` (`address`, such as `module.app.module.db`; `source` as written in the configuration; `version`, the version constraint, `\"\"` when there is none) and `workspace`; true means compliant. A name outside these or a function CEL does not declare is an error at validation.",
+    ),
+    req("outcome", String, OUTCOME_HELP),
+    opt("message", String, "One sentence shown when the rule fails."),
+];
 
 pub static INTENT: ObjectSchema = ObjectSchema {
     resource_type: "iom_intent",

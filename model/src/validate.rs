@@ -2,7 +2,11 @@
 //! `ValidateResourceConfig` and the HCL loader both call [`validate_object`]; checks that
 //! need the other objects (references, duplicates) live in [`crate::compile`].
 
-use crate::condition::{CHANGE_VARIABLES, Condition, STATE_VARIABLES};
+use crate::condition::{CHANGE_VARIABLES, Condition, MODULE_VARIABLES, STATE_VARIABLES};
+
+/// Why `module` is no class a profile or a rule's `actions` may name.
+const MODULE_CLASS: &str =
+    "`module` is the class of judged module calls: blueprint `module_rule` blocks judge them";
 use crate::glob;
 use crate::objects::*;
 use crate::outcome::{ActionClass, Outcome};
@@ -75,6 +79,7 @@ impl Validator {
         for (i, a) in actions.iter().enumerate() {
             match a.parse::<ActionClass>() {
                 Ok(ActionClass::NoOp) => self.fail(path.index(i), "`no-op` is never judged"),
+                Ok(ActionClass::Module) => self.fail(path.index(i), MODULE_CLASS),
                 Ok(_) => {}
                 Err(e) => self.fail(path.index(i), e),
             }
@@ -106,6 +111,7 @@ impl Validator {
             let path = AttrPath::attr("actions").key(class);
             match class.parse::<ActionClass>() {
                 Ok(ActionClass::NoOp) => self.fail(path.clone(), "`no-op` is never judged"),
+                Ok(ActionClass::Module) => self.fail(path.clone(), MODULE_CLASS),
                 Ok(_) => {}
                 Err(e) => self.fail(path.clone(), e),
             }
@@ -181,6 +187,19 @@ impl Validator {
             self.rule_like("rule", i, r);
         }
         self.unique_ids("rule", "id", b.rule.iter().map(|r| r.id.as_str()));
+        for (i, r) in b.module_rule.iter().enumerate() {
+            let at = AttrPath::block("module_rule", i);
+            if r.id.trim().is_empty() {
+                self.fail(at.then("id"), "must not be empty");
+            }
+            self.condition(at.then("condition"), &r.condition, MODULE_VARIABLES);
+            self.outcome(at.then("outcome"), &r.outcome, false);
+        }
+        self.unique_ids(
+            "module_rule",
+            "id",
+            b.module_rule.iter().map(|r| r.id.as_str()),
+        );
     }
 
     fn intent(&mut self, it: &Intent) {
@@ -397,6 +416,10 @@ pub fn cost_warnings_of(object: &Object) -> Vec<(AttrPath, String)> {
             for (j, r) in b.rule.iter().enumerate() {
                 let at = AttrPath::block("rule", j).then("condition");
                 conditions.push((at, &r.condition, CHANGE_VARIABLES));
+            }
+            for (j, r) in b.module_rule.iter().enumerate() {
+                let at = AttrPath::block("module_rule", j).then("condition");
+                conditions.push((at, &r.condition, MODULE_VARIABLES));
             }
         }
         Object::Intent(it) => {

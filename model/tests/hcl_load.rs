@@ -377,3 +377,101 @@ fn tf_var_environment_values_sit_between_default_and_tfvars() {
     );
     assert_eq!(create_outcome(&file_wins), "block");
 }
+
+#[test]
+fn module_rules_load_compile_and_name_their_mistakes() {
+    let text = r#"
+resource "iom_profile" "p" { name = "p" }
+resource "iom_blueprint" "b" {
+  name    = "modules"
+  version = "1.0.0"
+  module_rule {
+    id        = "pinned"
+    condition = "module_call.source.startsWith('./') || module_call.version != ''"
+    outcome   = "block"
+    message   = "pin the version"
+  }
+}
+resource "iom_intent" "i" {
+  name       = "i"
+  profile    = "p"
+  blueprints = ["modules"]
+}
+"#;
+    let spec = load_str("gov.tf", text).unwrap_or_else(|e| panic!("{}", e[0]));
+    assert_eq!(spec.blueprints[0].module_rule[0].id, "pinned");
+    let model = Model::compile(spec).expect("compiles");
+    let rules = &model.intents[0].module_rules;
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0].source, "blueprint:modules@1.0.0");
+    assert!(
+        model.intents[0].rules.is_empty(),
+        "no change rule came of it"
+    );
+
+    // A module rule reads the call, not a change: `after` is a mistake named at load.
+    let e = load_err(&text.replace("module_call.version != ''", "after.x == 1"));
+    assert!(
+        e.starts_with("gov.tf:8:17: iom_blueprint.b, attribute `module_rule[0].condition`: undeclared reference `after`"),
+        "{e}"
+    );
+    // Nor does a change rule read `module_call`.
+    let e = load_err(
+        r#"
+resource "iom_blueprint" "b" {
+  name    = "b"
+  version = "1.0.0"
+  rule {
+    id        = "r"
+    condition = "module_call.source == ''"
+    outcome   = "block"
+  }
+}
+"#,
+    );
+    assert!(
+        e.contains("`rule[0].condition`: undeclared reference `module_call`"),
+        "{e}"
+    );
+    let e = load_err(&text.replace("outcome   = \"block\"", "outcome   = \"allow\""));
+    assert!(e.contains("`module_rule[0].outcome`"), "{e}");
+    let twice = text.replace(
+        "  module_rule {",
+        "  module_rule {\n    id = \"pinned\"\n    condition = \"true\"\n    outcome = \"warn\"\n  }\n  module_rule {",
+    );
+    assert!(load_err(&twice).contains("duplicate id `pinned`"));
+    // `module` is the class of judged calls, never a profile's or a rule's action.
+    let e = load_err(
+        "resource \"iom_profile\" \"p\" {\n  name    = \"p\"\n  actions = { module = \"warn\" }\n}\n",
+    );
+    assert!(
+        e.contains("`module` is the class of judged module calls"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_module_rule_whose_cost_grows_is_warned_of() {
+    let spec = load_str(
+        "gov.tf",
+        r#"
+resource "iom_blueprint" "b" {
+  name    = "b"
+  version = "1.0.0"
+  module_rule {
+    id        = "slow"
+    condition = "[module_call.source, module_call.version].all(a, [module_call.source, module_call.version].exists_one(b, b == a))"
+    outcome   = "warn"
+  }
+}
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{}", e[0]));
+    let warnings = iom_model::validate::cost_warnings(&spec);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].to_string().contains("module_rule[0].condition"),
+        "{}",
+        warnings[0]
+    );
+}

@@ -28,6 +28,7 @@ pub fn sample_report() -> Report {
         governed_by: vec!["payments".into()],
         importing: false,
         module: "module.payments".into(),
+        module_call: None,
         previous_address: None,
         trigger: None,
         ty: "aws_db_instance".into(),

@@ -325,6 +325,13 @@ const BLUEPRINT_EXAMPLE: &str = r#"resource "iom_blueprint" "storage" {
     outcome        = "block"
     message        = "buckets must be encrypted at rest"
   }
+
+  module_rule {
+    id        = "approved-sources"
+    condition = "module_call.source.startsWith('./') || module_call.source.matches(r'^git::https://git\\.corp\\.example/modules\\.git//[a-z0-9-]+\\?ref=v[0-9]+\\.[0-9]+\\.[0-9]+$')"
+    outcome   = "block"
+    message   = "modules come from this repository or the company's module repository, at a release tag"
+  }
 }
 "#;
 

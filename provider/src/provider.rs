@@ -926,6 +926,63 @@ mod tests {
         assert!(format!("{d:?}").contains("RFC 3339"), "{d:?}");
     }
 
+    /// A blueprint's `module_rule` blocks go through the provider's schema and validation
+    /// like its `rule` blocks: a costly condition warns at its path, a condition reading a
+    /// change's names (`after`) is an error there, and the block survives the state round trip.
+    #[tokio::test]
+    async fn module_rules_validate_and_warn_at_their_path() {
+        let p = IomProvider::default();
+        let config = |object: &Object| {
+            let ty = schema::resource(object.kind()).value_type();
+            to_state(object, 0, &ty, &Value::Null).unwrap()
+        };
+        let blueprint = |condition: &str| {
+            Object::Blueprint(Blueprint {
+                name: "b".into(),
+                version: "1.0.0".into(),
+                module_rule: vec![iom_model::ModuleRule {
+                    id: "pinned".into(),
+                    condition: condition.into(),
+                    outcome: "block".into(),
+                    message: None,
+                }],
+                ..Blueprint::default()
+            })
+        };
+        let good = blueprint("module_call.version != ''");
+        let d = p
+            .validate_resource_config("iom_blueprint", config(&good))
+            .await;
+        assert!(d.iter().next().is_none(), "{d:?}");
+        let state = config(&good);
+        assert!(
+            format!("{state:?}").contains("module_call.version"),
+            "{state:?}"
+        );
+
+        let d = p
+            .validate_resource_config("iom_blueprint", config(&blueprint("after.x == 1")))
+            .await;
+        assert!(d.has_errors(), "{d:?}");
+        assert!(
+            format!("{d:?}").contains("undeclared reference `after`"),
+            "{d:?}"
+        );
+
+        let costly =
+            blueprint("[module_call.source].all(a, [module_call.source].exists_one(b, b == a))");
+        let d = p
+            .validate_resource_config("iom_blueprint", config(&costly))
+            .await;
+        assert!(!d.has_errors(), "{d:?}");
+        let warning = d.iter().next().expect("one warning");
+        assert!(
+            warning.summary.contains("module_rule[0].condition")
+                && warning.detail.contains("square"),
+            "{warning}"
+        );
+    }
+
     /// A create whose store commit happened but whose result never reached Terraform's
     /// state is retried: the identical object is adopted, a different one still refused.
     #[tokio::test]

@@ -7,6 +7,7 @@ pub mod cel_input;
 pub mod contracts;
 pub mod govtest;
 pub mod model_source;
+pub mod module_calls;
 /// The network probes, shared with the provider's `iom_verify` action.
 pub use iom_probe as probes;
 pub mod report;
@@ -227,6 +228,7 @@ pub fn check_observed(
         now: iom_model::time::now_unix(),
     };
     let mut changes = judge.all(&judged)?;
+    changes.extend(judge.module_calls(plan, &intents));
     changes.sort_by(|a, b| natural_cmp(&a.address, &b.address).then(a.deposed.cmp(&b.deposed)));
     let sections = contract_sections(&contracts, &targets, &intents);
 
@@ -440,6 +442,35 @@ impl<'m> Judge<'_, 'm> {
         Ok(out)
     }
 
+    /// Every module call of the configuration that the module rules of an intent in its
+    /// scope judge, as a change of class `module` whose findings settle as any change's.
+    fn module_calls(&self, plan: &Plan<'_>, intents: &[&'m CompiledIntent]) -> Vec<ChangeReport> {
+        let root = iom_model::root_context();
+        let mut out = Vec::new();
+        for call in module_calls::calls(plan) {
+            let governing: Vec<&CompiledIntent> = intents
+                .iter()
+                .copied()
+                .filter(|i| !i.module_rules.is_empty() && i.governs_address(&call.address))
+                .collect();
+            if governing.is_empty() {
+                continue;
+            }
+            let raised = module_calls::findings(&call, &governing, &self.opts.workspace, &root);
+            let at = call.address.as_str();
+            let (findings, verdict) = self.settle(raised.into_iter().map(|f| (at, f)).collect());
+            let mut change = module_calls::change_report(&call, &governing, findings, verdict);
+            change.accountable = crate::decide::surface::accountable(
+                &change.findings,
+                verdict,
+                &governing,
+                self.model,
+            );
+            out.push(change);
+        }
+        out
+    }
+
     /// The one step every finding of a change goes through, wherever it was raised
     /// (rules, contracts, drift, the blast radius across workspaces): a live waiver that
     /// covers the finding at the address it was raised at turns it into an allow naming
@@ -596,6 +627,7 @@ impl<'m> Judge<'_, 'm> {
             governed_by: j.governed_by().into_iter().map(String::from).collect(),
             importing: rc.change.importing.is_some(),
             module: module_of(rc),
+            module_call: None,
             previous_address: rc.previous_address.clone(),
             trigger: j.origin.trigger.map(str::to_string),
             ty: rc.ty.clone(),

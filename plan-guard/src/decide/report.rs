@@ -55,6 +55,8 @@ pub struct Summary {
     pub import: usize,
     /// Action invocations (Terraform 1.14+ actions) the apply would run.
     pub invoke: usize,
+    /// Module calls judged by blueprint module rules.
+    pub module: usize,
     /// Objects moved to a new address and not otherwise changed.
     #[serde(rename = "move")]
     pub moved: usize,
@@ -92,6 +94,10 @@ pub struct ChangeReport {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub importing: bool,
     pub module: String,
+    /// For a module call judged by module rules (class `module`): its source and version
+    /// constraint as the configuration gives them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module_call: Option<ModuleCallInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_address: Option<String>,
     /// For an action invocation (class `invoke`): what runs it.
@@ -100,6 +106,13 @@ pub struct ChangeReport {
     #[serde(rename = "type")]
     pub ty: String,
     pub verdict: Outcome,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleCallInfo {
+    pub source: String,
+    /// The version constraint, `""` when the call has none.
+    pub version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -125,6 +138,7 @@ impl Summary {
             ActionClass::Forget => self.forget += 1,
             ActionClass::Invoke => self.invoke += 1,
             ActionClass::Move => self.moved += 1,
+            ActionClass::Module => self.module += 1,
             ActionClass::NoOp => {}
         }
         // A create that forgets the object it replaces counts as both.

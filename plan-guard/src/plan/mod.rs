@@ -374,6 +374,9 @@ pub struct Provisioner {
 pub struct ModuleCall {
     #[serde(default)]
     pub source: Option<String>,
+    /// The `version` argument as written (registry sources only).
+    #[serde(default)]
+    pub version_constraint: Option<String>,
     #[serde(default)]
     pub expressions: BTreeMap<String, Expr>,
     #[serde(default)]

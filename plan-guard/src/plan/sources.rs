@@ -150,8 +150,13 @@ impl Locator {
                 .to_string();
             for block in body.blocks() {
                 let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+                let offset = block.span().map_or(0, |s| s.start);
+                let line = text[..offset.min(text.len())].matches('\n').count() + 1;
                 if let ("module", [call]) = (block.ident.as_str(), labels.as_slice()) {
                     self.calls.insert((dir.to_path_buf(), call.to_string()));
+                    self.blocks
+                        .entry((dir.to_path_buf(), format!("module.{call}")))
+                        .or_insert((relative.clone(), line));
                     for attr in block.body.attributes() {
                         if let Some(var) = bare_variable(&attr.value) {
                             self.pass_through.insert(
@@ -176,8 +181,6 @@ impl Locator {
                     ("data", [ty, name]) => format!("data.{ty}.{name}"),
                     _ => continue,
                 };
-                let offset = block.span().map_or(0, |s| s.start);
-                let line = text[..offset.min(text.len())].matches('\n').count() + 1;
                 self.blocks
                     .entry((dir.to_path_buf(), key))
                     .or_insert((relative.clone(), line));
@@ -196,6 +199,17 @@ impl Locator {
 }
 
 impl Locator {
+    /// The file and line of the `module` block of the call at `address`
+    /// (`module.a.module.b`), when the calling module's directory was read.
+    pub fn locate_call(&self, address: &str) -> Option<(&str, usize)> {
+        let names: Vec<&str> = address.strip_prefix("module.")?.split(".module.").collect();
+        let (call, parents) = names.split_last()?;
+        let dir = self.modules.get(&parents.join("."))?;
+        self.blocks
+            .get(&(dir.clone(), format!("module.{call}")))
+            .map(|(f, l)| (f.as_str(), *l))
+    }
+
     /// The type variable `name` of the module at `module` (module call names from the
     /// root; empty for the root module) declares, when its `variable` block was read and
     /// gives a type. A module argument, or a root variable given with `-var`, reaches the

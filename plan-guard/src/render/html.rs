@@ -79,7 +79,7 @@ pub fn render_html(r: &Report) -> String {
     let _ = write!(
         out,
         "<h1>plan-guard: <span id=\"verdict\" class=\"v {v}\">{v}</span> — workspace <code>{}</code></h1>\
-         <p>{}: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {} import. \
+         <p>{}: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {}{} import. \
          Verdicts: {} allow, {} warn, {} escalate, {} block.</p>\
          <p><small>decision <code>{}</code> · plan sha256 <code>{}</code> · terraform {} · model <code>{}</code> · {}</small></p>",
         esc(&r.workspace),
@@ -92,6 +92,7 @@ pub fn render_html(r: &Report) -> String {
         s.forget,
         s.invoke,
         s.moved,
+        crate::render::markdown::module_count(s.module),
         s.import,
         s.allow,
         s.warn,

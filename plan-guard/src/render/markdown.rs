@@ -68,7 +68,7 @@ pub fn render_markdown(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "**{}**: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {} import  \n\
+        "**{}**: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {}{} import  \n\
          Verdicts: {} allow · {} warn · {} escalate · {} block\n",
         count(s.changes, "change", "changes"),
         s.create,
@@ -79,6 +79,7 @@ pub fn render_markdown(r: &Report) -> String {
         s.forget,
         s.invoke,
         s.moved,
+        module_count(s.module),
         s.import,
         s.allow,
         s.warn,
@@ -412,6 +413,16 @@ fn mermaid(flagged: &[&ChangeReport]) -> String {
     }
     g.push_str("\n</details>\n");
     g
+}
+
+/// The count of judged module calls, only when there are some (a model without module
+/// rules reports as it did before them).
+pub(crate) fn module_count(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!("{n} module, ")
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use iom_model::Outcome;
+use iom_model::{ActionClass, Outcome};
 use serde_json::{Value, json};
 
 use crate::decide::report::Report;
@@ -31,7 +31,9 @@ fn help(source: &str, rule: &str) -> String {
         "intent" => {
             "A rule of the intent that governs this resource: permitted types, critical addresses or a constraint."
         }
-        "blueprint" => "A rule of a blueprint the governing intent applies.",
+        "blueprint" => {
+            "A rule of a blueprint the governing intent applies (a module rule judges a module call: its source and version)."
+        }
         "contract" => "An item of the contract governing this module call.",
         _ => "A rule of the governance model itself.",
     };
@@ -55,10 +57,19 @@ pub fn render_sarif(r: &Report, sources: Option<&Locator>) -> String {
                     "defaultConfiguration": { "level": level(f.outcome) },
                 })
             });
+            let is_call = c.action == ActionClass::Module;
+            let kind = if is_call { "module" } else { "resource" };
             let mut location = json!({
-                "logicalLocations": [{ "fullyQualifiedName": c.address, "kind": "resource" }],
+                "logicalLocations": [{ "fullyQualifiedName": c.address, "kind": kind }],
             });
-            if let Some((file, line)) = sources.and_then(|s| s.locate(&c.address)) {
+            let place = sources.and_then(|s| {
+                if is_call {
+                    s.locate_call(&c.address)
+                } else {
+                    s.locate(&c.address)
+                }
+            });
+            if let Some((file, line)) = place {
                 location["physicalLocation"] = json!({
                     "artifactLocation": { "uri": file, "uriBaseId": "SRCROOT" },
                     "region": { "startLine": line },

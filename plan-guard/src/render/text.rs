@@ -62,6 +62,7 @@ pub fn render_text(r: &Report, color: bool) -> String {
         (s.forget, "forget"),
         (s.invoke, "invoke"),
         (s.moved, "move"),
+        (s.module, "module"),
         (s.import, "import"),
     ] {
         if n > 0 {

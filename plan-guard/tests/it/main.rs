@@ -27,6 +27,7 @@ mod integrations;
 mod junit;
 mod ledger_compat;
 mod living_model;
+mod module_rules;
 mod plan_parts;
 mod plan_reading;
 mod printable;

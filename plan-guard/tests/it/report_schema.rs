@@ -17,7 +17,7 @@ fn repo() -> PathBuf {
 }
 
 /// A model that makes findings of every source: profile outcomes and thresholds, an
-/// intent's types, critical globs and constraints, a blueprint rule, an element in the
+/// intent's types, critical globs and constraints, a blueprint rule and module rule, an element in the
 /// blast radius, a live waiver (`waived_by`) and an expired one (`waiver_expired`).
 const EVERY_FINDING: &str = r#"
 resource "iom_profile" "p" {
@@ -35,6 +35,12 @@ resource "iom_blueprint" "b" {
     condition = "name != 'main'"
     outcome   = "warn"
     message   = "resources are not called main"
+  }
+  module_rule {
+    id        = "local-modules"
+    condition = "module_call.source.startsWith('./')"
+    outcome   = "escalate"
+    message   = "modules are local"
   }
 }
 resource "iom_intent" "i" {
@@ -107,6 +113,8 @@ fn corpus_and_fixture_plans() -> Vec<PathBuf> {
     plans.sort();
     assert!(plans.len() >= 150, "corpus has {} plans", plans.len());
     plans.extend(FIXTURES.iter().map(|name| PathBuf::from(plan_path(name))));
+    // Module calls from every kind of source, judged as changes of class `module`.
+    plans.push(PathBuf::from(plan_path("module_sources")));
     for example in [
         "example_allow.json",
         "example_escalate.json",
