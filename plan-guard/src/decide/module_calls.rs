@@ -2,16 +2,19 @@
 //! calls come from the plan's `configuration`, not from its changes: a call is judged
 //! whether or not anything in it changes, nested calls included, and a call with `count`
 //! or `for_each` once at its call address (`module.a.module.b`), since every instance
-//! shares its source and version.
+//! shares its source and version. A module a change is in whose call the configuration
+//! does not declare (a plan without `configuration`, or one edited to drop a call) is
+//! judged too, as a call whose source is unknown: every module rule fails for it.
 
 use crate::decide::report::{ChangeReport, Finding, ModuleCallInfo};
 use crate::graph::BlastRadius;
+use crate::plan::address::InstanceAddress;
 use crate::plan::{ConfigModule, Plan};
 use cel::Context;
 use cel::common::types::{CelMap, CelMapKey, CelString};
 use cel::common::value::Val;
 use iom_model::{ActionClass, CompiledIntent, CompiledModuleRule, Outcome};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// One module call of the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,13 +27,45 @@ pub struct Call<'p> {
     pub source: &'p str,
     /// The version constraint, `""` when there is none.
     pub version: &'p str,
+    /// Whether the configuration declares the call; when not, its source and version are
+    /// unknown (`""`) and no rule can hold for it.
+    pub declared: bool,
 }
 
-/// Every module call of the plan's configuration, parents before their children.
+/// Every module call of the plan's configuration, parents before their children, then
+/// the calls of changed resources that the configuration does not declare.
 pub fn calls<'p>(plan: &'p Plan<'_>) -> Vec<Call<'p>> {
     let mut out = Vec::new();
     if let Some(config) = &plan.configuration {
         walk(&config.root_module, "", &mut out);
+    }
+    let declared: BTreeSet<String> = out.iter().map(|c| c.address.clone()).collect();
+    let changed = plan
+        .resource_changes
+        .iter()
+        .chain(plan.deferred_changes.iter().map(|d| &d.resource_change));
+    let mut undeclared = BTreeSet::new();
+    for rc in changed {
+        let Some(parsed) = InstanceAddress::parse(&rc.address) else {
+            continue;
+        };
+        let mut address = String::new();
+        for name in parsed.module_names() {
+            let parent = address.clone();
+            if !address.is_empty() {
+                address.push('.');
+            }
+            address.push_str(&format!("module.{name}"));
+            if !declared.contains(&address) && undeclared.insert(address.clone()) {
+                out.push(Call {
+                    address: address.clone(),
+                    parent,
+                    source: "",
+                    version: "",
+                    declared: false,
+                });
+            }
+        }
     }
     out
 }
@@ -47,6 +82,7 @@ fn walk<'p>(module: &'p ConfigModule, parent: &str, out: &mut Vec<Call<'p>>) {
             parent: parent.to_string(),
             source: call.source.as_deref().unwrap_or(""),
             version: call.version_constraint.as_deref().unwrap_or(""),
+            declared: true,
         });
         walk(&call.module, &address, out);
     }
@@ -64,7 +100,7 @@ pub fn findings(
     bind(&mut ctx, call, workspace);
     let mut out = Vec::new();
     for rule in governing.iter().flat_map(|i| i.module_rules.iter()) {
-        if let Some(f) = judge(rule, &ctx) {
+        if let Some(f) = judge(rule, call, &ctx) {
             out.push(f);
         }
     }
@@ -85,7 +121,7 @@ fn bind<'a>(ctx: &mut Context<'a, 'a>, call: &'a Call<'_>, workspace: &'a str) {
     ctx.add_variable_as_val("workspace", text(workspace));
 }
 
-fn judge(rule: &CompiledModuleRule, ctx: &Context<'_, '_>) -> Option<Finding> {
+fn judge(rule: &CompiledModuleRule, call: &Call<'_>, ctx: &Context<'_, '_>) -> Option<Finding> {
     let failed = |message: String| Finding {
         waived_by: None,
         source: rule.source.clone(),
@@ -93,6 +129,13 @@ fn judge(rule: &CompiledModuleRule, ctx: &Context<'_, '_>) -> Option<Finding> {
         outcome: rule.outcome,
         message,
     };
+    if !call.declared {
+        return Some(failed(
+            "the plan's configuration does not declare this module call, so its source and \
+             version cannot be judged"
+                .to_string(),
+        ));
+    }
     match super::judged(rule.condition.evaluate(ctx), &rule.condition) {
         Ok(true) => None,
         Ok(false) => Some(failed(rule.message.clone().unwrap_or_else(|| {

@@ -140,9 +140,20 @@ pub fn render_markdown(r: &Report) -> String {
                 )
             }))
             .collect();
-        let action = match c.previous_address.as_ref().filter(|p| **p != c.address) {
-            Some(from) => format!("{} (moved from {})", c.action, code(from, true)),
-            None => c.action.to_string(),
+        let action = match (&c.module_call, c.previous_address.as_ref()) {
+            (Some(call), _) if call.version.is_empty() => {
+                format!("{} {}", c.action, code(&call.source, true))
+            }
+            (Some(call), _) => format!(
+                "{} {} {}",
+                c.action,
+                code(&call.source, true),
+                code(&call.version, true)
+            ),
+            (None, Some(from)) if *from != c.address => {
+                format!("{} (moved from {})", c.action, code(from, true))
+            }
+            (None, _) => c.action.to_string(),
         };
         let row = format!(
             "| {} | {} | {} | {} |\n",

@@ -157,6 +157,13 @@ pub fn render_text(r: &Report, color: bool) -> String {
         if let Some(from) = c.previous_address.as_ref().filter(|p| **p != c.address) {
             head.push_str(&format!(" (moved from {})", printable(from)));
         }
+        if let Some(call) = &c.module_call {
+            head.push_str(&format!(" (source {}", printable(&call.source)));
+            if !call.version.is_empty() {
+                head.push_str(&format!(", version {}", printable(&call.version)));
+            }
+            head.push(')');
+        }
         let _ = writeln!(out, "{head}");
         if c.blast_radius.transitive > 0 {
             let _ = writeln!(

@@ -301,6 +301,63 @@ fn tricks_with_refs_subdirectories_and_look_alike_hosts_are_blocked() {
     assert_eq!(verdict_of(&file, &anchored, "module.app"), Allow);
 }
 
+/// The plan edited by `edit`, written to a file.
+fn edited(name: &str, edit: impl Fn(&mut serde_json::Value)) -> PathBuf {
+    let text = std::fs::read_to_string(plan_path("module_sources")).unwrap();
+    let mut plan: serde_json::Value = serde_json::from_str(&text).unwrap();
+    edit(&mut plan);
+    let dir = std::env::temp_dir().join(format!("pg-module-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.json"));
+    std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
+    file
+}
+
+/// A call taken out of the configuration (or the whole configuration taken out) cannot
+/// slip past the module rules: the modules the changes are in are judged as calls whose
+/// source is unknown, and no rule holds for them.
+#[test]
+fn a_call_missing_from_the_configuration_fails_every_module_rule() {
+    let m = model(&governance(APPROVED, ""));
+    let judged = |file: &Path| {
+        let raw = read_plan(file.to_str().unwrap()).unwrap();
+        let plan = raw.parse().unwrap();
+        check(&raw, &plan, &m, &options("default", Escalate)).unwrap()
+    };
+    let dropped = edited("dropped-call", |p| {
+        p["configuration"]["root_module"]["module_calls"]
+            .as_object_mut()
+            .unwrap()
+            .remove("vpc");
+    });
+    let r = judged(&dropped);
+    let vpc = change(&r, "module.vpc");
+    assert_eq!(vpc.verdict, Block);
+    assert!(
+        vpc.findings[0]
+            .message
+            .contains("does not declare this module call"),
+        "{}",
+        vpc.findings[0].message
+    );
+    assert_eq!(judged_calls(&r).len(), 5);
+
+    let bare = edited("no-configuration", |p| {
+        p.as_object_mut().unwrap().remove("configuration");
+    });
+    let r = judged(&bare);
+    assert_eq!(
+        judged_calls(&r),
+        vec![
+            call("module.app", Block),
+            call("module.app.module.inner", Block),
+            call("module.db", Block),
+            call("module.network", Block),
+            call("module.vpc", Block),
+        ]
+    );
+}
+
 #[test]
 fn a_condition_that_cannot_be_evaluated_fails_with_its_outcome() {
     // `version` is a string; comparing it to a number is an evaluation error, not a pass.
@@ -367,8 +424,20 @@ fn every_format_shows_the_judged_calls() {
         .unwrap();
     assert_eq!(inner["action"], "module");
     assert_eq!(inner["module_call"]["version"], "");
-    assert!(cli("text").contains("5 module"));
-    assert!(cli("markdown").contains("5 module, "));
+    // What a reader sees of a flagged call: its source as written, escaped like any
+    // address.
+    let text = cli("text");
+    assert!(text.contains("5 module"), "{text}");
+    assert!(
+        text.contains("module.network  module (source corp/network/aws, version ~> 1.2)"),
+        "{text}"
+    );
+    let markdown = cli("markdown");
+    assert!(markdown.contains("5 module, "), "{markdown}");
+    assert!(
+        markdown.contains("| module `git::https://git.corp.example/modules.git?ref=main` |"),
+        "{markdown}"
+    );
 }
 
 /// SARIF results point at the `module` block: in the root module's file, and for the
