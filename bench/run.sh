@@ -18,6 +18,8 @@ done
 echo "bench: sizes ${sizes[*]}" >&2
 bash "$repo/scripts/install-terraform.sh" >/dev/null
 tf="$repo/.tools/bin/terraform"
+# The project's CLI configuration (the bench needs no provider, but Terraform warns without one).
+export TF_CLI_CONFIG_FILE="$repo/.tools/terraformrc"
 cargo build --quiet --release -p plan-guard --bins --examples --manifest-path "$repo/Cargo.toml"
 # Where cargo put them: target/ unless CARGO_TARGET_DIR (or a cargo config) says otherwise.
 target="$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
@@ -104,17 +106,17 @@ for n in "${sizes[@]}"; do
   bytes=$(stat -c %s "$plan")
   # One untimed check first: a check that errors (exit 1) has no time worth reporting.
   code=0
-  "$pg" check "$plan" --model "$repo/bench/governance" --store "$ledger" --init-store --workspace bench-estate --format json --output /dev/null || code=$?
+  "$pg" check "$plan" --model "$repo/bench/governance" --store "$ledger" --init-store --workspace bench-estate --actor bench --format json --output /dev/null || code=$?
   [ "$code" != 1 ] || { echo "bench/run.sh: plan-guard check failed on $plan" >&2; exit 1; }
   times=()
   for _ in $(seq $runs); do
     s=$(date +%s%N)
-    "$pg" check "$plan" --model "$repo/bench/governance" --store "$ledger" --init-store --workspace bench-estate --format json --output /dev/null || true
+    "$pg" check "$plan" --model "$repo/bench/governance" --store "$ledger" --init-store --workspace bench-estate --actor bench --format json --output /dev/null || true
     times+=($(( ($(date +%s%N) - s) / 1000000 )))
   done
   check_ms=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
   parse_ms=$("$baseline" "$plan" $runs)
-  rss_kb=$( { /usr/bin/time -f '%M' "$pg" check "$plan" --model "$repo/bench/governance" --store "$ledger" --init-store --workspace bench-estate --format json --output /dev/null >/dev/null || true; } 2>&1 | tail -1)
+  rss_kb=$( { /usr/bin/time -f '%M' "$pg" check "$plan" --model "$repo/bench/governance" --store "$ledger" --init-store --workspace bench-estate --actor bench --format json --output /dev/null >/dev/null || true; } 2>&1 | tail -1)
   # The judging core in-process (read and hash, parse, graph and every rule, JSON report;
   # medians of each stage): the command above also starts a process, loads the model,
   # writes the evidence record to the ledger and frees its memory on exit.
