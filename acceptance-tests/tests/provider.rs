@@ -465,6 +465,18 @@ fn the_schema_documents_itself() {
             }
         }
         assert!(provider["data_source_schemas"]["iom_contract_check"].is_object());
+        // Module rules come from the same declaration as rules: a repeated block whose
+        // condition reads `module_call`.
+        let module_rule = &resources["iom_blueprint"]["block"]["block_types"]["module_rule"];
+        assert_eq!(module_rule["nesting_mode"], "list", "{version}");
+        let condition = &module_rule["block"]["attributes"]["condition"];
+        assert_eq!(condition["required"], true, "{version}");
+        assert!(
+            condition["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("module_call")),
+            "{version}: {condition}"
+        );
     }
 }
 
