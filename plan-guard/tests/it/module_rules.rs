@@ -477,3 +477,57 @@ fn sarif_locates_each_offending_call_block() {
         .count();
     assert_eq!(flagged, 2, "one result per offending call");
 }
+
+/// An escalated module call goes through the approval like any change: `approve` shows
+/// the call, its finding and who is accountable, from the check record.
+#[test]
+fn an_escalated_call_is_approved_from_the_check_record() {
+    let dir = std::env::temp_dir().join(format!("pg-module-approve-{}", std::process::id()));
+    let gov = dir.join("governance");
+    std::fs::create_dir_all(&gov).unwrap();
+    let escalating = governance(APPROVED, "")
+        .replace("outcome   = \"block\"", "outcome   = \"escalate\"")
+        .replace(
+            "name = \"p\"\n",
+            "name = \"p\"\n  approvers = [\"alice\"]\n",
+        );
+    std::fs::write(gov.join("main.tf"), escalating).unwrap();
+    let store = format!("sqlite://{}/iom.db", dir.display());
+    let plan_guard = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+            .args(args)
+            .env("IOM_STORE", &store)
+            .output()
+            .unwrap()
+    };
+    let plan = plan_path("module_sources");
+    let gov_dir = gov.to_str().unwrap();
+    let check = plan_guard(&[
+        "check", &plan, "--model", gov_dir, "--actor", "bob", "--format", "json",
+    ]);
+    assert_eq!(
+        check.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let id = report["decision_id"].as_str().unwrap();
+    let approve = plan_guard(&[
+        "approve", id, "--actor", "alice", "--reason", "reviewed", "--yes",
+    ]);
+    let shown = String::from_utf8_lossy(&approve.stdout);
+    assert!(
+        approve.status.success(),
+        "{shown}{}",
+        String::from_utf8_lossy(&approve.stderr)
+    );
+    for needle in [
+        "ESCALATE module.network  module",
+        "[blueprint:modules@1.0.0 / approved-source]",
+        "accountable: intent i (owner platform-team)",
+        "approved",
+    ] {
+        assert!(shown.contains(needle), "{needle} not in:\n{shown}");
+    }
+}
