@@ -24,6 +24,7 @@ pub mod exit;
 pub mod graph;
 pub mod ids;
 pub mod living;
+pub mod notify;
 pub mod plan;
 pub mod render;
 

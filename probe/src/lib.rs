@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use iom_model::PostVerify;
 
-pub use net::{DEFAULT_TIMEOUT_MS, Probe, run_all};
+pub use net::{DEFAULT_TIMEOUT_MS, PostFailure, Probe, post_json, run_all};
 
 /// The outcome of one post-verify probe, as the evidence ledger records it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

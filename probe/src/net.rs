@@ -118,6 +118,40 @@ fn http(url: &str, expect_status: u16, timeout: Duration) -> Result<(), String> 
     }
 }
 
+/// Why a POST did not succeed, and whether another attempt may.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostFailure {
+    /// What happened, without the URL (a webhook's path is often its secret).
+    pub message: String,
+    /// A connection error, a timeout, 429 or a 5xx: worth another attempt. Any other
+    /// status will not change by asking again.
+    pub retryable: bool,
+}
+
+/// POSTs `body` as `application/json` to `url` within `timeout` (the whole request,
+/// name resolution included); any 2xx status is success.
+pub fn post_json(url: &str, body: Vec<u8>, timeout: Duration) -> Result<(), PostFailure> {
+    let failure = |message: String, retryable: bool| PostFailure { message, retryable };
+    let client = reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .build()
+        .map_err(|e| failure(format!("HTTP client: {}", without_url(e)), false))?;
+    let response = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .map_err(|e| failure(without_url(e), true))?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        let retryable = status.is_server_error() || status.as_u16() == 429;
+        Err(failure(format!("answered {}", status.as_u16()), retryable))
+    }
+}
+
 /// reqwest's errors repeat the URL; the message around them already names it.
 fn without_url(e: reqwest::Error) -> String {
     let mut parts = Vec::new();

@@ -17,6 +17,7 @@ pub(crate) fn run(args: ApplyArgs) -> Result<u8> {
         model,
         signing_key,
         command,
+        notify,
     } = args;
     let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
     let ledger = Store::open_configured(store.as_deref())?;
@@ -34,6 +35,14 @@ pub(crate) fn run(args: ApplyArgs) -> Result<u8> {
             p.contract, p.probe, p.message
         );
     }
+    super::notify(
+        &notify,
+        plan_guard::notify::Notification::for_post_verify(
+            &workspace,
+            &check.decision_id,
+            &applied.probes,
+        ),
+    );
     Ok(applied.exit_code())
 }
 

@@ -210,6 +210,23 @@ pub struct CheckArgs {
     /// (the CI identity's), which a profile's `approver_keys` binds to --actor.
     #[arg(long, value_name = "FILE", env = "IOM_CHECK_SSH_KEY")]
     pub sign_with: Option<PathBuf>,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+}
+
+/// `--notify`, shared by the commands that can need a person: check (escalate, block),
+/// reconcile (drift), apply (a failed post-verify).
+#[derive(Args)]
+pub struct NotifyArgs {
+    /// POST a JSON notification (a Slack-compatible `text` and the decision's structure,
+    /// never a value) to this webhook on escalate, block, drift or a failed post-verify
+    /// (repeatable). Each URL gets 3 attempts with backoff; a failure is reported on
+    /// standard error and never changes the verdict or the exit code.
+    #[arg(long = "notify", value_name = "URL", value_parser = plan_guard::notify::parse_url)]
+    pub urls: Vec<String>,
+    /// How long one attempt to notify may take, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub notify_timeout_ms: u64,
 }
 
 /// The arguments of `plan-guard approve`.
@@ -269,6 +286,8 @@ pub struct ApplyArgs {
     /// [default: `terraform apply -input=false` on that copy].
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// The arguments of `plan-guard observe`.
@@ -316,6 +335,8 @@ pub struct ReconcileArgs {
     /// What to print.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReconcileFormat,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// The arguments of `plan-guard insights`.

@@ -32,6 +32,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<u8> {
         junit_escalations,
         signing_key,
         sign_with,
+        notify,
     } = args;
     let actor = actor_or_default(actor)?;
     let workspace = workspace_or_default(workspace)?;
@@ -98,6 +99,10 @@ pub(crate) fn run(args: CheckArgs) -> Result<u8> {
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
+    super::notify(
+        &notify,
+        plan_guard::notify::Notification::for_check(&report),
+    );
     Ok(report.exit_code())
 }
 

@@ -45,6 +45,21 @@ pub(crate) fn workspace_or_default(w: Option<String>) -> Result<String> {
 }
 
 /// Runs Terraform here (`$TERRAFORM_BINARY`, else `terraform`) and returns its stdout.
+/// Sends the notification, if there is one, to every `--notify` URL; what could not be
+/// sent is said on standard error and changes nothing else.
+pub(crate) fn notify(
+    args: &args::NotifyArgs,
+    notification: Option<plan_guard::notify::Notification>,
+) {
+    let Some(notification) = notification.filter(|_| !args.urls.is_empty()) else {
+        return;
+    };
+    let timeout = std::time::Duration::from_millis(args.notify_timeout_ms);
+    for failure in plan_guard::notify::send(&args.urls, timeout, &notification) {
+        eprintln!("plan-guard: {failure}");
+    }
+}
+
 pub(crate) fn terraform_output(args: &[&str]) -> Result<String> {
     plan_guard::plan::terraform_output(args).map_err(anyhow::Error::msg)
 }

@@ -19,6 +19,7 @@ pub(crate) fn run(args: ReconcileArgs) -> Result<u8> {
         reason,
         actor,
         format,
+        notify,
     } = args;
     let workspace = workspace_or_default(workspace)?;
     if let Some(reason) = &reason {
@@ -85,5 +86,9 @@ pub(crate) fn run(args: ReconcileArgs) -> Result<u8> {
             plan_guard::render::render_reconciliation_markdown(&found, accept, &record_id)
         ),
     }
+    super::notify(
+        &notify,
+        plan_guard::notify::Notification::for_drift(&found, accept, &record_id),
+    );
     Ok(if held { exit::ESCALATE } else { exit::SUCCESS })
 }

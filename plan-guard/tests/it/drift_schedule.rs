@@ -30,7 +30,7 @@ fn block(lang: &str, first: &str) -> String {
 }
 
 /// The example workspace with `null_resource.cache` added, applied.
-fn applied(tag: &str) -> Env {
+pub(super) fn applied(tag: &str) -> Env {
     let env = Env::new(&format!("drift-{tag}"));
     std::fs::write(
         env.dir.join("cache.tf"),
@@ -47,7 +47,7 @@ fn applied(tag: &str) -> Env {
 
 /// Someone removes the cache outside Terraform: its id leaves the state, and the null
 /// provider's refresh then reports the object gone.
-fn drift(env: &Env) {
+pub(super) fn drift(env: &Env) {
     let path = env.dir.join("terraform.tfstate");
     let mut state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();

@@ -28,6 +28,7 @@ mod junit;
 mod ledger_compat;
 mod living_model;
 mod module_rules;
+mod notify;
 mod plan_parts;
 mod plan_reading;
 mod printable;
