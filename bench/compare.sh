@@ -22,7 +22,8 @@ if [ ${#sizes[@]} -eq 0 ]; then
 fi
 run() { # BINARY PLAN LEDGER: "wall_s cpu_s rss_kb" of one check
   local init=()
-  "$1" check --help | grep -q -- --init-store && init=(--init-store)
+  # Not `--help | grep -q`: under pipefail, grep leaving early fails the pipeline.
+  case "$("$1" check --help)" in *--init-store*) init=(--init-store) ;; esac
   /usr/bin/time -f '%e %U %S %M' -o "$out/compare.time" "$1" check "$2" \
     --model "$repo/bench/governance" --store "sqlite://$3" "${init[@]}" \
     --workspace bench-estate --actor bench --format json --output /dev/null >/dev/null 2>&1 || true
