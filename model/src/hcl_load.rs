@@ -342,16 +342,52 @@ pub fn load_str(name: &str, text: &str) -> Result<ModelSpec, Vec<LoadError>> {
     )
 }
 
+/// A `locals` entry as declared: its file, name, expression and where it is.
+type Local = (usize, String, hcl::Expression, Option<Range<usize>>);
+
+/// What the files declare, before any expression is evaluated.
+#[derive(Default)]
+struct Declarations {
+    /// Variables with their defaults.
+    variables: Map<String, Json>,
+    locals: Vec<Local>,
+    declared: Vec<Declared>,
+}
+
 /// `values`: variables set beyond their defaults (see [`variable_values`]).
 fn load_sources(
     sources: &[SourceFile],
     values: &Map<String, Json>,
 ) -> Result<ModelSpec, Vec<LoadError>> {
-    let mut errors = Vec::new();
-    let mut variables: Map<String, Json> = Map::new();
-    let mut locals: Vec<(usize, String, hcl::Expression, Option<Range<usize>>)> = Vec::new();
-    let mut declared: Vec<Declared> = Vec::new();
+    let mut found = declarations(sources)?;
+    for (name, value) in values {
+        found.variables.insert(name.clone(), value.clone());
+    }
+    let resolved = resolve(sources, &found)?;
+    let (spec, origin) = objects(sources, &found.declared, resolved)?;
+    // Validate here too, so that problems point at the file and line that declared them.
+    if let Err(problems) = crate::Model::compile(spec.clone()) {
+        return Err(problems
+            .into_iter()
+            .map(|p| {
+                let d = &found.declared[origin[&(p.kind, p.index)]];
+                locate_problem(&sources[d.file], d, &p)
+            })
+            .collect());
+    }
+    Ok(spec)
+}
 
+/// The variables (with their defaults), locals and governance resources of the files;
+/// an unknown `iom_` type, a malformed block or a default that does not evaluate is an error.
+fn declarations(sources: &[SourceFile]) -> Result<Declarations, Vec<LoadError>> {
+    let mut errors = Vec::new();
+    let mut found = Declarations::default();
+    let Declarations {
+        variables,
+        locals,
+        declared,
+    } = &mut found;
     for (fi, src) in sources.iter().enumerate() {
         for block in src.body.blocks() {
             match (block.ident.as_str(), block.labels.as_slice()) {
@@ -403,17 +439,28 @@ fn load_sources(
     if !errors.is_empty() {
         return Err(errors);
     }
-    for (name, value) in values {
-        variables.insert(name.clone(), value.clone());
-    }
+    Ok(found)
+}
 
-    // Resolve locals and resources in as many passes as their references need.
+/// Every declared object's attributes evaluated, resolving locals and references between
+/// resources in as many passes as they need; what is left unresolved is an error naming
+/// where and why.
+fn resolve(
+    sources: &[SourceFile],
+    found: &Declarations,
+) -> Result<BTreeMap<(Kind, String), Json>, Vec<LoadError>> {
+    let Declarations {
+        variables,
+        locals,
+        declared,
+    } = found;
+    let mut errors = Vec::new();
     let mut local_values: Map<String, Json> = Map::new();
     let mut resolved: BTreeMap<(Kind, String), Json> = BTreeMap::new();
     let mut pending_locals: Vec<usize> = (0..locals.len()).collect();
     let mut pending: Vec<usize> = (0..declared.len()).collect();
     loop {
-        let ctx = context(&variables, &local_values, &resolved);
+        let ctx = context(variables, &local_values, &resolved);
         let mut progressed = false;
         pending_locals.retain(|&i| {
             let (_, name, expr, _) = &locals[i];
@@ -443,7 +490,7 @@ fn load_sources(
     }
 
     // Whatever is left cannot be resolved statically: say where and why.
-    let ctx = context(&variables, &local_values, &resolved);
+    let ctx = context(variables, &local_values, &resolved);
     for &i in &pending_locals {
         let (fi, name, expr, span) = &locals[i];
         if let Err(e) = expr.evaluate(&ctx) {
@@ -468,9 +515,22 @@ fn load_sources(
     if !errors.is_empty() {
         return Err(errors);
     }
+    Ok(resolved)
+}
 
+/// Where each object of a spec came from: (kind, index among its kind) to its place in
+/// the declarations.
+type Origins = BTreeMap<(Kind, usize), usize>;
+
+/// The resolved objects as the spec holds them, with their [`Origins`].
+fn objects(
+    sources: &[SourceFile],
+    declared: &[Declared],
+    mut resolved: BTreeMap<(Kind, String), Json>,
+) -> Result<(ModelSpec, Origins), Vec<LoadError>> {
+    let mut errors = Vec::new();
     let mut spec = ModelSpec::default();
-    let mut origin: BTreeMap<(Kind, usize), usize> = BTreeMap::new();
+    let mut origin = Origins::new();
     let mut counts: BTreeMap<Kind, usize> = BTreeMap::new();
     for (i, d) in declared.iter().enumerate() {
         // Every declared object was resolved above, or the load stopped with its error.
@@ -498,18 +558,7 @@ fn load_sources(
     if !errors.is_empty() {
         return Err(errors);
     }
-
-    // Validate here too, so that problems point at the file and line that declared them.
-    if let Err(problems) = crate::Model::compile(spec.clone()) {
-        return Err(problems
-            .into_iter()
-            .map(|p| {
-                let d = &declared[origin[&(p.kind, p.index)]];
-                locate_problem(&sources[d.file], d, &p)
-            })
-            .collect());
-    }
-    Ok(spec)
+    Ok((spec, origin))
 }
 
 fn context(
