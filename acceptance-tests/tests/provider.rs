@@ -231,11 +231,8 @@ fn lifecycle_on_both_terraform_versions() {
         );
         let revision = ws.store().revision().unwrap();
         assert_eq!(revision, 9);
-        assert_eq!(
-            ws.plan_code().0,
-            0,
-            "{version}: a second plan shows no changes"
-        );
+        let (code, text) = ws.plan_code();
+        assert_eq!(code, 0, "{version}: a second plan shows no changes: {text}");
 
         // Update in place.
         ws.edit(

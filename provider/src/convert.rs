@@ -109,6 +109,7 @@ pub fn to_state(object: &Object, revision: u64, ty: &Type, shape: &Value) -> Res
     if object.kind() == Kind::Contract {
         for_each_enum(&mut json, text_enum);
     }
+    empty_blocks_as_lists(&mut json, object.kind());
     let bytes = serde_json::to_vec(&json).map_err(|e| e.to_string())?;
     let mut state = Value::from_json(&bytes, ty).map_err(|e| e.to_string())?;
     if shape.is_null() {
@@ -119,6 +120,20 @@ pub fn to_state(object: &Object, revision: u64, ty: &Type, shape: &Value) -> Res
         keep_nulls(&mut state, shape);
     }
     Ok(state)
+}
+
+/// A repeated block the stored JSON leaves out when it has no items (`module_rule`: so the
+/// digest of a blueprint stored before the block existed does not change) is an empty list
+/// to Terraform, as its configuration is: Terraform 1.0.3 tells an absent block list from
+/// an empty one and would plan an update after every apply.
+fn empty_blocks_as_lists(json: &mut Json, kind: Kind) {
+    let Json::Object(map) = json else {
+        return;
+    };
+    for block in kind.schema().blocks.iter().filter(|b| b.repeated) {
+        map.entry(block.name)
+            .or_insert_with(|| Json::Array(Vec::new()));
+    }
 }
 
 fn is_empty_default(v: &Value) -> bool {
