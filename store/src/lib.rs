@@ -95,13 +95,14 @@ pub enum StoreError {
     },
     /// PostgreSQL refused a read or write, or the connection.
     #[cfg(feature = "postgres")]
-    #[error("store {url}: {source}")]
+    #[error("store {url}: {}", pg::describe(error))]
     Postgres {
         /// The store.
         url: String,
-        /// The client's error.
-        #[source]
-        source: postgres::Error,
+        /// The client's error. Not the error's `source`: its text is already in this
+        /// error's own, which says what the server said, where the client's own text for a
+        /// server's refusal is a bare "db error".
+        error: postgres::Error,
     },
     /// The TLS settings of a PostgreSQL URL cannot be used.
     #[error("store {url}: TLS: {why}")]

@@ -156,7 +156,7 @@ const DEFAULT_STATEMENT_TIMEOUT: &str = "-c statement_timeout=60s";
 fn connect(conninfo: &str, url: &str) -> Result<Client> {
     let err = |e: postgres::Error| StoreError::Postgres {
         url: url.to_string(),
-        source: e,
+        error: e,
     };
     let (conninfo, tls) = TlsOptions::take_from(conninfo).map_err(|why| tls_err(url, why))?;
     let limit = connect_timeout(&conninfo).map_err(|why| StoreError::BadUrl {
@@ -165,16 +165,8 @@ fn connect(conninfo: &str, url: &str) -> Result<Client> {
     })?;
     let mut config: postgres::Config = conninfo.parse().map_err(err)?;
     config.ssl_mode(tls.mode);
-    if !config
-        .get_options()
-        .is_some_and(|o| o.contains("statement_timeout"))
-    {
-        let options = match config.get_options() {
-            Some(given) => format!("{given} {DEFAULT_STATEMENT_TIMEOUT}"),
-            None => DEFAULT_STATEMENT_TIMEOUT.to_string(),
-        };
-        config.options(&options);
-    }
+    let options = with_statement_timeout(config.get_options());
+    config.options(&options);
     let connector = tls.connector().map_err(|why| tls_err(url, why))?;
     let Some(limit) = limit else {
         return config.connect(connector).map_err(err);
@@ -190,6 +182,41 @@ fn connect(conninfo: &str, url: &str) -> Result<Client> {
             url: url.to_string(),
             secs: limit.as_secs(),
         }),
+    }
+}
+
+/// A client error as one line a user can act on: the server's own message (and its detail
+/// and hint) when the server refused, else the client's text and its causes.
+pub(crate) fn describe(error: &postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        let mut text = db.message().to_string();
+        for (label, extra) in [("detail", db.detail()), ("hint", db.hint())] {
+            if let Some(extra) = extra {
+                text.push_str(&format!(" ({label}: {extra})"));
+            }
+        }
+        return text;
+    }
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        cause = inner.source();
+    }
+    text
+}
+
+/// The session options the URL gave, with [`DEFAULT_STATEMENT_TIMEOUT`] added unless
+/// they set a statement timeout of their own.
+fn with_statement_timeout(given: Option<&str>) -> String {
+    match given {
+        Some(given) if given.contains("statement_timeout") => given.to_string(),
+        Some(given) if !given.trim().is_empty() => format!("{given} {DEFAULT_STATEMENT_TIMEOUT}"),
+        _ => DEFAULT_STATEMENT_TIMEOUT.to_string(),
     }
 }
 
@@ -232,7 +259,7 @@ impl PgStore {
     pub(crate) fn open_read_only(conninfo: &str, url: &str) -> Result<PgStore> {
         let err = |e: postgres::Error| StoreError::Postgres {
             url: url.to_string(),
-            source: e,
+            error: e,
         };
         let mut client = connect(conninfo, url)?;
         // Two statements: PostgreSQL resolves every table a statement names before it
@@ -265,7 +292,7 @@ impl PgStore {
     pub(crate) fn open(conninfo: &str, url: &str) -> Result<PgStore> {
         let err = |e: postgres::Error| StoreError::Postgres {
             url: url.to_string(),
-            source: e,
+            error: e,
         };
         let mut client = connect(conninfo, url)?;
         let mut tx = client.transaction().map_err(err)?;
@@ -315,10 +342,10 @@ impl PgStore {
         })
     }
 
-    fn err(&self, source: postgres::Error) -> StoreError {
+    fn err(&self, error: postgres::Error) -> StoreError {
         StoreError::Postgres {
             url: self.url.clone(),
-            source,
+            error,
         }
     }
 
@@ -758,10 +785,8 @@ impl PgStore {
                 &[&workspace],
             )
             .map_err(|e| self.err(e))?;
-        Ok(row.map(|r| Drift {
-            recorded_at: r.get(0),
-            body: serde_json::from_str(r.get::<_, &str>(1)).unwrap_or(serde_json::Value::Null),
-        }))
+        row.map(|r| rows::drift(&self.url, workspace, r.get(0), r.get::<_, &str>(1)))
+            .transpose()
     }
 }
 
@@ -774,4 +799,23 @@ fn read_head(tx: &mut Transaction) -> std::result::Result<Option<Head>, postgres
         });
     // seq 0 is the empty ledger's head, not a record's.
     Ok(head.filter(|h| h.seq > 0 || h.hash != GENESIS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_get_the_default_statement_timeout_unless_the_url_sets_one() {
+        assert_eq!(with_statement_timeout(None), DEFAULT_STATEMENT_TIMEOUT);
+        assert_eq!(with_statement_timeout(Some(" ")), DEFAULT_STATEMENT_TIMEOUT);
+        assert_eq!(
+            with_statement_timeout(Some("-c search_path=iom")),
+            format!("-c search_path=iom {DEFAULT_STATEMENT_TIMEOUT}")
+        );
+        assert_eq!(
+            with_statement_timeout(Some("-c statement_timeout=5min")),
+            "-c statement_timeout=5min"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 use iom_model::{Kind, Object};
 
 use crate::ledger::Evidence;
-use crate::{Observation, Result, StoreError, Stored};
+use crate::{Drift, Observation, Result, StoreError, Stored};
 
 /// An object row: its kind as the resource type, name, JSON spec and revision.
 /// The digest written beside an object's spec: the SHA-256 (hex) of the spec's text.
@@ -107,4 +107,16 @@ pub(crate) fn observation(
         observed_at,
         body,
     })
+}
+
+/// A drift row. A body that does not parse is an error, not "no drift": a check must not
+/// quietly judge a drifted workspace as reconciled.
+pub(crate) fn drift(url: &str, workspace: &str, recorded_at: String, body: &str) -> Result<Drift> {
+    let body = serde_json::from_str(body).map_err(|e| StoreError::Corrupt {
+        url: url.to_string(),
+        kind: "drift",
+        name: workspace.to_string(),
+        why: e.to_string(),
+    })?;
+    Ok(Drift { recorded_at, body })
 }

@@ -649,10 +649,8 @@ impl SqliteStore {
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        Ok(row.map(|(recorded_at, body)| Drift {
-            recorded_at,
-            body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
-        }))
+        row.map(|(recorded_at, body)| rows::drift(&self.url, workspace, recorded_at, &body))
+            .transpose()
     }
 }
 

@@ -152,6 +152,26 @@ fn an_unreadable_observation_is_an_error_not_an_empty_one() {
 }
 
 #[test]
+fn an_unreadable_drift_record_is_an_error_not_no_drift() {
+    for db in backends("corrupt-drift") {
+        let store = Store::open(&db.url()).unwrap();
+        store
+            .set_drift("w", "t", Some(&serde_json::json!({ "addresses": ["a.b"] })))
+            .unwrap();
+        db.sql(&format!(
+            "UPDATE {} SET body = '{{\"addresses\": ['",
+            db.table("drift")
+        ));
+        let err = store.drift("w").unwrap_err().to_string();
+        assert!(
+            err.contains("drift \"w\"") && err.contains("unreadable"),
+            "{} {err}",
+            db.label()
+        );
+    }
+}
+
+#[test]
 fn observations_keep_history_and_settle_drift() {
     for db in backends("observe") {
         let store = Store::open(&db.url()).unwrap();
@@ -302,5 +322,44 @@ fn a_secret_is_made_once() {
             db.label()
         );
         assert_eq!(other.secret("j", "second").unwrap(), "second");
+    }
+}
+
+/// A PostgreSQL server that stops answering must fail the statement, not hold the check
+/// for ever: a write queued behind a lock nobody releases ends at the session's statement
+/// timeout (the URL's here; 60 s by default) with an error naming the store.
+#[test]
+fn a_postgres_write_stuck_behind_a_lock_ends_at_the_statement_timeout() {
+    for db in backends("statement-timeout") {
+        let common::Db::Postgres { .. } = db else {
+            continue;
+        };
+        let url = db.url();
+        Store::open(&url)
+            .unwrap()
+            .put(&profile("held", "block"))
+            .unwrap();
+        let mut holder = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut tx = holder.transaction().unwrap();
+        tx.batch_execute("SELECT revision FROM iom_model_revision WHERE id = 1 FOR UPDATE")
+            .unwrap();
+        let impatient = format!("{url}?options=-c%20statement_timeout%3D1s");
+        let err = Store::open(&impatient)
+            .unwrap()
+            .put(&profile("queued", "block"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("canceling statement due to statement timeout"),
+            "{err}"
+        );
+        assert!(!err.contains("password"), "{err}");
+        tx.rollback().unwrap();
+        let store = Store::open(&url).unwrap();
+        assert_eq!(
+            store.list().unwrap().len(),
+            1,
+            "the stuck write left nothing"
+        );
     }
 }

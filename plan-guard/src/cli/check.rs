@@ -166,13 +166,12 @@ fn default_source_dir(plan: &str) -> PathBuf {
 /// observation and every other workspace's.
 fn observed_around(ledger: &Store, workspace: &str) -> Result<Observed> {
     let drifted = match ledger.drift(workspace)? {
-        Some(drift) => drift
-            .get("addresses")
-            .and_then(|a| a.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a.as_str().map(String::from))
-            .collect(),
+        Some(drift) => drifted_addresses(&drift).with_context(|| {
+            format!(
+                "store {}: the drift recorded for workspace {workspace:?} does not read",
+                ledger.url()
+            )
+        })?,
         None => Vec::new(),
     };
     let this = ledger.latest_observation(workspace)?.map(|o| o.body);
@@ -189,4 +188,21 @@ fn observed_around(ledger: &Store, workspace: &str) -> Result<Observed> {
         this,
         others,
     })
+}
+
+/// The addresses a drift record lists. A record without them is refused rather than read
+/// as "nothing drifted", which would let a drifted workspace be judged as reconciled.
+fn drifted_addresses(drift: &serde_json::Value) -> Result<Vec<String>> {
+    let listed = drift
+        .get("addresses")
+        .and_then(|a| a.as_array())
+        .context("no `addresses` list")?;
+    listed
+        .iter()
+        .map(|a| {
+            a.as_str()
+                .map(String::from)
+                .context("an address that is not text")
+        })
+        .collect()
 }

@@ -258,6 +258,26 @@ fn observe_refuses_documents_that_hold_no_state() {
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("model / drift"), "{}", run.stdout);
 
+    // A drift record that does not read is an error, never "nothing drifted".
+    let db = rusqlite::Connection::open(s.root.join("iom.db")).unwrap();
+    let held: String = db
+        .query_row("SELECT body FROM drift WHERE workspace = 'ws'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    for (body, why) in [
+        ("{\"addresses\": [", "holds an unreadable object"),
+        ("{\"resources\": []}", "no `addresses` list"),
+    ] {
+        db.execute("UPDATE drift SET body = ?1 WHERE workspace = 'ws'", [body])
+            .unwrap();
+        let run = s.check(&s.gov, &[]);
+        assert_eq!(run.code, 1, "{body}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(why), "{body}: {}", run.stderr);
+    }
+    db.execute("UPDATE drift SET body = ?1 WHERE workspace = 'ws'", [held])
+        .unwrap();
+
     // An empty but real state is a legitimate observation, and a plan's prior state too.
     let state = tf(&s.work, &["show", "-json"]);
     let mut state: serde_json::Value = serde_json::from_str(&state).unwrap();
