@@ -83,12 +83,109 @@ test "right" {{
         "{text}"
     );
     assert!(
-        text.contains("aws_instance.absent: expected block, but the plan does not change it"),
+        text.contains(
+            "aws_instance.absent: expected in the report, but the plan does not change it"
+        ),
         "{text}"
     );
     assert!(text.contains("ERROR a plan that does not exist"), "{text}");
     assert!(text.contains("ok    right"), "{text}");
     assert!(text.contains("1 passed, 2 failed"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Writes `body` as the one test file of a fresh directory and runs `plan-guard test` on it.
+fn run_file(name: &str, body: &str) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!("pg-govtest-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("cases.iomtest.hcl"), body).unwrap();
+    let result = run(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+#[test]
+fn finding_level_expectations_fail_and_say_what_differed() {
+    let plans = root().join("plan-guard/tests/fixtures/plans");
+    let (code, text) = run_file(
+        "findings",
+        &format!(
+            r#"
+test "every expectation wrong" {{
+  plan = "{plans}/replace/plan.json"
+  governance = <<-EOT
+    resource "iom_profile" "p" {{
+      name             = "p"
+      actions          = {{ replace = "escalate" }}
+      max_blast_radius = 5
+    }}
+    resource "iom_intent" "i" {{
+      name    = "i"
+      profile = "p"
+    }}
+  EOT
+  exit_code    = 0
+  every_change = ["terraform_data.db"]
+  absent       = ["terraform_data.app"]
+  summary      = {{ replace = 2, replaces = 1 }}
+  classes      = {{ "terraform_data.db" = "delete" }}
+  findings     = {{ "terraform_data.db" = ["block profile:p/replace"] }}
+  messages     = {{ "terraform_data.db" = ["not in any message"] }}
+  governed_by  = {{ "*" = ["j"] }}
+  blast_radius = {{ "terraform_data.db" = 7, "terraform_data.app" = ["x"] }}
+}}
+
+test "expects nothing" {{
+  plan = "{plans}/replace/plan.json"
+  governance = "resource \"iom_profile\" \"p\" {{ name = \"p\" }}"
+}}
+
+test "no model" {{
+  plan    = "{plans}/replace/plan.json"
+  verdict = "allow"
+}}
+"#,
+            plans = plans.display()
+        ),
+    );
+    assert_eq!(code, 1, "{text}");
+    let file = "cases.iomtest.hcl)";
+    for line in [
+        "FAIL  every expectation wrong  (",
+        "exit_code: expected 0, got 3",
+        r#"every_change: expected ["terraform_data.db"], got ["terraform_data.app", "terraform_data.db"]"#,
+        "terraform_data.app: expected absent, but the report judges it",
+        "summary.replace: expected 2, got 1",
+        "summary.replaces: the summary has no such count",
+        "terraform_data.db: expected class delete, got replace",
+        r#"terraform_data.db: expected findings ["block profile:p/replace"], got ["escalate profile:p/replace"]"#,
+        r#"terraform_data.db: no finding's message contains "not in any message" (1 findings)"#,
+        r#"terraform_data.app: expected governed_by ["j"], got ["i"]"#,
+        r#"terraform_data.db: expected governed_by ["j"], got ["i"]"#,
+        "terraform_data.db: expected blast radius 7, got 1",
+        r#"terraform_data.app: expected blast radius ["x"], got []"#,
+        "ERROR expects nothing  (",
+        "the test expects nothing: give verdict,",
+        "ERROR no model  (",
+        "no model: give `model` in the file, --model, or `governance` in the test",
+        "0 passed, 3 failed",
+    ] {
+        assert!(text.contains(line), "{line:?} is missing:\n{text}");
+    }
+    assert_eq!(text.matches(file).count(), 3, "{text}");
+}
+
+#[test]
+fn a_file_without_tests_and_a_directory_without_files_fail() {
+    let (code, text) = run_file("empty", "model = \"../\"\n");
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("no `test` blocks"), "{text}");
+    let dir = std::env::temp_dir().join(format!("pg-govtest-none-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, text) = run(&dir);
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("no *.iomtest.hcl files under"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

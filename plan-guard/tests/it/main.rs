@@ -12,6 +12,7 @@ mod command_line;
 mod contracts;
 mod corpus;
 mod cross_workspace;
+mod decision_cases;
 mod decisions;
 mod drift_schedule;
 mod elements;

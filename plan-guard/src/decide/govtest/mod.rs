@@ -1,5 +1,5 @@
 //! `plan-guard test DIR`: governance unit tests. Every `*.iomtest.hcl` file under DIR holds
-//! `test "NAME"` blocks, each a plan and the verdicts the governance must give it:
+//! `test "NAME"` blocks, each a plan and what the governance must decide about it:
 //!
 //! ```hcl
 //! model = "../"                     # the governance directory, relative to this file
@@ -13,11 +13,17 @@
 //!   changes = {
 //!     "module.payments.terraform_data.ledger_db[0]" = "escalate"
 //!   }
+//!   findings = {
+//!     "module.payments.terraform_data.ledger_db[0]" = ["escalate intent:payments-prod/critical"]
+//!   }
 //! }
 //! ```
 //!
-//! Each case runs the same decision core as `check`; a case passes when the overall
-//! verdict and every listed change's verdict match.
+//! A test may carry its own `governance` (HCL text) instead of the file's model, to try a
+//! rule on its own. Each case runs the same decision core as `check`; what it expects is
+//! in [`expect`], and a case that expects nothing is an error, not a pass.
+
+mod expect;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -30,6 +36,7 @@ use serde::Deserialize;
 
 use crate::decide::{CheckOptions, check};
 use crate::plan::read_plan;
+use expect::Expectations;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,9 +56,27 @@ struct TestCase {
     workspace: Option<String>,
     actor: Option<String>,
     ungoverned: Option<String>,
+    /// The test's own governance, in place of the file's model.
+    governance: Option<String>,
     verdict: Option<String>,
+    exit_code: Option<u8>,
+    every_change: Option<Vec<String>>,
+    #[serde(default)]
+    absent: Vec<String>,
+    #[serde(default)]
+    summary: BTreeMap<String, usize>,
     #[serde(default)]
     changes: BTreeMap<String, String>,
+    #[serde(default)]
+    classes: BTreeMap<String, String>,
+    #[serde(default)]
+    findings: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    messages: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    governed_by: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    blast_radius: BTreeMap<String, expect::Blast>,
 }
 
 /// What a run found, for printing and the exit code.
@@ -59,6 +84,8 @@ struct TestCase {
 pub struct Summary {
     pub passed: usize,
     pub failed: usize,
+    /// The test files read, in the order they ran.
+    pub files: Vec<PathBuf>,
     pub text: String,
 }
 
@@ -73,6 +100,7 @@ pub fn run(dir: &Path, model_override: Option<&Path>) -> Result<Summary> {
     let mut summary = Summary::default();
     for file in files {
         run_file(&file, model_override, &mut summary)?;
+        summary.files.push(file);
     }
     let _ = writeln!(
         summary.text,
@@ -102,11 +130,31 @@ fn run_file(file: &Path, model_override: Option<&Path>, summary: &mut Summary) -
     let parsed: TestFile = hcl::from_str(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let model_dir = match (model_override, &parsed.model) {
-        (Some(m), _) => m.to_path_buf(),
-        (None, Some(m)) => base.join(m),
-        (None, None) => bail!("{}: no `model` and no --model", file.display()),
+        (Some(m), _) => Some(m.to_path_buf()),
+        (None, Some(m)) => Some(base.join(m)),
+        (None, None) => None,
     };
-    let spec = iom_model::load_dir(&model_dir).map_err(|errors| {
+    let model = model_dir
+        .map(|dir| load_model_dir(file, &dir))
+        .transpose()?;
+    let _ = writeln!(summary.text, "{}", file.display());
+    if parsed.test.is_empty() {
+        bail!("{}: no `test` blocks", file.display());
+    }
+    for (name, case) in &parsed.test {
+        let outcome = own_governance(file, name, case).and_then(|own| {
+            let model = own.as_ref().or(model.as_ref()).ok_or_else(|| {
+                anyhow!("no model: give `model` in the file, --model, or `governance` in the test")
+            })?;
+            run_case(base, model, case)
+        });
+        record(summary, file, name, outcome);
+    }
+    Ok(())
+}
+
+fn load_model_dir(file: &Path, model_dir: &Path) -> Result<Model> {
+    let spec = iom_model::load_dir(model_dir).map_err(|errors| {
         anyhow!(
             "{}: the model in {} is invalid: {}",
             file.display(),
@@ -114,38 +162,57 @@ fn run_file(file: &Path, model_override: Option<&Path>, summary: &mut Summary) -
             errors.first().map(ToString::to_string).unwrap_or_default()
         )
     })?;
-    let model = Model::compile(spec).map_err(|p| {
+    Model::compile(spec).map_err(|p| {
         let first = p.first().map(ToString::to_string).unwrap_or_default();
         anyhow!("{}: the model is invalid: {first}", file.display())
+    })
+}
+
+/// The model of a case's own `governance`, when it has one.
+fn own_governance(file: &Path, name: &str, case: &TestCase) -> Result<Option<Model>> {
+    let Some(text) = &case.governance else {
+        return Ok(None);
+    };
+    let origin = format!("{} (test \"{name}\")", file.display());
+    let spec = iom_model::load_str(&origin, text).map_err(|errors| {
+        let first = errors.first().map(ToString::to_string).unwrap_or_default();
+        anyhow!("the test's governance is invalid: {first}")
     })?;
-    let _ = writeln!(summary.text, "{}", file.display());
-    if parsed.test.is_empty() {
-        bail!("{}: no `test` blocks", file.display());
-    }
-    for (name, case) in &parsed.test {
-        match run_case(base, &model, case) {
-            Ok(failures) if failures.is_empty() => {
-                summary.passed += 1;
-                let _ = writeln!(summary.text, "  ok    {name}");
-            }
-            Ok(failures) => {
-                summary.failed += 1;
-                let _ = writeln!(summary.text, "  FAIL  {name}");
-                for f in failures {
-                    let _ = writeln!(summary.text, "        {f}");
-                }
-            }
-            Err(e) => {
-                summary.failed += 1;
-                let _ = writeln!(summary.text, "  ERROR {name}\n        {e:#}");
+    let model = Model::compile(spec).map_err(|p| {
+        let first = p.first().map(ToString::to_string).unwrap_or_default();
+        anyhow!("the test's governance is invalid: {first}")
+    })?;
+    Ok(Some(model))
+}
+
+/// Counts a case and writes its line: ok, FAIL with what differed, or ERROR.
+fn record(summary: &mut Summary, file: &Path, name: &str, outcome: Result<Vec<String>>) {
+    match outcome {
+        Ok(failures) if failures.is_empty() => {
+            summary.passed += 1;
+            let _ = writeln!(summary.text, "  ok    {name}");
+        }
+        Ok(failures) => {
+            summary.failed += 1;
+            let _ = writeln!(summary.text, "  FAIL  {name}  ({})", file.display());
+            for f in failures {
+                let _ = writeln!(summary.text, "        {f}");
             }
         }
+        Err(e) => {
+            summary.failed += 1;
+            let _ = writeln!(
+                summary.text,
+                "  ERROR {name}  ({})\n        {e:#}",
+                file.display()
+            );
+        }
     }
-    Ok(())
 }
 
 /// The ways a case's expectations were not met; empty when it passes.
 fn run_case(base: &Path, model: &Model, case: &TestCase) -> Result<Vec<String>> {
+    let expectations = Expectations::of(case)?;
     let scratch;
     let plan_path = match (&case.plan, &case.terraform_dir) {
         (Some(p), None) => base.join(p),
@@ -170,42 +237,7 @@ fn run_case(base: &Path, model: &Model, case: &TestCase) -> Result<Vec<String>> 
         source_dir: case.terraform_dir.as_ref().map(|d| base.join(d)),
     };
     let report = check(&raw, &plan, model, &opts)?;
-    let mut failures = Vec::new();
-    if let Some(expected) = &case.verdict {
-        let expected: Outcome = expected.parse().map_err(|e: String| anyhow!(e))?;
-        if report.verdict != expected {
-            failures.push(format!(
-                "verdict: expected {expected}, got {}",
-                report.verdict
-            ));
-        }
-    }
-    for (address, expected) in &case.changes {
-        let expected: Outcome = expected.parse().map_err(|e: String| anyhow!(e))?;
-        match report.changes.iter().find(|c| &c.address == address) {
-            None => failures.push(format!(
-                "{address}: expected {expected}, but the plan does not change it"
-            )),
-            Some(c) if c.verdict != expected => {
-                let why: Vec<String> = c
-                    .findings
-                    .iter()
-                    .map(|f| format!("{}/{}", f.source, f.rule))
-                    .collect();
-                failures.push(format!(
-                    "{address}: expected {expected}, got {} ({})",
-                    c.verdict,
-                    if why.is_empty() {
-                        "no findings".into()
-                    } else {
-                        why.join(", ")
-                    }
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(failures)
+    Ok(expectations.differences(&report))
 }
 
 /// A scratch directory removed when dropped.
