@@ -110,14 +110,22 @@ impl<'m> Contracts<'m> {
         out
     }
 
-    /// The indexes into [`Contracts::calls`] of the governed calls `rc` lives in.
-    pub fn indexes_for(&self, rc: &ResourceChange<'_>) -> &[usize] {
+    /// The indexes into [`Contracts::calls`] of the governed calls `rc` lives in: for a
+    /// moved object, those of the call it leaves too, so moving an object out of a
+    /// governed call does not take it out of the call's contract.
+    pub fn indexes_for(&self, rc: &ResourceChange<'_>) -> Vec<usize> {
         if self.governed.is_empty() {
-            return &[];
+            return Vec::new();
         }
-        self.by_path
-            .get(&module_path(rc))
-            .map_or(&[], Vec::as_slice)
+        let mut out: Vec<usize> = module_paths(rc)
+            .iter()
+            .filter_map(|path| self.by_path.get(path))
+            .flatten()
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// The module calls each contract governs among those `changes` live in, with their
@@ -142,7 +150,7 @@ impl<'m> Contracts<'m> {
             // `module.mc[*]` is every instance of the call, which is the call itself.
             .map(|c| glob::compile_addresses(&[c.module.replace("[*]", "")]).ok())
             .collect();
-        let paths: BTreeSet<Vec<String>> = changes.iter().map(|rc| module_path(rc)).collect();
+        let paths: BTreeSet<Vec<String>> = changes.iter().flat_map(|rc| module_paths(rc)).collect();
         let mut index: HashMap<(usize, String), usize> = HashMap::new();
         for path in paths {
             let mut here = Vec::new();
@@ -201,9 +209,7 @@ impl<'m> Contracts<'m> {
         if self.governed.is_empty() {
             return Vec::new();
         }
-        let Some(indexes) = self.by_path.get(&module_path(rc)) else {
-            return Vec::new();
-        };
+        let indexes = self.indexes_for(rc);
         let on_unknown = governing
             .iter()
             .filter_map(|i| model.profiles.get(&i.profile))
@@ -211,7 +217,7 @@ impl<'m> Contracts<'m> {
             .max()
             .unwrap_or(Outcome::Escalate);
         let mut out = Vec::new();
-        for &gi in indexes {
+        for gi in indexes {
             let g = &self.governed[gi];
             out.extend(g.findings.iter().cloned());
             for input in &g.unknown {
@@ -518,7 +524,24 @@ fn plural(n: usize) -> String {
 
 /// Module call names from the root to the module a change lives in.
 fn module_path(rc: &ResourceChange<'_>) -> Vec<String> {
-    InstanceAddress::parse(&rc.address)
+    path_of(&rc.address)
+}
+
+/// The module paths a change lives in: its address's and, for a moved object, its
+/// previous address's.
+fn module_paths(rc: &ResourceChange<'_>) -> Vec<Vec<String>> {
+    let mut paths = vec![module_path(rc)];
+    if let Some(previous) = rc.previous_address.as_deref() {
+        let left = path_of(previous);
+        if !paths.contains(&left) {
+            paths.push(left);
+        }
+    }
+    paths
+}
+
+fn path_of(address: &str) -> Vec<String> {
+    InstanceAddress::parse(address)
         .map(|a| a.module_names())
         .unwrap_or_default()
 }

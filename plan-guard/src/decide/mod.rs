@@ -270,7 +270,7 @@ fn contract_sections(
     let calls = contracts.calls();
     let mut changes = vec![0; calls.len()];
     for rc in targets {
-        for &gi in contracts.indexes_for(rc) {
+        for gi in contracts.indexes_for(rc) {
             if let Some(count) = changes.get_mut(gi) {
                 *count += 1;
             }

@@ -789,3 +789,46 @@ fn each_governed_call_has_a_contract_section() {
     }
     drop(listener);
 }
+
+/// A `moved` block must not take an object out of its call's contract: module.db's
+/// object, moved to the undeclared module.scratch and destroyed there, is still a delete
+/// in module.db, which the contract forbids.
+#[test]
+fn an_object_moved_out_of_a_governed_call_keeps_its_contract() {
+    let governance = r#"
+resource "iom_profile" "p" { name = "p" }
+resource "iom_intent" "i" {
+  name    = "all"
+  profile = "p"
+}
+resource "iom_contract" "c" {
+  name   = "deploy-service"
+  module = "module.db"
+  constraint {
+    profile        = "p"
+    forbid_actions = ["delete"]
+  }
+}
+"#;
+    let plan = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/plans/moved_across_modules/plan.json");
+    let r = judge(plan.to_str().unwrap(), governance);
+    let gone = contract_findings(&r, "module.scratch.terraform_data.main");
+    assert_eq!(
+        gone,
+        [(
+            "constraint".to_string(),
+            Outcome::Block,
+            "module.db: profile p forbids delete here".to_string()
+        )]
+    );
+    let change = r
+        .changes
+        .iter()
+        .find(|c| c.address == "module.scratch.terraform_data.main")
+        .unwrap();
+    assert_eq!(change.contracts, ["deploy-service"]);
+    assert_eq!(r.exit_code(), 2);
+    // The object moved into module.app from the root is not module.db's.
+    assert!(contract_findings(&r, "module.app.terraform_data.cfg").is_empty());
+}
