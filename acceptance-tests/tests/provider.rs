@@ -442,11 +442,15 @@ fn the_schema_documents_itself() {
                 "iom_contract",
                 "iom_element",
                 "iom_intent",
+                "iom_notification",
                 "iom_profile",
                 "iom_waiver"
             ],
             "{version}"
         );
+        // A webhook URL is a secret: Terraform is told, so it never shows one.
+        let url = &resources["iom_notification"]["block"]["attributes"]["url"];
+        assert_eq!(url["sensitive"], true, "{version}: {url}");
         for (name, r) in resources {
             let attrs = r["block"]["attributes"].as_object().unwrap();
             let nested = r["block"]["block_types"]
@@ -770,6 +774,175 @@ resource "iom_waiver" "w" {
         !out.status.success() && text.contains("Invalid expires"),
         "{text}"
     );
+}
+
+const HOOK_CANARY: &str = "acc-hook-canary-5d1e";
+
+/// Notifications on both Terraform versions: applied into the store (a URL, or the name
+/// of the variable that holds it), no changes on a second plan, a new URL planned as an
+/// update without being shown (sensitive), and a URL that is no webhook refused at
+/// validate naming the attribute, never quoting the URL.
+#[test]
+fn notifications_are_declared_with_the_provider() {
+    for (version, terraform) in terraforms() {
+        let ws = Ws::new(&format!("notify-{version}"), &terraform);
+        std::fs::copy(
+            repo().join("examples/governance/versions.tf"),
+            ws.work().join("versions.tf"),
+        )
+        .unwrap();
+        std::fs::write(
+            ws.work().join("main.tf"),
+            format!(
+                r#"
+resource "iom_notification" "pager" {{
+  name = "pager"
+  url  = "https://hooks.example/services/{HOOK_CANARY}"
+  on   = ["block"]
+}}
+
+resource "iom_notification" "oncall" {{
+  name       = "platform-oncall"
+  url_env    = "IOM_NOTIFY_ONCALL"
+  on         = ["escalate", "drift", "post_verify_failed"]
+  workspaces = ["payments-*"]
+}}
+"#
+            ),
+        )
+        .unwrap();
+        let out = ws.ok(&["apply", "-auto-approve"]);
+        assert!(
+            out.contains("Apply complete! Resources: 2 added"),
+            "{version}: {out}"
+        );
+        assert!(!out.contains(HOOK_CANARY), "{version}: {out}");
+        let store = ws.store();
+        let Some(Object::Notification(oncall)) = store
+            .get(Kind::Notification, "platform-oncall")
+            .unwrap()
+            .map(|s| s.object)
+        else {
+            panic!("{version}: platform-oncall not stored");
+        };
+        assert_eq!(oncall.url_env.as_deref(), Some("IOM_NOTIFY_ONCALL"));
+        assert_eq!(oncall.url, None, "no URL stored for url_env");
+        assert_eq!(oncall.on, ["escalate", "drift", "post_verify_failed"]);
+        let (code, text) = ws.plan_code();
+        assert_eq!(code, 0, "{version}: a second plan shows no changes: {text}");
+
+        ws.edit("main.tf", HOOK_CANARY, "rotated-canary-9b2c");
+        let (code, text) = ws.plan_code();
+        assert_eq!(code, 2, "{version}: {text}");
+        assert!(
+            text.contains("iom_notification.pager will be updated in-place"),
+            "{version}: {text}"
+        );
+        assert!(text.contains("(sensitive value)"), "{version}: {text}");
+        for secret in [HOOK_CANARY, "rotated-canary-9b2c"] {
+            assert!(!text.contains(secret), "{version}: {text}");
+        }
+
+        ws.edit(
+            "main.tf",
+            "https://hooks.example/services/rotated-canary-9b2c",
+            "hooks.example/rotated-canary-9b2c",
+        );
+        let out = ws.tf(&["validate"]);
+        let text = words(&String::from_utf8_lossy(&out.stderr));
+        assert!(!out.status.success(), "{version}: {text}");
+        assert!(
+            text.contains("Invalid url")
+                && text.contains("must be an http:// or https:// URL with a host"),
+            "{version}: {text}"
+        );
+        // Terraform quotes the configuration's source line; the provider's message
+        // does not quote the URL again.
+        assert_eq!(
+            text.matches("rotated-canary-9b2c").count(),
+            1,
+            "{version}: {text}"
+        );
+    }
+}
+
+/// The example governance with a notification applied by the provider; `plan-guard
+/// check --store` posts an escalation to it (its URL read from `url_env`) and an allow
+/// to nobody.
+#[test]
+fn plan_guard_posts_to_a_notification_the_provider_applied() {
+    let (_, terraform) = terraforms().remove(0);
+    let ws = Ws::new("notify-check", &terraform);
+    ws.governance();
+    std::fs::write(
+        ws.work().join("notify.tf"),
+        r#"
+resource "iom_notification" "oncall" {
+  name       = "platform-oncall"
+  url_env    = "IOM_NOTIFY_ONCALL"
+  on         = ["escalate"]
+  workspaces = ["payments-*"]
+}
+"#,
+    )
+    .unwrap();
+    let out = ws.ok(&["apply", "-auto-approve"]);
+    assert!(out.contains("Apply complete! Resources: 10 added"), "{out}");
+    let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/services/{HOOK_CANARY}",
+        hook.local_addr().unwrap()
+    );
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in hook.incoming().flatten() {
+            kept.lock().unwrap().push(answer_ok(stream));
+        }
+    });
+    for (plan, code, posts) in [
+        ("example_allow.json", 0, 0),
+        ("example_escalate.json", 3, 1),
+    ] {
+        let out = Command::new(built("plan-guard"))
+            .arg("check")
+            .arg(repo().join("plan-guard/tests/fixtures/plans").join(plan))
+            .args(["--workspace", "payments-prod", "--store", &ws.store])
+            .arg("--source-dir")
+            .arg(repo().join("examples/workspace"))
+            .current_dir(&ws.root)
+            .env_remove("IOM_STORE")
+            .env("IOM_NOTIFY_ONCALL", &url)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{plan}: {text}");
+        assert!(!text.contains(HOOK_CANARY), "{text}");
+        assert_eq!(bodies.lock().unwrap().len(), posts, "{plan}: {text}");
+    }
+    let body: serde_json::Value = serde_json::from_str(&bodies.lock().unwrap()[0]).unwrap();
+    assert_eq!(body["event"], "escalate");
+    assert_eq!(body["workspace"], "payments-prod");
+}
+
+/// Reads one HTTP request and answers 200; returns its body.
+fn answer_ok(stream: std::net::TcpStream) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut reader = BufReader::new(stream);
+    let (mut line, mut length) = (String::new(), 0);
+    while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        line.clear();
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    let _ = reader
+        .get_mut()
+        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// A model may write references between objects as literal names (docs/index.md). Terraform then has

@@ -20,6 +20,47 @@ pub struct Model {
     pub intents: Vec<CompiledIntent>,
     pub elements: Vec<CompiledElement>,
     pub waivers: Vec<CompiledWaiver>,
+    pub notifications: Vec<CompiledNotification>,
+}
+
+/// A notification ready to match events: where it posts, on which events, where.
+#[derive(Debug)]
+pub struct CompiledNotification {
+    pub name: String,
+    pub target: NotificationTarget,
+    /// Words of [`crate::schema::NOTIFICATION_EVENTS`].
+    pub on: Vec<String>,
+    /// Empty covers every workspace.
+    pub workspaces: GlobList,
+}
+
+/// Where a notification posts: a URL declared in the model, or the environment
+/// variable that holds it where plan-guard runs.
+#[derive(Clone, PartialEq)]
+pub enum NotificationTarget {
+    Url(String),
+    Env(String),
+}
+
+/// Never the URL itself: it is a secret.
+impl std::fmt::Debug for NotificationTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotificationTarget::Url(_) => f.write_str("Url(sensitive)"),
+            NotificationTarget::Env(var) => write!(f, "Env({var:?})"),
+        }
+    }
+}
+
+impl CompiledNotification {
+    /// Whether it is to post `event` (a word of `on`) raised in `workspace`.
+    pub fn covers(&self, event: &str, workspace: &str) -> bool {
+        self.covers_workspace(workspace) && self.on.iter().any(|e| e == event)
+    }
+
+    pub fn covers_workspace(&self, workspace: &str) -> bool {
+        self.workspaces.is_empty() || self.workspaces.is_match(workspace)
+    }
 }
 
 /// A waiver ready to match findings.
@@ -164,6 +205,7 @@ impl Model {
         Ok(Model {
             profiles: compile_profiles(&spec),
             waivers: compile_waivers(&spec),
+            notifications: compile_notifications(&spec),
             spec,
             intents,
             elements,
@@ -497,6 +539,22 @@ fn compile_waivers(spec: &ModelSpec) -> Vec<CompiledWaiver> {
         .collect()
 }
 
+fn compile_notifications(spec: &ModelSpec) -> Vec<CompiledNotification> {
+    spec.notifications
+        .iter()
+        .map(|n| CompiledNotification {
+            name: n.name.clone(),
+            // Validation guarantees exactly one of the two.
+            target: match (&n.url, &n.url_env) {
+                (Some(url), _) => NotificationTarget::Url(url.clone()),
+                (None, var) => NotificationTarget::Env(var.clone().unwrap_or_default()),
+            },
+            on: n.on.clone(),
+            workspaces: glob::compile_plain(&n.workspaces).unwrap_or_default(),
+        })
+        .collect()
+}
+
 fn word_or(word: &Option<String>, default: Outcome) -> Outcome {
     word.as_deref()
         .and_then(|w| w.parse().ok())
@@ -628,6 +686,12 @@ fn objects_of(spec: &ModelSpec, kind: Kind) -> Vec<Object> {
             .collect(),
         Kind::Element => spec.elements.iter().cloned().map(Object::Element).collect(),
         Kind::Waiver => spec.waivers.iter().cloned().map(Object::Waiver).collect(),
+        Kind::Notification => spec
+            .notifications
+            .iter()
+            .cloned()
+            .map(Object::Notification)
+            .collect(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The IOM governance model, shared by the provider and plan-guard (which never depend
-//! on each other). It owns the six object kinds as declared (profiles, blueprints,
-//! intents, contracts, elements, waivers), their schema (declared once, for the loader, the
+//! on each other). It owns the seven object kinds as declared (profiles, blueprints,
+//! intents, contracts, elements, waivers, notifications), their schema (declared once, for the loader, the
 //! provider and the docs), validation that points at the offending attribute, the
 //! compiled form decisions run on (globs and CEL conditions compiled once per model),
 //! and loading a model straight from the `.tf` files of a directory.
@@ -23,7 +23,8 @@ pub mod time;
 pub mod validate;
 
 pub use compile::{
-    CompiledIntent, CompiledModuleRule, CompiledProfile, CompiledRule, CompiledWaiver, Model,
+    CompiledIntent, CompiledModuleRule, CompiledNotification, CompiledProfile, CompiledRule,
+    CompiledWaiver, Model, NotificationTarget,
 };
 pub use condition::{
     CHANGE_VARIABLES, Condition, MODULE_VARIABLES, Partial, PathStep, STATE_VARIABLES, root_context,

@@ -234,6 +234,38 @@ pub struct Waiver {
     pub expires: String,
 }
 
+/// Where and when to tell people: a webhook plan-guard posts to on the events `on` names
+/// (the `event` of the body it sends), in the workspaces `workspaces` covers. The URL is a
+/// secret (a webhook's path is its credential): given as `url`, or read from the
+/// environment variable `url_env` names, so that no URL sits in state or in the store.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Notification {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url_env: Option<String>,
+    pub on: Vec<String>,
+    pub workspaces: Vec<String>,
+}
+
+/// Debug output shows whether a URL is set, never the URL: debug lines end up in logs.
+impl std::fmt::Debug for Notification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notification")
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("url", &self.url.as_ref().map(|_| "(sensitive)"))
+            .field("url_env", &self.url_env)
+            .field("on", &self.on)
+            .field("workspaces", &self.workspaces)
+            .finish()
+    }
+}
+
 /// Every governance object of one model, as declared. Lists keep declaration order;
 /// validation guarantees unique names within each kind.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -245,10 +277,12 @@ pub struct ModelSpec {
     pub contracts: Vec<Contract>,
     pub elements: Vec<Element>,
     pub waivers: Vec<Waiver>,
+    pub notifications: Vec<Notification>,
 }
 
 impl ModelSpec {
-    /// No object of any kind: a directory or store that governs nothing.
+    /// No object that governs a change: a directory or store that governs nothing.
+    /// Notifications alone govern nothing (they only say whom to tell).
     pub fn is_empty(&self) -> bool {
         self.profiles.is_empty()
             && self.blueprints.is_empty()
@@ -268,6 +302,7 @@ pub enum Object {
     Contract(Contract),
     Element(Element),
     Waiver(Waiver),
+    Notification(Notification),
 }
 
 impl Object {
@@ -279,6 +314,7 @@ impl Object {
             Object::Contract(o) => &o.name,
             Object::Element(o) => &o.name,
             Object::Waiver(o) => &o.name,
+            Object::Notification(o) => &o.name,
         }
     }
 
@@ -299,6 +335,7 @@ impl Object {
             Object::Contract(_) => crate::Kind::Contract,
             Object::Element(_) => crate::Kind::Element,
             Object::Waiver(_) => crate::Kind::Waiver,
+            Object::Notification(_) => crate::Kind::Notification,
         }
     }
 
@@ -315,6 +352,7 @@ impl Object {
             Kind::Contract => Object::Contract(serde_json::from_value(value)?),
             Kind::Element => Object::Element(serde_json::from_value(value)?),
             Kind::Waiver => Object::Waiver(serde_json::from_value(value)?),
+            Kind::Notification => Object::Notification(serde_json::from_value(value)?),
         })
     }
 
@@ -329,6 +367,7 @@ impl Object {
             Object::Contract(o) => serde_json::to_value(o),
             Object::Element(o) => serde_json::to_value(o),
             Object::Waiver(o) => serde_json::to_value(o),
+            Object::Notification(o) => serde_json::to_value(o),
         };
         v.expect("governance objects always serialize")
     }
@@ -343,6 +382,7 @@ impl ModelSpec {
             Object::Contract(o) => self.contracts.push(o),
             Object::Element(o) => self.elements.push(o),
             Object::Waiver(o) => self.waivers.push(o),
+            Object::Notification(o) => self.notifications.push(o),
         }
     }
 }

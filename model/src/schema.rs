@@ -10,16 +10,18 @@ pub enum Kind {
     Contract,
     Element,
     Waiver,
+    Notification,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Profile,
         Kind::Blueprint,
         Kind::Intent,
         Kind::Contract,
         Kind::Element,
         Kind::Waiver,
+        Kind::Notification,
     ];
 
     /// The Terraform resource type, e.g. `iom_profile`.
@@ -39,6 +41,7 @@ impl Kind {
             Kind::Contract => &CONTRACT,
             Kind::Element => &ELEMENT,
             Kind::Waiver => &WAIVER,
+            Kind::Notification => &NOTIFICATION,
         }
     }
 }
@@ -70,6 +73,16 @@ pub struct AttributeSchema {
     pub ty: AttrType,
     pub presence: Presence,
     pub description: &'static str,
+    /// A secret: the provider marks it sensitive, so Terraform never shows its value.
+    pub sensitive: bool,
+}
+
+impl AttributeSchema {
+    /// The same attribute, marked [`AttributeSchema::sensitive`].
+    const fn secret(mut self) -> AttributeSchema {
+        self.sensitive = true;
+        self
+    }
 }
 
 /// A nested block. Blocks carry no labels: repeated blocks name themselves.
@@ -111,6 +124,7 @@ const fn req(name: &'static str, ty: AttrType, description: &'static str) -> Att
         ty,
         presence: Presence::Required,
         description,
+        sensitive: false,
     }
 }
 const fn opt(name: &'static str, ty: AttrType, description: &'static str) -> AttributeSchema {
@@ -119,6 +133,7 @@ const fn opt(name: &'static str, ty: AttrType, description: &'static str) -> Att
         ty,
         presence: Presence::Optional,
         description,
+        sensitive: false,
     }
 }
 const fn computed(name: &'static str, ty: AttrType, description: &'static str) -> AttributeSchema {
@@ -127,6 +142,7 @@ const fn computed(name: &'static str, ty: AttrType, description: &'static str) -
         ty,
         presence: Presence::Computed,
         description,
+        sensitive: false,
     }
 }
 
@@ -534,6 +550,42 @@ pub static WAIVER: ObjectSchema = ObjectSchema {
             "expires",
             String,
             "When it stops applying, RFC 3339 (`2026-12-31T23:59:59Z`).",
+        ),
+    ],
+    blocks: &[],
+};
+
+/// The words a notification's `on` may list: the `event` of the body plan-guard posts.
+pub const NOTIFICATION_EVENTS: &[&str] = &["escalate", "block", "drift", "post_verify_failed"];
+
+pub static NOTIFICATION: ObjectSchema = ObjectSchema {
+    resource_type: "iom_notification",
+    description: "A webhook plan-guard posts to (a JSON body with a Slack-compatible `text` and the decision's structure, never a value) when a check escalates or blocks, `reconcile` holds drift, or a governed apply's post-verify fails, in the workspaces it covers. Sent besides every `--notify URL`; a failure to notify is reported and never changes a verdict.",
+    attributes: &[
+        ID,
+        REVISION,
+        NAME,
+        DESCRIPTION,
+        opt(
+            "url",
+            String,
+            "The webhook's `http://` or `https://` URL. A secret (a webhook's path is its credential): sensitive, never shown by Terraform or plan-guard; it is kept in state and in the model store, so prefer `url_env`. Give `url` or `url_env`, not both.",
+        )
+        .secret(),
+        opt(
+            "url_env",
+            String,
+            "Name of the environment variable that holds the webhook URL where plan-guard runs, so no URL sits in state or in the store. When a command's workspace is covered, the variable must be set to an `http://` or `https://` URL: otherwise `check`, `reconcile` and `apply` stop with an error before they judge or apply anything, rather than stay silent.",
+        ),
+        req(
+            "on",
+            ListOfString,
+            "The events to post: `escalate`, `block` (a check's verdict), `drift` (`reconcile` holds governed drift), `post_verify_failed` (a probe failed after a governed apply). At least one.",
+        ),
+        opt(
+            "workspaces",
+            ListOfString,
+            "Workspace name globs it covers; empty covers every workspace.",
         ),
     ],
     blocks: &[],

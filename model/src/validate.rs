@@ -11,6 +11,7 @@ use crate::glob;
 use crate::objects::*;
 use crate::outcome::{ActionClass, Outcome};
 use crate::problem::{AttrPath, Problem, ProblemCode};
+use crate::schema::NOTIFICATION_EVENTS;
 
 /// Problems of one object, each with the attribute path it concerns.
 pub fn validate_object(object: &Object) -> Vec<(AttrPath, String)> {
@@ -22,6 +23,7 @@ pub fn validate_object(object: &Object) -> Vec<(AttrPath, String)> {
         Object::Contract(c) => v.contract(c),
         Object::Element(e) => v.element(e),
         Object::Waiver(w) => v.waiver(w),
+        Object::Notification(n) => v.notification(n),
     }
     v.problems
 }
@@ -401,6 +403,86 @@ impl Validator {
             self.fail(AttrPath::attr("expires"), e);
         }
     }
+
+    /// A notification that could not be delivered would be silence, not a
+    /// notification: where it goes and when must be right at load, never skipped.
+    fn notification(&mut self, n: &Notification) {
+        self.name(&n.name);
+        match (&n.url, &n.url_env) {
+            (Some(_), Some(_)) => self.fail(
+                AttrPath::attr("url_env"),
+                "give `url` or `url_env`, not both",
+            ),
+            (None, None) => self.fail(
+                AttrPath::attr("url"),
+                "needs `url`, or `url_env` naming the environment variable that holds it",
+            ),
+            (Some(url), None) => {
+                if let Err(e) = webhook_url(url) {
+                    self.fail(AttrPath::attr("url"), e);
+                }
+            }
+            (None, Some(var)) => {
+                if !is_env_name(var) {
+                    self.fail(
+                        AttrPath::attr("url_env"),
+                        format!("`{var}` is not an environment variable name (letters, digits and `_`, not starting with a digit)"),
+                    );
+                }
+            }
+        }
+        if n.on.is_empty() {
+            self.fail(
+                AttrPath::attr("on"),
+                format!(
+                    "must list at least one of {}",
+                    NOTIFICATION_EVENTS.join(", ")
+                ),
+            );
+        }
+        for (i, event) in n.on.iter().enumerate() {
+            if !NOTIFICATION_EVENTS.contains(&event.as_str()) {
+                self.fail(
+                    AttrPath::attr("on").index(i),
+                    format!(
+                        "unknown event `{event}`: expected one of {}",
+                        NOTIFICATION_EVENTS.join(", ")
+                    ),
+                );
+            }
+        }
+        self.plain_globs(AttrPath::attr("workspaces"), &n.workspaces);
+    }
+}
+
+/// Whether `url` is a webhook URL plan-guard can post to: `http://` or `https://` and a
+/// host. The error never quotes the URL: its path is usually the webhook's secret.
+pub fn webhook_url(url: &str) -> Result<(), String> {
+    let rest = ["http://", "https://"].iter().find_map(|p| {
+        url.get(..p.len())
+            .filter(|s| s.eq_ignore_ascii_case(p))
+            .and_then(|_| url.get(p.len()..))
+    });
+    let host = rest.and_then(|r| r.split(['/', '?', '#']).next());
+    match host {
+        Some(h) if !h.is_empty() && !h.ends_with('@') => {
+            if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                Err("must not contain spaces or control characters".into())
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err("must be an http:// or https:// URL with a host".into()),
+    }
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: what a shell can export.
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Conditions whose cost grows faster than the data they read: a comprehension inside
@@ -436,7 +518,7 @@ pub fn cost_warnings_of(object: &Object) -> Vec<(AttrPath, String)> {
                 }
             }
         }
-        Object::Profile(_) | Object::Element(_) | Object::Waiver(_) => {}
+        Object::Profile(_) | Object::Element(_) | Object::Waiver(_) | Object::Notification(_) => {}
     }
     conditions
         .into_iter()

@@ -27,7 +27,14 @@ fn design_example_loads_and_resolves_references() {
     assert_eq!(spec.contracts[0].input[1].min, Some(1.0));
     assert_eq!(spec.contracts[0].post_verify[0].retries, Some(3));
     assert_eq!(spec.elements.len(), 2);
+    assert_eq!(spec.notifications.len(), 1);
+    assert_eq!(
+        spec.notifications[0].url_env.as_deref(),
+        Some("IOM_NOTIFY_ONCALL")
+    );
     let model = Model::compile(spec).expect("compiles");
+    assert!(model.notifications[0].covers("drift", "payments-prod"));
+    assert!(!model.notifications[0].covers("drift", "billing-prod"));
     assert_eq!(
         model.intents[0].rules.len(),
         2,
@@ -474,4 +481,62 @@ resource "iom_blueprint" "b" {
         "{}",
         warnings[0]
     );
+}
+
+/// A notification that could not be delivered would be silence: a URL that is no
+/// webhook, an environment variable name no shell exports, no event or an unknown one,
+/// both URL forms or neither are errors at load, at their line, and no error quotes the
+/// URL (its path is the webhook's secret).
+#[test]
+fn a_notification_that_could_not_notify_is_an_error_at_load() {
+    let cases = [
+        (
+            r#"url = "hooks.example/CANARY-PATH""#,
+            r#"on = ["block"]"#,
+            "gov.tf:3:9: iom_notification.n, attribute `url`: must be an http:// or https:// URL with a host",
+        ),
+        (
+            r#"url = "file:///CANARY-PATH""#,
+            r#"on = ["block"]"#,
+            "attribute `url`: must be an http:// or https:// URL with a host",
+        ),
+        (
+            r#"url = "https:///CANARY-PATH""#,
+            r#"on = ["block"]"#,
+            "attribute `url`: must be an http:// or https:// URL with a host",
+        ),
+        (
+            r#"url_env = "IOM-HOOK""#,
+            r#"on = ["block"]"#,
+            "attribute `url_env`: `IOM-HOOK` is not an environment variable name",
+        ),
+        (
+            r#"description = "no url""#,
+            r#"on = ["block"]"#,
+            "attribute `url`: needs `url`, or `url_env`",
+        ),
+        (
+            "url = \"https://hooks.example/CANARY-PATH\"\n  url_env = \"HOOK\"",
+            r#"on = ["block"]"#,
+            "attribute `url_env`: give `url` or `url_env`, not both",
+        ),
+        (
+            r#"url = "https://hooks.example/CANARY-PATH""#,
+            r#"on = []"#,
+            "gov.tf:4:8: iom_notification.n, attribute `on`: must list at least one of escalate, block, drift, post_verify_failed",
+        ),
+        (
+            r#"url = "https://hooks.example/CANARY-PATH""#,
+            r#"on = ["block", "verify_failed"]"#,
+            "attribute `on[1]`: unknown event `verify_failed`: expected one of escalate, block, drift, post_verify_failed",
+        ),
+    ];
+    for (target, on, want) in cases {
+        let text = format!(
+            "resource \"iom_notification\" \"n\" {{\n  name = \"n\"\n  {target}\n  {on}\n}}\n"
+        );
+        let e = load_err(&text);
+        assert!(e.contains(want), "{text}\n---\n{e}");
+        assert!(!e.contains("CANARY-PATH"), "{e}");
+    }
 }

@@ -4,6 +4,11 @@
 //! structure: addresses, actions, verdicts, the rules behind them. Never a value, and
 //! never a finding's message (messages may quote the plan's values).
 //!
+//! Where to post: every `--notify URL`, and every `iom_notification` of the model whose
+//! `on` names the event and whose `workspaces` cover the workspace ([`Targets`]). A
+//! model notification's URL is resolved before the command judges or applies anything:
+//! one that cannot be (its `url_env` unset or not a URL) is an error then, not silence later.
+//!
 //! Notifying is best effort by design: each URL gets a few attempts with backoff, each
 //! bounded by a timeout, and what failed is handed back for the caller to report. It
 //! never changes a verdict or an exit code.
@@ -11,7 +16,7 @@
 use std::thread;
 use std::time::Duration;
 
-use iom_model::Outcome;
+use iom_model::{Model, NotificationTarget, Outcome};
 use serde::Serialize;
 
 use crate::decide::report::Report;
@@ -37,6 +42,110 @@ pub enum Event {
     Drift,
     /// A post-verify probe failed after a governed apply.
     PostVerifyFailed,
+}
+
+impl Event {
+    /// The word the body's `event` carries, and a notification's `on` lists.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Escalate => "escalate",
+            Event::Block => "block",
+            Event::Drift => "drift",
+            Event::PostVerifyFailed => "post_verify_failed",
+        }
+    }
+}
+
+/// One webhook a command may post to.
+#[derive(Clone, PartialEq)]
+struct Target {
+    url: String,
+    /// The `iom_notification` that declares it; `None` for `--notify`, which posts
+    /// every event.
+    notification: Option<String>,
+    /// The events it posts (a model notification's `on`).
+    on: Vec<String>,
+}
+
+impl Target {
+    /// How a failure names it: the notification, and the URL [`redacted`].
+    fn label(&self) -> String {
+        match &self.notification {
+            Some(name) => format!("notification `{name}` ({})", redacted(&self.url)),
+            None => redacted(&self.url),
+        }
+    }
+}
+
+/// The webhooks of one command in one workspace, resolved: `--notify` URLs and the
+/// model's notifications that cover the workspace.
+#[derive(Default)]
+pub struct Targets(Vec<Target>);
+
+impl Targets {
+    /// `--notify` URLs (already checked by [`parse_url`]) and every notification of
+    /// `model` covering `workspace`, each URL resolved now: a `url_env` that is not set,
+    /// or not set to a webhook URL, is an error naming the notification and the
+    /// variable (never the value).
+    pub fn resolve(cli_urls: &[String], model: &Model, workspace: &str) -> Result<Targets, String> {
+        let mut targets: Vec<Target> = cli_urls
+            .iter()
+            .map(|url| Target {
+                url: url.clone(),
+                notification: None,
+                on: Vec::new(),
+            })
+            .collect();
+        for n in model
+            .notifications
+            .iter()
+            .filter(|n| n.covers_workspace(workspace))
+        {
+            let url = match &n.target {
+                NotificationTarget::Url(url) => url.clone(),
+                NotificationTarget::Env(var) => url_from_env(&n.name, var)?,
+            };
+            targets.push(Target {
+                url,
+                notification: Some(n.name.clone()),
+                on: n.on.clone(),
+            });
+        }
+        Ok(Targets(targets))
+    }
+
+    /// Whether there is nowhere to post.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The targets `event` goes to, each URL once (a URL given both ways is posted once).
+    fn for_event(&self, event: Event) -> Vec<&Target> {
+        let mut chosen: Vec<&Target> = Vec::new();
+        for t in &self.0 {
+            let wanted = t.notification.is_none() || t.on.iter().any(|e| e == event.as_str());
+            if wanted && !chosen.iter().any(|c| c.url == t.url) {
+                chosen.push(t);
+            }
+        }
+        chosen
+    }
+}
+
+/// The URL in `$var` for notification `name`. The error names the variable, never its value.
+fn url_from_env(name: &str, var: &str) -> Result<String, String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => match iom_model::validate::webhook_url(&url) {
+            Ok(()) => Ok(url),
+            Err(why) => Err(format!("notification `{name}`: the URL in ${var} {why}")),
+        },
+        Ok(_) | Err(std::env::VarError::NotPresent) => Err(format!(
+            "notification `{name}`: ${var} (its url_env) is not set; set it to the webhook URL, or narrow the notification's workspaces"
+        )),
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!(
+            "notification `{name}`: ${var} (its url_env) is not UTF-8"
+        )),
+    }
 }
 
 /// A change as a notification names it.
@@ -257,44 +366,39 @@ pub fn redacted(url: &str) -> String {
     format!("{scheme}://{host}{tail}")
 }
 
-/// `--notify URL` accepts http and https URLs only.
+/// `--notify URL` accepts http and https URLs with a host only, as a notification's `url`.
 pub fn parse_url(url: &str) -> Result<String, String> {
-    let ok = ["http://", "https://"].iter().any(|p| {
-        url.get(..p.len())
-            .is_some_and(|s| s.eq_ignore_ascii_case(p))
-            && url.len() > p.len()
-    });
-    if ok {
-        Ok(url.to_string())
-    } else {
-        Err("must be an http:// or https:// URL".into())
-    }
+    iom_model::validate::webhook_url(url).map(|()| url.to_string())
 }
 
-/// Sends `n` to every URL at once, each with [`ATTEMPTS`] attempts of at most `timeout`
-/// and a doubling backoff; returns one line per URL that could not be notified
-/// (the URL [`redacted`]).
-pub fn send(urls: &[String], timeout: Duration, n: &Notification) -> Vec<String> {
+/// Sends `n` to every target its event goes to, all at once, each with [`ATTEMPTS`]
+/// attempts of at most `timeout` and a doubling backoff; returns one line per target
+/// that could not be notified (the URL [`redacted`]).
+pub fn send(targets: &Targets, timeout: Duration, n: &Notification) -> Vec<String> {
+    let chosen = targets.for_event(n.event);
+    if chosen.is_empty() {
+        return Vec::new();
+    }
     let body = match serde_json::to_vec(n) {
         Ok(b) => b,
         Err(e) => return vec![format!("cannot encode the notification: {e}")],
     };
-    let workers: Vec<_> = urls
+    let workers: Vec<_> = chosen
         .iter()
-        .map(|url| {
-            let (url, body) = (url.clone(), body.clone());
+        .map(|t| {
+            let (url, body) = (t.url.clone(), body.clone());
             thread::spawn(move || send_one(&url, &body, timeout).err())
         })
         .collect();
     workers
         .into_iter()
-        .zip(urls)
-        .filter_map(|(w, url)| match w.join() {
+        .zip(chosen)
+        .filter_map(|(w, t)| match w.join() {
             Ok(None) => None,
-            Ok(Some(why)) => Some(format!("notifying {} failed: {why}", redacted(url))),
+            Ok(Some(why)) => Some(format!("notifying {} failed: {why}", t.label())),
             Err(_) => Some(format!(
                 "notifying {} failed: the sender stopped",
-                redacted(url)
+                t.label()
             )),
         })
         .collect()

@@ -202,7 +202,8 @@ fn argument(a: &AttributeSchema) -> String {
         Presence::Optional => "Optional",
         Presence::Computed => "Computed",
     };
-    format!("* `{}` ({presence}) {}\n", a.name, a.description)
+    let sensitive = if a.sensitive { ", Sensitive" } else { "" };
+    format!("* `{}` ({presence}{sensitive}) {}\n", a.name, a.description)
 }
 
 fn block_reference(schema: &Schema) -> String {
@@ -228,7 +229,7 @@ fn index() -> String {
     );
     page.push_str(
         "The iom provider declares an Infrastructure Operating Model — profiles, blueprints, \
-intents, contracts, elements and waivers — in HCL. Applying the configuration writes each \
+intents, contracts, elements, waivers and notifications — in HCL. Applying the configuration writes each \
 object into the model store, under a model revision that grows with every change; \
 `plan-guard check --store URL` then judges Terraform plans against it.\n\n",
     );
@@ -297,6 +298,7 @@ fn example(kind: Kind) -> &'static str {
         Kind::Contract => CONTRACT_EXAMPLE,
         Kind::Element => ELEMENT_EXAMPLE,
         Kind::Waiver => WAIVER_EXAMPLE,
+        Kind::Notification => NOTIFICATION_EXAMPLE,
     }
 }
 
@@ -406,6 +408,14 @@ const WAIVER_EXAMPLE: &str = r#"resource "iom_waiver" "ledger_migration" {
   reason      = "CHG-1234: planned ledger migration"
   approved_by = "alice"
   expires     = "2026-12-31T23:59:59Z"
+}
+"#;
+
+const NOTIFICATION_EXAMPLE: &str = r#"resource "iom_notification" "platform_oncall" {
+  name       = "platform-oncall"
+  url_env    = "IOM_NOTIFY_ONCALL" # the webhook URL, set where plan-guard runs
+  on         = ["escalate", "block", "drift", "post_verify_failed"]
+  workspaces = ["payments-*"]
 }
 "#;
 

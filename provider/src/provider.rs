@@ -722,6 +722,7 @@ fn remove(spec: &mut iom_model::ModelSpec, kind: Kind, key: &str) {
         Kind::Contract => spec.contracts.retain(|o| o.name != name),
         Kind::Element => spec.elements.retain(|o| o.name != name),
         Kind::Waiver => spec.waivers.retain(|o| o.name != name),
+        Kind::Notification => spec.notifications.retain(|o| o.name != name),
     }
 }
 

@@ -33,7 +33,8 @@ fn attribute(a: &AttributeSchema) -> Attribute {
         Presence::Optional => Attribute::optional(a.name, ty),
         Presence::Computed => Attribute::computed(a.name, ty),
     };
-    attr.description(a.description)
+    let attr = attr.description(a.description);
+    if a.sensitive { attr.sensitive() } else { attr }
 }
 
 fn nested(b: &BlockSchema) -> NestedBlock {

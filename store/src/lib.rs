@@ -321,14 +321,7 @@ impl Store {
         let (objects, revision) = each!(self, b => b.snapshot())?;
         let mut spec = ModelSpec::default();
         for stored in objects {
-            match stored.object {
-                Object::Profile(o) => spec.profiles.push(o),
-                Object::Blueprint(o) => spec.blueprints.push(o),
-                Object::Intent(o) => spec.intents.push(o),
-                Object::Contract(o) => spec.contracts.push(o),
-                Object::Element(o) => spec.elements.push(o),
-                Object::Waiver(o) => spec.waivers.push(o),
-            }
+            spec.push(stored.object);
         }
         Ok((spec, revision))
     }

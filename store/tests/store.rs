@@ -3,7 +3,7 @@
 // Test code: a panic here is a failed test, with its message, not a crash.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use iom_model::{Element, Kind, Object, Profile};
+use iom_model::{Element, Kind, Notification, Object, Profile};
 mod common;
 
 use common::backends;
@@ -56,6 +56,39 @@ fn every_write_moves_the_revision_and_stamps_the_object() {
         assert_eq!(revision, 4);
         assert_eq!(spec.profiles.len(), 1);
         assert!(spec.elements.is_empty());
+    }
+}
+
+/// A notification is stored like any object: by name, stamped, read back whole, and
+/// loaded into the model; both forms of its URL survive the round trip.
+#[test]
+fn notifications_are_stored_and_loaded() {
+    for db in backends("notify") {
+        let url = db.url();
+        let store = Store::open(&url).unwrap();
+        let literal = Object::Notification(Notification {
+            name: "pager".into(),
+            url: Some("https://hooks.example/services/T0/B0/secret".into()),
+            on: vec!["block".into()],
+            ..Default::default()
+        });
+        let from_env = Object::Notification(Notification {
+            name: "platform-oncall".into(),
+            url_env: Some("IOM_NOTIFY_ONCALL".into()),
+            on: vec!["escalate".into(), "drift".into()],
+            workspaces: vec!["payments-*".into()],
+            ..Default::default()
+        });
+        assert_eq!(store.create(&literal).unwrap(), 1);
+        assert_eq!(store.create(&from_env).unwrap(), 2);
+        assert!(store.create(&literal).is_err(), "names are unique per kind");
+        let got = store.get(Kind::Notification, "pager").unwrap().unwrap();
+        assert_eq!((got.revision, &got.object), (1, &literal));
+        let (spec, revision) = Store::open(&url).unwrap().load_model().unwrap();
+        assert_eq!(revision, 2);
+        let names: Vec<&str> = spec.notifications.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["pager", "platform-oncall"]);
+        assert_eq!(store.delete(Kind::Notification, "pager").unwrap(), Some(3));
     }
 }
 

@@ -26,6 +26,7 @@ pub(crate) fn run(args: ApplyArgs) -> Result<u8> {
     let check = workflow::authorize(&ledger, &plan, decision.as_deref(), &workspace)?;
     // The decision's own model, for its contracts' post-verify probes.
     let loaded = workflow::model_for_apply(&check, model.as_deref(), store.as_deref())?;
+    let targets = super::notify_targets(&notify, &loaded, &workspace)?;
     eprintln!("plan-guard: applying under decision {}", check.decision_id);
     let applied = workflow::apply(&ledger, signer.as_ref(), &plan, &check, &loaded, &command)?;
     for p in &applied.probes {
@@ -37,6 +38,7 @@ pub(crate) fn run(args: ApplyArgs) -> Result<u8> {
     }
     super::notify(
         &notify,
+        &targets,
         plan_guard::notify::Notification::for_post_verify(
             &workspace,
             &check.decision_id,

@@ -47,6 +47,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<u8> {
     let parsed = raw.parse()?;
     progress.say(|| format!("judging {} changes", parsed.resource_changes.len()));
     let loaded = model_source::load(model.as_deref(), store.as_deref())?;
+    let targets = super::notify_targets(&notify, &loaded.model, &workspace)?;
     let opts = CheckOptions {
         workspace,
         actor,
@@ -101,6 +102,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<u8> {
     }
     super::notify(
         &notify,
+        &targets,
         plan_guard::notify::Notification::for_check(&report),
     );
     Ok(report.exit_code())

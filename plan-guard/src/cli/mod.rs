@@ -44,22 +44,34 @@ pub(crate) fn workspace_or_default(w: Option<String>) -> Result<String> {
     }
 }
 
-/// Runs Terraform here (`$TERRAFORM_BINARY`, else `terraform`) and returns its stdout.
-/// Sends the notification, if there is one, to every `--notify` URL; what could not be
-/// sent is said on standard error and changes nothing else.
+/// Where this command may notify in `workspace`: every `--notify` URL and every
+/// `iom_notification` of `model` covering it, resolved now (an unset `url_env` is an
+/// error before anything is judged or applied, not a silent gap after).
+pub(crate) fn notify_targets(
+    args: &args::NotifyArgs,
+    model: &iom_model::Model,
+    workspace: &str,
+) -> Result<plan_guard::notify::Targets> {
+    plan_guard::notify::Targets::resolve(&args.urls, model, workspace).map_err(anyhow::Error::msg)
+}
+
+/// Sends the notification, if there is one, to every target its event goes to; what
+/// could not be sent is said on standard error and changes nothing else.
 pub(crate) fn notify(
     args: &args::NotifyArgs,
+    targets: &plan_guard::notify::Targets,
     notification: Option<plan_guard::notify::Notification>,
 ) {
-    let Some(notification) = notification.filter(|_| !args.urls.is_empty()) else {
+    let Some(notification) = notification.filter(|_| !targets.is_empty()) else {
         return;
     };
     let timeout = std::time::Duration::from_millis(args.notify_timeout_ms);
-    for failure in plan_guard::notify::send(&args.urls, timeout, &notification) {
+    for failure in plan_guard::notify::send(targets, timeout, &notification) {
         eprintln!("plan-guard: {failure}");
     }
 }
 
+/// Runs Terraform here (`$TERRAFORM_BINARY`, else `terraform`) and returns its stdout.
 pub(crate) fn terraform_output(args: &[&str]) -> Result<String> {
     plan_guard::plan::terraform_output(args).map_err(anyhow::Error::msg)
 }

@@ -27,6 +27,7 @@ pub(crate) fn run(args: ReconcileArgs) -> Result<u8> {
     }
     let ledger = Store::open_configured(store.as_deref())?;
     let loaded = model_source::load(model.as_deref(), store.as_deref())?;
+    let targets = super::notify_targets(&notify, &loaded.model, &workspace)?;
     let scratch =
         std::env::temp_dir().join(format!("plan-guard-refresh-{}.tfplan", std::process::id()));
     let plan_path = match plan {
@@ -88,6 +89,7 @@ pub(crate) fn run(args: ReconcileArgs) -> Result<u8> {
     }
     super::notify(
         &notify,
+        &targets,
         plan_guard::notify::Notification::for_drift(&found, accept, &record_id),
     );
     Ok(if held { exit::ESCALATE } else { exit::SUCCESS })

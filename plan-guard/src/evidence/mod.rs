@@ -60,6 +60,8 @@ fn is_one(n: &u64) -> bool {
 /// JSON, sorted, so the same objects give the same digest whether they were loaded from
 /// `--model DIR` or from a store, in whatever order they were declared. A check record
 /// keeps it, and `apply` runs the post-verify probes only of the model with this digest.
+/// Notifications are left out: they judge nothing (a new webhook does not make a
+/// decision stale), and their URLs are secrets.
 pub fn model_digest(spec: &ModelSpec) -> String {
     fn kind<T: Serialize>(h: &mut Sha256, name: &str, objects: &[T]) {
         let mut each: Vec<String> = objects

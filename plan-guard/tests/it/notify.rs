@@ -77,6 +77,40 @@ fn serve(stream: std::net::TcpStream, status: u16, kept: &Mutex<Vec<String>>) {
     );
 }
 
+/// An empty directory of this test process.
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pg-notify-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The example governance with `notifications` (HCL) beside it, in a scratch directory.
+fn governance_with(tag: &str, notifications: &str) -> PathBuf {
+    let gov = scratch(&format!("{tag}-gov"));
+    for file in ["main.tf", "versions.tf"] {
+        std::fs::copy(
+            repo().join("examples/governance").join(file),
+            gov.join(file),
+        )
+        .unwrap();
+    }
+    std::fs::write(gov.join("notifications.tf"), notifications).unwrap();
+    gov
+}
+
+/// Every byte of the files under `dir` (the store, its log), as text.
+fn bytes_under(dir: &std::path::Path) -> String {
+    let mut all = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            all.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+        }
+    }
+    all
+}
+
 struct Run {
     code: i32,
     stdout: String,
@@ -84,15 +118,25 @@ struct Run {
 }
 
 fn check(plan: &str, tag: &str, hooks: &[&str]) -> Run {
-    let dir = std::env::temp_dir().join(format!("pg-notify-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    check_against(&repo().join("examples/governance"), plan, tag, hooks, &[])
+}
+
+/// `check` of a fixture plan against the model in `model`, with `env` set.
+fn check_against(
+    model: &std::path::Path,
+    plan: &str,
+    tag: &str,
+    hooks: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    let dir = scratch(tag);
     let mut command = Command::new(env!("CARGO_BIN_EXE_plan-guard"));
+    command.envs(env.iter().copied());
     command
         .arg("check")
         .arg(repo().join("plan-guard/tests/fixtures/plans").join(plan))
         .arg("--model")
-        .arg(repo().join("examples/governance"))
+        .arg(model)
         .arg("--source-dir")
         .arg(repo().join("examples/workspace"))
         .args(["--workspace", "payments-prod", "--format", "json"])
@@ -247,6 +291,37 @@ fn recorded_drift_is_posted() {
     assert!(!bodies[0].contains(CANARY));
 }
 
+/// A notification stored in the model store (as the provider writes it) is posted
+/// governed drift by `reconcile`, read from its `url_env`.
+#[test]
+fn recorded_drift_is_posted_to_a_stored_notification() {
+    let env = super::drift_schedule::applied("notify-model");
+    let store = iom_store::Store::open(&env.store).unwrap();
+    let stored = iom_model::Notification {
+        name: "platform-oncall".into(),
+        url_env: Some("IOM_TEST_NOTIFY_DRIFT".into()),
+        on: vec!["drift".into()],
+        workspaces: vec!["payments-*".into()],
+        ..iom_model::Notification::default()
+    };
+    store
+        .create(&iom_model::Object::Notification(stored))
+        .unwrap();
+    super::drift_schedule::drift(&env);
+    let hook = Hook::new(200);
+    let (code, log) = env.bash(
+        "plan-guard reconcile --workspace payments-prod --notify-timeout-ms 2000",
+        &[("IOM_TEST_NOTIFY_DRIFT", hook.url.clone())],
+    );
+    assert_eq!(code, 3, "{log}");
+    let bodies = hook.bodies();
+    assert_eq!(bodies.len(), 1, "{log}");
+    let n: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(n["event"], "drift");
+    assert_eq!(n["drifted"], serde_json::json!(["null_resource.cache"]));
+    assert!(!log.contains("secret-path"), "{log}");
+}
+
 fn terraform() -> PathBuf {
     std::env::var_os("TERRAFORM_BINARY")
         .map(PathBuf::from)
@@ -363,4 +438,181 @@ fn a_failed_post_verify_is_posted() {
         "{text}"
     );
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// An `iom_notification` in the model is posted to like a `--notify` URL: on the events
+/// its `on` lists, in the workspaces it covers, never on allow. Its URL is a secret:
+/// neither the report, standard error nor the ledger holds its path.
+#[test]
+fn a_model_notification_is_posted_on_escalate_and_not_on_allow() {
+    let (oncall, blocks_only, elsewhere) = (Hook::new(200), Hook::new(200), Hook::new(200));
+    let gov = governance_with(
+        "model",
+        &format!(
+            r#"
+resource "iom_notification" "oncall" {{
+  name       = "platform-oncall"
+  url        = "{}"
+  on         = ["escalate", "drift"]
+  workspaces = ["payments-*"]
+}}
+
+resource "iom_notification" "blocks" {{
+  name = "blocks-only"
+  url  = "{}"
+  on   = ["block"]
+}}
+
+resource "iom_notification" "elsewhere" {{
+  name       = "billing"
+  url        = "{}"
+  on         = ["escalate", "block"]
+  workspaces = ["billing-*"]
+}}
+"#,
+            oncall.url, blocks_only.url, elsewhere.url
+        ),
+    );
+    let run = check_against(&gov, "example_allow.json", "model-allow", &[], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(oncall.bodies().is_empty(), "an allow needs nobody");
+
+    let run = check_against(&gov, "example_escalate.json", "model-escalate", &[], &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let bodies = oncall.bodies();
+    assert_eq!(bodies.len(), 1, "{}", run.stderr);
+    let n: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(n["event"], "escalate");
+    assert_eq!(n["workspace"], "payments-prod");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(n["decision_id"], report["decision_id"]);
+    assert!(!bodies[0].contains(CANARY));
+    assert!(blocks_only.bodies().is_empty(), "its `on` is block only");
+    assert!(
+        elsewhere.bodies().is_empty(),
+        "billing-* does not cover payments-prod"
+    );
+    for shown in [&run.stdout, &run.stderr] {
+        assert!(!shown.contains("secret-path"), "{shown}");
+    }
+    let ledger = bytes_under(&scratch_path("model-escalate"));
+    assert!(ledger.contains("payments-prod"), "the store was read");
+    assert!(
+        !ledger.contains("secret-path"),
+        "a webhook URL in the ledger"
+    );
+
+    let run = check_against(&gov, "example_block.json", "model-block", &[], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(blocks_only.bodies().len(), 1);
+    assert_eq!(oncall.bodies().len(), 1, "oncall's `on` has no block");
+}
+
+fn scratch_path(tag: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("pg-notify-{tag}-{}", std::process::id()))
+}
+
+/// A model notification and a `--notify` URL are the same webhook: posted once. One that
+/// fails is reported by its name, the URL without its path, and the verdict stands.
+#[test]
+fn a_failing_model_notification_is_reported_by_name_and_changes_nothing() {
+    let (ok, failing) = (Hook::new(200), Hook::new(404));
+    let gov = governance_with(
+        "model-fail",
+        &format!(
+            r#"
+resource "iom_notification" "ok" {{
+  name = "ok"
+  url  = "{}"
+  on   = ["escalate"]
+}}
+
+resource "iom_notification" "failing" {{
+  name = "pager"
+  url  = "{}"
+  on   = ["escalate"]
+}}
+"#,
+            ok.url, failing.url
+        ),
+    );
+    let run = check_against(&gov, "example_escalate.json", "model-fail", &[&ok.url], &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(ok.bodies().len(), 1, "one URL, one POST");
+    assert!(
+        run.stderr.contains(&format!(
+            "plan-guard: notifying notification `pager` ({}/…) failed: answered 404 (attempt 1 of 3)",
+            failing.shown()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("secret-path"), "{}", run.stderr);
+}
+
+/// `url_env` keeps the URL out of the model: it is read where plan-guard runs. Unset, or
+/// set to something that is not a webhook URL, the check stops with an error naming the
+/// notification and the variable (never its value) before it judges anything: a
+/// notification cannot be silenced by leaving its variable out. A notification whose
+/// workspaces do not cover the check's needs no variable.
+#[test]
+fn a_url_env_notification_needs_its_variable_where_it_applies() {
+    let hook = Hook::new(200);
+    let gov = governance_with(
+        "env",
+        r#"
+resource "iom_notification" "oncall" {
+  name       = "platform-oncall"
+  url_env    = "IOM_TEST_NOTIFY_ONCALL"
+  on         = ["escalate"]
+  workspaces = ["payments-*"]
+}
+
+resource "iom_notification" "billing" {
+  name       = "billing"
+  url_env    = "IOM_TEST_NOTIFY_BILLING"
+  on         = ["escalate"]
+  workspaces = ["billing-*"]
+}
+"#,
+    );
+    let run = check_against(&gov, "example_escalate.json", "env-unset", &[], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "notification `platform-oncall`: $IOM_TEST_NOTIFY_ONCALL (its url_env) is not set"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !bytes_under(&scratch_path("env-unset")).contains("escalate"),
+        "nothing judged, nothing recorded"
+    );
+    let bad = "ftp://hooks.example/secret-path";
+    let run = check_against(
+        &gov,
+        "example_escalate.json",
+        "env-bad",
+        &[],
+        &[("IOM_TEST_NOTIFY_ONCALL", bad)],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "notification `platform-oncall`: the URL in $IOM_TEST_NOTIFY_ONCALL must be an http:// or https:// URL"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("secret-path"), "{}", run.stderr);
+    let run = check_against(
+        &gov,
+        "example_escalate.json",
+        "env-set",
+        &[],
+        &[("IOM_TEST_NOTIFY_ONCALL", &hook.url)],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(hook.bodies().len(), 1, "{}", run.stderr);
 }
