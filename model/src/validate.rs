@@ -671,6 +671,34 @@ mod waiver_tests {
 }
 
 #[cfg(test)]
+mod notification_tests {
+    use crate::objects::{Notification, Object};
+
+    /// Debug output reaches logs and panic messages: it says a URL is set, never which.
+    #[test]
+    fn debug_never_shows_the_url() {
+        let n = Notification {
+            name: "pager".into(),
+            url: Some("https://hooks.example/services/DEBUG-CANARY".into()),
+            on: vec!["block".into()],
+            ..Notification::default()
+        };
+        let spec = crate::ModelSpec {
+            notifications: vec![n.clone()],
+            ..crate::ModelSpec::default()
+        };
+        let model = crate::Model::compile(spec).unwrap();
+        for shown in [
+            format!("{:?}", Object::Notification(n)),
+            format!("{model:?}"),
+        ] {
+            assert!(shown.contains("pager"), "{shown}");
+            assert!(!shown.contains("DEBUG-CANARY"), "{shown}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod cost_tests {
     use crate::hcl_load::load_str;
 

@@ -396,6 +396,17 @@ fn a_failed_post_verify_is_posted() {
     ];
     let run = run_in(&work, pg, &check);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // A notification declared after the check: notifications judge nothing, so the
+    // decision's model is still this one, and the apply posts to it too.
+    let declared = Hook::new(200);
+    std::fs::write(
+        gov.join("notify.tf"),
+        format!(
+            "resource \"iom_notification\" \"oncall\" {{\n  name = \"oncall\"\n  url  = \"{}\"\n  on   = [\"post_verify_failed\"]\n}}\n",
+            declared.url
+        ),
+    )
+    .unwrap();
     let hook = Hook::new(200);
     let tf_s = tf.to_str().unwrap();
     let apply = [
@@ -436,6 +447,11 @@ fn a_failed_post_verify_is_posted() {
     assert!(
         text.starts_with("plan-guard: *post-verify failed* after the apply of decision"),
         "{text}"
+    );
+    assert_eq!(
+        declared.bodies(),
+        bodies,
+        "the model's notification got the same body"
     );
     let _ = std::fs::remove_dir_all(&root);
 }
