@@ -31,10 +31,7 @@ fn workspace_source() -> String {
 
 /// A scratch directory of this test's own, empty.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pg-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::support::scratch(&format!("cli-{name}"))
 }
 
 /// plan-guard run in `dir`, with no store or signing key from the environment.

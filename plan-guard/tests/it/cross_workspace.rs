@@ -3,31 +3,9 @@
 //! produces upstream's output counts downstream's dependent resources in its blast radius
 //! (prefixed `downstream:`), and max_blast_radius sees them.
 
-use std::path::{Path, PathBuf};
+use crate::support::{terraform, tf};
+use std::path::Path;
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn terraform() -> PathBuf {
-    std::env::var_os("TERRAFORM_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".tools/bin/terraform"))
-}
-
-fn tf(dir: &Path, args: &[&str]) {
-    let out = Command::new(terraform())
-        .arg(format!("-chdir={}", dir.display()))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "terraform {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn pg(dir: &Path, args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))

@@ -8,7 +8,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::integrations::{Env, cli_config, repo, run_gitlab_job, yaml, yaml_blocks};
+use super::integrations::{Env, cli_config, run_gitlab_job, yaml, yaml_blocks};
+use crate::support::repo;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const HELD: &str = "### plan-guard reconcile: 🔴 drift — workspace `payments-prod`";

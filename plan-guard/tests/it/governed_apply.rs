@@ -3,6 +3,7 @@
 //! apply runs → post-verify probes against a local HTTP server → evidence verifies → one
 //! byte of one record changed in the database → verify names that record.
 
+use crate::support::{Run, copy_tree, repo, scratch, terraform, tf};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -12,46 +13,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Where the local backend keeps the state of workspace payments-prod.
 const STATE: &str = "terraform.tfstate.d/payments-prod/terraform.tfstate";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn terraform() -> PathBuf {
-    std::env::var_os("TERRAFORM_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".tools/bin/terraform"))
-}
-
-fn copy(from: &Path, to: &Path) {
-    let ok = Command::new("cp")
-        .arg("-r")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "cp {} {}", from.display(), to.display());
-}
-
-fn tf(dir: &Path, args: &[&str]) {
-    let out = Command::new(terraform())
-        .arg(format!("-chdir={}", dir.display()))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "terraform {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn pg(dir: &Path, args: &[&str]) -> Run {
     pg_env(dir, args, None)
@@ -72,11 +33,7 @@ fn pg_env(dir: &Path, args: &[&str], env: Option<(&str, &str)>) -> Run {
         command.env(name, value);
     }
     let out: Output = command.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 /// Points the example contract's http post-verify probe at `url`.
@@ -197,13 +154,11 @@ impl Drop for TestStore {
 }
 
 fn setup(tag: &str) -> (PathBuf, PathBuf, String) {
-    let root = std::env::temp_dir().join(format!("pg-apply-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
+    let root = scratch(&format!("apply-{tag}"));
     let work = root.join("workspace");
     let gov = root.join("governance");
-    copy(&repo().join("examples/workspace"), &work);
-    copy(&repo().join("examples/governance"), &gov);
+    copy_tree(&repo().join("examples/workspace"), &work);
+    copy_tree(&repo().join("examples/governance"), &gov);
     let _ = std::fs::remove_dir_all(gov.join("tests"));
     // The example contract's http post-verify probe asks a server of this test's own.
     health_check_at(&gov, &health_server().0);
@@ -225,9 +180,7 @@ fn decision_of(run: &Run) -> String {
 
 #[test]
 fn check_approve_apply_verify_and_tamper() {
-    let root = std::env::temp_dir().join(format!("pg-apply-stores-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
+    let root = scratch("apply-stores");
     for (i, store) in TestStore::all(&root, "loop").iter().enumerate() {
         governed_loop(&format!("loop{i}"), store);
     }
@@ -749,9 +702,7 @@ fn signed_records_verify_only_with_their_key() {
 /// killed mid-run leave a chain that still verifies.
 #[test]
 fn concurrent_and_killed_checks_keep_the_chain_whole() {
-    let root = std::env::temp_dir().join(format!("pg-apply-concurrent-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
+    let root = scratch("apply-concurrent");
     for store in TestStore::all(&root, "concurrent") {
         concurrent_checks(&root, &store.url);
     }
@@ -829,7 +780,7 @@ resource "iom_contract" "record" {
     )
     .unwrap();
     let other = gov.with_file_name("other-governance");
-    copy(&gov, &other);
+    copy_tree(&gov, &other);
     std::fs::remove_file(other.join("contract.tf")).unwrap();
     tf(&work, &["plan", "-input=false", "-no-color", "-out=tfplan"]);
     let gov_s = gov.to_str().unwrap();
@@ -1501,9 +1452,7 @@ resource "iom_intent" "root" {
 /// exist (a mistyped path) is an error naming it, and is not created.
 #[test]
 fn read_only_commands_never_create_a_store() {
-    let root = std::env::temp_dir().join(format!("pg-apply-readonly-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
+    let root = scratch("apply-readonly");
     let missing = root.join("typo/ledger.db");
     let store = format!("sqlite://{}", missing.display());
     let gov = repo().join("examples/governance");
@@ -1587,9 +1536,7 @@ fn a_closed_pipe_ends_the_export_quietly() {
 /// drops the triggers leaves a valid, shorter chain, which a signed checkpoint finds.
 #[test]
 fn a_cut_ledger_is_refused_by_the_store_and_found_by_a_checkpoint() {
-    let root = std::env::temp_dir().join(format!("pg-apply-cut-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
+    let root = scratch("apply-cut");
     for (i, store) in TestStore::all(&root, "cut").iter().enumerate() {
         cut_ledger(&format!("cut{i}"), store);
     }
@@ -1859,9 +1806,7 @@ resource "iom_intent" "payments" {
 /// once; the others are refused, naming the run that holds the decision.
 #[test]
 fn concurrent_applies_of_one_decision_run_it_once() {
-    let root = std::env::temp_dir().join(format!("pg-apply-once-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
+    let root = scratch("apply-once");
     for (i, store) in TestStore::all(&root, "once").iter().enumerate() {
         applied_once(&format!("once{i}"), &store.url);
     }
@@ -1962,9 +1907,7 @@ fn model_into(store: &str) {
 /// reaches no report of any format, no ledger record, no evidence output and no error.
 #[test]
 fn no_credential_in_the_store_url_reaches_any_output() {
-    let root = std::env::temp_dir().join(format!("pg-apply-secret-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
+    let root = scratch("apply-secret");
     let stores = TestStore::all(&root, "secret");
     let Some(pg_store) = stores.iter().find(|s| s.admin.is_some()) else {
         return; // The credentials only exist in PostgreSQL URLs.
@@ -2060,9 +2003,7 @@ fn a_silent_server_fails_the_check_instead_of_hanging_it() {
             held.push(stream);
         }
     });
-    let root = std::env::temp_dir().join(format!("pg-apply-silent-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
+    let root = scratch("apply-silent");
     let plan = repo().join("plan-guard/tests/fixtures/plans/example_escalate.json");
     let gov = repo().join("examples/governance");
     for (query, secs) in [("?connect_timeout=1", 2), ("?sslmode=disable", 10)] {
@@ -2156,11 +2097,7 @@ fn read_only_commands_read_a_read_only_store() {
                     .env_remove("IOM_STORE")
                     .output()
                     .unwrap();
-                Run {
-                    code: out.status.code().unwrap_or(-1),
-                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-                }
+                Run::from(out)
             } else {
                 pg(&root, &args)
             };

@@ -1,12 +1,9 @@
 //! `plan-guard test`: the example governance's own tests pass with the real Terraform, and
 //! a wrong expectation fails with a message a reviewer can act on.
 
-use std::path::{Path, PathBuf};
+use crate::support::{repo, scratch};
+use std::path::Path;
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn run(dir: &Path) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
@@ -22,18 +19,16 @@ fn run(dir: &Path) -> (i32, String) {
 
 #[test]
 fn the_example_governance_passes_its_own_tests() {
-    let (code, text) = run(&root().join("examples/governance/tests"));
+    let (code, text) = run(&repo().join("examples/governance/tests"));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("5 passed, 0 failed"), "{text}");
 }
 
 #[test]
 fn wrong_expectations_fail_and_say_why() {
-    let dir = std::env::temp_dir().join(format!("pg-govtest-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let plans = root().join("plan-guard/tests/fixtures/plans");
-    let governance = root().join("examples/governance");
+    let dir = scratch("govtest");
+    let plans = repo().join("plan-guard/tests/fixtures/plans");
+    let governance = repo().join("examples/governance");
     std::fs::write(
         dir.join("wrong.iomtest.hcl"),
         format!(
@@ -96,9 +91,7 @@ test "right" {{
 
 /// Writes `body` as the one test file of a fresh directory and runs `plan-guard test` on it.
 fn run_file(name: &str, body: &str) -> (i32, String) {
-    let dir = std::env::temp_dir().join(format!("pg-govtest-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(&format!("govtest-{name}"));
     std::fs::write(dir.join("cases.iomtest.hcl"), body).unwrap();
     let result = run(&dir);
     let _ = std::fs::remove_dir_all(&dir);
@@ -107,7 +100,7 @@ fn run_file(name: &str, body: &str) -> (i32, String) {
 
 #[test]
 fn finding_level_expectations_fail_and_say_what_differed() {
-    let plans = root().join("plan-guard/tests/fixtures/plans");
+    let plans = repo().join("plan-guard/tests/fixtures/plans");
     let (code, text) = run_file(
         "findings",
         &format!(

@@ -2,12 +2,9 @@
 //! scripts/install-chromium.sh): the page loads with no console errors, its script runs
 //! and shows the verdict and a blast radius, and a screenshot is kept for CI artifacts.
 
+use crate::support::{repo, scratch};
 use std::path::PathBuf;
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 #[test]
 fn the_report_page_loads_cleanly_in_chromium() {
@@ -20,9 +17,7 @@ fn the_report_page_loads_cleanly_in_chromium() {
                 .is_ok_and(|o| o.status.success())
         })
         .expect("no chromium: run bash scripts/install-chromium.sh");
-    let dir = std::env::temp_dir().join(format!("pg-html-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("html");
     let page = dir.join("report.html");
     let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
         .arg("check")

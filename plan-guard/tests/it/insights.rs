@@ -2,12 +2,8 @@
 //! a suggested waiver (with HCL), rules that never fired and soon-expiring waivers are
 //! called out.
 
-use std::path::PathBuf;
+use crate::support::repo;
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 #[test]
 fn the_ledger_suggests_refinements() {

@@ -2,6 +2,7 @@
 //! YAML is parsed (PyYAML, from the project's venv), and each `run:` step executes in bash
 //! with the variables the CI system sets, against the real Terraform.
 
+use crate::support::{copy_tree, repo, terraform};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -9,10 +10,6 @@ use iom_model::{Object, load_dir};
 use iom_store::Store;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-pub(super) fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn python() -> PathBuf {
     let p = repo().join(".tools/venv/bin/python");
@@ -52,12 +49,6 @@ pub(super) fn yaml_blocks(page: &str) -> Vec<String> {
         .collect()
 }
 
-fn terraform() -> PathBuf {
-    std::env::var_os("TERRAFORM_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".tools/bin/terraform"))
-}
-
 /// The CLI configuration that installs hashicorp/null from the project's mirror.
 pub(super) fn cli_config() -> PathBuf {
     std::env::var_os("TF_CLI_CONFIG_FILE")
@@ -83,15 +74,7 @@ impl Env {
         let dir = root.join("repo");
         let bin = root.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
-        assert!(
-            Command::new("cp")
-                .arg("-r")
-                .arg(repo().join("examples/workspace"))
-                .arg(&dir)
-                .status()
-                .unwrap()
-                .success()
-        );
+        copy_tree(&repo().join("examples/workspace"), &dir);
         std::os::unix::fs::symlink(terraform(), bin.join("terraform")).unwrap();
         std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_plan-guard"), bin.join("plan-guard"))
             .unwrap();

@@ -1,16 +1,12 @@
 //! `--format junit` read back by a real JUnit consumer (Python's junitparser, installed
 //! into the project's venv by scripts/install-test-tools.sh).
 
-use std::path::PathBuf;
+use crate::support::repo;
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// (suite name, tests, failures, errors) per suite, as junitparser reads the file.
 fn parsed(xml: &str, tag: &str) -> Vec<(String, i64, i64, i64)> {
-    let python = root().join(".tools/venv/bin/python");
+    let python = repo().join(".tools/venv/bin/python");
     assert!(
         python.exists(),
         "no {}: run bash scripts/install-test-tools.sh",
@@ -39,11 +35,11 @@ fn parsed(xml: &str, tag: &str) -> Vec<(String, i64, i64, i64)> {
 fn check(plan: &str, extra: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
         .arg("check")
-        .arg(root().join("plan-guard/tests/fixtures/plans").join(plan))
+        .arg(repo().join("plan-guard/tests/fixtures/plans").join(plan))
         .arg("--model")
-        .arg(root().join("examples/governance"))
+        .arg(repo().join("examples/governance"))
         .arg("--source-dir")
-        .arg(root().join("examples/workspace"))
+        .arg(repo().join("examples/workspace"))
         .args(["--workspace", "payments-prod", "--format", "junit"])
         .args(extra)
         .current_dir(std::env::temp_dir())

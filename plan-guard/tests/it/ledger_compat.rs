@@ -4,6 +4,7 @@
 //! store outlive the code that reads them, so a change to how records are read must keep
 //! reading the ones already stored.
 
+use crate::support::scratch;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,9 +18,7 @@ fn read(name: &str) -> String {
 
 /// A copy of the fixture's database (reading a SQLite store leaves files beside it).
 fn store_copy(tag: &str) -> (PathBuf, String) {
-    let dir = std::env::temp_dir().join(format!("pg-ledger-compat-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(&format!("ledger-compat-{tag}"));
     std::fs::copy(fixture().join("ledger.db"), dir.join("ledger.db")).unwrap();
     let url = format!("sqlite://{}/ledger.db", dir.display());
     (dir, url)

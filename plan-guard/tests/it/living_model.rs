@@ -2,38 +2,9 @@
 //! a plan given as a state), and drift recorded after a check holding the apply of that
 //! decision until it is reconciled.
 
+use crate::support::{Run, scratch, terraform, tf};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn terraform() -> PathBuf {
-    std::env::var_os("TERRAFORM_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".tools/bin/terraform"))
-}
-
-fn tf(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(terraform())
-        .arg(format!("-chdir={}", dir.display()))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "terraform {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn pg(dir: &Path, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
@@ -44,11 +15,7 @@ fn pg(dir: &Path, args: &[&str]) -> Run {
         .env_remove("IOM_SIGNING_KEY")
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 const WORKSPACE: &str = r#"
@@ -549,9 +516,7 @@ fn a_governed_destroy_observes_nothing_left() {
 #[test]
 fn observation_digests_are_keyed_by_the_store() {
     use sha2::{Digest, Sha256};
-    let dir = std::env::temp_dir().join(format!("pg-living-keyed-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("living-keyed");
     let values = serde_json::json!({ "id": "x", "pin": "0042" });
     let state = serde_json::json!({
         "format_version": "1.0",

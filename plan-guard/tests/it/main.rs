@@ -38,5 +38,6 @@ mod report_schema;
 mod sarif;
 mod snapshots;
 mod store_model;
+mod support;
 mod test_hygiene;
 mod waivers;

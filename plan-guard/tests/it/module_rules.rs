@@ -6,6 +6,7 @@
 //! copies of the same plan.
 
 use crate::fixture_util::*;
+use crate::support::repo;
 use iom_model::{ActionClass, Model, Outcome};
 use plan_guard::decide::check;
 use plan_guard::decide::report::Report;
@@ -369,10 +370,6 @@ fn a_condition_that_cannot_be_evaluated_fails_with_its_outcome() {
         "{}",
         inner.findings[0].message
     );
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// `plan-guard check` of the fixture against the source rule, in `format`.

@@ -3,6 +3,7 @@
 //! the exit code are the same whatever the webhooks do; failures are said on standard
 //! error; the body never holds a value (the example's sensitive canary).
 
+use crate::support::{Run, copy_tree, repo, terraform};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -12,10 +13,6 @@ use std::thread;
 use std::time::Duration;
 
 const CANARY: &str = "demo-secret-canary-7f3a";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// A webhook on loopback answering every request with `status`, or never (0). It
 /// keeps the bodies it was sent.
@@ -79,10 +76,7 @@ fn serve(stream: std::net::TcpStream, status: u16, kept: &Mutex<Vec<String>>) {
 
 /// An empty directory of this test process.
 fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pg-notify-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::support::scratch(&format!("notify-{tag}"))
 }
 
 /// The example governance with `notifications` (HCL) beside it, in a scratch directory.
@@ -109,12 +103,6 @@ fn bytes_under(dir: &std::path::Path) -> String {
         }
     }
     all
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 fn check(plan: &str, tag: &str, hooks: &[&str]) -> Run {
@@ -147,11 +135,7 @@ fn check_against(
         command.args(["--notify", hook]);
     }
     let out = command.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 #[test]
@@ -322,12 +306,6 @@ fn recorded_drift_is_posted_to_a_stored_notification() {
     assert!(!log.contains("secret-path"), "{log}");
 }
 
-fn terraform() -> PathBuf {
-    std::env::var_os("TERRAFORM_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".tools/bin/terraform"))
-}
-
 fn run_in(dir: &std::path::Path, program: &std::path::Path, args: &[&str]) -> Run {
     let out = Command::new(program)
         .args(args)
@@ -339,11 +317,7 @@ fn run_in(dir: &std::path::Path, program: &std::path::Path, args: &[&str]) -> Ru
         .env_remove("TF_WORKSPACE")
         .output()
         .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 /// A governed apply by the real Terraform whose http post-verify probe finds its service
@@ -351,18 +325,10 @@ fn run_in(dir: &std::path::Path, program: &std::path::Path, args: &[&str]) -> Ru
 /// (its target is built from contract inputs).
 #[test]
 fn a_failed_post_verify_is_posted() {
-    let root = std::env::temp_dir().join(format!("pg-notify-apply-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
+    let root = scratch("apply");
     let (work, gov) = (root.join("workspace"), root.join("governance"));
     for (from, to) in [("examples/workspace", &work), ("examples/governance", &gov)] {
-        let ok = Command::new("cp")
-            .arg("-r")
-            .arg(repo().join(from))
-            .arg(to)
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        copy_tree(&repo().join(from), to);
     }
     let _ = std::fs::remove_dir_all(gov.join("tests"));
     let service = Hook::new(500);

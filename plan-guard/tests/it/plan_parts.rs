@@ -11,10 +11,7 @@ use plan_guard::plan::read_plan;
 use std::path::PathBuf;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pg-parts-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::support::scratch(&format!("parts-{name}"))
 }
 
 /// Writes `doc` to a scratch file and judges it against `governance`.

@@ -16,10 +16,7 @@ fn root() -> PathBuf {
 }
 
 fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pg-printable-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::support::scratch(&format!("printable-{tag}"))
 }
 
 /// The `delete` fixture with a forged key on one address and a forged version.

@@ -3,37 +3,18 @@
 //! binary plan file, is checked with the `plan-guard` binary against the example
 //! governance. The workspace's sensitive canary must appear in no output.
 
+use crate::support::{repo, scratch, tf};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn terraform() -> PathBuf {
-    let path = std::env::var_os("TERRAFORM_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".tools/bin/terraform"));
+    let path = crate::support::terraform();
     assert!(
         path.exists(),
         "no Terraform at {}: run scripts/install-terraform.sh (or set TERRAFORM_BINARY)",
         path.display()
     );
     path
-}
-
-fn tf(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(terraform())
-        .arg(format!("-chdir={}", dir.display()))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "terraform {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn plan_guard(args: &[&str], cwd: &Path) -> (i32, String, String) {
@@ -53,9 +34,7 @@ fn plan_guard(args: &[&str], cwd: &Path) -> (i32, String, String) {
 
 #[test]
 fn example_workspace_gives_allow_escalate_and_block() {
-    let work = std::env::temp_dir().join(format!("pg-example-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
+    let work = scratch("example");
     let src = repo().join("examples/workspace");
     let status = Command::new("cp")
         .arg("-r")
@@ -141,9 +120,7 @@ fn example_workspace_gives_allow_escalate_and_block() {
 /// one thread gives (decision id and time aside).
 #[test]
 fn threads_do_not_change_the_report() {
-    let work = std::env::temp_dir().join(format!("pg-threads-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
+    let work = scratch("threads");
     std::fs::write(
         work.join("main.tf"),
         r#"

@@ -5,16 +5,13 @@
 //! project's venv (scripts/install-test-tools.sh), as the SARIF schema is.
 
 use crate::fixture_util::{FIXTURES, fixtures_dir, options, plan_path};
+use crate::support::{repo, scratch};
 use iom_model::{Model, Outcome, load_str};
 use plan_guard::decide::{CheckError, check};
 use plan_guard::plan::read_plan;
 use plan_guard::render::render_json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// A model that makes findings of every source: profile outcomes and thresholds, an
 /// intent's types, critical globs and constraints, a blueprint rule and module rule, an element in the
@@ -266,9 +263,7 @@ fn every_report_validates_against_the_published_schema() {
         "no {}: run bash scripts/install-test-tools.sh",
         python.display()
     );
-    let dir = std::env::temp_dir().join(format!("pg-report-schema-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("report-schema");
     let (written, seen) = write_library_reports(&dir);
     write_binary_reports(&dir);
     write_broken_reports(&dir);

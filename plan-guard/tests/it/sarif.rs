@@ -2,12 +2,8 @@
 //! address as logical location and the declaring file and line (read from the workspace's
 //! `.tf` files, modules included) as physical location.
 
-use std::path::PathBuf;
+use crate::support::repo;
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn sarif(plan: &str) -> serde_json::Value {
     let dir = std::env::temp_dir().join(format!("pg-sarif-{}", std::process::id()));

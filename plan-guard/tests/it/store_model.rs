@@ -12,10 +12,7 @@ fn root() -> PathBuf {
 }
 
 fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pg-store-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::support::scratch(&format!("store-{tag}"))
 }
 
 /// Runs `check` on an example plan from `cwd` with the given model arguments and no
