@@ -36,7 +36,9 @@ pub(crate) fn run(args: ApproveArgs) -> Result<u8> {
     );
     // Nothing to confirm when no one could approve it (a block, an allow, a change
     // no profile stands behind): refused before asking.
-    if let Err(why) = plan_guard::evidence::pending_approval(&check.body, &[]) {
+    let checked = workflow::check_body(&check)?;
+    let stored = plan_guard::evidence::records::Stored::new(&checked, &check.body);
+    if let Err(why) = plan_guard::evidence::pending_approval(stored, &[]) {
         return Err(anyhow::anyhow!(workflow::Refused::new(
             workflow::Refusal::MayNotApprove,
             format!("{actor} cannot approve {decision_id}: {why}")

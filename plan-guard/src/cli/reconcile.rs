@@ -51,17 +51,22 @@ pub(crate) fn run(args: ReconcileArgs) -> Result<u8> {
     let now = plan_guard::ids::now_rfc3339();
     let actor = actor_or_default(actor)?;
     let held = !found.drifted.is_empty() && !accept;
-    let record = serde_json::json!({
-        "actor": actor,
-        "accepted": accept,
-        "reason": reason,
-        "reconciliation": found,
-    });
+    let record = serde_json::to_value(plan_guard::evidence::records::ReconcileRecord {
+        version: 1,
+        actor: Some(actor),
+        accepted: accept,
+        reason,
+        reconciliation: found.clone(),
+    })?;
     if held {
         ledger.set_drift(
             &workspace,
             &now,
-            Some(&serde_json::json!({ "addresses": found.drifted })),
+            Some(&serde_json::to_value(
+                plan_guard::evidence::records::DriftHold {
+                    addresses: found.drifted.clone(),
+                },
+            )?),
         )?;
     } else if accept {
         ledger.set_drift(&workspace, &now, None)?;

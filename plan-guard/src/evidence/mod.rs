@@ -4,10 +4,6 @@
 //! it, resolved from the profiles at check time so the record says which rule applied.
 //! `approval` and `apply` records name the decision they belong to.
 
-// Reading a serde_json::Value by key never panics (a missing key reads as null); the
-// values written by key here are objects this module builds with `json!`.
-#![allow(clippy::indexing_slicing)]
-
 pub mod checkpoint;
 pub mod identity;
 pub mod records;
@@ -19,10 +15,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use iom_model::{Model, ModelSpec, Outcome};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::decide::report::Report;
+use crate::decide::report::{ChangeReport, Finding, Report};
+use crate::decide::surface::ContractSection;
+use records::{
+    ApprovalRecord, CheckRecord, CheckedChange, ContractVersion, ModelPin, PlanPin,
+    RecordedBlastRadius, RecordedContract, RecordedFinding, Stored,
+};
 
 pub const CHECK: &str = records::Kind::Check.as_str();
 pub const APPROVAL: &str = records::Kind::Approval.as_str();
@@ -92,38 +93,17 @@ pub fn model_digest(spec: &ModelSpec) -> String {
 /// list is a change no one may approve, which keeps the whole decision unapprovable.
 /// What `approve` shows comes from here too: the contract sections, and for each
 /// escalated or blocked change its accountable owners and whole blast radius.
-pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Value {
+pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> CheckRecord {
     let entitled: Vec<Option<Vec<&str>>> = report
         .changes
         .iter()
         .map(|c| (c.verdict == Outcome::Escalate).then(|| change_profiles(c, model)))
         .collect();
-    let changes: Vec<Value> = report
+    let changes = report
         .changes
         .iter()
         .zip(&entitled)
-        .map(|(c, profiles)| {
-            let mut change = json!({
-                "action": c.action,
-                "address": c.address,
-                "blast_radius": { "direct": c.blast_radius.direct, "transitive": c.blast_radius.transitive },
-                "deposed": c.deposed,
-                "findings": c.findings,
-                "governed_by": c.governed_by,
-                "verdict": c.verdict,
-            });
-            if let Some(profiles) = profiles {
-                change["approval_profiles"] = json!(profiles);
-            }
-            // What the approval surface shows of a flagged change: who is accountable
-            // for it and everything in its blast radius.
-            if c.verdict >= Outcome::Escalate {
-                change["accountable"] = json!(c.accountable);
-                change["blast_radius"]["addresses"] = json!(c.blast_radius.addresses);
-                change["actions"] = json!(c.actions);
-            }
-            change
-        })
+        .map(|(c, profiles)| checked_change(c, profiles.as_deref()))
         .collect();
     let mut needed: BTreeSet<&str> = entitled.iter().flatten().flatten().copied().collect();
     // A finding about the whole plan (an incomplete plan) that escalates needs an approval
@@ -137,34 +117,94 @@ pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Valu
             needed.extend(model.profiles.get(p).map(|p| p.name.as_str()));
         }
     }
-    json!({
-        "actor": report.actor,
-        "approvers": profile_approvers(model, &needed),
-        "changes": changes,
-        // The contract sections the decision was given on (their digests are the
-        // contract versions an approval names).
-        "contracts": report.contracts,
-        "findings": report.findings,
-        "model": {
-            "digest": model_digest(&model.spec),
-            // `--model DIR` as given is relative to where the check ran; the record also
-            // says which directory that was.
-            "directory": report
-                .model
-                .revision
-                .is_none()
-                .then(|| std::fs::canonicalize(&report.model.source).ok())
-                .flatten()
-                .map(|d| d.display().to_string()),
-            "revision": report.model.revision,
-            "source": report.model.source,
+    CheckRecord {
+        version: 1,
+        actor: Some(report.actor.clone()),
+        approvers: profile_approvers(model, &needed),
+        changes,
+        contracts: report.contracts.iter().map(recorded_contract).collect(),
+        findings: report.findings.iter().map(recorded_finding).collect(),
+        model: model_pin(report, model),
+        plan: PlanPin {
+            format_version: report.plan.format_version.clone(),
+            sha256: Some(report.plan.sha256.clone()),
+            source: Some(report.plan.source.clone()),
+            terraform_version: report.plan.terraform_version.clone(),
         },
-        "plan": report.plan,
-        "summary": report.summary,
-        "ungoverned": ungoverned,
-        "verdict": report.verdict,
-        "workspace": report.workspace,
-    })
+        summary: serde_json::to_value(&report.summary).unwrap_or(Value::Null),
+        ungoverned: Some(ungoverned.as_str().into()),
+        verdict: Some(report.verdict.as_str().into()),
+        workspace: Some(report.workspace.clone()),
+    }
+}
+
+/// One change of the report as its check record keeps it; `profiles` are the ones
+/// entitled to approve it when it escalates.
+fn checked_change(c: &ChangeReport, profiles: Option<&[&str]>) -> CheckedChange {
+    // What the approval surface shows of a flagged change: who is accountable for it and
+    // everything in its blast radius.
+    let flagged = c.verdict >= Outcome::Escalate;
+    CheckedChange {
+        accountable: flagged.then(|| c.accountable.clone()),
+        action: Some(c.action.as_str().into()),
+        actions: flagged.then(|| c.actions.clone()),
+        address: c.address.clone(),
+        approval_profiles: profiles.map(|p| p.iter().map(|s| s.to_string()).collect()),
+        blast_radius: RecordedBlastRadius {
+            addresses: flagged.then(|| c.blast_radius.addresses.clone()),
+            direct: c.blast_radius.direct,
+            transitive: c.blast_radius.transitive,
+        },
+        deposed: c.deposed.clone(),
+        findings: c.findings.iter().map(recorded_finding).collect(),
+        governed_by: c.governed_by.clone(),
+        verdict: Some(c.verdict.as_str().into()),
+    }
+}
+
+fn recorded_finding(f: &Finding) -> RecordedFinding {
+    RecordedFinding {
+        message: f.message.clone(),
+        outcome: Some(f.outcome.as_str().into()),
+        rule: f.rule.clone(),
+        source: f.source.clone(),
+        waived_by: f.waived_by.clone(),
+    }
+}
+
+/// A contract section kept whole: its digest is what approvals name, the rest is shown.
+fn recorded_contract(section: &ContractSection) -> RecordedContract {
+    let mut rest: BTreeMap<String, Value> = match serde_json::to_value(section) {
+        Ok(Value::Object(map)) => map.into_iter().collect(),
+        _ => BTreeMap::new(),
+    };
+    for named in ["call", "contract", "digest"] {
+        rest.remove(named);
+    }
+    RecordedContract {
+        call: section.call.clone(),
+        contract: section.contract.clone(),
+        digest: section.digest.clone(),
+        rest,
+    }
+}
+
+/// The model a report was judged against: its source, store revision and digest.
+fn model_pin(report: &Report, model: &Model) -> ModelPin {
+    ModelPin {
+        digest: Some(model_digest(&model.spec)),
+        // `--model DIR` as given is relative to where the check ran; the record also says
+        // which directory that was.
+        directory: report
+            .model
+            .revision
+            .is_none()
+            .then(|| std::fs::canonicalize(&report.model.source).ok())
+            .flatten()
+            .map(|d| d.display().to_string()),
+        revision: report.model.revision,
+        source: Some(report.model.source.clone()),
+    }
 }
 
 /// The profiles behind one change's escalation, whose approvers are entitled to approve
@@ -173,10 +213,7 @@ pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Valu
 /// governing intents when none does). Intents that govern the change but did not escalate
 /// it have no say, and a finding no governing intent stands behind (an ungoverned change)
 /// entitles no one.
-fn change_profiles<'m>(
-    change: &crate::decide::report::ChangeReport,
-    model: &'m Model,
-) -> Vec<&'m str> {
+fn change_profiles<'m>(change: &ChangeReport, model: &'m Model) -> Vec<&'m str> {
     let governing: Vec<_> = model
         .intents
         .iter()
@@ -254,11 +291,11 @@ impl ProfileApprovers {
             && !(self.require_distinct_approver && actor == author)
     }
 
-    /// Whether an approval record's body counts under this profile, for a check `author`
-    /// ran: its actor may approve, and when the profile binds a key to the actor, the
-    /// body is signed with that key. `Err` says why not.
-    pub fn counts(&self, approval: &Value, author: &str) -> Result<(), String> {
-        let actor = approval["actor"].as_str().unwrap_or("");
+    /// Whether an approval record counts under this profile, for a check `author` ran:
+    /// its actor may approve, and when the profile binds a key to the actor, the body as
+    /// stored is signed with that key. `Err` says why not.
+    pub fn counts(&self, approval: Stored<'_, ApprovalRecord>, author: &str) -> Result<(), String> {
+        let actor = approval.record.actor.as_deref().unwrap_or("");
         if !self.permits(actor, author) {
             return Err(format!(
                 "{actor} may not approve under profile {}",
@@ -267,7 +304,7 @@ impl ProfileApprovers {
         }
         match self.keys.get(actor) {
             None => Ok(()),
-            Some(key) => identity::verify_body(key, identity::APPROVAL_NAMESPACE, approval)
+            Some(key) => identity::verify_body(key, identity::APPROVAL_NAMESPACE, approval.json)
                 .map_err(|why| {
                     format!(
                         "profile {} binds a key to {actor}, and the approval {why} (approve --sign-with the private key)",
@@ -280,14 +317,14 @@ impl ProfileApprovers {
     /// With `require_distinct_approver` and bound keys, the check's actor must be proven
     /// too: the check signed (`check --sign-with`) by the key this profile binds to that
     /// name. Otherwise the "distinct" comparison would be against a typed name.
-    fn author_proven(&self, check: &Value) -> Result<(), String> {
+    fn author_proven(&self, check: Stored<'_, CheckRecord>) -> Result<(), String> {
         if !self.require_distinct_approver || self.keys.is_empty() {
             return Ok(());
         }
-        let author = check["actor"].as_str().unwrap_or("");
+        let author = check.record.actor.as_deref().unwrap_or("");
         let why = match self.keys.get(author) {
             None => format!("profile {} binds no key to {author}", self.profile),
-            Some(key) => match identity::verify_body(key, identity::CHECK_NAMESPACE, check) {
+            Some(key) => match identity::verify_body(key, identity::CHECK_NAMESPACE, check.json) {
                 Ok(()) => return Ok(()),
                 Err(why) => format!("the check {why}"),
             },
@@ -299,11 +336,15 @@ impl ProfileApprovers {
     }
 
     /// The distinct actors whose approvals count under this profile.
-    fn counted<'a>(&self, approvals: &[&'a Value], author: &str) -> BTreeSet<&'a str> {
+    fn counted<'a>(
+        &self,
+        approvals: &[Stored<'a, ApprovalRecord>],
+        author: &str,
+    ) -> BTreeSet<&'a str> {
         approvals
             .iter()
-            .filter(|a| self.counts(a, author).is_ok())
-            .filter_map(|a| a["actor"].as_str())
+            .filter(|a| self.counts(**a, author).is_ok())
+            .filter_map(|a| a.record.actor.as_deref())
             .collect()
     }
 
@@ -335,8 +376,8 @@ impl ProfileApprovers {
 /// says why the decision cannot be approved at all: among them, escalating changes no
 /// profile entitles anyone to approve (they would otherwise ride along with another
 /// change's approval).
-fn escalating_profiles(check: &Value) -> Result<(Vec<ProfileApprovers>, &str), String> {
-    let verdict = check["verdict"].as_str().unwrap_or("");
+fn escalating_profiles(check: &CheckRecord) -> Result<(Vec<ProfileApprovers>, &str), String> {
+    let verdict = check.verdict.as_deref().unwrap_or("");
     match verdict {
         "block" => return Err("the decision is block: a blocked plan cannot be approved".into()),
         "allow" | "warn" => return Err(format!("the decision is {verdict}: it needs no approval")),
@@ -365,32 +406,33 @@ fn escalating_profiles(check: &Value) -> Result<(Vec<ProfileApprovers>, &str), S
             },
         ));
     }
-    let profiles: Vec<ProfileApprovers> = serde_json::from_value(check["approvers"].clone())
-        .map_err(|e| format!("the record's approvers are unreadable: {e}"))?;
-    if profiles.is_empty() {
+    if check.approvers.is_empty() {
         return Err(
             "no profile names approvers for this escalation (is the change governed?)".into(),
         );
     }
-    Ok((profiles, check["actor"].as_str().unwrap_or("")))
+    Ok((
+        check.approvers.clone(),
+        check.actor.as_deref().unwrap_or(""),
+    ))
 }
 
 /// The addresses of the escalating changes of a `check` record that no profile entitles
 /// anyone to approve. `Err` for a record that does not say who may approve each change
 /// (an older plan-guard wrote it): it cannot show that every change is covered.
-fn unapprovable_changes(check: &Value) -> Result<Vec<String>, String> {
+fn unapprovable_changes(check: &CheckRecord) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
-    for change in check["changes"].as_array().into_iter().flatten() {
-        if change["verdict"] != "escalate" {
+    for change in &check.changes {
+        if change.verdict.as_deref() != Some("escalate") {
             continue;
         }
-        let Some(profiles) = change["approval_profiles"].as_array() else {
+        let Some(profiles) = &change.approval_profiles else {
             return Err(
                 "the check record does not say who may approve each change (an older plan-guard wrote it): check the plan again".into(),
             );
         };
         if profiles.is_empty() {
-            out.push(change["address"].as_str().unwrap_or("?").to_string());
+            out.push(change.address.clone());
         }
     }
     Ok(out)
@@ -401,9 +443,12 @@ fn unapprovable_changes(check: &Value) -> Result<Vec<String>, String> {
 /// escalating finding needs approvals of its own (`min_approvals` distinct approvers,
 /// not the check's actor when it says `require_distinct_approver`, each proven by a
 /// signature when the profile binds a key to them); one approval may count under several.
-pub fn may_approve(check: &Value, approval: &Value) -> Result<Vec<String>, String> {
-    let (profiles, author) = escalating_profiles(check)?;
-    let actor = approval["actor"].as_str().unwrap_or("");
+pub fn may_approve(
+    check: Stored<'_, CheckRecord>,
+    approval: Stored<'_, ApprovalRecord>,
+) -> Result<Vec<String>, String> {
+    let (profiles, author) = escalating_profiles(check.record)?;
+    let actor = approval.record.actor.as_deref().unwrap_or("");
     let mut why = Vec::new();
     let mut mine = Vec::new();
     for p in &profiles {
@@ -447,8 +492,11 @@ pub struct Pending {
 /// The escalating profiles of a `check` record that `approvals` (the bodies of its
 /// approval records) do not yet approve: empty when the decision is fully approved.
 /// `Err` when it cannot be approved at all.
-pub fn pending_approval(check: &Value, approvals: &[&Value]) -> Result<Vec<Pending>, String> {
-    let (profiles, author) = escalating_profiles(check)?;
+pub fn pending_approval(
+    check: Stored<'_, CheckRecord>,
+    approvals: &[Stored<'_, ApprovalRecord>],
+) -> Result<Vec<Pending>, String> {
+    let (profiles, author) = escalating_profiles(check.record)?;
     let mut pending = Vec::new();
     for p in profiles {
         p.author_proven(check)?;
@@ -461,8 +509,8 @@ pub fn pending_approval(check: &Value, approvals: &[&Value]) -> Result<Vec<Pendi
 }
 
 /// "profile P by one of a, b; profile Q by one of c": who may still approve.
-pub fn describe_pending(check: &Value, pending: &[Pending]) -> String {
-    let author = check["actor"].as_str().unwrap_or("");
+pub fn describe_pending(check: &CheckRecord, pending: &[Pending]) -> String {
+    let author = check.actor.as_deref().unwrap_or("");
     pending
         .iter()
         .map(|p| {
@@ -478,25 +526,62 @@ pub fn describe_pending(check: &Value, pending: &[Pending]) -> String {
 
 /// The body of an `approval` record of `decision_id`, before it is signed. It names the
 /// contract versions (digests) the approval was given on, as the check recorded them.
-pub fn approval_record(check: &Value, decision_id: &str, actor: &str, reason: &str) -> Value {
-    let contracts: Vec<Value> = check["contracts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|s| json!({ "call": s["call"], "contract": s["contract"], "digest": s["digest"] }))
-        .collect();
-    json!({
-        "actor": actor,
-        "contracts": contracts,
-        "decision_id": decision_id,
-        "plan_sha256": check["plan"]["sha256"],
-        "reason": reason,
-    })
+pub fn approval_record(
+    check: &CheckRecord,
+    decision_id: &str,
+    actor: &str,
+    reason: &str,
+) -> ApprovalRecord {
+    ApprovalRecord {
+        version: 1,
+        actor: Some(actor.into()),
+        contracts: check
+            .contracts
+            .iter()
+            .map(|s| ContractVersion {
+                call: s.call.clone(),
+                contract: s.contract.clone(),
+                digest: s.digest.clone(),
+            })
+            .collect(),
+        decision_id: Some(decision_id.into()),
+        plan_sha256: check.plan.sha256.clone(),
+        profiles: None,
+        reason: Some(reason.into()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    // The rules take records as the ledger stores them: these read the JSON bodies the
+    // tests write into the typed records, beside the JSON they were read from.
+    fn may_approve(check: &Value, approval: &Value) -> Result<Vec<String>, String> {
+        let c: CheckRecord = serde_json::from_value(check.clone()).unwrap();
+        let a: ApprovalRecord = serde_json::from_value(approval.clone()).unwrap();
+        super::may_approve(Stored::new(&c, check), Stored::new(&a, approval))
+    }
+
+    fn pending_approval(check: &Value, approvals: &[&Value]) -> Result<Vec<Pending>, String> {
+        let c: CheckRecord = serde_json::from_value(check.clone()).unwrap();
+        let read: Vec<ApprovalRecord> = approvals
+            .iter()
+            .map(|a| serde_json::from_value((*a).clone()).unwrap())
+            .collect();
+        let stored: Vec<_> = read
+            .iter()
+            .zip(approvals)
+            .map(|(r, j)| Stored::new(r, j))
+            .collect();
+        super::pending_approval(Stored::new(&c, check), &stored)
+    }
+
+    fn describe_pending(check: &Value, pending: &[Pending]) -> String {
+        let c: CheckRecord = serde_json::from_value(check.clone()).unwrap();
+        super::describe_pending(&c, pending)
+    }
 
     fn by(actor: &str) -> Value {
         json!({ "actor": actor })
@@ -689,7 +774,7 @@ resource "iom_intent" "i" {
         let mut report = crate::testing::sample_report();
         report.changes[0].governed_by = vec!["all".into()];
         report.changes[0].findings[0].source = "profile:prod-safe".into();
-        let rec = check_record(&report, &model, Outcome::Escalate);
+        let rec = serde_json::to_value(check_record(&report, &model, Outcome::Escalate)).unwrap();
         assert_eq!(rec["ungoverned"], "escalate");
         assert_eq!(rec["model"]["digest"], model_digest(&model.spec));
         assert_eq!(
@@ -735,12 +820,104 @@ resource "iom_intent" "i" {
         });
         report.recount();
         assert_eq!(report.verdict, Outcome::Escalate);
-        let rec = check_record(&report, &model, Outcome::Escalate);
+        let rec = serde_json::to_value(check_record(&report, &model, Outcome::Escalate)).unwrap();
         assert_eq!(rec["findings"][0]["rule"], "incomplete");
         assert_eq!(
             may_approve(&rec, &by("alice")),
             Ok(vec!["prod-safe".to_string()])
         );
         assert!(may_approve(&rec, &by("mallory")).is_err());
+    }
+}
+
+/// The bodies plan-guard writes keep their shape: the records written for a report with
+/// every kind of part (an escalated change with its surface, an allowed deposed one, a
+/// contract section, a waived plan-level finding) equal the ones the `json!` builders of
+/// the build before typed records wrote (`tests/fixtures/records/`), key for key and
+/// value for value, so older readers and signatures see the same JSON.
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fixture(name: &str) -> Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/records")
+            .join(name);
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn model() -> Model {
+        let spec = iom_model::load_str(
+            "g.tf",
+            r#"
+resource "iom_profile" "p" {
+  name      = "prod-safe"
+  actions   = { create = "escalate" }
+  approvers = ["alice", "group:platform"]
+  groups    = { platform = ["bob", "carol"] }
+  min_approvals = 2
+  require_distinct_approver = true
+}
+resource "iom_intent" "i" {
+  name    = "all"
+  profile = "prod-safe"
+  owner   = "team-payments"
+}
+"#,
+        )
+        .unwrap();
+        Model::compile(spec).unwrap()
+    }
+
+    fn report() -> Report {
+        let mut report = crate::testing::sample_report();
+        report.changes[0].governed_by = vec!["all".into()];
+        report.changes[0].findings[0].source = "profile:prod-safe".into();
+        report.changes[0].accountable = vec![crate::decide::surface::Accountable {
+            intent: "all".into(),
+            owner: Some("team-payments".into()),
+        }];
+        let mut allowed = report.changes[0].clone();
+        allowed.address = "aws_s3_bucket.logs".into();
+        allowed.verdict = Outcome::Allow;
+        allowed.deposed = Some("00000001".into());
+        allowed.findings[0].outcome = Outcome::Allow;
+        allowed.findings[0].waived_by = Some("w-logs".into());
+        report.changes.push(allowed);
+        report.findings.push(Finding {
+            message: "the plan is incomplete".into(),
+            outcome: Outcome::Warn,
+            rule: "incomplete".into(),
+            source: "model".into(),
+            waived_by: None,
+        });
+        report.contracts = vec![serde_json::from_value(json!({
+            "call": "module.payments",
+            "changes": 1,
+            "constraints": [{ "forbid_actions": ["delete"], "outcome": "block", "profile": "prod-safe" }],
+            "contract": "payments",
+            "digest": "cd".repeat(32),
+            "inputs": [{ "checks": ["is a string"], "message": null, "name": "tier", "sensitive": false, "status": "passed", "value": "gold" }],
+            "post_verify": [{ "expect_status": 200, "probe": "health", "retries": 2, "target": "http://127.0.0.1:9/health" }],
+            "pre_conditions": [{ "check": "tier != ''", "checked": "tier", "message": null, "outcome": "block", "passed": true }],
+        }))
+        .unwrap()];
+        report.recount();
+        report
+    }
+
+    #[test]
+    fn written_records_keep_the_shape_they_had() {
+        let check = check_record(&report(), &model(), Outcome::Escalate);
+        assert_eq!(serde_json::to_value(&check).unwrap(), fixture("check.json"));
+        let approval = approval_record(&check, "pg-1", "bob", "reviewed");
+        assert_eq!(
+            serde_json::to_value(&approval).unwrap(),
+            fixture("approval.json")
+        );
+        // And what is written reads back as the same record.
+        let read: CheckRecord = serde_json::from_value(fixture("check.json")).unwrap();
+        assert_eq!(serde_json::to_value(&read).unwrap(), fixture("check.json"));
     }
 }

@@ -2,23 +2,21 @@
 //! approving an escalation, and the governed apply (refuse, run, verify, record). Each
 //! refusal is an [`Refused`] error with a message that says what to do next.
 
-// Reading a serde_json::Value by key never panics (a missing key reads as null); the
-// records indexed here are the ones this module builds as objects. Typed records
-// (issue 14 item 1) replace these reads.
-#![allow(clippy::indexing_slicing)]
-
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context as _, Result, anyhow};
 use iom_model::{Model, Outcome};
 use iom_store::{ApplyClaim, Evidence, NewEvidence, Store};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::decide::contracts::Contracts;
 use crate::decide::report::Report;
 use crate::evidence::identity::{self, SshSigner};
-use crate::evidence::records::{CheckRecord, Record};
+use crate::evidence::records::{
+    ApplyRecord, ApprovalRecord, CheckRecord, DriftHold, Record, Stored,
+};
 use crate::evidence::signing::Signer;
 use crate::evidence::verify::{ProbeResult, post_verify};
 use crate::evidence::{self, APPLY, APPROVAL, CHECK};
@@ -104,6 +102,24 @@ fn append(store: &Store, signer: Option<&Signer>, new: NewEvidence) -> Result<Ev
         .with_context(|| format!("cannot record {} evidence in {}", new.kind, store.url()))
 }
 
+/// `record` as the JSON body the ledger stores.
+fn body_of<T: Serialize>(record: &T) -> Result<Value> {
+    serde_json::to_value(record).context("cannot write the record as JSON")
+}
+
+/// `record`'s body, signed (SSHSIG in `namespace`) when `ssh` is given.
+fn signed_body<T: Serialize>(
+    record: &T,
+    ssh: Option<&SshSigner>,
+    namespace: &str,
+) -> Result<Value> {
+    let mut body = body_of(record)?;
+    if let Some(ssh) = ssh {
+        ssh.sign_body(namespace, &mut body)?;
+    }
+    Ok(body)
+}
+
 /// Appends the `check` record of a report judged against `model`, with `ungoverned` the
 /// outcome the check gave ungoverned changes.
 pub fn record_check(
@@ -114,11 +130,9 @@ pub fn record_check(
     model: &Model,
     ungoverned: Outcome,
 ) -> Result<Evidence> {
-    let mut body = evidence::check_record(report, model, ungoverned);
+    let record = evidence::check_record(report, model, ungoverned);
     // Signed by a key a profile binds to the actor, the check proves who ran it.
-    if let Some(ssh) = ssh {
-        ssh.sign_body(identity::CHECK_NAMESPACE, &mut body)?;
-    }
+    let body = signed_body(&record, ssh, identity::CHECK_NAMESPACE)?;
     append(
         store,
         signer,
@@ -159,12 +173,21 @@ pub struct Approved {
     pub pending: String,
 }
 
-/// The bodies of a decision's approval records.
-fn approvals_of(records: &[Evidence]) -> Vec<&Value> {
+/// A decision's approval records, each read beside the body it was read from (their
+/// signatures cover that body); one that does not read counts for no one.
+fn approvals_of(records: &[Evidence]) -> Vec<(ApprovalRecord, &Value)> {
     records
         .iter()
         .filter(|e| e.kind == APPROVAL)
-        .map(|e| &e.body)
+        .filter_map(|e| Some((ApprovalRecord::deserialize(&e.body).ok()?, &e.body)))
+        .collect()
+}
+
+/// The approvals of [`approvals_of`] as the approval rules take them.
+fn stored<'a>(approvals: &'a [(ApprovalRecord, &'a Value)]) -> Vec<Stored<'a, ApprovalRecord>> {
+    approvals
+        .iter()
+        .map(|(record, json)| Stored::new(record, json))
         .collect()
 }
 
@@ -192,16 +215,17 @@ pub fn approve(
             format!("{actor} cannot approve {decision_id}: {why}")
         ))
     };
-    let mut body = evidence::approval_record(&check.body, decision_id, actor, reason);
-    if let Some(ssh) = ssh {
-        ssh.sign_body(identity::APPROVAL_NAMESPACE, &mut body)?;
-    }
-    let profiles = evidence::may_approve(&check.body, &body).map_err(refused)?;
+    let checked = check_body(&check)?;
+    let mut approval = evidence::approval_record(&checked, decision_id, actor, reason);
+    let body = signed_body(&approval, ssh, identity::APPROVAL_NAMESPACE)?;
+    let profiles = evidence::may_approve(
+        Stored::new(&checked, &check.body),
+        Stored::new(&approval, &body),
+    )
+    .map_err(refused)?;
     // The profiles it counts under are part of what is signed.
-    body["profiles"] = json!(profiles);
-    if let Some(ssh) = ssh {
-        ssh.sign_body(identity::APPROVAL_NAMESPACE, &mut body)?;
-    }
+    approval.profiles = Some(profiles.clone());
+    let body = signed_body(&approval, ssh, identity::APPROVAL_NAMESPACE)?;
     let record = append(
         store,
         signer,
@@ -214,9 +238,11 @@ pub fn approve(
         },
     )?;
     let records = store.evidence_for(decision_id)?;
-    let pending = evidence::pending_approval(&check.body, &approvals_of(&records))
-        .map(|p| evidence::describe_pending(&check.body, &p))
-        .unwrap_or_default();
+    let approvals = approvals_of(&records);
+    let pending =
+        evidence::pending_approval(Stored::new(&checked, &check.body), &stored(&approvals))
+            .map(|p| evidence::describe_pending(&checked, &p))
+            .unwrap_or_default();
     Ok(Approved {
         record,
         profiles,
@@ -253,7 +279,7 @@ impl Applied {
 
 /// The body of a check record, read once. A body that does not read is refused: what
 /// the decision rests on (its verdict, workspace, model) cannot be told.
-fn check_body(check: &Evidence) -> Result<CheckRecord> {
+pub fn check_body(check: &Evidence) -> Result<CheckRecord> {
     CheckRecord::deserialize(&check.body).map_err(|why| {
         anyhow!(Refused::new(
             Refusal::UnreadableRecord,
@@ -263,6 +289,11 @@ fn check_body(check: &Evidence) -> Result<CheckRecord> {
             )
         ))
     })
+}
+
+/// The first 12 hex digits of a digest, as messages show it.
+fn short(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
 }
 
 /// The newest `check` record of any of `hashes`.
@@ -288,15 +319,17 @@ pub fn authorize(
 ) -> Result<Evidence> {
     let plan_file = &plan.given;
     let hashes = plan.hashes();
-    let sha = &hashes[0];
+    // The plan's digest as read, and as `terraform show -json` renders it.
+    let sha = hashes.first().map_or("", |h| short(h));
+    let rendered = hashes.get(1).map_or("", |h| short(h));
     let newest = latest_check(store, &hashes)?;
     let check = match decision {
         Some(id) => check_of(store, id)?,
         None => newest.clone().ok_or_else(|| {
             anyhow!(Refused::new(Refusal::NoCheck, format!(
                 "no decision is recorded for {plan_file} (sha256 {}…, or {}… as terraform show -json renders it) in {}: run plan-guard check on it first",
-                &sha[..12],
-                &hashes[1][..12],
+                sha,
+                rendered,
                 store.url()
             )))
         })?,
@@ -309,8 +342,8 @@ pub fn authorize(
             format!(
                 "{plan_file} is not the plan decision {id} judged (checked sha256 {}…; this plan {}…, its terraform show -json {}…): check this plan",
                 checked.get(..12).unwrap_or(""),
-                &sha[..12],
-                &hashes[1][..12]
+                sha,
+                rendered
             )
         )));
     }
@@ -336,24 +369,25 @@ pub fn authorize(
     match body.verdict.as_deref() {
         Some("allow" | "warn") => {}
         Some("escalate") => {
-            let pending = evidence::pending_approval(&check.body, &approvals_of(&records))
-                .map_err(|why| {
-                    anyhow!(Refused::new(
-                        Refusal::NotApproved,
-                        format!("decision {id} escalates and cannot be approved: {why}")
-                    ))
-                })?;
+            let approvals = approvals_of(&records);
+            let pending =
+                evidence::pending_approval(Stored::new(&body, &check.body), &stored(&approvals))
+                    .map_err(|why| {
+                        anyhow!(Refused::new(
+                            Refusal::NotApproved,
+                            format!("decision {id} escalates and cannot be approved: {why}")
+                        ))
+                    })?;
             if !pending.is_empty() {
                 return Err(anyhow!(Refused::new(
                     Refusal::NotApproved,
                     format!(
                         "decision {id} escalates and has no valid approval under {}: plan-guard approve {id} --actor NAME --reason TEXT, for {}",
-                        if pending.len() == 1 {
-                            format!("profile {}", pending[0].profile.profile)
-                        } else {
-                            format!("{} of its profiles", pending.len())
+                        match pending.as_slice() {
+                            [one] => format!("profile {}", one.profile.profile),
+                            _ => format!("{} of its profiles", pending.len()),
                         },
-                        evidence::describe_pending(&check.body, &pending)
+                        evidence::describe_pending(&body, &pending)
                     )
                 )));
             }
@@ -423,12 +457,7 @@ fn drift_since(store: &Store, check: &Evidence, body: &CheckRecord) -> Result<()
     if !newer {
         return Ok(());
     }
-    let addresses: Vec<&str> = drift.body["addresses"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let addresses = DriftHold::read(&drift.body).addresses;
     Err(anyhow!(Refused::new(
         Refusal::Drift,
         format!(
@@ -480,7 +509,7 @@ pub fn model_for_apply(check: &Evidence, dir: Option<&Path>, store: Option<&str>
             format!(
                 "the model here ({}, digest {}…) is not the one decision {id} was judged against ({how}, digest {}…): {hint}, or check the plan again against this model",
                 loaded.source,
-                &here[..12],
+                short(&here),
                 digest.get(..12).unwrap_or(digest)
             )
         )));
@@ -524,14 +553,16 @@ pub fn apply(
                     decision_id: check.decision_id.clone(),
                     recorded_at: crate::ids::now_rfc3339(),
                     plan_sha256: check.plan_sha256.clone(),
-                    body: json!({
-                        "command": command,
-                        "error": why,
-                        "exit_code": null,
-                        "plan_sha256": check.plan_sha256,
-                        "probes": [],
-                        "run": run_id,
-                    }),
+                    body: body_of(&ApplyRecord {
+                        version: 1,
+                        command: command.clone(),
+                        error: Some(why.clone()),
+                        exit_code: None,
+                        plan_sha256: check.plan_sha256.clone(),
+                        probes: Vec::new(),
+                        run: Some(run_id.clone()),
+                        signal: None,
+                    })?,
                 },
             )?;
             finish(false)?;
@@ -544,14 +575,21 @@ pub fn apply(
     } else {
         Vec::new()
     };
-    let body = json!({
-        "command": command,
-        "exit_code": status.code(),
-        "plan_sha256": check.plan_sha256,
-        "probes": probes.iter().filter(|p| p.probe != "post_verify.run_record_written").collect::<Vec<_>>(),
-        "run": run_id,
-        "signal": signal,
-    });
+    let body = body_of(&ApplyRecord {
+        version: 1,
+        command: command.clone(),
+        error: None,
+        exit_code: status.code().map(i64::from),
+        plan_sha256: check.plan_sha256.clone(),
+        // Whether this record is written is confirmed after it is, not in it.
+        probes: probes
+            .iter()
+            .filter(|p| p.probe != "post_verify.run_record_written")
+            .map(Into::into)
+            .collect(),
+        run: Some(run_id.clone()),
+        signal: Some(signal.map(i64::from)),
+    })?;
     let written = append(
         store,
         signer,
@@ -760,7 +798,7 @@ pub fn list_line(e: &Evidence) -> String {
             v.probes.len()
         ),
         Ok(Record::Run(r)) => format!("{} by iom_record: {}", or(&r.kind, "?"), or(&r.message, "")),
-        Ok(Record::Apply(a)) => match (&a.signal, &a.error) {
+        Ok(Record::Apply(a)) => match (a.ended_by(), &a.error) {
             (_, Some(error)) => format!("not run: {error}"),
             (Some(n), _) => format!("ended by signal {n}"),
             _ => match &a.exit_code {
@@ -783,7 +821,9 @@ pub fn list_line(e: &Evidence) -> String {
             format!(
                 "by {} in {}: {what}",
                 or(&r.actor, "?"),
-                or(&r.reconciliation.workspace, "?")
+                Some(r.reconciliation.workspace.as_str())
+                    .filter(|w| !w.is_empty())
+                    .unwrap_or("?")
             )
         }
         Ok(Record::Other) => String::new(),
@@ -797,7 +837,7 @@ pub fn list_line(e: &Evidence) -> String {
 
 /// A record as exported and shown: every stored field.
 pub fn record_json(e: &Evidence) -> Value {
-    json!({
+    serde_json::json!({
         "seq": e.seq,
         "kind": e.kind,
         "decision_id": e.decision_id,

@@ -552,8 +552,9 @@ pub fn digest_key(store: &iom_store::Store) -> Result<Vec<u8>> {
         .map_err(|_| anyhow!("{}: the observation digest key is not hex", store.url()))
 }
 
-/// What `reconcile` found.
-#[derive(Debug, Default, serde::Serialize)]
+/// What `reconcile` found, as its record in the ledger keeps it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Reconciliation {
     pub workspace: String,
     /// Governed resources that changed outside Terraform.

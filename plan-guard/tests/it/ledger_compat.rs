@@ -115,7 +115,7 @@ fn its_records_read_as_their_kinds() {
             Record::Approval(a) => assert_eq!(a.actor.as_deref(), Some("bob")),
             Record::Apply(a) => assert!(a.succeeded() && a.error.is_none()),
             Record::Reconcile(r) => {
-                assert_eq!(r.reconciliation.workspace.as_deref(), Some("payments-prod"));
+                assert_eq!(r.reconciliation.workspace, "payments-prod");
                 assert!(!r.accepted && r.reconciliation.drifted.is_empty());
             }
             other => panic!("{other:?}"),

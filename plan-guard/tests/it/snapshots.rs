@@ -93,7 +93,8 @@ fn approval_surfaces() {
     for name in ["example_escalate.json", "example_block.json"] {
         let r = report(name);
         let mut record = plan_guard::evidence::check_record(&r, &model, Outcome::Escalate);
-        record["model"]["directory"] = serde_json::Value::Null;
+        record.model.directory = None;
+        let record = serde_json::to_value(&record).unwrap();
         let text = plan_guard::render::render_approval_surface(&r.decision_id, &record);
         assert!(!text.contains("demo-secret-canary-7f3a"));
         insta::assert_snapshot!(format!("approval_{name}"), text);
