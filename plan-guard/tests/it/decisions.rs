@@ -3,11 +3,12 @@
 //! governance in and verdicts and findings out, are data in
 //! `tests/corpus/judging.iomtest.hcl`, run by `decision_cases`.
 
+use crate::support::check_file;
 use iom_model::{Model, Outcome, load_str};
 use plan_guard::decide::report::Report;
 use plan_guard::decide::{CheckOptions, check};
 use plan_guard::plan::read_plan;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn corpus(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,8 +21,6 @@ fn corpus(name: &str) -> String {
 fn judge(plan: &str, governance: &str) -> Report {
     let spec = load_str("gov.tf", governance).unwrap_or_else(|e| panic!("{}", e[0]));
     let model = Model::compile(spec).unwrap();
-    let raw = read_plan(&corpus(plan)).unwrap();
-    let parsed = raw.parse().unwrap();
     let opts = CheckOptions {
         workspace: "default".into(),
         actor: "tester".into(),
@@ -30,7 +29,7 @@ fn judge(plan: &str, governance: &str) -> Report {
         model_revision: None,
         source_dir: None,
     };
-    check(&raw, &parsed, &model, &opts).unwrap()
+    check_file(Path::new(&corpus(plan)), &model, &opts)
 }
 
 const PROFILE: &str = r#"

@@ -1,25 +1,16 @@
 //! Declared elements in decisions: a change to a resource an element matches counts, in
 //! its blast radius, the elements that depend on that one, and `max_blast_radius` sees them.
 
-use std::path::PathBuf;
+use crate::support::{check_file, fixture_plan};
 
 use iom_model::{Model, Outcome, load_str};
+use plan_guard::decide::CheckOptions;
 use plan_guard::decide::report::Report;
-use plan_guard::decide::{CheckOptions, check};
-use plan_guard::plan::read_plan;
 
 fn judge(governance: &str) -> Report {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let model =
         Model::compile(load_str("gov.tf", governance).unwrap_or_else(|e| panic!("{}", e[0])))
             .unwrap();
-    let raw = read_plan(
-        root.join("tests/fixtures/plans/example_escalate.json")
-            .to_str()
-            .unwrap(),
-    )
-    .unwrap();
-    let plan = raw.parse().unwrap();
     let opts = CheckOptions {
         workspace: "payments-prod".into(),
         actor: "ci".into(),
@@ -28,7 +19,7 @@ fn judge(governance: &str) -> Report {
         model_revision: None,
         source_dir: None,
     };
-    check(&raw, &plan, &model, &opts).unwrap()
+    check_file(&fixture_plan("example_escalate.json"), &model, &opts)
 }
 
 const ELEMENTS: &str = r#"

@@ -2,7 +2,7 @@
 //! scripts/install-chromium.sh): the page loads with no console errors, its script runs
 //! and shows the verdict and a blast radius, and a screenshot is kept for CI artifacts.
 
-use crate::support::{repo, scratch};
+use crate::support::{check_command, repo, scratch};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -19,20 +19,8 @@ fn the_report_page_loads_cleanly_in_chromium() {
         .expect("no chromium: run bash scripts/install-chromium.sh");
     let dir = scratch("html");
     let page = dir.join("report.html");
-    let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
-        .arg("check")
-        .arg(repo().join("plan-guard/tests/fixtures/plans/example_escalate.json"))
-        .arg("--model")
-        .arg(repo().join("examples/governance"))
-        .arg("--source-dir")
-        .arg(repo().join("examples/workspace"))
-        .args([
-            "--workspace",
-            "payments-prod",
-            "--format",
-            "html",
-            "--output",
-        ])
+    let out = check_command("example_escalate.json", &repo().join("examples/governance"))
+        .args(["--format", "html", "--output"])
         .arg(&page)
         .env("IOM_STORE", format!("sqlite://{}/iom.db", dir.display()))
         .output()

@@ -1,7 +1,7 @@
 //! `--format junit` read back by a real JUnit consumer (Python's junitparser, installed
 //! into the project's venv by scripts/install-test-tools.sh).
 
-use crate::support::repo;
+use crate::support::{check_command, repo};
 use std::process::Command;
 
 /// (suite name, tests, failures, errors) per suite, as junitparser reads the file.
@@ -33,14 +33,8 @@ fn parsed(xml: &str, tag: &str) -> Vec<(String, i64, i64, i64)> {
 }
 
 fn check(plan: &str, extra: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
-        .arg("check")
-        .arg(repo().join("plan-guard/tests/fixtures/plans").join(plan))
-        .arg("--model")
-        .arg(repo().join("examples/governance"))
-        .arg("--source-dir")
-        .arg(repo().join("examples/workspace"))
-        .args(["--workspace", "payments-prod", "--format", "junit"])
+    let out = check_command(plan, &repo().join("examples/governance"))
+        .args(["--format", "junit"])
         .args(extra)
         .current_dir(std::env::temp_dir())
         .env(

@@ -3,7 +3,7 @@
 //! the exit code are the same whatever the webhooks do; failures are said on standard
 //! error; the body never holds a value (the example's sensitive canary).
 
-use crate::support::{Run, copy_tree, repo, terraform};
+use crate::support::{Run, check_command, copy_tree, repo, terraform};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -118,19 +118,12 @@ fn check_against(
     env: &[(&str, &str)],
 ) -> Run {
     let dir = scratch(tag);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_plan-guard"));
+    let mut command = check_command(plan, model);
     command.envs(env.iter().copied());
     command
-        .arg("check")
-        .arg(repo().join("plan-guard/tests/fixtures/plans").join(plan))
-        .arg("--model")
-        .arg(model)
-        .arg("--source-dir")
-        .arg(repo().join("examples/workspace"))
-        .args(["--workspace", "payments-prod", "--format", "json"])
+        .args(["--format", "json"])
         .args(["--notify-timeout-ms", "300"])
-        .env("IOM_STORE", format!("sqlite://{}/iom.db", dir.display()))
-        .env_remove("IOM_SIGNING_KEY");
+        .env("IOM_STORE", format!("sqlite://{}/iom.db", dir.display()));
     for hook in hooks {
         command.args(["--notify", hook]);
     }

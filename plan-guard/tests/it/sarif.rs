@@ -2,20 +2,14 @@
 //! address as logical location and the declaring file and line (read from the workspace's
 //! `.tf` files, modules included) as physical location.
 
-use crate::support::repo;
+use crate::support::{check_command, repo};
 use std::process::Command;
 
 fn sarif(plan: &str) -> serde_json::Value {
     let dir = std::env::temp_dir().join(format!("pg-sarif-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
-        .arg("check")
-        .arg(repo().join("plan-guard/tests/fixtures/plans").join(plan))
-        .arg("--model")
-        .arg(repo().join("examples/governance"))
-        .arg("--source-dir")
-        .arg(repo().join("examples/workspace"))
-        .args(["--workspace", "payments-prod", "--format", "sarif"])
+    let out = check_command(plan, &repo().join("examples/governance"))
+        .args(["--format", "sarif"])
         .env("IOM_STORE", format!("sqlite://{}/iom.db", dir.display()))
         .output()
         .unwrap();

@@ -2,23 +2,15 @@
 //! the example workspace, judged against the example governance. Run-specific values
 //! (decision id, time, the plan's path) are masked.
 
+use crate::support::{check_file, fixture_plan};
 use iom_model::{Model, Outcome, load_dir};
-use plan_guard::decide::{CheckOptions, check};
-use plan_guard::plan::read_plan;
+use plan_guard::decide::CheckOptions;
 use plan_guard::render::{render_json, render_text};
 use std::path::PathBuf;
 
 fn report(name: &str) -> plan_guard::decide::report::Report {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let model = Model::compile(load_dir(&root.join("../examples/governance")).unwrap()).unwrap();
-    let raw = read_plan(
-        root.join("tests/fixtures/plans")
-            .join(name)
-            .to_str()
-            .unwrap(),
-    )
-    .unwrap();
-    let plan = raw.parse().unwrap();
     let opts = CheckOptions {
         workspace: "payments-prod".into(),
         actor: "snapshot".into(),
@@ -27,7 +19,7 @@ fn report(name: &str) -> plan_guard::decide::report::Report {
         model_revision: None,
         source_dir: Some(root.join("../examples/workspace")),
     };
-    let mut r = check(&raw, &plan, &model, &opts).unwrap();
+    let mut r = check_file(&fixture_plan(name), &model, &opts);
     r.decision_id = "[decision-id]".into();
     r.generated_at = "[time]".into();
     r.plan.source = name.into();

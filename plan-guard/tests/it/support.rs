@@ -3,12 +3,49 @@
 //! spawned command printed. Each spawn of plan-guard stays in its module, beside the
 //! environment it gives the binary (`test_hygiene` reads them there).
 
+use iom_model::Model;
+use plan_guard::decide::report::Report;
+use plan_guard::decide::{CheckOptions, check};
+use plan_guard::plan::read_plan;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The repository's root (the workspace above `plan-guard/`).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A plan Terraform wrote for the tests: `tests/fixtures/plans/NAME`.
+pub fn fixture_plan(name: &str) -> PathBuf {
+    repo().join("plan-guard/tests/fixtures/plans").join(name)
+}
+
+/// Judges the plan file at `path` against `model` in the library, as `check` does;
+/// a plan that cannot be read or judged fails the test, naming it.
+pub fn check_file(path: &Path, model: &Model, options: &CheckOptions) -> Report {
+    let name = path.display();
+    let raw = read_plan(&path.to_string_lossy()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let plan = raw.parse().unwrap_or_else(|e| panic!("{name}: {e}"));
+    check(&raw, &plan, model, options).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// `plan-guard check` of fixture plan `plan` against the governance in `model`, with the
+/// example workspace's source, in workspace payments-prod. No store or signing key comes
+/// from the environment: the caller names the store (`IOM_STORE` or `--store`) and adds
+/// the format and what else it tests.
+pub fn check_command(plan: &str, model: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plan-guard"));
+    command
+        .env_remove("IOM_STORE")
+        .env_remove("IOM_SIGNING_KEY")
+        .arg("check")
+        .arg(fixture_plan(plan))
+        .arg("--model")
+        .arg(model)
+        .arg("--source-dir")
+        .arg(repo().join("examples/workspace"))
+        .args(["--workspace", "payments-prod"]);
+    command
 }
 
 /// The real Terraform: `$TERRAFORM_BINARY`, else the one `scripts/install-terraform.sh`

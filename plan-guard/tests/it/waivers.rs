@@ -1,12 +1,12 @@
 //! Waivers on a real plan: a live waiver turns the finding it covers into a named allow;
 //! an expired one no longer applies and the check says so.
 
+use crate::support::{check_file, fixture_plan};
 use std::path::PathBuf;
 
 use iom_model::{Model, Outcome, load_dir, load_str};
+use plan_guard::decide::CheckOptions;
 use plan_guard::decide::report::Report;
-use plan_guard::decide::{CheckOptions, check};
-use plan_guard::plan::read_plan;
 use plan_guard::render::render_text;
 
 const LEDGER: &str = "module.payments.terraform_data.ledger_db[0]";
@@ -17,13 +17,6 @@ fn judge(waiver: &str, workspace: &str) -> Report {
     let extra = load_str("waiver.tf", waiver).unwrap_or_else(|e| panic!("{}", e[0]));
     spec.waivers = extra.waivers;
     let model = Model::compile(spec).unwrap();
-    let raw = read_plan(
-        root.join("tests/fixtures/plans/example_escalate.json")
-            .to_str()
-            .unwrap(),
-    )
-    .unwrap();
-    let plan = raw.parse().unwrap();
     let opts = CheckOptions {
         workspace: workspace.into(),
         actor: "ci".into(),
@@ -32,7 +25,7 @@ fn judge(waiver: &str, workspace: &str) -> Report {
         model_revision: None,
         source_dir: Some(root.join("../examples/workspace")),
     };
-    check(&raw, &plan, &model, &opts).unwrap()
+    check_file(&fixture_plan("example_escalate.json"), &model, &opts)
 }
 
 fn waiver(expires: &str) -> String {
