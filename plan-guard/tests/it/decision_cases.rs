@@ -1,8 +1,8 @@
 //! Decision cases as data: every `*.iomtest.hcl` under `tests/` (the judging rules on
-//! the corpus in `corpus/judging.iomtest.hcl`, on the real Terraform's fixture plans in
-//! `fixtures/judging.iomtest.hcl`) runs through `plan-guard test`'s harness, and any case
-//! that fails, errors or expects nothing fails this test. The format is documented in
-//! docs/governance-tests.md.
+//! the corpus in `corpus/judging.iomtest.hcl`; on the real Terraform's fixture plans in
+//! `fixtures/judging.iomtest.hcl`, and elements in `fixtures/elements.iomtest.hcl`) runs
+//! through `plan-guard test`'s harness, and any case that fails, errors or expects
+//! nothing fails this test. The format is documented in docs/governance-tests.md.
 
 use plan_guard::decide::govtest;
 use std::path::PathBuf;
@@ -13,12 +13,16 @@ fn every_decision_case_passes() {
     let summary = govtest::run(&tests, None).unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(summary.failed, 0, "{}", summary.text);
     // The case files are found where they live, so one moved away is noticed.
-    for file in ["corpus/judging.iomtest.hcl", "fixtures/judging.iomtest.hcl"] {
+    for file in [
+        "corpus/judging.iomtest.hcl",
+        "fixtures/judging.iomtest.hcl",
+        "fixtures/elements.iomtest.hcl",
+    ] {
         assert!(
             summary.files.contains(&tests.join(file)),
             "{file} did not run: {:?}",
             summary.files
         );
     }
-    assert!(summary.passed >= 54, "{}", summary.text);
+    assert!(summary.passed >= 56, "{}", summary.text);
 }

@@ -126,7 +126,10 @@ test "every expectation wrong" {{
   findings     = {{ "terraform_data.db" = ["block profile:p/replace"] }}
   messages     = {{ "terraform_data.db" = ["not in any message"] }}
   governed_by  = {{ "*" = ["j"] }}
-  blast_radius = {{ "terraform_data.db" = 7, "terraform_data.app" = ["x"] }}
+  blast_radius = {{
+    "terraform_data.db"  = 7
+    "terraform_data.app" = {{ addresses = ["x"], transitive = 4 }}
+  }}
 }}
 
 test "expects nothing" {{
@@ -158,6 +161,7 @@ test "no model" {{
         r#"terraform_data.db: expected governed_by ["j"], got ["i"]"#,
         "terraform_data.db: expected blast radius 7, got 1",
         r#"terraform_data.app: expected blast radius ["x"], got []"#,
+        "terraform_data.app: expected blast radius 4, got 0",
         "ERROR expects nothing  (",
         "the test expects nothing: give verdict,",
         "ERROR no model  (",

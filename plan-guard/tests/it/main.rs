@@ -1,6 +1,6 @@
 //! plan-guard's integration tests, in one test binary (`autotests = false` in
 //! Cargo.toml): each module here was a test binary of its own, and each of those linked the
-//! whole crate again. Helpers the modules share are modules too (`fixture_util`).
+//! whole crate again. Helpers the modules share are modules too (`support`, `fixture_util`).
 //! `test_hygiene` fails when a `.rs` file under `tests/` is not part of this binary, so no
 //! test is left out silently.
 
@@ -15,7 +15,6 @@ mod cross_workspace;
 mod decision_cases;
 mod decisions;
 mod drift_schedule;
-mod elements;
 mod fixture_decisions;
 mod fixture_graph;
 mod fixture_plans;

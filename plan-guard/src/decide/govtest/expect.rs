@@ -18,12 +18,16 @@ use crate::decide::report::{ChangeReport, Finding, Report};
 /// The name that stands for every change of the report.
 const EVERY: &str = "*";
 
-/// A change's expected blast radius: how many objects it reaches, or which.
+/// A change's expected blast radius: how many objects it reaches, which, or both.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub(super) enum Blast {
     Transitive(usize),
     Addresses(Vec<String>),
+    Both {
+        addresses: Vec<String>,
+        transitive: usize,
+    },
 }
 
 /// A case's expectations, with its words (verdicts, classes) already read.
@@ -263,15 +267,28 @@ fn message_differences(c: &ChangeReport, fragments: &[String], out: &mut Vec<Str
 fn blast_differences(c: &ChangeReport, expected: &Blast, out: &mut Vec<String>) {
     let address = key(c);
     let radius = &c.blast_radius;
-    match expected {
-        Blast::Transitive(n) if radius.transitive != *n => out.push(format!(
+    let (count, list) = match expected {
+        Blast::Transitive(n) => (Some(n), None),
+        Blast::Addresses(list) => (None, Some(list)),
+        Blast::Both {
+            addresses,
+            transitive,
+        } => (Some(transitive), Some(addresses)),
+    };
+    if let Some(n) = count
+        && radius.transitive != *n
+    {
+        out.push(format!(
             "{address}: expected blast radius {n}, got {}",
             radius.transitive
-        )),
-        Blast::Addresses(list) if &radius.addresses != list => out.push(format!(
+        ));
+    }
+    if let Some(list) = list
+        && &radius.addresses != list
+    {
+        out.push(format!(
             "{address}: expected blast radius {list:?}, got {:?}",
             radius.addresses
-        )),
-        _ => {}
+        ));
     }
 }
