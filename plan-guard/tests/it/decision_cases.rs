@@ -1,7 +1,7 @@
-//! Decision cases as data: every `*.iomtest.hcl` under `tests/` (the judging rules on
-//! the corpus in `corpus/judging.iomtest.hcl`; on the real Terraform's fixture plans in
-//! `fixtures/judging.iomtest.hcl`, and elements in `fixtures/elements.iomtest.hcl`) runs
-//! through `plan-guard test`'s harness, and any case that fails, errors or expects
+//! Decision cases as data: every `*.iomtest.hcl` under `tests/` runs through `plan-guard
+//! test`'s harness — the judging rules on the corpus (`corpus/judging.iomtest.hcl`) and on
+//! the real Terraform's fixture plans (`fixtures/judging`, `fixtures/elements` and
+//! `fixtures/module_rules.iomtest.hcl`) — and any case that fails, errors or expects
 //! nothing fails this test. The format is documented in docs/governance-tests.md.
 
 use plan_guard::decide::govtest;
@@ -17,6 +17,7 @@ fn every_decision_case_passes() {
         "corpus/judging.iomtest.hcl",
         "fixtures/judging.iomtest.hcl",
         "fixtures/elements.iomtest.hcl",
+        "fixtures/module_rules.iomtest.hcl",
     ] {
         assert!(
             summary.files.contains(&tests.join(file)),
@@ -24,5 +25,5 @@ fn every_decision_case_passes() {
             summary.files
         );
     }
-    assert!(summary.passed >= 56, "{}", summary.text);
+    assert!(summary.passed >= 62, "{}", summary.text);
 }

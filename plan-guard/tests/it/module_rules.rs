@@ -3,7 +3,8 @@
 //! (for_each), a git repository (//subdir, ?ref=tag) and a git call nested in the local
 //! module (count, ?ref=main). Every call in scope is judged, one finding per offending
 //! call, in every output format; the ways around a source rule are tried on crafted
-//! copies of the same plan.
+//! copies of the same plan. Scopes, pinned versions and waivers of calls are cases in
+//! `tests/fixtures/module_rules.iomtest.hcl`.
 
 use crate::fixture_util::*;
 use crate::support::repo;
@@ -100,70 +101,6 @@ fn every_call_is_judged_once_nested_and_counted_ones_included() {
         change(&r, "module.network.terraform_data.x").action,
         ActionClass::Create
     );
-}
-
-#[test]
-fn a_model_without_module_rules_lists_no_calls() {
-    let plain = governance("true", "").replace("blueprints = [\"modules\"]", "");
-    let r = judge("module_sources", &plain);
-    assert!(judged_calls(&r).is_empty());
-    assert_eq!(r.summary.module, 0);
-}
-
-#[test]
-fn only_calls_in_the_intents_scope_are_judged() {
-    let scoped = governance(APPROVED, "  scope { modules = [\"module.app\"] }");
-    let r = judge("module_sources", &scoped);
-    assert_eq!(
-        judged_calls(&r),
-        vec![
-            call("module.app", Allow),
-            call("module.app.module.inner", Block)
-        ]
-    );
-    let elsewhere = governance(APPROVED, "  scope { workspaces = [\"prod-*\"] }");
-    let m = model(&elsewhere);
-    let r = judge_model("module_sources", &m, "staging", Escalate);
-    assert!(judged_calls(&r).is_empty());
-    let r = judge_model("module_sources", &m, "prod-eu", Escalate);
-    assert_eq!(judged_calls(&r).len(), 5);
-}
-
-#[test]
-fn the_version_must_be_pinned_where_the_rule_says_so() {
-    let pinned = "module_call.source.startsWith('./') || module_call.version.matches(r'^[0-9]+\\\\.[0-9]+\\\\.[0-9]+$')";
-    let r = judge("module_sources", &governance(pinned, ""));
-    assert_eq!(
-        judged_calls(&r),
-        vec![
-            call("module.app", Allow),
-            // git sources carry no version: "" is not pinned.
-            call("module.app.module.inner", Block),
-            call("module.db", Allow),
-            call("module.network", Block),
-            call("module.vpc", Block),
-        ]
-    );
-}
-
-#[test]
-fn a_waiver_covers_one_call_at_its_address() {
-    let gov = governance(APPROVED, "")
-        + r#"resource "iom_waiver" "w" {
-  name        = "w"
-  source      = "blueprint:modules@1.0.0"
-  rule        = "approved-source"
-  addresses   = ["module.network"]
-  reason      = "the public network module is reviewed"
-  approved_by = "security"
-  expires     = "2999-01-01T00:00:00Z"
-}
-"#;
-    let r = judge("module_sources", &gov);
-    let network = change(&r, "module.network");
-    assert_eq!(network.verdict, Allow);
-    assert_eq!(network.findings[0].waived_by.as_deref(), Some("w"));
-    assert_eq!(change(&r, "module.app.module.inner").verdict, Block);
 }
 
 /// The plan with the source of call `path` (`app.inner`) replaced, written to a file.
