@@ -2,14 +2,14 @@
 //! network probes against real sockets) and `forbid_actions`, each with its finding
 //! source `contract:NAME`.
 
+use crate::support::check_file;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use iom_model::{Model, Outcome, load_str};
+use plan_guard::decide::CheckOptions;
 use plan_guard::decide::report::Report;
 use plan_guard::decide::surface::{Accountable, InputStatus};
-use plan_guard::decide::{CheckOptions, check};
-use plan_guard::plan::read_plan;
 use plan_guard::render::{render_json, render_text};
 
 fn judge(plan: &str, governance: &str) -> Report {
@@ -20,8 +20,6 @@ fn judge(plan: &str, governance: &str) -> Report {
 fn judge_in(plan: &str, governance: &str, source_dir: Option<PathBuf>) -> Report {
     let spec = load_str("gov.tf", governance).unwrap_or_else(|e| panic!("{}", e[0]));
     let model = Model::compile(spec).unwrap_or_else(|p| panic!("{}", p[0]));
-    let raw = read_plan(plan).unwrap();
-    let parsed = raw.parse().unwrap();
     let opts = CheckOptions {
         workspace: "payments-prod".into(),
         actor: "tester".into(),
@@ -30,7 +28,7 @@ fn judge_in(plan: &str, governance: &str, source_dir: Option<PathBuf>) -> Report
         model_revision: None,
         source_dir,
     };
-    check(&raw, &parsed, &model, &opts).unwrap()
+    check_file(Path::new(plan), &model, &opts)
 }
 
 fn fixture() -> String {
