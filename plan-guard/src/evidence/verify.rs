@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use crate::decide::cel_input::to_cel;
 use crate::decide::contracts::Governed;
 use crate::decide::probes;
+use crate::plan::StateValues;
 
 pub use iom_probe::ProbeResult;
 
@@ -68,16 +69,7 @@ fn state_condition(source: &str, state_json: Option<&str>) -> Result<(), String>
     let condition = Condition::compile(source)?;
     let doc: StateDoc = serde_json::from_str(state_json)
         .map_err(|e| format!("the state after apply is not valid JSON: {e}"))?;
-    let mut resources = String::from("{");
-    if let Some(values) = &doc.values {
-        let module: StateValues = serde_json::from_str(values.get())
-            .map_err(|e| format!("unexpected state document: {e}"))?;
-        module.root_module.collect(&mut resources);
-    }
-    if resources.ends_with(',') {
-        resources.pop();
-    }
-    resources.push('}');
+    let resources = resources_object(doc.values)?;
     let resources = RawValue::from_string(resources).map_err(|e| e.to_string())?;
     let root = iom_model::root_context();
     let mut ctx = root.new_inner_scope();
@@ -99,46 +91,36 @@ fn state_condition(source: &str, state_json: Option<&str>) -> Result<(), String>
     }
 }
 
+/// A state document split at `values`: the probe binds that object whole as `state`,
+/// and reads its resources through the typed state ([`StateValues`]).
 #[derive(serde::Deserialize)]
 struct StateDoc<'a> {
     #[serde(borrow, default)]
     values: Option<&'a RawValue>,
 }
 
-#[derive(serde::Deserialize)]
-struct StateValues<'a> {
-    #[serde(borrow)]
-    root_module: StateModule<'a>,
-}
-
-#[derive(serde::Deserialize)]
-struct StateModule<'a> {
-    #[serde(borrow, default)]
-    resources: Vec<StateResource<'a>>,
-    #[serde(borrow, default)]
-    child_modules: Vec<StateModule<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct StateResource<'a> {
-    address: String,
-    #[serde(borrow, default)]
-    values: Option<&'a RawValue>,
-}
-
-impl StateModule<'_> {
-    /// Appends `"address": values,` for every resource, depth first.
-    fn collect(&self, out: &mut String) {
-        for r in &self.resources {
+/// The `resources` variable: every resource's address → its attributes (`null` when the
+/// state holds none), as one JSON object.
+fn resources_object(values: Option<&RawValue>) -> Result<String, String> {
+    let mut out = String::from("{");
+    if let Some(values) = values {
+        let typed = StateValues::read(values.get())
+            .map_err(|e| format!("unexpected state document: {e}"))?;
+        if typed.root_module.is_none() {
+            return Err("unexpected state document: missing field `root_module`".into());
+        }
+        for r in typed.resources() {
             out.push_str(&serde_json::to_string(&r.address).unwrap_or_default());
             out.push(':');
             out.push_str(r.values.map_or("null", |v| v.get()));
             out.push(',');
         }
-        for child in &self.child_modules {
-            child.collect(out);
-        }
     }
+    if out.ends_with(',') {
+        out.pop();
+    }
+    out.push('}');
+    Ok(out)
 }
 
 #[cfg(test)]

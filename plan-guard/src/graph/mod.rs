@@ -13,7 +13,7 @@
 #![allow(clippy::indexing_slicing)]
 
 use crate::plan::address::{InstanceAddress, config_module_names, segments};
-use crate::plan::{ConfigModule, Expr, ModuleCall, Plan, StateResource};
+use crate::plan::{ConfigModule, Expr, ModuleCall, Plan, StateResource, StateValues};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
@@ -98,10 +98,12 @@ impl ChangeGraph {
                 moved.push((rc.address.as_str(), from.config_address()));
             }
         }
-        let mut state_resources = Vec::new();
-        if let Some(values) = plan.prior_state.as_ref().and_then(|s| s.values.as_ref()) {
-            values.root_module.walk(&mut state_resources);
-        }
+        let state_resources = plan
+            .prior_state
+            .as_ref()
+            .and_then(|s| s.values.as_ref())
+            .map(StateValues::resources)
+            .unwrap_or_default();
         for sr in &state_resources {
             g.add_node(&sr.address, sr.deposed_key.clone(), &sr.ty, None);
         }
@@ -186,7 +188,7 @@ impl ChangeGraph {
     /// dependents whose state still records its previous address.
     fn link_state_dependencies(
         &self,
-        state_resources: &[&StateResource],
+        state_resources: &[&StateResource<'_>],
         needing: &[(NodeIndex, String, bool)],
         moved: &[(&str, String)],
         by_config: &HashMap<String, Vec<NodeIndex>>,
@@ -199,7 +201,7 @@ impl ChangeGraph {
                 recorded
                     .entry(parsed.config_address())
                     .or_default()
-                    .extend(sr.depends_on.iter().map(String::as_str));
+                    .extend(sr.dependencies().iter().map(String::as_str));
             }
         }
         let direct_deps = |deps: &'_ [String]| -> Vec<String> {
@@ -220,7 +222,7 @@ impl ChangeGraph {
             .map(|sr| {
                 (
                     (sr.address.as_str(), sr.deposed_key.as_deref()),
-                    direct_deps(&sr.depends_on),
+                    direct_deps(sr.dependencies()),
                 )
             })
             .collect();

@@ -3,8 +3,8 @@
 //! refresh-only plan's `resource_drift`), and unreconciled drift on governed resources
 //! turns the next checks of the workspace into the profiles' `on_drift` outcome.
 
-// Reading a serde_json::Value by key never panics (a missing key reads as null); the
-// values written by key here are objects this module builds with `json!`.
+// Reading a serde_json::Value by key never panics (a missing key reads as null): the
+// observations and configuration read by key here may lack any key.
 #![allow(clippy::indexing_slicing)]
 
 pub mod insights;
@@ -14,10 +14,12 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow};
 use iom_model::{CompiledIntent, Model};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::graph::BlastRadius;
-use crate::plan::Plan;
+use crate::plan::{Plan, State, StateModule, StateValues};
 
 /// Where an observed document comes from: a state (`terraform show -json` of the state,
 /// or a state file's `show -json` rendering) or a plan, whose `prior_state` is what was built.
@@ -54,20 +56,16 @@ pub fn observation_body(
     configuration: Option<&Value>,
     digest_key: &[u8],
 ) -> Result<Value> {
-    let mut doc: Value = serde_json::from_str(doc)
+    let doc = serde_json::from_str::<Document<'_>>(doc)
         .map_err(|e| anyhow!("{source}: not a `terraform show -json` document: {e}"))?;
-    if !doc.is_object() {
-        return Err(anyhow!(
-            "{source}: not a `terraform show -json` document (not a JSON object)"
-        ));
-    }
-    let is_plan = doc.get("prior_state").is_some()
-        || doc.get("planned_values").is_some()
-        || doc.get("resource_changes").is_some();
-    // Moved out of the document rather than copied: a plan's parts can be large.
-    let own_configuration = match configuration {
-        Some(_) => None,
-        None => doc.get_mut("configuration").map(Value::take),
+    let is_plan =
+        doc.prior_state.is_some() || doc.planned_values.is_some() || doc.resource_changes.is_some();
+    let own_configuration = match (configuration, doc.configuration) {
+        (None, Some(raw)) => Some(
+            serde_json::from_str::<Value>(raw.get())
+                .map_err(|e| anyhow!("{source}: its `configuration` does not read: {e}"))?,
+        ),
+        _ => None,
     };
     let configuration = configuration.or(own_configuration.as_ref());
     let state = match from {
@@ -76,14 +74,18 @@ pub fn observation_body(
                 "{source}: this is a plan, not a state: observe it with --from-plan, or give the state (`terraform show -json` with no plan file)"
             ));
         }
-        ObservedFrom::State => doc,
+        ObservedFrom::State => State {
+            terraform_version: doc.terraform_version,
+            values: doc.values,
+        },
         ObservedFrom::Plan if !is_plan => {
             return Err(anyhow!(
                 "{source}: not a plan (it has none of `prior_state`, `planned_values`, `resource_changes`)"
             ));
         }
-        ObservedFrom::Plan => match doc.get_mut("prior_state") {
-            Some(prior) => prior.take(),
+        ObservedFrom::Plan => match doc.prior_state {
+            Some(prior) => State::read(prior.get())
+                .map_err(|e| anyhow!("{source}: its `prior_state` is not a state: {e}"))?,
             None => {
                 return Err(anyhow!(
                     "{source}: the plan has no `prior_state`: nothing is built yet, so there is nothing to observe"
@@ -91,27 +93,96 @@ pub fn observation_body(
             }
         },
     };
-    let values = &state["values"];
-    if !values["root_module"].is_object() {
+    let values = state.values.as_ref();
+    let Some(root) = values.and_then(|v| v.root_module.as_ref()) else {
         return Err(anyhow!(
             "{source}: holds no state (no `values.root_module`): is the workspace initialised and applied, and is this its `terraform show -json`? Nothing was recorded"
         ));
-    }
-    let mut resources = Vec::new();
+    };
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, digest_key);
-    collect(&values["root_module"], &key, &mut resources);
-    let outputs: Vec<&String> = values["outputs"]
-        .as_object()
-        .map(|o| o.keys().collect())
-        .unwrap_or_default();
-    let reads = remote_state_reads(&values["root_module"], &resources, location, configuration);
-    Ok(json!({
-        "terraform_version": state["terraform_version"],
-        "resources": resources,
-        "outputs": outputs,
-        "state_file": location.map(|l| l.join("terraform.tfstate").display().to_string()),
-        "reads": reads,
-    }))
+    let mut resources = Vec::new();
+    observe_module(root, &key, &mut resources)?;
+    let reads = remote_state_reads(root, &resources, location, configuration);
+    let observation = Observation {
+        terraform_version: state.terraform_version.clone(),
+        resources,
+        outputs: values
+            .map(|v| v.outputs.keys().cloned().collect())
+            .unwrap_or_default(),
+        state_file: location.map(|l| l.join("terraform.tfstate").display().to_string()),
+        reads,
+    };
+    Ok(serde_json::to_value(observation)?)
+}
+
+/// The parts of a `terraform show -json` document an observation reads: a state's own
+/// fields, or a plan's `prior_state` and `configuration`. A plan is told from a state by
+/// the keys only a plan has (present, whatever their value).
+#[derive(serde::Deserialize)]
+struct Document<'a> {
+    #[serde(default, borrow, deserialize_with = "present")]
+    prior_state: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    planned_values: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    resource_changes: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    configuration: Option<&'a RawValue>,
+    #[serde(default)]
+    terraform_version: Option<String>,
+    #[serde(default, borrow)]
+    values: Option<StateValues<'a>>,
+}
+
+/// A key that is there, `null` included.
+fn present<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<&'a RawValue>, D::Error> {
+    <&'a RawValue>::deserialize(d).map(Some)
+}
+
+/// What an observation records of a workspace: each resource by address with a keyed
+/// digest of its attributes (never a value), the root outputs' names, where its state
+/// file is (others find it there), and its remote-state reads of other workspaces.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Observation {
+    pub terraform_version: Option<String>,
+    pub resources: Vec<ObservedResource>,
+    pub outputs: Vec<String>,
+    pub state_file: Option<String>,
+    pub reads: Vec<RemoteStateRead>,
+}
+
+/// One resource as an observation keeps it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ObservedResource {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Its module's address, `""` for the root module.
+    pub module: String,
+    /// As the state records it (transitive), `null` when it records none.
+    pub depends_on: Option<Vec<String>>,
+    /// [`DIGEST_VERSION`] and the keyed SHA-256 of its attributes.
+    pub digest: String,
+}
+
+/// One `terraform_remote_state` data source of the root module.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RemoteStateRead {
+    /// The data source's address.
+    pub data: String,
+    /// The state file it reads (local backend), resolved against the workspace.
+    pub path: Option<String>,
+    /// The resources whose state dependencies name it.
+    pub dependents: Vec<String>,
+    /// With the configuration: each instance that reads it → the outputs it reads (`*`:
+    /// all of them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readers: Option<BTreeMap<String, BTreeSet<String>>>,
 }
 
 /// The `terraform_remote_state` data sources of the root module: the state file each
@@ -121,67 +192,69 @@ pub fn observation_body(
 /// a resource in a module call whose arguments read it) → the outputs it reads (`*`: the
 /// whole `outputs` object or the data source itself).
 fn remote_state_reads(
-    root: &Value,
-    resources: &[Value],
+    root: &StateModule<'_>,
+    resources: &[ObservedResource],
     location: Option<&Path>,
     configuration: Option<&Value>,
-) -> Vec<Value> {
-    let mut out = Vec::new();
-    for r in root["resources"].as_array().into_iter().flatten() {
-        if r["type"] != "terraform_remote_state" {
-            continue;
-        }
-        let address = r["address"].as_str().unwrap_or("");
-        let path = r["values"]["config"]["path"]
-            .as_str()
-            .map(|p| match location {
-                Some(base) => crate::plan::sources::normalize(&base.join(p))
+) -> Vec<RemoteStateRead> {
+    root.resources
+        .iter()
+        .filter(|r| r.ty == "terraform_remote_state")
+        .map(|r| {
+            let address = r.address.as_str();
+            let path = r.values.and_then(read_path).map(|p| match location {
+                Some(base) => crate::plan::sources::normalize(&base.join(&p))
                     .display()
                     .to_string(),
-                None => p.to_string(),
+                None => p,
             });
-        let dependents: Vec<&Value> = resources
-            .iter()
-            .filter(|x| {
-                x["depends_on"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|d| d == address)
-            })
-            .map(|x| &x["address"])
-            .collect();
-        let mut read = json!({ "data": address, "path": path, "dependents": dependents });
-        if let Some(config) = configuration {
-            read["readers"] = readers_of(address, &config["root_module"], resources);
-        }
-        out.push(read);
+            let dependents = resources
+                .iter()
+                .filter(|x| x.depends_on.iter().flatten().any(|d| d == address))
+                .map(|x| x.address.clone())
+                .collect();
+            RemoteStateRead {
+                data: address.to_string(),
+                path,
+                dependents,
+                readers: configuration
+                    .map(|config| readers_of(address, &config["root_module"], resources)),
+            }
+        })
+        .collect()
+}
+
+/// The `config.path` a remote-state data source's attributes name.
+fn read_path(values: &RawValue) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Values {
+        config: Option<Config>,
     }
-    out
+    #[derive(serde::Deserialize)]
+    struct Config {
+        path: Option<Value>,
+    }
+    let values: Values = serde_json::from_str(values.get()).ok()?;
+    values.config?.path?.as_str().map(String::from)
 }
 
 /// Instance address → the outputs of remote-state data source `data` its configuration
 /// reads, for the root module's resources and the resources of module calls whose
 /// arguments read it.
-fn readers_of(data: &str, root: &Value, resources: &[Value]) -> Value {
-    let mut readers = serde_json::Map::new();
+fn readers_of(
+    data: &str,
+    root: &Value,
+    resources: &[ObservedResource],
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut readers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut add = |scope: &str, outputs: &BTreeSet<String>| {
         for x in resources {
-            let Some(instance) = x["address"].as_str() else {
-                continue;
-            };
+            let instance = x.address.as_str();
             if instance != data && within(scope, instance) {
-                let entry = readers
+                readers
                     .entry(instance.to_string())
-                    .or_insert_with(|| json!([]));
-                let mut all: BTreeSet<String> = entry
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|o| o.as_str().map(String::from))
-                    .collect();
-                all.extend(outputs.iter().cloned());
-                *entry = json!(all);
+                    .or_default()
+                    .extend(outputs.iter().cloned());
             }
         }
     };
@@ -197,7 +270,7 @@ fn readers_of(data: &str, root: &Value, resources: &[Value]) -> Value {
             add(&format!("module.{name}"), &outputs);
         }
     }
-    Value::Object(readers)
+    readers
 }
 
 /// Whether `instance` is `scope` (a configuration address: a resource, or a module call)
@@ -512,20 +585,34 @@ fn readers_reached(
     (direct, reached)
 }
 
-fn collect(module: &Value, key: &ring::hmac::Key, out: &mut Vec<Value>) {
-    for r in module["resources"].as_array().into_iter().flatten() {
-        let digest = ring::hmac::sign(key, r["values"].to_string().as_bytes());
-        out.push(json!({
-            "address": r["address"],
-            "type": r["type"],
-            "module": module["address"].as_str().unwrap_or(""),
-            "depends_on": r["depends_on"],
-            "digest": format!("{DIGEST_VERSION}{}", crate::plan::hex_digest(digest.as_ref())),
-        }));
+/// Each resource of `module` and its descendants, its attributes digested with `key`
+/// (the digest covers them as canonical JSON: sorted keys, compact).
+fn observe_module(
+    module: &StateModule<'_>,
+    key: &ring::hmac::Key,
+    out: &mut Vec<ObservedResource>,
+) -> Result<()> {
+    for r in &module.resources {
+        let values: Value = match r.values {
+            Some(raw) => serde_json::from_str(raw.get())?,
+            None => Value::Null,
+        };
+        let digest = ring::hmac::sign(key, values.to_string().as_bytes());
+        out.push(ObservedResource {
+            address: r.address.clone(),
+            ty: r.ty.clone(),
+            module: module.address.clone().unwrap_or_default(),
+            depends_on: r.depends_on.clone(),
+            digest: format!(
+                "{DIGEST_VERSION}{}",
+                crate::plan::hex_digest(digest.as_ref())
+            ),
+        });
     }
-    for child in module["child_modules"].as_array().into_iter().flatten() {
-        collect(child, key, out);
+    for child in &module.child_modules {
+        observe_module(child, key, out)?;
     }
+    Ok(())
 }
 
 /// The prefix of a keyed attribute digest. Observations written before it hold a plain
@@ -639,4 +726,46 @@ pub fn drift_message(workspace: &str, drifted: &[String]) -> Option<String> {
             ""
         }
     ))
+}
+
+#[cfg(test)]
+mod observation_tests {
+    use super::*;
+
+    /// A state with a nested module, a resource the state records no dependencies of,
+    /// and a remote-state read, observed with a configuration that reads one output.
+    const STATE: &str = r#"{"format_version":"1.0","terraform_version":"1.15.5","values":{
+      "outputs":{"b":{"value":1},"a":{"value":"x","sensitive":true}},
+      "root_module":{"resources":[
+        {"address":"data.terraform_remote_state.net","mode":"data","type":"terraform_remote_state",
+         "values":{"backend":"local","config":{"path":"../net/terraform.tfstate"},"outputs":{"id":"n"}}},
+        {"address":"null_resource.app","mode":"managed","type":"null_resource",
+         "values":{"triggers":{"z":"1","a":"2"}},"depends_on":["data.terraform_remote_state.net"]},
+        {"address":"null_resource.lone","mode":"managed","type":"null_resource","values":null}],
+       "child_modules":[{"address":"module.m","resources":[
+        {"address":"module.m.null_resource.x[0]","mode":"managed","type":"null_resource",
+         "values":{"id":"1"},"depends_on":["null_resource.app"]}]}]}}}"#;
+
+    const CONFIGURATION: &str = r#"{"root_module":{"resources":[
+      {"address":"null_resource.app","expressions":{"triggers":{"references":["data.terraform_remote_state.net.outputs.id","data.terraform_remote_state.net.outputs","data.terraform_remote_state.net"]}}}]}}"#;
+
+    /// What the observation holds, as the `json!` builder before the typed state wrote it.
+    #[test]
+    fn an_observation_keeps_its_shape() {
+        let configuration: Value = serde_json::from_str(CONFIGURATION).unwrap();
+        let body = observation_body(
+            STATE,
+            "state.json",
+            ObservedFrom::State,
+            Some(Path::new("/w/app")),
+            Some(&configuration),
+            b"key",
+        )
+        .unwrap();
+        let expected: Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/records/observation.json"
+        ))
+        .unwrap();
+        assert_eq!(body, expected);
+    }
 }

@@ -9,12 +9,14 @@ pub mod copy;
 mod exprs;
 mod load;
 pub mod sources;
+pub mod state;
 
 pub use exprs::Expr;
 pub use load::{
     DEFAULT_MAX_PLAN_BYTES, PlanError, PlanSource, RawPlan, hex_digest, max_plan_bytes, parse_size,
     read_plan, set_max_plan_bytes, terraform_binary, terraform_output,
 };
+pub use state::{State, StateModule, StateResource, StateValues};
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -47,8 +49,8 @@ pub struct Plan<'a> {
     pub deferred_action_invocations: Vec<DeferredActionInvocation<'a>>,
     #[serde(default, borrow)]
     pub output_changes: BTreeMap<String, Change<'a>>,
-    #[serde(default)]
-    pub prior_state: Option<State>,
+    #[serde(default, borrow)]
+    pub prior_state: Option<State<'a>>,
     #[serde(default)]
     pub configuration: Option<Configuration>,
     #[serde(default)]
@@ -275,51 +277,6 @@ fn keep_null<'de: 'a, 'a, D: serde::Deserializer<'de>>(
 pub struct Importing {
     #[serde(default)]
     pub id: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct State {
-    #[serde(default)]
-    pub values: Option<StateValues>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct StateValues {
-    #[serde(default)]
-    pub root_module: StateModule,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct StateModule {
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub resources: Vec<StateResource>,
-    #[serde(default)]
-    pub child_modules: Vec<StateModule>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StateResource {
-    pub address: String,
-    #[serde(default)]
-    pub mode: Mode,
-    #[serde(rename = "type", default)]
-    pub ty: String,
-    #[serde(default)]
-    pub deposed_key: Option<String>,
-    #[serde(default)]
-    pub depends_on: Vec<String>,
-}
-
-impl StateModule {
-    /// Every resource of this module and its descendants.
-    pub fn walk<'s>(&'s self, out: &mut Vec<&'s StateResource>) {
-        out.extend(self.resources.iter());
-        for child in &self.child_modules {
-            child.walk(out);
-        }
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -808,15 +808,14 @@ fn deposed_objects_are_changes_of_their_own() {
     // The prior state holds both objects.
     let raw = load("deposed");
     let plan = raw.parse().unwrap();
-    let mut state = Vec::new();
-    plan.prior_state
+    let state = plan
+        .prior_state
         .as_ref()
         .unwrap()
         .values
         .as_ref()
         .unwrap()
-        .root_module
-        .walk(&mut state);
+        .resources();
     let objects: Vec<(&str, Option<&str>)> = state
         .iter()
         .map(|s| (s.address.as_str(), s.deposed_key.as_deref()))
