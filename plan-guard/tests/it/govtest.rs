@@ -174,10 +174,18 @@ test "no model" {{
 }
 
 #[test]
-fn a_file_without_tests_and_a_directory_without_files_fail() {
+fn a_file_without_tests_a_name_given_twice_and_a_directory_without_files_fail() {
     let (code, text) = run_file("empty", "model = \"../\"\n");
     assert_ne!(code, 0, "{text}");
     assert!(text.contains("no `test` blocks"), "{text}");
+    // A name given twice would hide one of the two cases.
+    let case = "test \"same\" {\n  plan = \"p.json\"\n  verdict = \"allow\"\n}\n";
+    let (code, text) = run_file("twice", &format!("{case}{case}"));
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("test \"same\" is declared twice"), "{text}");
+    let (code, text) = run_file("unnamed", "test {\n  verdict = \"allow\"\n}\n");
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("a `test` block has one name"), "{text}");
     let dir = std::env::temp_dir().join(format!("pg-govtest-none-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (code, text) = run(&dir);

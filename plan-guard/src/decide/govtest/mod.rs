@@ -127,7 +127,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 fn run_file(file: &Path, model_override: Option<&Path>, summary: &mut Summary) -> Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let parsed: TestFile = hcl::from_str(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    let (parsed, order) = parse_file(&text).map_err(|e| anyhow!("{}: {e:#}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let model_dir = match (model_override, &parsed.model) {
         (Some(m), _) => Some(m.to_path_buf()),
@@ -141,7 +141,7 @@ fn run_file(file: &Path, model_override: Option<&Path>, summary: &mut Summary) -
     if parsed.test.is_empty() {
         bail!("{}: no `test` blocks", file.display());
     }
-    for (name, case) in &parsed.test {
+    for (name, case) in order.iter().filter_map(|n| parsed.test.get_key_value(n)) {
         let outcome = own_governance(file, name, case).and_then(|own| {
             let model = own.as_ref().or(model.as_ref()).ok_or_else(|| {
                 anyhow!("no model: give `model` in the file, --model, or `governance` in the test")
@@ -151,6 +151,24 @@ fn run_file(file: &Path, model_override: Option<&Path>, summary: &mut Summary) -
         record(summary, file, name, outcome);
     }
     Ok(())
+}
+
+/// The file's contents, and its test names in the order the file gives them. A name
+/// given twice is an error: one of the two cases would never run.
+fn parse_file(text: &str) -> Result<(TestFile, Vec<String>)> {
+    let body = hcl::parse(text)?;
+    let mut order: Vec<String> = Vec::new();
+    for block in body.blocks().filter(|b| b.identifier() == "test") {
+        let name = match block.labels() {
+            [label] => label.as_str().to_string(),
+            _ => bail!("a `test` block has one name: test \"NAME\" {{ … }}"),
+        };
+        if order.contains(&name) {
+            bail!("test \"{name}\" is declared twice");
+        }
+        order.push(name);
+    }
+    Ok((hcl::from_body(body)?, order))
 }
 
 fn load_model_dir(file: &Path, model_dir: &Path) -> Result<Model> {
