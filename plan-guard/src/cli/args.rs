@@ -106,7 +106,8 @@ pub enum Command {
         /// The directory searched (recursively) for `*.iomtest.hcl` files.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
-        /// The governance directory, instead of each file's `model`.
+        /// The governance directory, instead of each file's `model` (a test with its own
+        /// `governance` keeps it).
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
     },
