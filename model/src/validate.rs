@@ -261,110 +261,127 @@ impl Validator {
             }
         }
         for (i, input) in c.input.iter().enumerate() {
-            let at = AttrPath::block("input", i);
-            if input.name.trim().is_empty() {
-                self.fail(at.then("name"), "must not be empty");
-            }
-            if let Some(t) = &input.ty
-                && !INPUT_TYPES.contains(&t.as_str())
-            {
-                self.fail(
-                    at.then("type"),
-                    format!(
-                        "unknown type `{t}`: expected one of {}",
-                        INPUT_TYPES.join(", ")
-                    ),
-                );
-            }
-            if let (Some(lo), Some(hi)) = (input.min, input.max)
-                && lo > hi
-            {
-                self.fail(at.then("min"), format!("min {lo} is greater than max {hi}"));
-            }
-            if let Some(p) = &input.pattern
-                && let Err(e) = regex::Regex::new(p)
-            {
-                let first = e
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
-                self.fail(
-                    at.then("pattern"),
-                    format!("invalid regular expression: {first}"),
-                );
-            }
+            self.contract_input(AttrPath::block("input", i), input);
         }
         self.unique_ids("input", "name", c.input.iter().map(|x| x.name.as_str()));
         for (i, pc) in c.pre_condition.iter().enumerate() {
-            let at = AttrPath::block("pre_condition", i);
-            let needs: &[(&str, bool)] = match pc.check.as_str() {
-                "profile_active" => &[("profile", pc.profile.is_some())],
-                "element_exists" => &[("element", pc.element.is_some())],
-                "tcp_reachable" => &[("target", pc.target.is_some())],
-                "http_ok" => &[("url", pc.url.is_some())],
-                "no_drift" => &[],
-                other => {
-                    self.fail(
-                        at.then("check"),
-                        format!(
-                            "unknown check `{other}`: expected one of {}",
-                            PRE_CONDITION_CHECKS.join(", ")
-                        ),
-                    );
-                    &[]
-                }
-            };
-            for (attr, present) in needs {
-                if !present {
-                    self.fail(
-                        at.then(attr),
-                        format!("check `{}` needs `{attr}`", pc.check),
-                    );
-                }
-            }
-            if let Some(o) = &pc.outcome {
-                self.outcome(at.then("outcome"), o, false);
-            }
+            self.pre_condition(AttrPath::block("pre_condition", i), pc);
         }
         for (i, k) in c.constraint.iter().enumerate() {
-            let at = AttrPath::block("constraint", i);
-            if k.profile.trim().is_empty() {
-                self.fail(at.then("profile"), "must name an iom_profile");
-            }
-            self.actions(at.then("forbid_actions"), &k.forbid_actions);
-            if let Some(o) = &k.outcome {
-                self.outcome(at.then("outcome"), o, false);
-            }
+            self.contract_constraint(AttrPath::block("constraint", i), k);
         }
         for (i, p) in c.post_verify.iter().enumerate() {
-            let at = AttrPath::block("post_verify", i);
-            let needs: &[(&str, bool)] = match p.probe.as_str() {
-                "http" => &[("url", p.url.is_some())],
-                "tcp" => &[("target", p.target.is_some())],
-                "state" => &[("condition", p.condition.is_some())],
-                "run_record_written" => &[],
-                other => {
-                    self.fail(
-                        at.then("probe"),
-                        format!(
-                            "unknown probe `{other}`: expected one of {}",
-                            PROBES.join(", ")
-                        ),
-                    );
-                    &[]
-                }
-            };
-            for (attr, present) in needs {
-                if !present {
-                    self.fail(at.then(attr), format!("probe `{}` needs `{attr}`", p.probe));
-                }
+            self.post_verify(AttrPath::block("post_verify", i), p);
+        }
+    }
+
+    /// A contract input: its name, type, bounds and pattern.
+    fn contract_input(&mut self, at: AttrPath, input: &ContractInput) {
+        if input.name.trim().is_empty() {
+            self.fail(at.then("name"), "must not be empty");
+        }
+        if let Some(t) = &input.ty
+            && !INPUT_TYPES.contains(&t.as_str())
+        {
+            self.fail(
+                at.then("type"),
+                format!(
+                    "unknown type `{t}`: expected one of {}",
+                    INPUT_TYPES.join(", ")
+                ),
+            );
+        }
+        if let (Some(lo), Some(hi)) = (input.min, input.max)
+            && lo > hi
+        {
+            self.fail(at.then("min"), format!("min {lo} is greater than max {hi}"));
+        }
+        if let Some(p) = &input.pattern
+            && let Err(e) = regex::Regex::new(p)
+        {
+            let first = e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            self.fail(
+                at.then("pattern"),
+                format!("invalid regular expression: {first}"),
+            );
+        }
+    }
+
+    /// A pre-condition: a known check, with the attribute that check needs.
+    fn pre_condition(&mut self, at: AttrPath, pc: &PreCondition) {
+        let needs: &[(&str, bool)] = match pc.check.as_str() {
+            "profile_active" => &[("profile", pc.profile.is_some())],
+            "element_exists" => &[("element", pc.element.is_some())],
+            "tcp_reachable" => &[("target", pc.target.is_some())],
+            "http_ok" => &[("url", pc.url.is_some())],
+            "no_drift" => &[],
+            other => {
+                self.fail(
+                    at.then("check"),
+                    format!(
+                        "unknown check `{other}`: expected one of {}",
+                        PRE_CONDITION_CHECKS.join(", ")
+                    ),
+                );
+                &[]
             }
-            if let Some(cond) = &p.condition {
-                self.condition(at.then("condition"), cond, STATE_VARIABLES);
+        };
+        for (attr, present) in needs {
+            if !present {
+                self.fail(
+                    at.then(attr),
+                    format!("check `{}` needs `{attr}`", pc.check),
+                );
             }
+        }
+        if let Some(o) = &pc.outcome {
+            self.outcome(at.then("outcome"), o, false);
+        }
+    }
+
+    /// A constraint: the profile it applies under, the actions it forbids.
+    fn contract_constraint(&mut self, at: AttrPath, k: &ContractConstraint) {
+        if k.profile.trim().is_empty() {
+            self.fail(at.then("profile"), "must name an iom_profile");
+        }
+        self.actions(at.then("forbid_actions"), &k.forbid_actions);
+        if let Some(o) = &k.outcome {
+            self.outcome(at.then("outcome"), o, false);
+        }
+    }
+
+    /// A post-verify probe: a known probe, with the attribute it needs; a `state`
+    /// condition reads only the state's variables.
+    fn post_verify(&mut self, at: AttrPath, p: &PostVerify) {
+        let needs: &[(&str, bool)] = match p.probe.as_str() {
+            "http" => &[("url", p.url.is_some())],
+            "tcp" => &[("target", p.target.is_some())],
+            "state" => &[("condition", p.condition.is_some())],
+            "run_record_written" => &[],
+            other => {
+                self.fail(
+                    at.then("probe"),
+                    format!(
+                        "unknown probe `{other}`: expected one of {}",
+                        PROBES.join(", ")
+                    ),
+                );
+                &[]
+            }
+        };
+        for (attr, present) in needs {
+            if !present {
+                self.fail(at.then(attr), format!("probe `{}` needs `{attr}`", p.probe));
+            }
+        }
+        if let Some(cond) = &p.condition {
+            self.condition(at.then("condition"), cond, STATE_VARIABLES);
         }
     }
 

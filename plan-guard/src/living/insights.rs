@@ -41,43 +41,62 @@ pub struct Insight {
     pub hcl: Option<String>,
 }
 
-pub fn insights(model: &Model, ledger: &[Evidence], now_unix: i64) -> Vec<Insight> {
-    let checks: Vec<&Evidence> = ledger
-        .iter()
-        .filter(|e| e.kind == Kind::Check.as_str())
-        .collect();
-    let approved: BTreeSet<&str> = ledger
-        .iter()
-        .filter(|e| e.kind == Kind::Approval.as_str())
-        .map(|e| e.decision_id.as_str())
-        .collect();
-    let mut fired: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut governing: BTreeSet<String> = BTreeSet::new();
-    let mut escalations: BTreeMap<(String, String), Escalations> = BTreeMap::new();
-    let mut escalated_addresses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for c in &checks {
-        // A body that does not read suggests nothing (`evidence verify` reports it).
-        let Ok(body) = CheckRecord::deserialize(&c.body) else {
-            continue;
-        };
+/// What the ledger's check records say, tallied once for every kind of insight.
+#[derive(Default)]
+struct Tally {
+    /// How many check records there are (readable or not).
+    checks: usize,
+    /// Every (source, rule) that made a finding.
+    fired: BTreeSet<(String, String)>,
+    /// Every intent that governed a change.
+    governing: BTreeSet<String>,
+    escalations: BTreeMap<(String, String), Escalations>,
+    /// Address → the decisions that escalated it.
+    escalated_addresses: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Tally {
+    fn read(ledger: &[Evidence]) -> Tally {
+        let approved: BTreeSet<&str> = ledger
+            .iter()
+            .filter(|e| e.kind == Kind::Approval.as_str())
+            .map(|e| e.decision_id.as_str())
+            .collect();
+        let mut tally = Tally::default();
+        for c in ledger.iter().filter(|e| e.kind == Kind::Check.as_str()) {
+            tally.checks += 1;
+            // A body that does not read suggests nothing (`evidence verify` reports it).
+            if let Ok(body) = CheckRecord::deserialize(&c.body) {
+                tally.add(
+                    &c.decision_id,
+                    body,
+                    approved.contains(c.decision_id.as_str()),
+                );
+            }
+        }
+        tally
+    }
+
+    /// Counts one check record of decision `id`, `approved` or not.
+    fn add(&mut self, id: &str, body: CheckRecord, approved: bool) {
         let workspace = body.workspace.unwrap_or_default();
         for change in body.changes {
             let address = change.address;
-            governing.extend(change.governed_by);
+            self.governing.extend(change.governed_by);
             if change.verdict.as_deref() == Some("escalate") {
-                escalated_addresses
+                self.escalated_addresses
                     .entry(address.clone())
                     .or_default()
-                    .insert(c.decision_id.clone());
+                    .insert(id.to_string());
             }
             for f in change.findings {
                 let key = (f.source, f.rule);
-                fired.insert(key.clone());
+                self.fired.insert(key.clone());
                 if f.outcome.as_deref() == Some("escalate") {
-                    let e = escalations.entry(key).or_default();
-                    e.decisions.insert(c.decision_id.clone());
-                    if approved.contains(c.decision_id.as_str()) {
-                        e.approved.insert(c.decision_id.clone());
+                    let e = self.escalations.entry(key).or_default();
+                    e.decisions.insert(id.to_string());
+                    if approved {
+                        e.approved.insert(id.to_string());
                     }
                     e.workspaces.insert(workspace.clone());
                     e.addresses.insert(address.clone());
@@ -85,39 +104,58 @@ pub fn insights(model: &Model, ledger: &[Evidence], now_unix: i64) -> Vec<Insigh
             }
         }
     }
+}
+
+pub fn insights(model: &Model, ledger: &[Evidence], now_unix: i64) -> Vec<Insight> {
+    let tally = Tally::read(ledger);
     let mut out = Vec::new();
-    if !checks.is_empty() {
-        for intent in &model.intents {
-            for rule in &intent.rules {
-                let key = (rule.source.clone(), rule.id.clone());
-                if !fired.contains(&key)
-                    && out
-                        .iter()
-                        .all(|i: &Insight| i.subject != format!("{} / {}", key.0, key.1))
-                {
-                    out.push(Insight {
-                        kind: "rule_never_fires",
-                        subject: format!("{} / {}", key.0, key.1),
-                        evidence: format!("no finding in {} recorded checks", checks.len()),
-                        suggestion: "check that its resource_types and actions still match what is planned, or retire it".into(),
-                        hcl: None,
-                    });
-                }
-            }
-            if !governing.contains(&intent.name) {
+    if tally.checks > 0 {
+        unused_rules_and_intents(model, &tally, &mut out);
+    }
+    always_approved(&tally, &mut out);
+    repeated_escalations(&tally, &mut out);
+    expiring_waivers(model, now_unix, &mut out);
+    out
+}
+
+/// Rules that never made a finding and intents that never governed a change.
+fn unused_rules_and_intents(model: &Model, tally: &Tally, out: &mut Vec<Insight>) {
+    let checks = tally.checks;
+    for intent in &model.intents {
+        for rule in &intent.rules {
+            let key = (rule.source.clone(), rule.id.clone());
+            if !tally.fired.contains(&key)
+                && out
+                    .iter()
+                    .all(|i: &Insight| i.subject != format!("{} / {}", key.0, key.1))
+            {
                 out.push(Insight {
-                    kind: "intent_governs_nothing",
-                    subject: format!("intent:{}", intent.name),
-                    evidence: format!("it governed no change in {} recorded checks", checks.len()),
-                    suggestion:
-                        "its scope (workspaces, modules) matches nothing planned: fix or remove it"
-                            .into(),
+                    kind: "rule_never_fires",
+                    subject: format!("{} / {}", key.0, key.1),
+                    evidence: format!("no finding in {checks} recorded checks"),
+                    suggestion: "check that its resource_types and actions still match what is planned, or retire it".into(),
                     hcl: None,
                 });
             }
         }
+        if !tally.governing.contains(&intent.name) {
+            out.push(Insight {
+                kind: "intent_governs_nothing",
+                subject: format!("intent:{}", intent.name),
+                evidence: format!("it governed no change in {checks} recorded checks"),
+                suggestion:
+                    "its scope (workspaces, modules) matches nothing planned: fix or remove it"
+                        .into(),
+                hcl: None,
+            });
+        }
     }
-    for ((source, rule), e) in &escalations {
+}
+
+/// Findings that escalated at least twice and were approved every time, with a waiver
+/// that would record the same judgement.
+fn always_approved(tally: &Tally, out: &mut Vec<Insight>) {
+    for ((source, rule), e) in &tally.escalations {
         let (decisions, approvals, workspaces, addresses) =
             (&e.decisions, &e.approved, &e.workspaces, &e.addresses);
         if decisions.len() >= 2 && approvals.len() == decisions.len() {
@@ -138,7 +176,11 @@ pub fn insights(model: &Model, ledger: &[Evidence], now_unix: i64) -> Vec<Insigh
             });
         }
     }
-    for (address, decisions) in &escalated_addresses {
+}
+
+/// Addresses escalated in [`REPEATED`] decisions or more.
+fn repeated_escalations(tally: &Tally, out: &mut Vec<Insight>) {
+    for (address, decisions) in &tally.escalated_addresses {
         if decisions.len() >= REPEATED {
             out.push(Insight {
                 kind: "repeated_escalation",
@@ -149,6 +191,10 @@ pub fn insights(model: &Model, ledger: &[Evidence], now_unix: i64) -> Vec<Insigh
             });
         }
     }
+}
+
+/// Waivers that expire within [`EXPIRY_DAYS`].
+fn expiring_waivers(model: &Model, now_unix: i64, out: &mut Vec<Insight>) {
     for w in &model.waivers {
         let days = (w.expires_unix - now_unix) / 86_400;
         if w.expires_unix > now_unix && days <= EXPIRY_DAYS {
@@ -161,7 +207,6 @@ pub fn insights(model: &Model, ledger: &[Evidence], now_unix: i64) -> Vec<Insigh
             });
         }
     }
-    out
 }
 
 pub fn render_text(items: &[Insight]) -> String {
