@@ -2098,6 +2098,76 @@ EOF
   finish
 fi
 
+if begin plan_set "several plans, one decision: two applied workspaces planned together; upstream/ (network, its plan is upstream.json) replaces the vpc whose id it outputs, config/ (app, plan.json) reads that output with terraform_remote_state and updates its readers in the same set"; then
+  file upstream/main.tf <<'EOF'
+variable "generation" {
+  default = 1
+}
+
+resource "terraform_data" "vpc" {
+  input            = { name = "shared-vpc" }
+  triggers_replace = [var.generation]
+}
+
+resource "terraform_data" "dns" {
+  input = { zone = "corp.example" }
+}
+
+output "vpc_id" {
+  value = terraform_data.vpc.id
+}
+EOF
+  file config/main.tf <<'EOF'
+# Reads the state of the sibling workspace ../upstream, which is planned in the same set.
+data "terraform_remote_state" "network" {
+  backend = "local"
+  config  = { path = "../upstream/terraform.tfstate" }
+}
+
+variable "revision" {
+  default = 1
+}
+
+variable "api_token" {
+  type      = string
+  sensitive = true
+  default   = "CANARY-SENSITIVE-41c9"
+}
+
+resource "terraform_data" "app" {
+  count = 2
+  input = { vpc = data.terraform_remote_state.network.outputs.vpc_id, revision = var.revision }
+}
+
+resource "terraform_data" "token" {
+  input            = { revision = var.revision }
+  triggers_replace = [var.api_token]
+}
+
+resource "terraform_data" "cache" {
+  input = { name = "cache" }
+}
+EOF
+  stage upstream upstream && init upstream && run upstream apply -input=false -auto-approve -no-color
+  stage config && init && apply
+  run upstream plan -input=false -no-color -out=tfplan -var generation=2
+  "$TF" -chdir="$ws/upstream" show -json tfplan >"$fx/upstream.json" 2>>"$ws/log" ||
+    die "$name: terraform show -json failed in upstream"
+  if grep -q "$tmp" "$fx/upstream.json"; then die "$name: upstream.json contains the temporary path"; fi
+  python3 - "$fx/upstream.json" <<'PY' || die "$name: upstream.json is not the replace of the vpc"
+import json, sys
+plan = json.load(open(sys.argv[1]))
+actions = {rc["address"]: rc["change"]["actions"] for rc in plan["resource_changes"]}
+assert actions["terraform_data.vpc"] == ["delete", "create"], actions
+assert actions["terraform_data.dns"] == ["no-op"], actions
+PY
+  plan -var revision=2
+  expect 'terraform_data.app[0]' update
+  expect 'terraform_data.app[1]' update
+  expect terraform_data.token update
+  finish
+fi
+
 [ ${#generated[@]} -gt 0 ] || die "no fixture matched: ${wanted[*]}"
 printf 'gen-fixtures: wrote %d fixtures under %s\n' "${#generated[@]}" "${out#"$repo"/}"
 printf '  %s\n' "${generated[@]}"
