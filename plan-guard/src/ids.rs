@@ -17,6 +17,23 @@ pub fn decision_id(plan_sha256: &str) -> String {
     format!("pg-{:08x}-{}", now.as_secs(), &digest[..12])
 }
 
+/// The decision id of a set of plans: [`decision_id`] of a digest of the plans'
+/// digests in order and the model revision they were judged at.
+pub fn set_decision_id<'a>(
+    plan_sha256s: impl IntoIterator<Item = &'a str>,
+    model_revision: Option<u64>,
+) -> String {
+    let mut h = Sha256::new();
+    for sha in plan_sha256s {
+        h.update(sha.as_bytes());
+        h.update(b"\n");
+    }
+    if let Some(revision) = model_revision {
+        h.update(revision.to_le_bytes());
+    }
+    decision_id(&crate::plan::hex_digest(&h.finalize()))
+}
+
 /// `bytes` random bytes from the system's generator, in hex.
 pub fn random_hex(bytes: usize) -> anyhow::Result<String> {
     use ring::rand::SecureRandom as _;

@@ -30,6 +30,7 @@ pub(crate) fn run(args: ApproveArgs) -> Result<u8> {
     // The approver sees what they approve, from the ledger, before anything is
     // recorded.
     let check = workflow::check_of(&store, &decision_id)?;
+    workflow::not_a_plan_of_a_set(&check, &actor)?;
     print!(
         "{}",
         plan_guard::render::render_approval_surface(&decision_id, &check.body)

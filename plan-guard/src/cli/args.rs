@@ -153,8 +153,10 @@ pub enum Command {
 /// The arguments of `plan-guard check`.
 #[derive(Args)]
 pub struct CheckArgs {
-    /// `terraform show -json` output, `-` for stdin, or a binary plan file.
-    pub plan: String,
+    /// `terraform show -json` output, `-` for stdin, or a binary plan file. Several plans
+    /// (one per workspace) are judged as one set: one decision, a report section per plan.
+    #[arg(required = true, num_args = 1.., value_name = "PLAN")]
+    pub plan: Vec<String>,
     /// Read the governance objects from the .tf files of this directory.
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
@@ -167,9 +169,11 @@ pub struct CheckArgs {
     /// mistyped --store is refused rather than starting a ledger no apply reads).
     #[arg(long)]
     pub init_store: bool,
-    /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`].
+    /// Workspace name [default: $TF_WORKSPACE, then $WORKSPACE, then `default`]. With
+    /// several plans: once per plan, in plan order [default: each plan file's name
+    /// without its extension].
     #[arg(long, value_name = "W")]
-    pub workspace: Option<String>,
+    pub workspace: Vec<String>,
     /// Who runs the check [default: $USER_NAME, $GITHUB_ACTOR, $GITLAB_USER_LOGIN, then $USER].
     #[arg(long, value_name = "A")]
     pub actor: Option<String>,
@@ -194,9 +198,11 @@ pub struct CheckArgs {
     pub also: Vec<(Format, PathBuf)>,
     /// The workspace's configuration: SARIF's file and line of each resource, and
     /// contract inputs passed straight from a variable (`env = var.env`)
-    /// [default: the current directory when it holds `.tf` files, else the plan's].
+    /// [default: the current directory when it holds `.tf` files, else the plan's]. With
+    /// several plans: once per plan, in plan order [default: each plan's directory when it
+    /// holds `.tf` files, else the current directory].
     #[arg(long, value_name = "DIR")]
-    pub source_dir: Option<PathBuf>,
+    pub source_dir: Vec<PathBuf>,
     /// In `--format junit`, report escalations as failures or as errors.
     #[arg(
         long,

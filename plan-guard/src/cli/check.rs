@@ -17,6 +17,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 pub(crate) fn run(args: CheckArgs) -> Result<u8> {
+    if args.plan.len() > 1 {
+        return super::check_set::run(args);
+    }
     let CheckArgs {
         plan,
         model,
@@ -34,10 +37,12 @@ pub(crate) fn run(args: CheckArgs) -> Result<u8> {
         sign_with,
         notify,
     } = args;
+    let plan = plan.into_iter().next().context("no plan given")?;
     let actor = actor_or_default(actor)?;
-    let workspace = workspace_or_default(workspace)?;
+    let workspace = workspace_or_default(at_most_one(workspace, "--workspace")?)?;
     require_existing_store(store.as_deref(), init_store)?;
-    let source_dir = existing_source_dir(source_dir)?.unwrap_or_else(|| default_source_dir(&plan));
+    let source_dir = existing_source_dir(at_most_one(source_dir, "--source-dir")?)?
+        .unwrap_or_else(|| default_source_dir(&plan));
     let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
     let ssh = sign_with.as_deref().map(SshSigner::from_file).transpose()?;
     let progress = Progress::for_plan(&plan);
@@ -72,34 +77,16 @@ pub(crate) fn run(args: CheckArgs) -> Result<u8> {
         &loaded.model,
         opts.ungoverned,
     )?;
-    let color = output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let wants_sources = format == Format::Sarif || also.iter().any(|(f, _)| *f == Format::Sarif);
-    let locator =
-        wants_sources.then(|| plan_guard::plan::sources::Locator::new(&source_dir, &parsed));
+    let locator = wants_sources(format, &also)
+        .then(|| plan_guard::plan::sources::Locator::new(&source_dir, &parsed));
     let options = RenderOptions {
-        color,
+        color: false,
         junit_escalations,
         sources: locator.as_ref(),
     };
-    for (extra, path) in &also {
-        let text = render(
-            &report,
-            *extra,
-            RenderOptions {
-                color: false,
-                ..options
-            },
-        );
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let text = render(&report, format, options);
-    match output {
-        Some(path) => std::fs::write(&path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().write_all(text.as_bytes())?,
-    }
+    write_reports(format, output.as_deref(), &also, |format, color| {
+        render(&report, format, RenderOptions { color, ..options })
+    })?;
     super::notify(
         &notify,
         &targets,
@@ -108,9 +95,50 @@ pub(crate) fn run(args: CheckArgs) -> Result<u8> {
     Ok(report.exit_code())
 }
 
+/// The one value of a flag given at most once with a single plan.
+fn at_most_one<T>(values: Vec<T>, flag: &str) -> Result<Option<T>> {
+    if values.len() > 1 {
+        anyhow::bail!(
+            "{flag} is given {} times for one plan: give it once per plan",
+            values.len()
+        );
+    }
+    Ok(values.into_iter().next())
+}
+
+/// Whether any report asked for is SARIF, which locates findings in the `.tf` files.
+pub(super) fn wants_sources(format: Format, also: &[(Format, PathBuf)]) -> bool {
+    format == Format::Sarif || also.iter().any(|(f, _)| *f == Format::Sarif)
+}
+
+/// Writes the report in `format` to `output` (standard output when `None`, in colour on
+/// a terminal without NO_COLOR) and in every `--also` format to its file, each drawn by
+/// `render(format, color)`.
+pub(super) fn write_reports(
+    format: Format,
+    output: Option<&Path>,
+    also: &[(Format, PathBuf)],
+    render: impl Fn(Format, bool) -> String,
+) -> Result<()> {
+    let color = output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    for (extra, path) in also {
+        std::fs::write(path, render(*extra, false))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let text = render(format, color);
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}
+
 /// `check --store URL` names a SQLite file that must exist unless `--init-store`: a typo
 /// would otherwise start a new ledger in which no `apply` finds the decision.
-fn require_existing_store(store: Option<&str>, init_store: bool) -> Result<()> {
+pub(super) fn require_existing_store(store: Option<&str>, init_store: bool) -> Result<()> {
     let Some(url) = store.filter(|_| !init_store) else {
         return Ok(());
     };
@@ -127,7 +155,7 @@ fn require_existing_store(store: Option<&str>, init_store: bool) -> Result<()> {
 
 /// `--source-dir`, when given, must be a directory: a wrong one would silently lose
 /// SARIF's locations and the contract inputs read from the configuration.
-fn existing_source_dir(dir: Option<PathBuf>) -> Result<Option<PathBuf>> {
+pub(super) fn existing_source_dir(dir: Option<PathBuf>) -> Result<Option<PathBuf>> {
     match dir {
         Some(d) if !d.is_dir() => {
             let what = if d.exists() {
@@ -166,7 +194,7 @@ fn default_source_dir(plan: &str) -> PathBuf {
 
 /// What the store observed around `workspace`: its unreconciled drift, its latest
 /// observation and every other workspace's.
-fn observed_around(ledger: &Store, workspace: &str) -> Result<Observed> {
+pub(super) fn observed_around(ledger: &Store, workspace: &str) -> Result<Observed> {
     let drifted = match ledger.drift(workspace)? {
         Some(drift) => drifted_addresses(&drift).with_context(|| {
             format!(
@@ -189,6 +217,7 @@ fn observed_around(ledger: &Store, workspace: &str) -> Result<Observed> {
         drifted,
         this,
         others,
+        ..Observed::default()
     })
 }
 

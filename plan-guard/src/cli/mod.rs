@@ -4,6 +4,7 @@
 mod apply;
 mod approve;
 mod check;
+mod check_set;
 mod insights;
 mod ledger;
 mod living;

@@ -8,6 +8,7 @@ pub mod contracts;
 pub mod govtest;
 pub mod model_source;
 pub mod module_calls;
+pub mod plan_set;
 /// The network probes, shared with the provider's `iom_verify` action.
 pub use iom_probe as probes;
 pub mod report;
@@ -52,6 +53,13 @@ pub struct Observed {
     pub this: Option<serde_json::Value>,
     /// The latest observation of every other observed workspace.
     pub others: Vec<(String, serde_json::Value)>,
+    /// Judged in a set of plans ([`plan_set`]): what this workspace's own plan says is
+    /// built, at the directory the set found it in (besides `this`, which the store holds).
+    pub this_in_set: Option<serde_json::Value>,
+    /// Judged in a set of plans: the other members' workspaces → the addresses their
+    /// plans change → the action class. A reader of this workspace among them is
+    /// changing in the same set (the `model / set_reader` finding).
+    pub set_changes: BTreeMap<String, BTreeMap<String, ActionClass>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -221,9 +229,14 @@ pub fn check_observed(
         opts,
         in_scope: &in_scope,
         contracts: &contracts,
-        cross_workspace: CrossWorkspace::new(plan, observed.this.as_ref(), &observed.others),
+        cross_workspace: CrossWorkspace::new(
+            plan,
+            observed.this.iter().chain(&observed.this_in_set),
+            &observed.others,
+        ),
         element_links: ElementLinks::new(model, &opts.workspace, &observed.others),
         drift: crate::living::drift_message(&opts.workspace, &observed.drifted),
+        set_changes: &observed.set_changes,
         source_name: &source_name,
         now: iom_model::time::now_unix(),
     };
@@ -386,6 +399,8 @@ struct Judge<'a, 'm> {
     element_links: Option<ElementLinks<'a>>,
     /// The message of the drift finding, while the workspace has unreconciled drift.
     drift: Option<String>,
+    /// What the other plans of a set change, by workspace ([`Observed::set_changes`]).
+    set_changes: &'a BTreeMap<String, BTreeMap<String, ActionClass>>,
     source_name: &'a str,
     /// Unix seconds waivers expire against, read once so every change sees one instant.
     now: i64,
@@ -600,6 +615,9 @@ impl<'m> Judge<'_, 'm> {
                 .map(|f| (here, f)),
         );
         if let Some(finding) = self.drift_finding(&governing) {
+            raised.push((here, finding));
+        }
+        if let Some(finding) = plan_set::reader_finding(&blast, self.set_changes) {
             raised.push((here, finding));
         }
         let (findings, verdict) = self.settle(raised);

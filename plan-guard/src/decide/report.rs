@@ -127,6 +127,26 @@ pub struct Finding {
 }
 
 impl Summary {
+    /// Adds another plan's counts (a set of plans' summary is its plans' added up).
+    pub fn add(&mut self, other: &Summary) {
+        self.allow += other.allow;
+        self.block += other.block;
+        self.changes += other.changes;
+        self.create += other.create;
+        self.delete += other.delete;
+        self.escalate += other.escalate;
+        self.forget += other.forget;
+        self.import += other.import;
+        self.invoke += other.invoke;
+        self.module += other.module;
+        self.moved += other.moved;
+        self.read += other.read;
+        self.replace += other.replace;
+        self.update += other.update;
+        self.warn += other.warn;
+        self.unjudged_imports += other.unjudged_imports;
+    }
+
     pub fn count(&mut self, change: &ChangeReport) {
         self.changes += 1;
         match change.action {

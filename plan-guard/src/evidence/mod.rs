@@ -6,6 +6,7 @@
 
 pub mod checkpoint;
 pub mod identity;
+pub mod plan_set;
 pub mod records;
 pub mod signing;
 pub mod verify;
@@ -135,6 +136,8 @@ pub fn check_record(report: &Report, model: &Model, ungoverned: Outcome) -> Chec
         ungoverned: Some(ungoverned.as_str().into()),
         verdict: Some(report.verdict.as_str().into()),
         workspace: Some(report.workspace.clone()),
+        set: None,
+        members: Vec::new(),
     }
 }
 

@@ -158,6 +158,35 @@ pub struct CheckRecord {
     /// `allow`, `warn`, `escalate` or `block`; anything else is an unreadable verdict.
     pub verdict: Option<String>,
     pub workspace: Option<String>,
+    /// For a plan judged in a set (`check PLAN PLAN…`): the set's decision, whose verdict
+    /// and approvals stand for every plan of the set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<SetLink>,
+    /// For the record of a set itself: its plans, each recorded as a check of its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<SetMember>,
+}
+
+/// The set a plan's check belongs to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SetLink {
+    pub decision_id: String,
+    /// How many plans the set has.
+    pub plans: usize,
+    /// The set's verdict when it was checked.
+    pub verdict: Option<String>,
+}
+
+/// One plan of a set, as the set's record lists it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SetMember {
+    pub decision_id: String,
+    pub plan_sha256: String,
+    pub plan_source: String,
+    pub verdict: Option<String>,
+    pub workspace: String,
 }
 
 impl CheckRecord {

@@ -12,10 +12,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::decide::contracts::Contracts;
+use crate::decide::plan_set::SetReport;
 use crate::decide::report::Report;
 use crate::evidence::identity::{self, SshSigner};
 use crate::evidence::records::{
-    ApplyRecord, ApprovalRecord, CheckRecord, DriftHold, Record, Stored,
+    ApplyRecord, ApprovalRecord, CheckRecord, DriftHold, Record, SetMember, Stored,
 };
 use crate::evidence::signing::Signer;
 use crate::evidence::verify::{ProbeResult, post_verify};
@@ -131,19 +132,54 @@ pub fn record_check(
     ungoverned: Outcome,
 ) -> Result<Evidence> {
     let record = evidence::check_record(report, model, ungoverned);
-    // Signed by a key a profile binds to the actor, the check proves who ran it.
-    let body = signed_body(&record, ssh, identity::CHECK_NAMESPACE)?;
+    let at = (report.decision_id.as_str(), report.generated_at.as_str());
+    append_check(store, (signer, ssh), at, Some(&report.plan.sha256), &record)
+}
+
+/// Appends a `check` record, signed by `ssh` when given: with a key a profile binds to
+/// the actor, the check proves who ran it.
+fn append_check(
+    store: &Store,
+    (signer, ssh): (Option<&Signer>, Option<&SshSigner>),
+    (decision_id, recorded_at): (&str, &str),
+    plan_sha256: Option<&str>,
+    record: &CheckRecord,
+) -> Result<Evidence> {
+    let body = signed_body(record, ssh, identity::CHECK_NAMESPACE)?;
     append(
         store,
         signer,
         NewEvidence {
             kind: CHECK.into(),
-            decision_id: report.decision_id.clone(),
-            recorded_at: report.generated_at.clone(),
-            plan_sha256: Some(report.plan.sha256.clone()),
+            decision_id: decision_id.into(),
+            recorded_at: recorded_at.into(),
+            plan_sha256: plan_sha256.map(String::from),
             body,
         },
     )
+}
+
+/// Appends the records of a set of plans ([`evidence::plan_set`]): the set's own first,
+/// then each plan's, linked to it. A plan whose record is missing cannot be applied, so
+/// a failure part way fails closed.
+pub fn record_set(
+    store: &Store,
+    signer: Option<&Signer>,
+    ssh: Option<&SshSigner>,
+    set: &SetReport,
+    model: &Model,
+    ungoverned: Outcome,
+) -> Result<()> {
+    let record = evidence::plan_set::set_check_record(set, model, ungoverned);
+    let at = (set.decision_id.as_str(), set.generated_at.as_str());
+    append_check(store, (signer, ssh), at, None, &record)?;
+    for plan in &set.plans {
+        let mut record = evidence::check_record(plan, model, ungoverned);
+        record.set = Some(evidence::plan_set::set_link(set));
+        let at = (plan.decision_id.as_str(), plan.generated_at.as_str());
+        append_check(store, (signer, ssh), at, Some(&plan.plan.sha256), &record)?;
+    }
+    Ok(())
 }
 
 /// The `check` record of `decision_id`; refused when the ledger has none.
@@ -161,6 +197,22 @@ pub fn check_of(store: &Store, decision_id: &str) -> Result<Evidence> {
                 )
             ))
         })
+}
+
+/// Refuses to approve one plan of a set: the set is approved as a whole, and its verdict
+/// stands for each of its plans.
+pub fn not_a_plan_of_a_set(check: &Evidence, actor: &str) -> Result<()> {
+    match check_body(check).ok().and_then(|b| b.set) {
+        None => Ok(()),
+        Some(set) => Err(anyhow!(Refused::new(
+            Refusal::MayNotApprove,
+            format!(
+                "{actor} cannot approve {}: it is one plan of set {set}, approved as a whole: plan-guard approve {set}",
+                check.decision_id,
+                set = set.decision_id
+            )
+        ))),
+    }
 }
 
 /// An approval recorded by [`approve`].
@@ -215,6 +267,7 @@ pub fn approve(
             format!("{actor} cannot approve {decision_id}: {why}")
         ))
     };
+    not_a_plan_of_a_set(&check, actor)?;
     let checked = check_body(&check)?;
     let mut approval = evidence::approval_record(&checked, decision_id, actor, reason);
     let body = signed_body(&approval, ssh, identity::APPROVAL_NAMESPACE)?;
@@ -324,7 +377,7 @@ pub fn authorize(
     let rendered = hashes.get(1).map_or("", |h| short(h));
     let newest = latest_check(store, &hashes)?;
     let check = match decision {
-        Some(id) => check_of(store, id)?,
+        Some(id) => member_for(store, check_of(store, id)?, &hashes, plan_file)?,
         None => newest.clone().ok_or_else(|| {
             anyhow!(Refused::new(Refusal::NoCheck, format!(
                 "no decision is recorded for {plan_file} (sha256 {}…, or {}… as terraform show -json renders it) in {}: run plan-guard check on it first",
@@ -366,44 +419,9 @@ pub fn authorize(
     }
     // The decision's own records: its approvals, and whether it was applied already.
     let records = store.evidence_for(&id)?;
-    match body.verdict.as_deref() {
-        Some("allow" | "warn") => {}
-        Some("escalate") => {
-            let approvals = approvals_of(&records);
-            let pending =
-                evidence::pending_approval(Stored::new(&body, &check.body), &stored(&approvals))
-                    .map_err(|why| {
-                        anyhow!(Refused::new(
-                            Refusal::NotApproved,
-                            format!("decision {id} escalates and cannot be approved: {why}")
-                        ))
-                    })?;
-            if !pending.is_empty() {
-                return Err(anyhow!(Refused::new(
-                    Refusal::NotApproved,
-                    format!(
-                        "decision {id} escalates and has no valid approval under {}: plan-guard approve {id} --actor NAME --reason TEXT, for {}",
-                        match pending.as_slice() {
-                            [one] => format!("profile {}", one.profile.profile),
-                            _ => format!("{} of its profiles", pending.len()),
-                        },
-                        evidence::describe_pending(&body, &pending)
-                    )
-                )));
-            }
-        }
-        Some("block") => {
-            return Err(anyhow!(Refused::new(
-                Refusal::Blocked,
-                format!("decision {id} blocks this plan")
-            )));
-        }
-        other => {
-            return Err(anyhow!(Refused::new(
-                Refusal::UnreadableVerdict,
-                format!("decision {id} holds an unreadable verdict {other:?}")
-            )));
-        }
+    match &body.set {
+        Some(set) => set_permits(store, (&id, &checked), &set.decision_id)?,
+        None => verdict_permits(&format!("decision {id}"), &id, (&check, &body), &records)?,
     }
     drift_since(store, &check, &body)?;
     // A decision authorises one successful run; a failed one may be retried.
@@ -420,6 +438,114 @@ pub fn authorize(
         )));
     }
     Ok(check)
+}
+
+/// Whether the verdict of decision `id` (`what`, as messages name it), with its approval
+/// `records`, lets a plan be applied.
+fn verdict_permits(
+    what: &str,
+    id: &str,
+    (check, body): (&Evidence, &CheckRecord),
+    records: &[Evidence],
+) -> Result<()> {
+    match body.verdict.as_deref() {
+        Some("allow" | "warn") => {}
+        Some("escalate") => {
+            let approvals = approvals_of(records);
+            let pending =
+                evidence::pending_approval(Stored::new(body, &check.body), &stored(&approvals))
+                    .map_err(|why| {
+                        anyhow!(Refused::new(
+                            Refusal::NotApproved,
+                            format!("{what} escalates and cannot be approved: {why}")
+                        ))
+                    })?;
+            if !pending.is_empty() {
+                return Err(anyhow!(Refused::new(
+                    Refusal::NotApproved,
+                    format!(
+                        "{what} escalates and has no valid approval under {}: plan-guard approve {id} --actor NAME --reason TEXT, for {}",
+                        match pending.as_slice() {
+                            [one] => format!("profile {}", one.profile.profile),
+                            _ => format!("{} of its profiles", pending.len()),
+                        },
+                        evidence::describe_pending(body, &pending)
+                    )
+                )));
+            }
+        }
+        Some("block") => {
+            return Err(anyhow!(Refused::new(
+                Refusal::Blocked,
+                format!("{what} blocks this plan")
+            )));
+        }
+        other => {
+            return Err(anyhow!(Refused::new(
+                Refusal::UnreadableVerdict,
+                format!("{what} holds an unreadable verdict {other:?}")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A plan checked in a set stands or falls with the set: the set's verdict and the
+/// approvals of the set, never a verdict of the plan alone.
+fn set_permits(store: &Store, (id, sha256): (&str, &str), set_id: &str) -> Result<()> {
+    let set = check_of(store, set_id)?;
+    let body = check_body(&set)?;
+    let listed = |m: &&SetMember| m.decision_id == id && m.plan_sha256 == sha256;
+    if !body.members.iter().any(|m| listed(&m)) {
+        return Err(anyhow!(Refused::new(
+            Refusal::UnreadableRecord,
+            format!("decision {id} names set {set_id}, whose record does not list it")
+        )));
+    }
+    let records = store.evidence_for(set_id)?;
+    let what = format!("set {set_id} (decision {id} was checked in it)");
+    verdict_permits(&what, set_id, (&set, &body), &records)
+}
+
+/// `--decision` naming a set: the decision of the set's plan that `hashes` is, or a
+/// refusal naming the set's plans. Any other decision is returned as it is.
+fn member_for(
+    store: &Store,
+    check: Evidence,
+    hashes: &[String],
+    plan_file: &str,
+) -> Result<Evidence> {
+    let body = check_body(&check)?;
+    if body.members.is_empty() {
+        return Ok(check);
+    }
+    if let Some(m) = body
+        .members
+        .iter()
+        .find(|m| hashes.contains(&m.plan_sha256))
+    {
+        return check_of(store, &m.decision_id);
+    }
+    let plans: Vec<String> = body
+        .members
+        .iter()
+        .map(|m| {
+            format!(
+                "{} for {} (sha256 {}…)",
+                m.decision_id,
+                m.workspace,
+                short(&m.plan_sha256)
+            )
+        })
+        .collect();
+    Err(anyhow!(Refused::new(
+        Refusal::PlanMismatch,
+        format!(
+            "{plan_file} is none of the plans of set {}: {}; check this plan",
+            check.decision_id,
+            plans.join(", ")
+        )
+    )))
 }
 
 /// Refuses a decision checked for another workspace than the one Terraform is in: the

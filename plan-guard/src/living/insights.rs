@@ -64,14 +64,19 @@ impl Tally {
             .collect();
         let mut tally = Tally::default();
         for c in ledger.iter().filter(|e| e.kind == Kind::Check.as_str()) {
-            tally.checks += 1;
             // A body that does not read suggests nothing (`evidence verify` reports it).
-            if let Ok(body) = CheckRecord::deserialize(&c.body) {
-                tally.add(
-                    &c.decision_id,
-                    body,
-                    approved.contains(c.decision_id.as_str()),
-                );
+            let body = CheckRecord::deserialize(&c.body).ok();
+            // A set of plans is counted through its plans' own records, each approved
+            // when the set is.
+            if body.as_ref().is_some_and(|b| !b.members.is_empty()) {
+                continue;
+            }
+            tally.checks += 1;
+            if let Some(body) = body {
+                let set = body.set.as_ref().map(|s| s.decision_id.as_str());
+                let approved_here = approved.contains(c.decision_id.as_str())
+                    || set.is_some_and(|s| approved.contains(s));
+                tally.add(&c.decision_id, body, approved_here);
             }
         }
         tally

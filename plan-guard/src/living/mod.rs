@@ -359,20 +359,30 @@ pub struct CrossWorkspace<'a> {
 
 impl<'a> CrossWorkspace<'a> {
     /// `None` when this workspace was never observed or no other one reads its state.
+    /// `this`: the workspace's observations (the store's latest, and in a set of plans
+    /// the one its plan gives); a read of the state file of any of them counts.
     pub fn new(
         plan: &'a Plan<'_>,
-        this: Option<&'a Value>,
+        this: impl IntoIterator<Item = &'a Value>,
         others: &'a [(String, Value)],
     ) -> Option<CrossWorkspace<'a>> {
-        let state_file = this.and_then(|o| o["state_file"].as_str())?;
+        let state_files: Vec<&str> = this
+            .into_iter()
+            .filter_map(|o| o["state_file"].as_str())
+            .collect();
+        if state_files.is_empty() {
+            return None;
+        }
         let reads: Vec<(&str, &Value, &Value)> = others
             .iter()
             .flat_map(|(w, o)| {
+                let read_here =
+                    |r: &&Value| r["path"].as_str().is_some_and(|p| state_files.contains(&p));
                 o["reads"]
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .filter(|r| r["path"].as_str() == Some(state_file))
+                    .filter(read_here)
                     .map(move |r| (w.as_str(), o, r))
             })
             .collect();

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use iom_model::Outcome;
 
+use crate::decide::plan_set::SetReport;
 use crate::decide::report::{ChangeReport, Report};
 use crate::decide::surface::{ContractSection, InputStatus, count};
 
@@ -68,21 +69,127 @@ const SCRIPT: &str = r#"(function () {
 })();"#;
 
 pub fn render_html(r: &Report) -> String {
+    let mut out = page_start(&format!("{} — {}", r.verdict, esc(&r.workspace)));
+    let _ = write!(
+        out,
+        "<h1>plan-guard: <span id=\"verdict\" class=\"v {v}\">{v}</span> — workspace <code>{}</code></h1>",
+        esc(&r.workspace),
+        v = r.verdict.as_str(),
+    );
+    counts_html(&mut out, r);
+    let mut at = Place {
+        row: 0,
+        graph: 0,
+        suffix: String::new(),
+        radius_here: true,
+    };
+    plan_html(&mut out, r, &mut at);
+    page_end(out, &crate::render::render_json(r), SCRIPT)
+}
+
+/// `--format html` of a set of plans: one page with the set's verdict and decision, a
+/// table of its plans, then a section per plan as the page of that plan alone shows it.
+/// Choosing a change in any section shows its blast radius.
+pub fn render_set_html(set: &SetReport) -> String {
+    let mut out = page_start(&format!(
+        "{} — {}",
+        set.verdict,
+        count(set.plans.len(), "plan", "plans")
+    ));
+    let _ = write!(
+        out,
+        "<h1>plan-guard: <span id=\"verdict\" class=\"v {v}\">{v}</span> — set of {}</h1>\
+         <p><small>decision <code>{}</code> (the set: approve it as a whole) · model <code>{}</code> · {}</small></p>\
+         <table><thead><tr><th>plan</th><th>workspace</th><th>verdict</th><th>changes</th><th>decision</th></tr></thead><tbody>",
+        count(set.plans.len(), "plan", "plans"),
+        esc(&set.decision_id),
+        esc(&set.model.source),
+        esc(&set.generated_at),
+        v = set.verdict.as_str(),
+    );
+    for (n, r) in set.plans.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<tr><td><a href=\"#plan-{}\">{} <code>{}</code></a></td><td><code>{}</code></td><td><span class=\"v {v}\">{v}</span></td><td>{}</td><td><code>{}</code></td></tr>",
+            n + 1,
+            n + 1,
+            esc(&r.plan.source),
+            esc(&r.workspace),
+            r.summary.changes,
+            esc(&r.decision_id),
+            v = r.verdict.as_str(),
+        );
+    }
+    out.push_str("</tbody></table>");
+    let mut at = Place {
+        row: 0,
+        graph: 0,
+        suffix: String::new(),
+        radius_here: false,
+    };
+    for (n, r) in set.plans.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<section class=\"plan\" id=\"plan-{}\"><h2>plan {}: <span class=\"v {v}\">{v}</span> — workspace <code>{}</code></h2>",
+            n + 1,
+            n + 1,
+            esc(&r.workspace),
+            v = r.verdict.as_str(),
+        );
+        counts_html(&mut out, r);
+        at.suffix = format!("-{}", n + 1);
+        plan_html(&mut out, r, &mut at);
+        out.push_str("</section>");
+    }
+    out.push_str("<section id=\"radius\" aria-live=\"polite\"></section>");
+    // The page's script finds a change by its row's index among every plan's changes.
+    let script = SCRIPT.replacen(
+        "report.changes[i]",
+        "report.plans.reduce(function (all, p) { return all.concat(p.changes); }, [])[i]",
+        1,
+    );
+    page_end(out, &crate::render::render_set_json(set), &script)
+}
+
+/// Where a plan's part of a page starts: the index of its first change row and first
+/// graph among the page's, the suffix of its element ids, and whether the blast-radius
+/// panel follows its table (one plan) or comes at the end (a set).
+struct Place {
+    row: usize,
+    graph: usize,
+    suffix: String,
+    radius_here: bool,
+}
+
+/// The document's head, with `title` (already escaped) after `plan-guard: `.
+fn page_start(title: &str) -> String {
     let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     let _ = write!(
         out,
-        "<meta name=\"viewport\" content=\"width=device-width\"><title>plan-guard: {} — {}</title><style>{STYLE}</style></head><body>",
-        r.verdict,
-        esc(&r.workspace)
+        "<meta name=\"viewport\" content=\"width=device-width\"><title>plan-guard: {title}</title><style>{STYLE}</style></head><body>"
     );
+    out
+}
+
+/// The report's data (JSON, with `<` escaped so no value can close the element) and the
+/// page's script, closing the page.
+fn page_end(mut out: String, json: &str, script: &str) -> String {
+    let data = json.replace('<', "\\u003c");
+    let _ = writeln!(
+        out,
+        "<script type=\"application/json\" id=\"report-data\">{data}</script><script>{script}</script></body></html>"
+    );
+    out
+}
+
+/// A plan's counts, and its decision, digest, Terraform and model.
+fn counts_html(out: &mut String, r: &Report) {
     let s = &r.summary;
     let _ = write!(
         out,
-        "<h1>plan-guard: <span id=\"verdict\" class=\"v {v}\">{v}</span> — workspace <code>{}</code></h1>\
-         <p>{}: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {}{} import. \
+        "<p>{}: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {}{} import. \
          Verdicts: {} allow, {} warn, {} escalate, {} block.</p>\
          <p><small>decision <code>{}</code> · plan sha256 <code>{}</code> · terraform {} · model <code>{}</code> · {}</small></p>",
-        esc(&r.workspace),
         count(s.changes, "change", "changes"),
         s.create,
         s.update,
@@ -103,10 +210,18 @@ pub fn render_html(r: &Report) -> String {
         esc(r.plan.terraform_version.as_deref().unwrap_or("unknown")),
         esc(&r.model.source),
         esc(&r.generated_at),
-        v = r.verdict.as_str(),
     );
+}
+
+/// A plan's findings about the whole plan, its table of changes (riskiest first), the
+/// blast-radius graphs of flagged changes and its contracts.
+fn plan_html(out: &mut String, r: &Report, at: &mut Place) {
     if !r.findings.is_empty() {
-        out.push_str("<ul class=\"findings\" id=\"plan-findings\">");
+        let _ = write!(
+            out,
+            "<ul class=\"findings\" id=\"plan-findings{}\">",
+            at.suffix
+        );
         for f in &r.findings {
             let _ = write!(
                 out,
@@ -122,68 +237,76 @@ pub fn render_html(r: &Report) -> String {
     out.push_str("<table><thead><tr><th>verdict</th><th>change</th><th>action</th><th>findings</th><th>blast radius</th></tr></thead><tbody>");
     let changes = r.riskiest();
     for c in &changes {
-        let index = r
-            .changes
-            .iter()
-            .position(|x| std::ptr::eq(x, *c))
-            .unwrap_or(0);
-        let mut findings: String = c
-            .findings
-            .iter()
-            .filter(|f| f.outcome > Outcome::Allow || f.waived_by.is_some())
-            .map(|f| {
-                format!(
-                    "<li><b>{}</b> <code>{} / {}</code> {}</li>",
-                    f.outcome,
-                    esc(&f.source),
-                    esc(&f.rule),
-                    esc(&f.message)
-                )
-            })
-            .collect();
-        if !c.accountable.is_empty() {
-            let _ = write!(
-                findings,
-                "<li class=\"accountable\">accountable: {}</li>",
-                esc(&super::contract::accountable_text(&c.accountable))
-            );
-        }
-        let _ = write!(
-            out,
-            "<tr class=\"change\" data-index=\"{index}\"><td><span class=\"v {v}\">{v}</span></td><td><code>{}</code></td><td>{}</td><td><ul class=\"findings\">{findings}</ul></td><td>{} / {}</td></tr>",
-            esc(&c.address),
-            action_cell(c),
-            c.blast_radius.direct,
-            c.blast_radius.transitive,
-            v = c.verdict.as_str(),
-        );
+        let index = at.row
+            + r.changes
+                .iter()
+                .position(|x| std::ptr::eq(x, *c))
+                .unwrap_or(0);
+        change_row(out, c, index);
     }
-    out.push_str("</tbody></table><section id=\"radius\" aria-live=\"polite\"></section>");
-    graphs(&mut out, &changes);
+    at.row += r.changes.len();
+    out.push_str("</tbody></table>");
+    if at.radius_here {
+        out.push_str("<section id=\"radius\" aria-live=\"polite\"></section>");
+    }
+    at.graph += graphs(out, &changes, at.graph, &at.suffix);
     for s in &r.contracts {
-        contract_html(&mut out, s);
+        contract_html(out, s);
     }
-    let data = crate::render::render_json(r).replace('<', "\\u003c");
-    let _ = writeln!(
-        out,
-        "<script type=\"application/json\" id=\"report-data\">{data}</script><script>{SCRIPT}</script></body></html>"
-    );
-    out
 }
 
-/// Each flagged change's blast radius as a graph (inline SVG, drawn without the script).
-fn graphs(out: &mut String, riskiest: &[&ChangeReport]) {
+/// A change's row: verdict, address, action, findings that are not allowed (or were
+/// waived) and who is accountable, and its blast radius's counts.
+fn change_row(out: &mut String, c: &ChangeReport, index: usize) {
+    let mut findings: String = c
+        .findings
+        .iter()
+        .filter(|f| f.outcome > Outcome::Allow || f.waived_by.is_some())
+        .map(|f| {
+            format!(
+                "<li><b>{}</b> <code>{} / {}</code> {}</li>",
+                f.outcome,
+                esc(&f.source),
+                esc(&f.rule),
+                esc(&f.message)
+            )
+        })
+        .collect();
+    if !c.accountable.is_empty() {
+        let _ = write!(
+            findings,
+            "<li class=\"accountable\">accountable: {}</li>",
+            esc(&super::contract::accountable_text(&c.accountable))
+        );
+    }
+    let _ = write!(
+        out,
+        "<tr class=\"change\" data-index=\"{index}\"><td><span class=\"v {v}\">{v}</span></td><td><code>{}</code></td><td>{}</td><td><ul class=\"findings\">{findings}</ul></td><td>{} / {}</td></tr>",
+        esc(&c.address),
+        action_cell(c),
+        c.blast_radius.direct,
+        c.blast_radius.transitive,
+        v = c.verdict.as_str(),
+    );
+}
+
+/// Each flagged change's blast radius as a graph (inline SVG, drawn without the script),
+/// numbered from `first` in the page; returns how many were numbered.
+fn graphs(out: &mut String, riskiest: &[&ChangeReport], first: usize, suffix: &str) -> usize {
     let drawn: Vec<(usize, &&ChangeReport)> = riskiest
         .iter()
         .filter(|c| c.verdict > Outcome::Allow && !c.blast_radius.addresses.is_empty())
         .enumerate()
         .collect();
     if drawn.is_empty() {
-        return;
+        return 0;
     }
-    out.push_str("<section id=\"graphs\"><h2>Blast radius graphs</h2>");
-    for (n, c) in drawn {
-        let Some(svg) = super::blast_svg::blast_svg(c, n) else {
+    let _ = write!(
+        out,
+        "<section id=\"graphs{suffix}\"><h2>Blast radius graphs</h2>"
+    );
+    for (n, c) in &drawn {
+        let Some(svg) = super::blast_svg::blast_svg(c, first + n) else {
             continue;
         };
         let _ = write!(
@@ -196,6 +319,7 @@ fn graphs(out: &mut String, riskiest: &[&ChangeReport]) {
         );
     }
     out.push_str("</section>");
+    drawn.len()
 }
 
 /// One contract section: its inputs as a table, then pre-conditions, constraints in

@@ -1,12 +1,23 @@
 //! `--format json`: the report as docs/report.md describes it (its JSON Schema is
 //! docs/report.schema.json), keys sorted.
 
+use crate::decide::plan_set::SetReport;
 use crate::decide::report::Report;
 
 // A report holds strings, numbers, lists and string-keyed maps: serializing it cannot fail.
 #[allow(clippy::expect_used)]
 pub fn render_json(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(report).expect("reports always serialize");
+    s.push('\n');
+    s
+}
+
+/// `--format json` of a set of plans: the set's decision with every plan's report
+/// (`plans`), keys sorted.
+// As for one report: strings, numbers, lists and string-keyed maps only.
+#[allow(clippy::expect_used)]
+pub fn render_set_json(set: &SetReport) -> String {
+    let mut s = serde_json::to_string_pretty(set).expect("reports always serialize");
     s.push('\n');
     s
 }

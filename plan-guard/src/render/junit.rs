@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use iom_model::Outcome;
 
+use crate::decide::plan_set::SetReport;
 use crate::decide::report::{ChangeReport, Report};
 
 /// How an escalated change shows in JUnit.
@@ -49,6 +50,53 @@ fn xml(s: &str) -> String {
 }
 
 pub fn render_junit(r: &Report, escalations: Escalations) -> String {
+    let suites = suites_of(r, escalations, None);
+    document(&format!("plan-guard {}", r.workspace), &[suites])
+}
+
+/// `--format junit` of a set of plans: every plan's suites in one document, each named
+/// `WORKSPACE / SUITE` and carrying its plan's decision and workspace.
+pub fn render_set_junit(set: &SetReport, escalations: Escalations) -> String {
+    let suites: Vec<Suites> = set
+        .plans
+        .iter()
+        .map(|r| suites_of(r, escalations, Some(&r.workspace)))
+        .collect();
+    let name = format!(
+        "plan-guard {} ({})",
+        set.decision_id,
+        crate::decide::surface::count(set.plans.len(), "plan", "plans")
+    );
+    document(&name, &suites)
+}
+
+/// The `testsuite` elements of one plan, and their totals.
+struct Suites {
+    xml: String,
+    tests: usize,
+    failures: usize,
+    errors: usize,
+}
+
+/// The `testsuites` document around `suites`.
+fn document(name: &str, suites: &[Suites]) -> String {
+    let (tests, failures, errors) = suites.iter().fold((0, 0, 0), |(t, f, e), s| {
+        (t + s.tests, f + s.failures, e + s.errors)
+    });
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">",
+        xml(name)
+    );
+    suites.iter().for_each(|s| out.push_str(&s.xml));
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// One suite per governing intent (and `ungoverned`), and `plan` for findings about the
+/// whole plan; in a set, each named after its plan's `workspace` too.
+fn suites_of(r: &Report, escalations: Escalations, workspace: Option<&str>) -> Suites {
     let mut suites: BTreeMap<String, Vec<&ChangeReport>> = BTreeMap::new();
     for c in &r.changes {
         if c.governed_by.is_empty() {
@@ -68,31 +116,29 @@ pub fn render_junit(r: &Report, escalations: Escalations) -> String {
     });
     let plan_verdict = r.findings.iter().map(|f| f.outcome).max();
     let plan_tag = plan_verdict.and_then(|v| tag_of(v, escalations));
-    let total_fail = total_fail + usize::from(plan_tag == Some("failure"));
-    let total_err = total_err + usize::from(plan_tag == Some("error"));
-    let total: usize =
-        suites.values().map(Vec::len).sum::<usize>() + usize::from(plan_verdict.is_some());
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"plan-guard {}\" tests=\"{total}\" failures=\"{total_fail}\" errors=\"{total_err}\">",
-        xml(&r.workspace)
-    );
+    let named = |name: &str| match workspace {
+        Some(w) => format!("{w} / {name}"),
+        None => name.to_string(),
+    };
+    let mut out = String::new();
     if let Some(verdict) = plan_verdict {
-        plan_suite(&mut out, r, verdict, plan_tag);
+        plan_suite(&mut out, r, verdict, plan_tag, &named("plan"));
     }
     for (name, cases) in &suites {
         let (failures, errors) = split(cases, escalations, count);
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" timestamp=\"{}\">",
-            xml(name),
+            xml(&named(name)),
             cases.len(),
             xml(&r.generated_at)
         );
+        let workspace_property = workspace
+            .map(|w| format!("<property name=\"workspace\" value=\"{}\"/>", xml(w)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "    <properties><property name=\"decision_id\" value=\"{}\"/><property name=\"plan_sha256\" value=\"{}\"/></properties>",
+            "    <properties><property name=\"decision_id\" value=\"{}\"/><property name=\"plan_sha256\" value=\"{}\"/>{workspace_property}</properties>",
             xml(&r.decision_id),
             xml(&r.plan.sha256)
         );
@@ -101,8 +147,12 @@ pub fn render_junit(r: &Report, escalations: Escalations) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
-    out.push_str("</testsuites>\n");
-    out
+    Suites {
+        xml: out,
+        tests: suites.values().map(Vec::len).sum::<usize>() + usize::from(plan_verdict.is_some()),
+        failures: total_fail + usize::from(plan_tag == Some("failure")),
+        errors: total_err + usize::from(plan_tag == Some("error")),
+    }
 }
 
 fn split(
@@ -179,14 +229,15 @@ fn tag_of(verdict: Outcome, escalations: Escalations) -> Option<&'static str> {
 }
 
 /// Findings about the plan as a whole (an incomplete plan): a suite `plan` of one case.
-fn plan_suite(out: &mut String, r: &Report, verdict: Outcome, tag: Option<&str>) {
+fn plan_suite(out: &mut String, r: &Report, verdict: Outcome, tag: Option<&str>, name: &str) {
     let (failures, errors) = (
         usize::from(tag == Some("failure")),
         usize::from(tag == Some("error")),
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"plan\" tests=\"1\" failures=\"{failures}\" errors=\"{errors}\" timestamp=\"{}\">",
+        "  <testsuite name=\"{}\" tests=\"1\" failures=\"{failures}\" errors=\"{errors}\" timestamp=\"{}\">",
+        xml(name),
         xml(&r.generated_at)
     );
     let text: Vec<String> = r

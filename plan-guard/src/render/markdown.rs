@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use iom_model::Outcome;
 
 use super::printable;
-use crate::decide::report::{ChangeReport, Report};
+use crate::decide::plan_set::SetReport;
+use crate::decide::report::{ChangeReport, Report, Summary};
 use crate::decide::surface::{ContractSection, InputStatus, count};
 
 /// GitHub rejects comments over 65,536 characters; keep a margin for what CI adds.
@@ -58,55 +59,21 @@ pub(super) fn code(s: &str, in_table: bool) -> String {
 }
 
 pub fn render_markdown(r: &Report) -> String {
-    let mut out = String::new();
-    let s = &r.summary;
-    let _ = writeln!(
-        out,
-        "### plan-guard: {} — workspace {}\n",
-        badge(r.verdict),
-        code(&r.workspace, false)
-    );
-    let _ = writeln!(
-        out,
-        "**{}**: {} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {}{} import  \n\
-         Verdicts: {} allow · {} warn · {} escalate · {} block\n",
-        count(s.changes, "change", "changes"),
-        s.create,
-        s.update,
-        s.replace,
-        s.delete,
-        s.read,
-        s.forget,
-        s.invoke,
-        s.moved,
-        module_count(s.module),
-        s.import,
-        s.allow,
-        s.warn,
-        s.escalate,
-        s.block
-    );
-    let revision = r
-        .model
-        .revision
-        .map(|n| format!(" (revision {n})"))
-        .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "<sub>decision `{}` · plan sha256 `{}` · terraform {} · model {}{revision}</sub>\n",
-        r.decision_id,
-        &r.plan.sha256[..r.plan.sha256.len().min(12)],
-        cell(r.plan.terraform_version.as_deref().unwrap_or("unknown")),
-        code(&r.model.source, false)
-    );
+    markdown_within(r, "###", MAX_CHARS)
+}
 
+/// The comment of one plan under a heading of level `heading` (`###`), in at most about
+/// `max_chars` characters.
+fn markdown_within(r: &Report, heading: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    summary_markdown(&mut out, r, heading);
     plan_level_lines(&mut out, r);
     let flagged: Vec<&ChangeReport> = r
         .riskiest()
         .into_iter()
         .filter(|c| c.verdict > Outcome::Allow)
         .collect();
-    let contracts = contracts_markdown(&r.contracts, MAX_CHARS / 3);
+    let contracts = contracts_markdown(&r.contracts, max_chars / 3);
     if flagged.is_empty() && r.verdict == Outcome::Allow {
         out.push_str("Every change is allowed.\n");
         out.push_str(&contracts);
@@ -116,77 +83,19 @@ pub fn render_markdown(r: &Report) -> String {
     let graph = mermaid(&flagged);
     // Room for the table and details: the graph, the contracts and a closing note are
     // always kept.
-    let budget = MAX_CHARS.saturating_sub(out.len() + graph.len() + contracts.len() + 400);
+    let budget = max_chars.saturating_sub(out.len() + graph.len() + contracts.len() + 400);
     let mut body = String::from("| verdict | change | action | findings |\n|---|---|---|---|\n");
     let mut details = String::from("\n<details><summary>Blast radius of each change</summary>\n\n");
     let mut shown = 0;
     for c in &flagged {
-        let findings: Vec<String> = c
-            .findings
-            .iter()
-            .filter(|f| f.outcome > Outcome::Allow)
-            .map(|f| {
-                format!(
-                    "**{}** {}: {}",
-                    f.outcome,
-                    code(&format!("{} / {}", f.source, f.rule), true),
-                    cell(&f.message)
-                )
-            })
-            .chain((!c.accountable.is_empty()).then(|| {
-                format!(
-                    "accountable: {}",
-                    cell(&super::contract::accountable_text(&c.accountable))
-                )
-            }))
-            .collect();
-        let action = match (&c.module_call, c.previous_address.as_ref()) {
-            (Some(call), _) if call.version.is_empty() => {
-                format!("{} {}", c.action, code(&call.source, true))
-            }
-            (Some(call), _) => format!(
-                "{} {} {}",
-                c.action,
-                code(&call.source, true),
-                code(&call.version, true)
-            ),
-            (None, Some(from)) if *from != c.address => {
-                format!("{} (moved from {})", c.action, code(from, true))
-            }
-            (None, _) => c.action.to_string(),
-        };
         let row = format!(
             "| {} | {} | {} | {} |\n",
             badge(c.verdict),
             code(&c.address, true),
-            action,
-            findings.join("<br>")
+            action_cell(c),
+            finding_cells(c).join("<br>")
         );
-        let mut detail = format!(
-            "* {}: {} direct, {} transitive",
-            code(&c.address, false),
-            c.blast_radius.direct,
-            c.blast_radius.transitive
-        );
-        if !c.blast_radius.addresses.is_empty() {
-            let listed: Vec<String> = c
-                .blast_radius
-                .addresses
-                .iter()
-                .take(LISTED_DEPENDENTS)
-                .map(|a| code(a, false))
-                .collect();
-            let more = c
-                .blast_radius
-                .addresses
-                .len()
-                .saturating_sub(LISTED_DEPENDENTS);
-            let _ = write!(detail, " — {}", listed.join(", "));
-            if more > 0 {
-                let _ = write!(detail, " and {more} more");
-            }
-        }
-        detail.push('\n');
+        let detail = blast_detail(c);
         if body.len() + details.len() + row.len() + detail.len() > budget {
             break;
         }
@@ -210,6 +119,184 @@ pub fn render_markdown(r: &Report) -> String {
     out.push_str(&details);
     out.push_str(&graph);
     out.push_str(&contracts);
+    out
+}
+
+/// The heading with the verdict and workspace, the counts, and the decision line.
+fn summary_markdown(out: &mut String, r: &Report, heading: &str) {
+    let s = &r.summary;
+    let _ = writeln!(
+        out,
+        "{heading} plan-guard: {} — workspace {}\n",
+        badge(r.verdict),
+        code(&r.workspace, false)
+    );
+    let _ = writeln!(
+        out,
+        "**{}**: {}  \nVerdicts: {} allow · {} warn · {} escalate · {} block\n",
+        count(s.changes, "change", "changes"),
+        action_counts(s),
+        s.allow,
+        s.warn,
+        s.escalate,
+        s.block
+    );
+    let revision = r
+        .model
+        .revision
+        .map(|n| format!(" (revision {n})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "<sub>decision `{}` · plan sha256 `{}` · terraform {} · model {}{revision}</sub>\n",
+        r.decision_id,
+        &r.plan.sha256[..r.plan.sha256.len().min(12)],
+        cell(r.plan.terraform_version.as_deref().unwrap_or("unknown")),
+        code(&r.model.source, false)
+    );
+}
+
+/// "1 create, 0 update, …": every action class, each counted.
+fn action_counts(s: &Summary) -> String {
+    format!(
+        "{} create, {} update, {} replace, {} delete, {} read, {} forget, {} invoke, {} move, {}{} import",
+        s.create,
+        s.update,
+        s.replace,
+        s.delete,
+        s.read,
+        s.forget,
+        s.invoke,
+        s.moved,
+        module_count(s.module),
+        s.import,
+    )
+}
+
+/// A flagged change's findings that are not allowed, then who is accountable.
+fn finding_cells(c: &ChangeReport) -> Vec<String> {
+    c.findings
+        .iter()
+        .filter(|f| f.outcome > Outcome::Allow)
+        .map(|f| {
+            format!(
+                "**{}** {}: {}",
+                f.outcome,
+                code(&format!("{} / {}", f.source, f.rule), true),
+                cell(&f.message)
+            )
+        })
+        .chain((!c.accountable.is_empty()).then(|| {
+            format!(
+                "accountable: {}",
+                cell(&super::contract::accountable_text(&c.accountable))
+            )
+        }))
+        .collect()
+}
+
+/// The action cell: the class, with a module call's source and version, or where a
+/// moved object comes from.
+fn action_cell(c: &ChangeReport) -> String {
+    match (&c.module_call, c.previous_address.as_ref()) {
+        (Some(call), _) if call.version.is_empty() => {
+            format!("{} {}", c.action, code(&call.source, true))
+        }
+        (Some(call), _) => format!(
+            "{} {} {}",
+            c.action,
+            code(&call.source, true),
+            code(&call.version, true)
+        ),
+        (None, Some(from)) if *from != c.address => {
+            format!("{} (moved from {})", c.action, code(from, true))
+        }
+        (None, _) => c.action.to_string(),
+    }
+}
+
+/// A flagged change's line in the blast-radius details: its counts and the first
+/// addresses.
+fn blast_detail(c: &ChangeReport) -> String {
+    let mut detail = format!(
+        "* {}: {} direct, {} transitive",
+        code(&c.address, false),
+        c.blast_radius.direct,
+        c.blast_radius.transitive
+    );
+    if !c.blast_radius.addresses.is_empty() {
+        let listed: Vec<String> = c
+            .blast_radius
+            .addresses
+            .iter()
+            .take(LISTED_DEPENDENTS)
+            .map(|a| code(a, false))
+            .collect();
+        let more = c
+            .blast_radius
+            .addresses
+            .len()
+            .saturating_sub(LISTED_DEPENDENTS);
+        let _ = write!(detail, " — {}", listed.join(", "));
+        if more > 0 {
+            let _ = write!(detail, " and {more} more");
+        }
+    }
+    detail.push('\n');
+    detail
+}
+
+/// `--format markdown` of a set of plans: one comment with the set's verdict and
+/// decision, a table of the plans, then each plan's section (under a smaller heading,
+/// each within its share of the comment limit).
+pub fn render_set_markdown(set: &SetReport) -> String {
+    let mut out = String::new();
+    let s = &set.summary;
+    let _ = writeln!(
+        out,
+        "### plan-guard: {} — set of {}\n",
+        badge(set.verdict),
+        count(set.plans.len(), "plan", "plans")
+    );
+    let _ = writeln!(
+        out,
+        "**{}**: {}  \nVerdicts: {} allow · {} warn · {} escalate · {} block\n",
+        count(s.changes, "change", "changes"),
+        action_counts(s),
+        s.allow,
+        s.warn,
+        s.escalate,
+        s.block
+    );
+    out.push_str("| plan | workspace | verdict | changes | decision |\n|---|---|---|---|---|\n");
+    for (n, r) in set.plans.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "| {} {} | {} | {} | {} | `{}` |",
+            n + 1,
+            code(&r.plan.source, true),
+            code(&r.workspace, true),
+            badge(r.verdict),
+            r.summary.changes,
+            r.decision_id
+        );
+    }
+    let revision = set
+        .model
+        .revision
+        .map(|n| format!(" (revision {n})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "\n<sub>decision `{}` (the set: approve it as a whole) · model {}{revision}</sub>\n",
+        set.decision_id,
+        code(&set.model.source, false)
+    );
+    let share = MAX_CHARS.saturating_sub(out.len()) / set.plans.len().max(1);
+    for r in &set.plans {
+        out.push_str(&markdown_within(r, "####", share));
+        out.push('\n');
+    }
     out
 }
 

@@ -17,15 +17,16 @@ mod text;
 pub use approval::render_approval_surface;
 pub use contract::contract_text;
 pub use graph::{GraphFormat, render_graph};
-pub use html::render_html;
-pub use json::render_json;
-pub use junit::{Escalations, render_junit};
-pub use markdown::render_markdown;
+pub use html::{render_html, render_set_html};
+pub use json::{render_json, render_set_json};
+pub use junit::{Escalations, render_junit, render_set_junit};
+pub use markdown::{render_markdown, render_set_markdown};
 pub use printable::{is_layout_control, one_line, printable};
 pub use reconcile::render_reconciliation_markdown;
-pub use sarif::render_sarif;
-pub use text::render_text;
+pub use sarif::{SetPlanSources, render_sarif, render_set_sarif};
+pub use text::{render_set_text, render_text};
 
+use crate::decide::plan_set::SetReport;
 use crate::decide::report::Report;
 
 /// A report's output format (`--format`).
@@ -82,5 +83,23 @@ pub fn render(report: &Report, format: Format, options: Options<'_>) -> String {
         Format::Junit => render_junit(report, options.junit_escalations),
         Format::Html => render_html(report),
         Format::Sarif => render_sarif(report, options.sources),
+    }
+}
+
+/// Renders the report of a set of plans in `format`; `sources` holds each plan's
+/// workspace files for SARIF, in plan order (`options.sources` is not read).
+pub fn render_set(
+    set: &SetReport,
+    format: Format,
+    options: Options<'_>,
+    sources: &[SetPlanSources<'_>],
+) -> String {
+    match format {
+        Format::Text => render_set_text(set, options.color),
+        Format::Json => render_set_json(set),
+        Format::Markdown => render_set_markdown(set),
+        Format::Junit => render_set_junit(set, options.junit_escalations),
+        Format::Html => render_set_html(set),
+        Format::Sarif => render_set_sarif(set, sources),
     }
 }

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use iom_model::{ActionClass, Outcome};
 use serde_json::{Value, json};
 
+use crate::decide::plan_set::SetReport;
 use crate::decide::report::Report;
 use crate::plan::sources::Locator;
 
@@ -45,6 +46,104 @@ fn help(source: &str, rule: &str) -> String {
 pub fn render_sarif(r: &Report, sources: Option<&Locator>) -> String {
     let mut rules: BTreeMap<String, Value> = BTreeMap::new();
     let mut results = Vec::new();
+    change_results(r, sources, &mut rules, &mut results);
+    plan_level_results(r, &mut rules, &mut results);
+    document(
+        rules,
+        results,
+        &format!("plan-guard/{}/{}", r.workspace, r.decision_id),
+    )
+}
+
+/// One plan of a set for SARIF: its report, and its workspace's `.tf` files (read there
+/// by `sources`, at `dir` as the command line gave it).
+pub struct SetPlanSources<'a> {
+    pub sources: Option<&'a Locator>,
+    pub dir: &'a str,
+}
+
+/// `--format sarif` of a set of plans: one run with every plan's results, each located
+/// in its own workspace's files (`DIR/FILE` from the set's working directory), its
+/// message and fingerprint naming the workspace.
+pub fn render_set_sarif(set: &SetReport, sources: &[SetPlanSources<'_>]) -> String {
+    let mut rules: BTreeMap<String, Value> = BTreeMap::new();
+    let mut results = Vec::new();
+    for (n, r) in set.plans.iter().enumerate() {
+        let mut mine = Vec::new();
+        let at = sources.get(n);
+        change_results(r, at.and_then(|s| s.sources), &mut rules, &mut mine);
+        plan_level_results(r, &mut rules, &mut mine);
+        let dir = at.map_or("", |s| s.dir);
+        mine.iter_mut()
+            .for_each(|result| in_workspace(result, r, dir));
+        results.extend(mine);
+    }
+    document(
+        rules,
+        results,
+        &format!("plan-guard/set/{}", set.decision_id),
+    )
+}
+
+/// A result of one plan of a set: its file under the plan's directory, its message and
+/// fingerprint prefixed with the workspace, and the workspace and the plan's decision as
+/// properties.
+fn in_workspace(result: &mut Value, r: &Report, dir: &str) {
+    let workspace = r.workspace.as_str();
+    let dir = dir.trim_start_matches("./").trim_end_matches('/');
+    for location in result["locations"].as_array_mut().into_iter().flatten() {
+        let uri = &mut location["physicalLocation"]["artifactLocation"]["uri"];
+        if let (Some(file), false) = (uri.as_str(), dir.is_empty() || dir == ".") {
+            *uri = json!(format!("{dir}/{file}"));
+        }
+    }
+    let message = result["message"]["text"].as_str().unwrap_or("").to_string();
+    result["message"]["text"] = json!(format!("{workspace}: {message}"));
+    let print = result["partialFingerprints"]["planGuardFinding/v1"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    result["partialFingerprints"]["planGuardFinding/v1"] = json!(format!("{workspace}|{print}"));
+    result["properties"]["workspace"] = json!(workspace);
+    result["properties"]["decision_id"] = json!(r.decision_id);
+}
+
+/// The SARIF log of one run with `rules` and `results` (each result given its rule's index).
+fn document(
+    rules: BTreeMap<String, Value>,
+    mut results: Vec<Value>,
+    automation_id: &str,
+) -> String {
+    let index: BTreeMap<&String, usize> = rules.keys().enumerate().map(|(i, k)| (k, i)).collect();
+    for result in &mut results {
+        let id = result["ruleId"].as_str().unwrap_or("").to_string();
+        result["ruleIndex"] = json!(index.get(&id).copied().unwrap_or(0));
+    }
+    let sarif = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "plan-guard",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/iom-dev/iom",
+                "rules": rules.into_values().collect::<Vec<_>>(),
+            }},
+            "automationDetails": { "id": automation_id },
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&sarif).unwrap_or_default() + "\n"
+}
+
+/// A result per finding that is not an allow, at its change's address and, with the
+/// sources, the file and line of its block.
+fn change_results(
+    r: &Report,
+    sources: Option<&Locator>,
+    rules: &mut BTreeMap<String, Value>,
+    results: &mut Vec<Value>,
+) {
     for c in &r.changes {
         for f in c.findings.iter().filter(|f| f.outcome > Outcome::Allow) {
             let id = format!("{}/{}", f.source, f.rule);
@@ -90,27 +189,6 @@ pub fn render_sarif(r: &Report, sources: Option<&Locator>) -> String {
             results.push(result);
         }
     }
-    plan_level_results(r, &mut rules, &mut results);
-    let index: BTreeMap<&String, usize> = rules.keys().enumerate().map(|(i, k)| (k, i)).collect();
-    for result in &mut results {
-        let id = result["ruleId"].as_str().unwrap_or("").to_string();
-        result["ruleIndex"] = json!(index.get(&id).copied().unwrap_or(0));
-    }
-    let sarif = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "plan-guard",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/iom-dev/iom",
-                "rules": rules.into_values().collect::<Vec<_>>(),
-            }},
-            "automationDetails": { "id": format!("plan-guard/{}/{}", r.workspace, r.decision_id) },
-            "results": results,
-        }],
-    });
-    serde_json::to_string_pretty(&sarif).unwrap_or_default() + "\n"
 }
 
 /// Findings about the whole plan, at the plan file; and every action the apply would

@@ -31,6 +31,7 @@ mod module_rules;
 mod notify;
 mod plan_parts;
 mod plan_reading;
+mod plan_set;
 mod printable;
 mod real_terraform;
 mod report_schema;

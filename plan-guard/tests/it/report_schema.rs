@@ -237,6 +237,60 @@ fn write_broken_reports(dir: &Path) {
     }
 }
 
+/// The report of the `plan_set` fixture's two plans judged as one set, and sets broken in
+/// ways the schema must refuse.
+fn write_set_reports(dir: &Path) {
+    let set_dir = fixtures_dir().join("plan_set");
+    let store = format!("sqlite://{}/store/set.db", dir.display());
+    let out = Command::new(env!("CARGO_BIN_EXE_plan-guard"))
+        .env_remove("IOM_STORE")
+        .current_dir(&set_dir)
+        .args([
+            "check",
+            "upstream.json",
+            "plan.json",
+            "--workspace",
+            "network",
+        ])
+        .args(["--workspace", "payments-prod", "--source-dir", "upstream"])
+        .args(["--source-dir", "config", "--store", &store, "--init-store"])
+        .args([
+            "--model",
+            repo().join("examples/governance").to_str().unwrap(),
+        ])
+        .args(["--actor", "tester", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 2 | 3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(dir.join("valid-set.json"), &out.stdout).unwrap();
+    let good: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(good["plans"].as_array().map(Vec::len), Some(2));
+    type Breakage = (&'static str, fn(&mut serde_json::Value));
+    let breakages: [Breakage; 4] = [
+        ("set-a-plan-verdict-it-does-not-define", |r| {
+            r["plans"][1]["verdict"] = "deny".into()
+        }),
+        ("set-with-changes-of-its-own", |r| {
+            r["changes"] = serde_json::json!([])
+        }),
+        ("set-of-one-plan", |r| {
+            r["plans"].as_array_mut().unwrap().pop();
+        }),
+        ("set-id-of-a-plan", |r| {
+            r["decision_id"] = format!("{}.1", r["decision_id"].as_str().unwrap()).into()
+        }),
+    ];
+    for (name, breaks) in breakages {
+        let mut broken = good.clone();
+        breaks(&mut broken);
+        std::fs::write(dir.join(format!("invalid-{name}.json")), broken.to_string()).unwrap();
+    }
+}
+
 const VALIDATE: &str = r#"
 import json, os, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
@@ -267,6 +321,7 @@ fn every_report_validates_against_the_published_schema() {
     let (written, seen) = write_library_reports(&dir);
     write_binary_reports(&dir);
     write_broken_reports(&dir);
+    write_set_reports(&dir);
     for expected in [
         "blueprint named",
         "intent allowed_resource_types",
