@@ -110,8 +110,7 @@ pub fn render_set_html(set: &SetReport) -> String {
     for (n, r) in set.plans.iter().enumerate() {
         let _ = write!(
             out,
-            "<tr><td><a href=\"#plan-{}\">{} <code>{}</code></a></td><td><code>{}</code></td><td><span class=\"v {v}\">{v}</span></td><td>{}</td><td><code>{}</code></td></tr>",
-            n + 1,
+            "<tr><td>{} <code>{}</code></td><td><code>{}</code></td><td><span class=\"v {v}\">{v}</span></td><td>{}</td><td><code>{}</code></td></tr>",
             n + 1,
             esc(&r.plan.source),
             esc(&r.workspace),

@@ -662,3 +662,82 @@ fn each_plan_of_a_set_is_applied_under_its_own_decision_once_the_set_is_approved
     assert_eq!(verified.code, 0, "{}", verified.stderr);
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// The set's page in a real headless Chromium (scripts/install-chromium.sh): it loads
+/// with no console errors, and its script finds the first plan's change among every
+/// plan's and shows its blast radius across the set.
+#[test]
+fn the_set_page_loads_cleanly_in_chromium() {
+    let chromium = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("no chromium: run bash scripts/install-chromium.sh");
+    let root = scratch("html");
+    governance(&root.join("gov"), "allow");
+    let page = root.join("set.html");
+    let run = check_fixture(
+        &root,
+        &root.join("gov"),
+        &["--format", "html", "--output", page.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains(CANARY));
+    for load in [
+        "src=", "href=", "url(http", "@import", "<link", "<iframe", "<img",
+    ] {
+        assert!(
+            !html.contains(load),
+            "self-contained: no {load} in the page"
+        );
+    }
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        .args([
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=3000",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            root.join("profile").display()
+        ))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let (dom, log) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "the script ran:\n{dom}\n{log}"
+    );
+    assert!(dom.contains("id=\"verdict\" class=\"v escalate\""), "{dom}");
+    assert!(
+        dom.contains("Blast radius of terraform_data.vpc: 2 direct, 2 transitive"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("<code>app:terraform_data.app[1]</code>"),
+        "{dom}"
+    );
+    for line in log.lines() {
+        assert!(
+            !(line.contains("CONSOLE") && (line.contains("Uncaught") || line.contains("Error"))),
+            "console error: {line}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
