@@ -123,95 +123,9 @@ pub fn check_observed(
 
     // Action invocations are judged as changes of class `invoke`: made into changes here,
     // and kept alive for the whole check.
-    let invocations: Vec<(ResourceChange, String)> = plan
-        .action_invocations
-        .iter()
-        .map(|a| (a.as_change(), a.trigger()))
-        .collect();
-    let deferred_invocations: Vec<(ResourceChange, String, &str)> = plan
-        .deferred_action_invocations
-        .iter()
-        .map(|d| {
-            let a = &d.action_invocation;
-            (
-                a.as_change(),
-                a.trigger(),
-                d.reason.as_deref().unwrap_or(""),
-            )
-        })
-        .collect();
-    let entries = plan
-        .resource_changes
-        .iter()
-        .map(|rc| (rc, Origin::default()))
-        .chain(plan.deferred_changes.iter().map(|d| {
-            let deferred = Some(d.reason.as_deref().unwrap_or(""));
-            (
-                &d.resource_change,
-                Origin {
-                    deferred,
-                    ..Origin::default()
-                },
-            )
-        }))
-        .chain(invocations.iter().map(|(rc, trigger)| {
-            (
-                rc,
-                Origin {
-                    trigger: Some(trigger),
-                    ..Origin::default()
-                },
-            )
-        }))
-        .chain(deferred_invocations.iter().map(|(rc, trigger, reason)| {
-            let (trigger, deferred) = (Some(trigger.as_str()), Some(*reason));
-            (rc, Origin { trigger, deferred })
-        }));
-
-    // Classify first: an action list no Terraform writes stops the check.
-    let mut judged: Vec<Judged> = Vec::new();
-    let mut unjudged_imports = 0;
-    for (rc, origin) in entries {
-        let moved_from = rc.previous_address.as_deref().filter(|p| *p != rc.address);
-        let class = match origin.trigger {
-            Some(_) => Some(ActionClass::Invoke),
-            None => ActionClass::of_change(&rc.change.actions, moved_from.is_some()),
-        };
-        let class = class.ok_or_else(|| CheckError::UnsupportedActions {
-            source_name: source_name.clone(),
-            address: rc.address.clone(),
-            actions: rc.change.actions.clone(),
-        })?;
-        if class == ActionClass::NoOp {
-            unjudged_imports += usize::from(rc.change.importing.is_some());
-            continue;
-        }
-        // A moved object is judged at its new address and at the one it leaves.
-        let places = std::iter::once(rc.address.as_str())
-            .chain(moved_from)
-            .map(|address| Place {
-                address,
-                governing: intents
-                    .iter()
-                    .copied()
-                    .filter(|i| i.governs_address(address))
-                    .collect(),
-            })
-            .collect();
-        judged.push(Judged {
-            rc,
-            class,
-            places,
-            origin,
-        });
-    }
-
-    let mut in_scope: BTreeMap<&str, usize> = BTreeMap::new();
-    for j in &judged {
-        for name in j.governed_by() {
-            *in_scope.entry(name).or_default() += 1;
-        }
-    }
+    let invocations = Invocations::of(plan);
+    let (judged, unjudged_imports) = classify(invocations.entries(plan), &intents, &source_name)?;
+    let in_scope = changes_in_scope(&judged);
 
     let targets: Vec<&ResourceChange> = judged.iter().map(|j| j.rc).collect();
     // The source is read only when a contract may need it.
@@ -271,6 +185,127 @@ pub fn check_observed(
     };
     report.recount();
     Ok(report)
+}
+
+/// A plan's action invocations made into changes of class `invoke`, and the deferred
+/// ones with Terraform's reason.
+struct Invocations<'p> {
+    now: Vec<(ResourceChange<'p>, String)>,
+    deferred: Vec<(ResourceChange<'p>, String, &'p str)>,
+}
+
+impl<'p> Invocations<'p> {
+    fn of(plan: &'p Plan<'_>) -> Invocations<'p> {
+        Invocations {
+            now: plan
+                .action_invocations
+                .iter()
+                .map(|a| (a.as_change(), a.trigger()))
+                .collect(),
+            deferred: plan
+                .deferred_action_invocations
+                .iter()
+                .map(|d| {
+                    let a = &d.action_invocation;
+                    (
+                        a.as_change(),
+                        a.trigger(),
+                        d.reason.as_deref().unwrap_or(""),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Every change the plan asks for, with where it comes from: resource changes, the
+    /// changes Terraform deferred, and these invocations.
+    fn entries(&'p self, plan: &'p Plan<'p>) -> Vec<(&'p ResourceChange<'p>, Origin<'p>)> {
+        plan.resource_changes
+            .iter()
+            .map(|rc| (rc, Origin::default()))
+            .chain(plan.deferred_changes.iter().map(|d| {
+                let deferred = Some(d.reason.as_deref().unwrap_or(""));
+                (
+                    &d.resource_change,
+                    Origin {
+                        deferred,
+                        ..Origin::default()
+                    },
+                )
+            }))
+            .chain(self.now.iter().map(|(rc, trigger)| {
+                (
+                    rc,
+                    Origin {
+                        trigger: Some(trigger),
+                        ..Origin::default()
+                    },
+                )
+            }))
+            .chain(self.deferred.iter().map(|(rc, trigger, reason)| {
+                let (trigger, deferred) = (Some(trigger.as_str()), Some(*reason));
+                (rc, Origin { trigger, deferred })
+            }))
+            .collect()
+    }
+}
+
+/// Each entry's action class and the places it is judged at, with the intents governing
+/// each; no-op changes are left out (the imports among them counted). An action list no
+/// Terraform writes stops the check.
+fn classify<'p, 'm>(
+    entries: Vec<(&'p ResourceChange<'p>, Origin<'p>)>,
+    intents: &[&'m CompiledIntent],
+    source_name: &str,
+) -> Result<(Vec<Judged<'p, 'm>>, usize), CheckError> {
+    let mut judged: Vec<Judged> = Vec::new();
+    let mut unjudged_imports = 0;
+    for (rc, origin) in entries {
+        let moved_from = rc.previous_address.as_deref().filter(|p| *p != rc.address);
+        let class = match origin.trigger {
+            Some(_) => Some(ActionClass::Invoke),
+            None => ActionClass::of_change(&rc.change.actions, moved_from.is_some()),
+        };
+        let class = class.ok_or_else(|| CheckError::UnsupportedActions {
+            source_name: source_name.to_string(),
+            address: rc.address.clone(),
+            actions: rc.change.actions.clone(),
+        })?;
+        if class == ActionClass::NoOp {
+            unjudged_imports += usize::from(rc.change.importing.is_some());
+            continue;
+        }
+        // A moved object is judged at its new address and at the one it leaves.
+        let places = std::iter::once(rc.address.as_str())
+            .chain(moved_from)
+            .map(|address| Place {
+                address,
+                governing: intents
+                    .iter()
+                    .copied()
+                    .filter(|i| i.governs_address(address))
+                    .collect(),
+            })
+            .collect();
+        judged.push(Judged {
+            rc,
+            class,
+            places,
+            origin,
+        });
+    }
+    Ok((judged, unjudged_imports))
+}
+
+/// Intent name → how many judged changes it governs.
+fn changes_in_scope<'m>(judged: &[Judged<'_, 'm>]) -> BTreeMap<&'m str, usize> {
+    let mut in_scope: BTreeMap<&str, usize> = BTreeMap::new();
+    for j in judged {
+        for name in j.governed_by() {
+            *in_scope.entry(name).or_default() += 1;
+        }
+    }
+    in_scope
 }
 
 /// The contract section of every governed call, with the number of judged changes in
@@ -853,6 +888,9 @@ impl<'a> ChangeValues<'a> {
 
 type Judgement = Result<(), (&'static str, String)>;
 
+/// Every finding intent `intent` (under its profile `profile`) makes about one change:
+/// the profile's outcome for its actions, the intent's permitted types and critical
+/// addresses, the profile's thresholds, then the intent's rules.
 fn judge(
     intent: &CompiledIntent,
     profile: &CompiledProfile,
@@ -861,10 +899,17 @@ fn judge(
     changes_in_scope: usize,
     out: &mut Vec<Finding>,
 ) -> Judgement {
-    let profile_source = format!("profile:{}", profile.name);
-    let intent_source = format!("intent:{}", intent.name);
-    let rc = v.rc;
+    action_findings(profile, v, out);
+    intent_findings(intent, v, out);
+    threshold_findings(intent, profile, blast, changes_in_scope, out);
+    rule_findings(intent, profile, v, out)
+}
 
+/// The profile's outcome for each class of the change, and `deferred` for a change
+/// Terraform put off.
+fn action_findings(profile: &CompiledProfile, v: &ChangeValues, out: &mut Vec<Finding>) {
+    let profile_source = format!("profile:{}", profile.name);
+    let rc = v.rc;
     for class in judged_classes(v.class, &rc.change.actions) {
         let action_outcome = profile.outcome_of(class);
         if action_outcome > Outcome::Allow {
@@ -892,6 +937,12 @@ fn judge(
             ),
         });
     }
+}
+
+/// The intent's permitted resource types and critical addresses.
+fn intent_findings(intent: &CompiledIntent, v: &ChangeValues, out: &mut Vec<Finding>) {
+    let intent_source = format!("intent:{}", intent.name);
+    let rc = v.rc;
     // IOM's own actions probe and record; they change no infrastructure, so a list of
     // the infrastructure types an intent permits does not apply to them (every other
     // rule does: the profile's invoke outcome, critical, rules on invoke).
@@ -924,6 +975,17 @@ fn judge(
             ),
         });
     }
+}
+
+/// The profile's `max_blast_radius` and `max_changes`.
+fn threshold_findings(
+    intent: &CompiledIntent,
+    profile: &CompiledProfile,
+    blast: &BlastRadius,
+    changes_in_scope: usize,
+    out: &mut Vec<Finding>,
+) {
+    let profile_source = format!("profile:{}", profile.name);
     if let Some(max) = profile.max_blast_radius
         && blast.transitive as u64 > max
     {
@@ -949,6 +1011,17 @@ fn judge(
                 message: format!("{changes_in_scope} changes in scope of intent {} exceed max_changes {} of profile {}", intent.name, max, profile.name),
             });
     }
+}
+
+/// The intent's CEL rules that apply to the change; a rule that reads an unknown value
+/// is decided by its known parts when they can, else it takes the profile's `on_unknown`.
+fn rule_findings(
+    intent: &CompiledIntent,
+    profile: &CompiledProfile,
+    v: &ChangeValues,
+    out: &mut Vec<Finding>,
+) -> Judgement {
+    let profile_source = format!("profile:{}", profile.name);
     for rule in &intent.rules {
         if !v.rule_applies(rule) {
             continue;
