@@ -660,6 +660,74 @@ fn each_plan_of_a_set_is_applied_under_its_own_decision_once_the_set_is_approved
     );
     let verified = pg(&root, &["evidence", "verify", "--store", &store]);
     assert_eq!(verified.code, 0, "{}", verified.stderr);
+
+    // The next change, where the app's updates block: the network's plan is allowed
+    // (after an approval) on its own, but the set blocks, so neither plan runs.
+    tf(
+        &net,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-out=tfplan",
+            "-var",
+            "generation=3",
+        ],
+    );
+    tf(
+        &app,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-out=tfplan",
+            "-var",
+            "revision=3",
+        ],
+    );
+    let blocking = root.join("blocking");
+    governance(&blocking, "block");
+    let blocking_s = blocking.to_str().unwrap();
+    let run = pg(
+        &root,
+        &[
+            "check",
+            "upstream/tfplan",
+            "config/tfplan",
+            "--workspace",
+            "network",
+            "--workspace",
+            "app",
+            "--model",
+            blocking_s,
+            "--store",
+            &store,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let blocked: Value = serde_json::from_str(&run.stdout).unwrap();
+    let blocked_id = blocked["decision_id"].as_str().unwrap();
+    assert_eq!(blocked["plans"][0]["verdict"], "escalate");
+    let run = approve(blocked_id);
+    assert_eq!(run.code, 1, "a blocked set cannot be approved");
+    assert!(
+        run.stderr.contains("a blocked plan cannot be approved"),
+        "{}",
+        run.stderr
+    );
+    for dir in [&net, &app] {
+        let run = apply(dir, &store, blocking_s, None);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("set {blocked_id} (decision {blocked_id}."))
+                && run.stderr.contains("was checked in it) blocks this plan"),
+            "{}",
+            run.stderr
+        );
+    }
     let _ = std::fs::remove_dir_all(&root);
 }
 
@@ -739,5 +807,62 @@ fn the_set_page_loads_cleanly_in_chromium() {
             "console error: {line}"
         );
     }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// `insights` reads each plan's own record once, approved when its set was approved; the
+/// set's record (its changes named `WORKSPACE:ADDRESS`) is not counted again.
+#[test]
+fn insights_count_the_plans_of_an_approved_set_as_approved() {
+    let root = scratch("insights");
+    let gov = root.join("gov");
+    governance(&gov, "allow");
+    let store = format!("sqlite://{}/ledger.db", root.display());
+    for _ in 0..2 {
+        let run = check_fixture(&root, &gov, &["--format", "json"]);
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        let set: Value = serde_json::from_str(&run.stdout).unwrap();
+        let id = set["decision_id"].as_str().unwrap();
+        let approved = pg(
+            &root,
+            &[
+                "approve", id, "--store", &store, "--actor", "alice", "--reason", "CHG-2", "--yes",
+            ],
+        );
+        assert_eq!(approved.code, 0, "{}", approved.stderr);
+    }
+    let run = pg(
+        &root,
+        &[
+            "insights",
+            "--store",
+            &store,
+            "--model",
+            gov.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let insights: Value = serde_json::from_str(&run.stdout).unwrap();
+    let approved = insights
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "always_approved")
+        .unwrap_or_else(|| panic!("{insights}"));
+    assert_eq!(
+        approved["subject"], "profile:network / replace",
+        "{approved}"
+    );
+    assert_eq!(
+        approved["evidence"], "escalated 2 decisions, every one approved",
+        "{approved}"
+    );
+    assert!(
+        !run.stdout.contains("network:terraform_data"),
+        "{}",
+        run.stdout
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
