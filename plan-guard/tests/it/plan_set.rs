@@ -866,3 +866,94 @@ fn insights_count_the_plans_of_an_approved_set_as_approved() {
     );
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// Runs a Python snippet of the project's venv (scripts/install-test-tools.sh) on `args`;
+/// its standard output, or a failure with what it said.
+fn python(code: &str, args: &[&Path]) -> String {
+    let python = repo().join(".tools/venv/bin/python");
+    assert!(
+        python.exists(),
+        "no {}: run bash scripts/install-test-tools.sh",
+        python.display()
+    );
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One check writes the set in several formats (`--also`), and their consumers read
+/// them: SARIF against the OASIS 2.1.0 schema and by a typed SARIF reader, JUnit by
+/// junitparser, with a suite per plan and intent.
+#[test]
+fn the_sets_sarif_and_junit_are_read_by_their_consumers() {
+    let root = scratch("consumers");
+    governance(&root.join("gov"), "block");
+    let (sarif, junit) = (root.join("set.sarif"), root.join("set.xml"));
+    let run = check_fixture(
+        &root,
+        &root.join("gov"),
+        &[
+            "--format",
+            "json",
+            "--also",
+            &format!("sarif={}", sarif.display()),
+            "--also",
+            &format!("junit={}", junit.display()),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let set: Value = serde_json::from_str(&run.stdout).unwrap();
+    let id = set["decision_id"].as_str().unwrap();
+    for file in [&sarif, &junit] {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(!text.contains(CANARY), "{}", file.display());
+        assert!(
+            text.contains(id),
+            "one check, one decision: {}",
+            file.display()
+        );
+    }
+    let schema = repo().join(".tools/schemas/sarif-schema-2.1.0.json");
+    python(
+        "import json, sys, jsonschema\n\
+         jsonschema.Draft7Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))\n\
+         from sarif_pydantic import Sarif\n\
+         Sarif.model_validate(json.load(open(sys.argv[2])))",
+        &[&schema, &sarif],
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let files: Vec<&str> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        files.contains(&"upstream/main.tf") && files.contains(&"config/main.tf"),
+        "{files:?}"
+    );
+    let suites = python(
+        "import sys\nfrom junitparser import JUnitXml\n\
+         for s in JUnitXml.fromfile(sys.argv[1]): print(s.name, s.tests, s.failures, s.errors)",
+        &[&junit],
+    );
+    assert_eq!(
+        suites.lines().collect::<Vec<_>>(),
+        ["network / intent:network 1 1 0", "app / intent:app 3 3 0"],
+        "{suites}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
