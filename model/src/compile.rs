@@ -12,21 +12,29 @@ use crate::validate::validate_object;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+/// The compiled model decisions run on: globs and CEL compiled once, references resolved.
 #[derive(Debug)]
 pub struct Model {
+    /// The objects as declared, kept for digests, display and the approval profiles.
     pub spec: ModelSpec,
+    /// Profiles by name.
     pub profiles: BTreeMap<String, CompiledProfile>,
     /// Sorted by name, so every decision visits intents in one order.
     pub intents: Vec<CompiledIntent>,
+    /// Elements, in declaration order.
     pub elements: Vec<CompiledElement>,
+    /// Waivers, in declaration order.
     pub waivers: Vec<CompiledWaiver>,
+    /// Notifications, in declaration order.
     pub notifications: Vec<CompiledNotification>,
 }
 
 /// A notification ready to match events: where it posts, on which events, where.
 #[derive(Debug)]
 pub struct CompiledNotification {
+    /// The notification's name, as errors and reports name it.
     pub name: String,
+    /// Where it posts.
     pub target: NotificationTarget,
     /// Words of [`crate::schema::NOTIFICATION_EVENTS`].
     pub on: Vec<String>,
@@ -38,7 +46,9 @@ pub struct CompiledNotification {
 /// variable that holds it where plan-guard runs.
 #[derive(Clone, PartialEq)]
 pub enum NotificationTarget {
+    /// A URL declared in the model.
     Url(String),
+    /// The environment variable that holds the URL.
     Env(String),
 }
 
@@ -58,6 +68,7 @@ impl CompiledNotification {
         self.covers_workspace(workspace) && self.on.iter().any(|e| e == event)
     }
 
+    /// Whether the notification covers `workspace` (no globs cover every workspace).
     pub fn covers_workspace(&self, workspace: &str) -> bool {
         self.workspaces.is_empty() || self.workspaces.is_match(workspace)
     }
@@ -66,16 +77,23 @@ impl CompiledNotification {
 /// A waiver ready to match findings.
 #[derive(Debug)]
 pub struct CompiledWaiver {
+    /// The waiver's name, as a waived finding names it.
     pub name: String,
+    /// The finding source it waives (`profile:P`, `intent:I`, `blueprint:B@V`, `model`, ...).
     pub source: String,
     /// `*` matches every rule of the source.
     pub rule: String,
     /// `None` covers every address / workspace.
     pub addresses: Option<glob::GlobList>,
+    /// `None` covers every workspace.
     pub workspaces: Option<glob::GlobList>,
+    /// Why the exception is acceptable.
     pub reason: String,
+    /// Who approved it.
     pub approved_by: String,
+    /// When it stops applying, as declared (RFC 3339).
     pub expires: String,
+    /// `expires` in Unix seconds, compared with the time of the check.
     pub expires_unix: i64,
 }
 
@@ -92,13 +110,20 @@ impl CompiledWaiver {
     }
 }
 
+/// A profile with its words parsed: outcomes per action class, thresholds, `on_*` outcomes.
 #[derive(Debug)]
 pub struct CompiledProfile {
+    /// The profile's name, as findings' `profile:NAME` source names it.
     pub name: String,
+    /// The outcome of each action class the profile names (others allow).
     pub actions: BTreeMap<ActionClass, Outcome>,
+    /// A change whose transitive blast radius exceeds this escalates.
     pub max_blast_radius: Option<u64>,
+    /// A plan with more changes in scope of an intent than this escalates.
     pub max_changes: Option<u64>,
+    /// The outcome of a condition that reads a value unknown until apply (at least warn).
     pub on_unknown: Outcome,
+    /// The outcome of a check while a governed resource has unreconciled drift.
     pub on_drift: Outcome,
 }
 
@@ -114,16 +139,22 @@ impl CompiledProfile {
 pub struct CompiledRule {
     /// The finding source: `blueprint:NAME@VERSION` or `intent:NAME`.
     pub source: String,
+    /// The rule's id, the finding's `rule`.
     pub id: String,
     /// Empty means every type.
     pub resource_types: GlobList,
+    /// The action classes it applies to; empty means every class.
     pub actions: BTreeSet<ActionClass>,
+    /// The CEL condition; true means compliant.
     pub condition: Condition,
+    /// The outcome when the condition is false.
     pub outcome: Outcome,
+    /// The sentence a failed finding shows instead of the condition's text.
     pub message: Option<String>,
 }
 
 impl CompiledRule {
+    /// Whether the rule applies to a change of `resource_type` and `class`.
     pub fn applies_to(&self, resource_type: &str, class: ActionClass) -> bool {
         self.actions.contains(&class)
             && (self.resource_types.is_empty() || self.resource_types.is_match(resource_type))
@@ -135,15 +166,22 @@ impl CompiledRule {
 pub struct CompiledModuleRule {
     /// The finding source: `blueprint:NAME@VERSION`.
     pub source: String,
+    /// The rule's id, the finding's `rule`.
     pub id: String,
+    /// The CEL condition over `module_call` and `workspace`; true means compliant.
     pub condition: Condition,
+    /// The outcome when the condition is false.
     pub outcome: Outcome,
+    /// The sentence a failed finding shows instead of the condition's text.
     pub message: Option<String>,
 }
 
+/// An intent with its scope compiled and its rules gathered from its blueprints.
 #[derive(Debug)]
 pub struct CompiledIntent {
+    /// The intent's name, as findings' `intent:NAME` source names it.
     pub name: String,
+    /// The profile that decides its changes' action outcomes.
     pub profile: String,
     /// Empty means every workspace.
     pub workspaces: GlobList,
@@ -151,6 +189,7 @@ pub struct CompiledIntent {
     pub modules: Vec<String>,
     /// `None` permits every type.
     pub allowed_resource_types: Option<GlobList>,
+    /// Addresses where any change escalates.
     pub critical: GlobList,
     /// Constraints first, then each blueprint's rules in the order listed.
     pub rules: Vec<Arc<CompiledRule>>,
@@ -159,10 +198,12 @@ pub struct CompiledIntent {
 }
 
 impl CompiledIntent {
+    /// Whether the intent governs workspace `workspace`.
     pub fn governs_workspace(&self, workspace: &str) -> bool {
         self.workspaces.is_empty() || self.workspaces.is_match(workspace)
     }
 
+    /// Whether the intent governs the resource instance at `address` (its module scope).
     pub fn governs_address(&self, address: &str) -> bool {
         self.modules.is_empty()
             || self
@@ -172,11 +213,16 @@ impl CompiledIntent {
     }
 }
 
+/// An element with its address globs compiled.
 #[derive(Debug)]
 pub struct CompiledElement {
+    /// The element's name, as `element:NAME` in a blast radius.
     pub name: String,
+    /// `network`, `identity`, `service`, `cloud`, `data` or `other`.
     pub kind: String,
+    /// The resource addresses that make it up (`W:GLOB` for another workspace's).
     pub matches: GlobList,
+    /// The elements it depends on, whose blast radius it joins.
     pub depends_on_elements: Vec<String>,
 }
 

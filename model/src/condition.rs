@@ -29,7 +29,9 @@ const CACHED_MATCHES: &str = "matches#cached";
 /// One step into a value: an attribute or map key, or a list index.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PathStep {
+    /// An attribute or map key.
     Key(String),
+    /// A list index.
     Index(i64),
 }
 
@@ -41,6 +43,7 @@ pub struct Condition {
     variables: Arc<[String]>,
     /// Paths under `after` the condition reads; an empty path means all of `after`.
     pub reads_after: Arc<[Vec<PathStep>]>,
+    /// Paths under `before` the condition reads; an empty path means all of `before`.
     pub reads_before: Arc<[Vec<PathStep>]>,
 }
 
@@ -147,6 +150,7 @@ impl Condition {
         })
     }
 
+    /// The condition as written.
     pub fn source(&self) -> &str {
         &self.source
     }
@@ -243,6 +247,7 @@ fn undecided(e: &Expression, unknown: &dyn Fn(&[PathStep]) -> bool) -> Option<Ve
 /// The outcome of [`Condition::evaluate_partial`].
 #[derive(Debug)]
 pub enum Partial {
+    /// Decided by its known operands: the value, or why it could not be evaluated.
     Decided(Result<Value, ExecutionError>),
     /// Undecided: it reads this `after` path, unknown until apply.
     Unknown(Vec<PathStep>),

@@ -13,6 +13,7 @@ use crate::objects::{Contract, ContractInput};
 /// An input value as a plan or a configuration gives it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputValue {
+    /// Known at plan time.
     Known(Value),
     /// Known only after apply.
     Unknown,
@@ -21,7 +22,9 @@ pub enum InputValue {
 /// Why one input breaks its contract.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputViolation {
+    /// The input's name.
     pub input: String,
+    /// What is wrong with its value, without the value.
     pub message: String,
     /// The value is unknown until apply, so the input could not be checked: the caller
     /// decides with `on_unknown` instead.

@@ -35,10 +35,12 @@ struct KeylessCalls {
 const MAX_KEY_COMBINATIONS_BITS: usize = 8;
 
 impl GlobList {
+    /// Whether the list holds no pattern.
     pub fn is_empty(&self) -> bool {
         self.matchers.is_empty()
     }
 
+    /// Whether any pattern matches `candidate`.
     pub fn is_match(&self, candidate: &str) -> bool {
         if self.matches_literally(candidate) {
             return true;

@@ -27,9 +27,13 @@ use std::path::{Path, PathBuf};
 /// A problem in a governance file, located at a line and column (both 1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
+    /// The file the problem is in.
     pub file: PathBuf,
+    /// Its line, from 1.
     pub line: usize,
+    /// Its column, from 1.
     pub column: usize,
+    /// What is wrong, naming the attribute.
     pub message: String,
 }
 

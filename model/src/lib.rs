@@ -5,10 +5,6 @@
 //! compiled form decisions run on (globs and CEL conditions compiled once per model),
 //! and loading a model straight from the `.tf` files of a directory.
 
-// Not every public item of this crate is documented yet (issue 14): the workspace's
-// `missing_docs` is held off here until they are. New public items get their doc comment.
-#![allow(missing_docs)]
-
 pub mod budget;
 pub mod compile;
 pub mod condition;

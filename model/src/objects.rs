@@ -10,24 +10,36 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Profile {
+    /// Unique name of the object, used in references and for `terraform import`.
     pub name: String,
+    /// Free text for people reading the model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Outcome per action class (`create`, `update`, `replace`, `delete`, `read`,
+    /// `forget`, `invoke`, `move`).
     pub actions: BTreeMap<String, String>,
+    /// A change whose transitive blast radius exceeds this escalates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_blast_radius: Option<u64>,
+    /// A plan with more changes in scope than this escalates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_changes: Option<u64>,
+    /// Outcome when a condition cannot be decided at plan time because it reads an unknown value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_unknown: Option<String>,
+    /// Outcome of a check while a governed resource has unreconciled drift.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_drift: Option<String>,
+    /// Actors allowed to approve escalations.
     pub approvers: Vec<String>,
+    /// When true, the actor who ran the check may not approve it.
     pub require_distinct_approver: bool,
+    /// Approver groups.
     pub groups: BTreeMap<String, Vec<String>>,
     /// Name to OpenSSH ed25519 public key (`ssh-ed25519 AAAA… comment`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub approver_keys: BTreeMap<String, String>,
+    /// How many distinct approvers must approve an escalation under this profile.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_approvals: Option<u64>,
 }
@@ -36,10 +48,14 @@ pub struct Profile {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Blueprint {
+    /// Unique name of the object, used in references and for `terraform import`.
     pub name: String,
+    /// Version of the rule set (semantic version).
     pub version: String,
+    /// Free text for people reading the model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Rules every governed change they apply to must satisfy.
     pub rule: Vec<Rule>,
     /// Rules over the module calls of a governed configuration (docs/judging.md).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -51,21 +67,35 @@ pub struct Blueprint {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModuleRule {
+    /// Identifier of the rule, unique among the blueprint's module rules.
     pub id: String,
+    /// CEL expression over `module_call` (`address`, `source`, `version`) and
+    /// `workspace`; true means compliant.
     pub condition: String,
+    /// Outcome when the condition is false: `warn`, `escalate` or `block`.
     pub outcome: String,
+    /// One sentence shown when the rule fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
+/// A blueprint rule: a CEL condition every governed change of its types and actions
+/// must satisfy.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Rule {
+    /// Identifier of the rule, unique within its blueprint.
     pub id: String,
+    /// Resource type globs the rule applies to.
     pub resource_types: Vec<String>,
+    /// Action classes the rule applies to.
     pub actions: Vec<String>,
+    /// CEL expression over the change (`after`, `before`, `address`, `type`, …); true
+    /// means compliant.
     pub condition: String,
+    /// Outcome when the condition is false: `warn`, `escalate` or `block`.
     pub outcome: String,
+    /// One sentence shown when the rule fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -74,26 +104,39 @@ pub struct Rule {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Intent {
+    /// Unique name of the object, used in references and for `terraform import`.
     pub name: String,
+    /// What the governed infrastructure is for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
+    /// Environment name, such as `prod`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
+    /// Owning team or person.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Name of the `iom_profile` that decides action outcomes.
     pub profile: String,
+    /// Blueprints that apply, as `name` or `name@version`.
     pub blueprints: Vec<String>,
+    /// Where the intent applies; none governs everywhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
+    /// Resource type globs permitted.
     pub allowed_resource_types: Vec<String>,
+    /// Resource address globs.
     pub critical: Vec<String>,
+    /// Conditions every governed change must satisfy, owned by this intent.
     pub constraint: Vec<Constraint>,
 }
 
+/// Where an intent applies: workspaces and modules; empty lists govern everything.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scope {
+    /// Workspace name globs.
     pub workspaces: Vec<String>,
+    /// Module address prefixes, such as `module.payments`.
     pub modules: Vec<String>,
 }
 
@@ -101,11 +144,17 @@ pub struct Scope {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Constraint {
+    /// Identifier, unique within its intent.
     pub id: String,
+    /// Resource type globs it applies to.
     pub resource_types: Vec<String>,
+    /// Action classes it applies to.
     pub actions: Vec<String>,
+    /// CEL expression over the change; true means compliant.
     pub condition: String,
+    /// Outcome when the condition is false.
     pub outcome: String,
+    /// One sentence shown when it fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -127,78 +176,115 @@ impl From<&Constraint> for Rule {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Contract {
+    /// Unique name of the object, used in references and for `terraform import`.
     pub name: String,
+    /// Free text for people reading the model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Glob over module call addresses governed, such as `module.service*`.
     pub module: String,
+    /// Typed inputs of the module call.
     pub input: Vec<ContractInput>,
+    /// Conditions checked before apply.
     pub pre_condition: Vec<PreCondition>,
+    /// Actions forbidden under a profile.
     pub constraint: Vec<ContractConstraint>,
+    /// Probes run after a governed apply.
     pub post_verify: Vec<PostVerify>,
 }
 
+/// A typed input of a governed module call, with the values it may take.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContractInput {
+    /// Input variable name.
     pub name: String,
+    /// `string`, `number`, `bool`, `list`, `map` or `any`.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub ty: Option<String>,
+    /// A missing input is a violation.
     pub required: bool,
+    /// The values allowed (`enum`); empty allows any.
     #[serde(rename = "enum")]
     pub allowed: Vec<serde_json::Value>,
+    /// Smallest allowed number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
+    /// Largest allowed number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// Regular expression a string must match in full.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
+    /// Free text for people reading the model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
+/// A condition a contract checks before apply.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PreCondition {
+    /// `profile_active`, `element_exists`, `no_drift`, `tcp_reachable` or `http_ok`.
     pub check: String,
+    /// For `profile_active`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// For `element_exists`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub element: Option<String>,
+    /// For `tcp_reachable`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// For `http_ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// For `http_ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect_status: Option<u16>,
+    /// Time limit of a network check (default 2000).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// Outcome when the check fails (default `block`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
 }
 
+/// Actions a contract forbids under one profile.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContractConstraint {
+    /// Profile name the constraint applies under.
     pub profile: String,
+    /// Action classes forbidden.
     pub forbid_actions: Vec<String>,
+    /// Outcome of a forbidden action (default `block`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
 }
 
+/// A probe a contract runs after a governed apply.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PostVerify {
+    /// `http`, `tcp`, `state` or `run_record_written`.
     pub probe: String,
+    /// For `http`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// For `tcp`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// For `http`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect_status: Option<u16>,
+    /// Attempts beyond the first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retries: Option<u32>,
+    /// Time limit of each attempt.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// For `state`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
 }
@@ -207,13 +293,19 @@ pub struct PostVerify {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Element {
+    /// Unique name of the object, used in references and for `terraform import`.
     pub name: String,
+    /// `network`, `identity`, `service`, `cloud`, `data` or `other`.
     pub kind: String,
+    /// Free text for people reading the model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Owning team or person.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Resource address globs that make up the element.
     pub matches: Vec<String>,
+    /// Names of elements this one depends on.
     pub depends_on_elements: Vec<String>,
 }
 
@@ -222,15 +314,24 @@ pub struct Element {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Waiver {
+    /// Unique name of the object, used in references and for `terraform import`.
     pub name: String,
+    /// Free text for people reading the model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Finding source it waives, as reports show it.
     pub source: String,
+    /// Rule of that source it waives (`critical`, `replace`, a rule or constraint id, ...).
     pub rule: String,
+    /// Resource address globs it covers.
     pub addresses: Vec<String>,
+    /// Workspace name globs it covers.
     pub workspaces: Vec<String>,
+    /// Why the exception is acceptable, for the record.
     pub reason: String,
+    /// Who approved the exception.
     pub approved_by: String,
+    /// When it stops applying, RFC 3339 (`2026-12-31T23:59:59Z`).
     pub expires: String,
 }
 
@@ -241,14 +342,21 @@ pub struct Waiver {
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Notification {
+    /// Unique name of the object, used in references and for `terraform import`.
     pub name: String,
+    /// Free text for people reading the model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The webhook's `http://` or `https://` URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The environment variable that holds the webhook URL where plan-guard runs, so no
+    /// URL sits in state or in the store.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url_env: Option<String>,
+    /// The events to post.
     pub on: Vec<String>,
+    /// Workspace name globs it covers.
     pub workspaces: Vec<String>,
 }
 
@@ -271,12 +379,19 @@ impl std::fmt::Debug for Notification {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ModelSpec {
+    /// `iom_profile` objects.
     pub profiles: Vec<Profile>,
+    /// `iom_blueprint` objects.
     pub blueprints: Vec<Blueprint>,
+    /// `iom_intent` objects.
     pub intents: Vec<Intent>,
+    /// `iom_contract` objects.
     pub contracts: Vec<Contract>,
+    /// `iom_element` objects.
     pub elements: Vec<Element>,
+    /// `iom_waiver` objects.
     pub waivers: Vec<Waiver>,
+    /// `iom_notification` objects.
     pub notifications: Vec<Notification>,
 }
 
@@ -296,16 +411,24 @@ impl ModelSpec {
 /// One governance object of any kind: what a provider resource or an HCL block holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Object {
+    /// An `iom_profile`.
     Profile(Profile),
+    /// An `iom_blueprint`.
     Blueprint(Blueprint),
+    /// An `iom_intent`.
     Intent(Intent),
+    /// An `iom_contract`.
     Contract(Contract),
+    /// An `iom_element`.
     Element(Element),
+    /// An `iom_waiver`.
     Waiver(Waiver),
+    /// An `iom_notification`.
     Notification(Notification),
 }
 
 impl Object {
+    /// The object's name (a blueprint's, without its version).
     pub fn name(&self) -> &str {
         match self {
             Object::Profile(o) => &o.name,
@@ -327,6 +450,7 @@ impl Object {
         }
     }
 
+    /// The kind of object, and so its resource type.
     pub fn kind(&self) -> crate::Kind {
         match self {
             Object::Profile(_) => crate::Kind::Profile,
@@ -358,6 +482,7 @@ impl Object {
 
     // Every field of a governance object is a string, number, list or string-keyed map:
     // serializing one cannot fail.
+    /// The object as the JSON the store keeps.
     #[allow(clippy::expect_used)]
     pub fn to_json(&self) -> serde_json::Value {
         let v = match self {
@@ -374,6 +499,7 @@ impl Object {
 }
 
 impl ModelSpec {
+    /// Adds `object` to the list of its kind.
     pub fn push(&mut self, object: Object) {
         match object {
             Object::Profile(o) => self.profiles.push(o),

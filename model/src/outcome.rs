@@ -8,13 +8,18 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    /// Nothing to say: the change may go ahead.
     Allow,
+    /// The change may go ahead; the finding is reported.
     Warn,
+    /// The change needs an approval before apply.
     Escalate,
+    /// The change may not be applied.
     Block,
 }
 
 impl Outcome {
+    /// Every outcome, mildest first.
     pub const ALL: [Outcome; 4] = [
         Outcome::Allow,
         Outcome::Warn,
@@ -22,6 +27,7 @@ impl Outcome {
         Outcome::Block,
     ];
 
+    /// The outcome's name, as the model and reports spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Allow => "allow",
@@ -56,33 +62,42 @@ impl FromStr for Outcome {
 /// object keeps the class of that change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ActionClass {
+    /// A new object.
     #[serde(rename = "create")]
     Create,
+    /// An object changed in place.
     #[serde(rename = "update")]
     Update,
+    /// An object destroyed and created again (in either order).
     #[serde(rename = "replace")]
     Replace,
+    /// An object destroyed.
     #[serde(rename = "delete")]
     Delete,
+    /// A data source read during apply.
     #[serde(rename = "read")]
     Read,
+    /// An object removed from state and left standing (`removed` with `destroy = false`).
     #[serde(rename = "forget")]
     Forget,
     /// An action (Terraform 1.14+) the apply runs; never from a resource change's
     /// `actions`, only from the plan's action invocations.
     #[serde(rename = "invoke")]
     Invoke,
+    /// An object moved to a new address and not otherwise changed.
     #[serde(rename = "move")]
     Move,
     /// A module call judged by blueprint `module_rule`s; never from a resource change,
     /// only from the configuration's module calls.
     #[serde(rename = "module")]
     Module,
+    /// Nothing to do: never judged.
     #[serde(rename = "no-op")]
     NoOp,
 }
 
 impl ActionClass {
+    /// Every action class.
     pub const ALL: [ActionClass; 10] = [
         ActionClass::Create,
         ActionClass::Update,
@@ -96,6 +111,7 @@ impl ActionClass {
         ActionClass::NoOp,
     ];
 
+    /// The class's name, as the model and reports spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             ActionClass::Create => "create",

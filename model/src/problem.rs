@@ -6,31 +6,40 @@ use std::fmt;
 /// One step of an attribute path: `rule[1].condition` is `[Attr(rule), Index(1), Attr(condition)]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
+    /// An attribute or block.
     Attr(String),
+    /// The position of a repeated block or list element.
     Index(usize),
+    /// A map key.
     Key(String),
 }
 
+/// Where in an object a problem is: attributes, block indexes and keys, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttrPath(pub Vec<Step>);
 
 impl AttrPath {
+    /// The path to top-level attribute `name`.
     pub fn attr(name: &str) -> AttrPath {
         AttrPath(vec![Step::Attr(name.to_string())])
     }
+    /// The path to the `index`th block `name`.
     pub fn block(name: &str, index: usize) -> AttrPath {
         AttrPath(vec![Step::Attr(name.to_string()), Step::Index(index)])
     }
+    /// This path, then attribute `name`.
     pub fn then(&self, name: &str) -> AttrPath {
         let mut p = self.clone();
         p.0.push(Step::Attr(name.to_string()));
         p
     }
+    /// This path, then element `i`.
     pub fn index(&self, i: usize) -> AttrPath {
         let mut p = self.clone();
         p.0.push(Step::Index(i));
         p
     }
+    /// This path, then map key `k`.
     pub fn key(&self, k: &str) -> AttrPath {
         let mut p = self.clone();
         p.0.push(Step::Key(k.to_string()));
@@ -71,12 +80,15 @@ pub enum ProblemCode {
 pub struct Problem {
     /// What kind of problem this is; the message says it in words.
     pub code: ProblemCode,
+    /// The kind of the object with the problem.
     pub kind: Kind,
     /// Position of the object among the declared objects of its kind.
     pub index: usize,
     /// The object's name as declared (may be empty when the name itself is the problem).
     pub name: String,
+    /// The attribute the problem is at.
     pub path: AttrPath,
+    /// What is wrong, in words.
     pub message: String,
 }
 

@@ -4,16 +4,24 @@
 /// The kinds of governance object, each a resource type of the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
+    /// `iom_profile`.
     Profile,
+    /// `iom_blueprint`.
     Blueprint,
+    /// `iom_intent`.
     Intent,
+    /// `iom_contract`.
     Contract,
+    /// `iom_element`.
     Element,
+    /// `iom_waiver`.
     Waiver,
+    /// `iom_notification`.
     Notification,
 }
 
 impl Kind {
+    /// Every kind, in the order docs and the provider list them.
     pub const ALL: [Kind; 7] = [
         Kind::Profile,
         Kind::Blueprint,
@@ -29,10 +37,12 @@ impl Kind {
         self.schema().resource_type
     }
 
+    /// The kind whose resource type is `t`.
     pub fn from_resource_type(t: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.resource_type() == t)
     }
 
+    /// The kind's schema.
     pub fn schema(self) -> &'static ObjectSchema {
         match self {
             Kind::Profile => &PROFILE,
@@ -49,29 +59,43 @@ impl Kind {
 /// The value type of an attribute, in the terms Terraform's type system uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttrType {
+    /// A string.
     String,
+    /// A number.
     Number,
+    /// A bool.
     Bool,
+    /// A list of strings.
     ListOfString,
+    /// A map of strings.
     MapOfString,
+    /// A map of lists of strings (a profile's `groups`).
     MapOfListOfString,
     /// A list whose elements may be strings, numbers or bools (contract `enum`).
     ListOfDynamic,
 }
 
+/// Whether an attribute must be set, may be, or is set by the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Presence {
+    /// Must be set.
     Required,
+    /// May be set.
     Optional,
     /// Set by the provider, never by the user (`id`, `revision`).
     Computed,
 }
 
+/// One attribute of an object or block.
 #[derive(Debug)]
 pub struct AttributeSchema {
+    /// Its name in HCL.
     pub name: &'static str,
+    /// Its value type.
     pub ty: AttrType,
+    /// Whether it must be set.
     pub presence: Presence,
+    /// What it means, for the provider schema and the docs.
     pub description: &'static str,
     /// A secret: the provider marks it sensitive, so Terraform never shows its value.
     pub sensitive: bool,
@@ -88,31 +112,42 @@ impl AttributeSchema {
 /// A nested block. Blocks carry no labels: repeated blocks name themselves.
 #[derive(Debug)]
 pub struct BlockSchema {
+    /// The block's name in HCL.
     pub name: &'static str,
     /// `true` for blocks that may repeat (a list), `false` for at most one.
     pub repeated: bool,
+    /// What it means, for the provider schema and the docs.
     pub description: &'static str,
+    /// Its attributes.
     pub attributes: &'static [AttributeSchema],
 }
 
+/// The schema of one kind of object: a resource type of the provider.
 #[derive(Debug)]
 pub struct ObjectSchema {
+    /// The Terraform resource type, e.g. `iom_profile`.
     pub resource_type: &'static str,
+    /// What the object means, for the provider schema and the docs.
     pub description: &'static str,
+    /// Its attributes.
     pub attributes: &'static [AttributeSchema],
+    /// Its nested blocks.
     pub blocks: &'static [BlockSchema],
 }
 
 impl ObjectSchema {
+    /// The attribute called `name`, if the object has one.
     pub fn attribute(&self, name: &str) -> Option<&AttributeSchema> {
         self.attributes.iter().find(|a| a.name == name)
     }
+    /// The block called `name`, if the object has one.
     pub fn block(&self, name: &str) -> Option<&BlockSchema> {
         self.blocks.iter().find(|b| b.name == name)
     }
 }
 
 impl BlockSchema {
+    /// The attribute called `name`, if the block has one.
     pub fn attribute(&self, name: &str) -> Option<&AttributeSchema> {
         self.attributes.iter().find(|a| a.name == name)
     }
@@ -170,6 +205,7 @@ const DESCRIPTION: AttributeSchema = opt(
 );
 const OUTCOME_HELP: &str = "One of `warn`, `escalate`, `block`.";
 
+/// `iom_profile`'s schema.
 pub static PROFILE: ObjectSchema = ObjectSchema {
     resource_type: "iom_profile",
     description: "What each class of action yields in an environment, its blast-radius and change thresholds, and who may approve escalations.",
@@ -257,6 +293,7 @@ const RULE_ATTRS: &[AttributeSchema] = &[
     opt("message", String, "One sentence shown when the rule fails."),
 ];
 
+/// `iom_blueprint`'s schema.
 pub static BLUEPRINT: ObjectSchema = ObjectSchema {
     resource_type: "iom_blueprint",
     description: "A named, versioned set of rules that intents reference, portable across workspaces.",
@@ -302,6 +339,7 @@ const MODULE_RULE_ATTRS: &[AttributeSchema] = &[
     opt("message", String, "One sentence shown when the rule fails."),
 ];
 
+/// `iom_intent`'s schema.
 pub static INTENT: ObjectSchema = ObjectSchema {
     resource_type: "iom_intent",
     description: "What a part of the estate is for: its purpose, owner, profile, blueprints, permitted types, critical resources and constraints.",
@@ -360,6 +398,7 @@ pub static INTENT: ObjectSchema = ObjectSchema {
     ],
 };
 
+/// `iom_contract`'s schema.
 pub static CONTRACT: ObjectSchema = ObjectSchema {
     resource_type: "iom_contract",
     description: "An operational contract for the module calls its `module` glob matches: typed inputs, pre-conditions, per-profile constraints and post-apply verification.",
@@ -484,6 +523,7 @@ pub static CONTRACT: ObjectSchema = ObjectSchema {
     ],
 };
 
+/// `iom_element`'s schema.
 pub static ELEMENT: ObjectSchema = ObjectSchema {
     resource_type: "iom_element",
     description: "A declared part of the estate (network, identity, service, ...) and the resource addresses that make it up.",
@@ -512,6 +552,7 @@ pub static ELEMENT: ObjectSchema = ObjectSchema {
     blocks: &[],
 };
 
+/// `iom_waiver`'s schema.
 pub static WAIVER: ObjectSchema = ObjectSchema {
     resource_type: "iom_waiver",
     description: "A time-boxed exception: findings of one source and rule on matching addresses and workspaces are reported as waived (allowed, with the waiver named) until it expires; an expired waiver stops applying and checks warn that it expired.",
@@ -558,6 +599,7 @@ pub static WAIVER: ObjectSchema = ObjectSchema {
 /// The words a notification's `on` may list: the `event` of the body plan-guard posts.
 pub const NOTIFICATION_EVENTS: &[&str] = &["escalate", "block", "drift", "post_verify_failed"];
 
+/// `iom_notification`'s schema.
 pub static NOTIFICATION: ObjectSchema = ObjectSchema {
     resource_type: "iom_notification",
     description: "A webhook plan-guard posts to (a JSON body with a Slack-compatible `text` and the decision's structure, never a value) when a check escalates or blocks, `reconcile` holds drift, or a governed apply's post-verify fails, in the workspaces it covers. Sent besides every `--notify URL`; a failure to notify is reported and never changes a verdict.",

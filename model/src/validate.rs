@@ -28,6 +28,7 @@ pub fn validate_object(object: &Object) -> Vec<(AttrPath, String)> {
     v.problems
 }
 
+/// The checks a contract's `pre_condition` may name.
 pub const PRE_CONDITION_CHECKS: &[&str] = &[
     "profile_active",
     "element_exists",
@@ -35,8 +36,11 @@ pub const PRE_CONDITION_CHECKS: &[&str] = &[
     "tcp_reachable",
     "http_ok",
 ];
+/// The probes a contract's `post_verify` may name.
 pub const PROBES: &[&str] = &["http", "tcp", "state", "run_record_written"];
+/// The kinds an element may be.
 pub const ELEMENT_KINDS: &[&str] = &["network", "identity", "service", "cloud", "data", "other"];
+/// The types a contract input may declare.
 pub const INPUT_TYPES: &[&str] = &["string", "number", "bool", "list", "map", "any"];
 
 #[derive(Default)]
