@@ -957,3 +957,75 @@ fn the_sets_sarif_and_junit_are_read_by_their_consumers() {
     );
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// A webhook on loopback that answers 200 and keeps the bodies it was sent.
+fn webhook() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let (mut line, mut length) = (String::new(), 0);
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            kept.lock().unwrap().push(String::from_utf8(body).unwrap());
+            let _ = reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    (url, bodies)
+}
+
+/// `--notify` on a set: each plan that escalates or blocks is posted with its own
+/// workspace and decision; an allowed plan is not.
+#[test]
+fn each_flagged_plan_of_a_set_is_notified() {
+    for (app_update, posted) in [
+        ("allow", vec!["network"]),
+        ("block", vec!["network", "app"]),
+    ] {
+        let root = scratch(&format!("notify-{app_update}"));
+        governance(&root.join("gov"), app_update);
+        let (url, bodies) = webhook();
+        let run = check_fixture(
+            &root,
+            &root.join("gov"),
+            &["--format", "json", "--notify", &url],
+        );
+        let set: Value = serde_json::from_str(&run.stdout).unwrap();
+        let id = set["decision_id"].as_str().unwrap();
+        let bodies = bodies.lock().unwrap().clone();
+        let mut seen: Vec<(String, String)> = bodies
+            .iter()
+            .map(|b| {
+                assert!(!b.contains(CANARY), "{b}");
+                let v: Value = serde_json::from_str(b).unwrap();
+                (
+                    v["workspace"].as_str().unwrap_or("").to_string(),
+                    v["decision_id"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        seen.sort();
+        let mut expected: Vec<(String, String)> = posted
+            .iter()
+            .map(|w| {
+                let n = if *w == "network" { 1 } else { 2 };
+                (w.to_string(), format!("{id}.{n}"))
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(seen, expected, "{app_update}: {bodies:?}");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
