@@ -58,13 +58,11 @@ pub enum SetError {
         first: String,
         second: String,
     },
-    #[error(
-        "{first} and {second} are the same plan (sha256 {sha256}…): a plan is judged once in a set"
-    )]
+    #[error("{first} and {second} are the same plan ({how}): a plan is judged once in a set")]
     SamePlan {
         first: String,
         second: String,
-        sha256: String,
+        how: String,
     },
     #[error(transparent)]
     Check(#[from] CheckError),
@@ -158,11 +156,11 @@ pub fn check_set(
 fn refuse_ambiguity(members: &[Member<'_, '_>]) -> Result<(), SetError> {
     for (i, a) in members.iter().enumerate() {
         for b in members.iter().skip(i + 1) {
-            if a.raw.sha256() == b.raw.sha256() {
+            if let Some(how) = same_plan(a.raw, b.raw) {
                 return Err(SetError::SamePlan {
                     first: a.raw.source.to_string(),
                     second: b.raw.source.to_string(),
-                    sha256: a.raw.sha256().chars().take(12).collect(),
+                    how,
                 });
             }
             if a.workspace == b.workspace {
@@ -175,6 +173,19 @@ fn refuse_ambiguity(members: &[Member<'_, '_>]) -> Result<(), SetError> {
         }
     }
     Ok(())
+}
+
+/// How `a` and `b` are one plan, if they are: the same bytes, or the same document (a
+/// binary plan and its `terraform show -json`, which `apply` takes for one another).
+fn same_plan(a: &RawPlan, b: &RawPlan) -> Option<String> {
+    if a.sha256() == b.sha256() {
+        let short: String = a.sha256().chars().take(12).collect();
+        Some(format!("sha256 {short}…"))
+    } else if a.text == b.text {
+        Some("the same `terraform show -json` document".into())
+    } else {
+        None
+    }
 }
 
 /// The HMAC key of the attribute digests of the observations a set makes from its plans:

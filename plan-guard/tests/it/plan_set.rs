@@ -256,7 +256,7 @@ fn ambiguous_sets_are_refused_before_anything_is_recorded() {
     let gov_s = gov.to_str().unwrap();
     let store = format!("sqlite://{}/ledger.db", root.display());
     let fx = fixture();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &[
                 "upstream.json",
@@ -286,6 +286,10 @@ fn ambiguous_sets_are_refused_before_anything_is_recorded() {
         (
             &["upstream.json", "plan.json", "--source-dir", "upstream"],
             "2 plans but 1 --source-dir",
+        ),
+        (
+            &["upstream.json", "--workspace", "a", "--workspace", "b"],
+            "--workspace is given 2 times for one plan",
         ),
         (
             &["upstream.json", "-"],
@@ -566,6 +570,36 @@ fn each_plan_of_a_set_is_applied_under_its_own_decision_once_the_set_is_approved
         ["app:terraform_data.app[0]", "app:terraform_data.app[1]"]
     );
     assert_eq!(set["plans"][1]["verdict"], "allow");
+    // A binary plan and its own JSON rendering are one plan, whatever their digests.
+    let rendered = Command::new(terraform())
+        .args(["show", "-json", "tfplan"])
+        .current_dir(&net)
+        .env("TF_CLI_CONFIG_FILE", repo().join(".tools/terraformrc"))
+        .output()
+        .unwrap();
+    std::fs::write(net.join("plan.json"), &rendered.stdout).unwrap();
+    let run = pg(
+        &root,
+        &[
+            "check",
+            "upstream/tfplan",
+            "upstream/plan.json",
+            "--workspace",
+            "network",
+            "--workspace",
+            "network-again",
+            "--model",
+            gov_s,
+            "--store",
+            &store,
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("upstream/tfplan and upstream/plan.json are the same plan (the same `terraform show -json` document)"),
+        "{}",
+        run.stderr
+    );
 
     // The app's plan is allowed, but the set escalated: it waits for the set's approval.
     let run = apply(&app, &store, gov_s, None);
