@@ -4,14 +4,19 @@
 
 use std::fmt;
 
+/// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
+    /// Fails the operation.
     Error,
+    /// Shown; the operation goes on.
     Warning,
 }
 
+/// One problem reported to Terraform.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
+    /// Whether it fails the operation.
     pub severity: Severity,
     /// One line, shown as the headline.
     pub summary: String,
@@ -22,6 +27,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error with no attribute.
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
@@ -31,6 +37,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning with no attribute.
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
@@ -67,18 +74,22 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// No diagnostics.
     pub fn new() -> Self {
         Diagnostics::default()
     }
 
+    /// Adds `diagnostic`.
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.0.push(diagnostic);
     }
 
+    /// Adds an error with no attribute.
     pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Diagnostic::error(summary, detail));
     }
 
+    /// Adds an error about the attribute at `path`.
     pub fn error_at(
         &mut self,
         path: AttributePath,
@@ -88,22 +99,27 @@ impl Diagnostics {
         self.push(Diagnostic::error(summary, detail).at(path));
     }
 
+    /// Adds a warning with no attribute.
     pub fn warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Diagnostic::warning(summary, detail));
     }
 
+    /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// How many there are.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Each diagnostic, in the order raised.
     pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
         self.0.iter()
     }
@@ -165,6 +181,7 @@ pub enum PathStep {
 pub struct AttributePath(Vec<PathStep>);
 
 impl AttributePath {
+    /// The empty path: the whole value.
     pub fn root() -> Self {
         AttributePath::default()
     }
@@ -174,22 +191,27 @@ impl AttributePath {
         AttributePath::root().attr(attribute)
     }
 
+    /// This path, then attribute `name`.
     pub fn attr(&self, name: impl Into<String>) -> Self {
         self.with(PathStep::Attribute(name.into()))
     }
 
+    /// This path, then map key `key`.
     pub fn key(&self, key: impl Into<String>) -> Self {
         self.with(PathStep::Key(key.into()))
     }
 
+    /// This path, then list or tuple element `index`.
     pub fn index(&self, index: i64) -> Self {
         self.with(PathStep::Index(index))
     }
 
+    /// The steps, outermost first.
     pub fn steps(&self) -> &[PathStep] {
         &self.0
     }
 
+    /// Whether this is the whole value.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -19,6 +19,7 @@ use base64::Engine as _;
 /// Terraform sets this variable to [`MAGIC_COOKIE_VALUE`] for its plugins.
 /// It is not a secret: it only tells a plugin it was started by Terraform.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+/// The value Terraform sets [`MAGIC_COOKIE_KEY`] to.
 pub const MAGIC_COOKIE_VALUE: &str =
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 
@@ -38,6 +39,7 @@ holds this binary, then run terraform plan.";
 /// The handshake environment, read once at start-up.
 #[derive(Clone, Debug, Default)]
 pub struct HandshakeEnv {
+    /// `TF_PLUGIN_MAGIC_COOKIE`: set when Terraform started the plugin.
     pub magic_cookie: Option<String>,
     /// `PLUGIN_PROTOCOL_VERSIONS`: the versions the client can speak, e.g. "5,6".
     pub protocol_versions: Option<String>,
@@ -49,10 +51,12 @@ pub struct HandshakeEnv {
     pub unix_socket_group: Option<String>,
     /// `PLUGIN_MIN_PORT` / `PLUGIN_MAX_PORT`: the TCP port range, when TCP is used.
     pub min_port: Option<String>,
+    /// `PLUGIN_MAX_PORT`: the top of that range.
     pub max_port: Option<String>,
 }
 
 impl HandshakeEnv {
+    /// The handshake variables of this process's environment.
     pub fn from_env() -> Self {
         HandshakeEnv::from_lookup(|key| std::env::var(key).ok())
     }
@@ -71,6 +75,7 @@ impl HandshakeEnv {
         }
     }
 
+    /// Whether the magic cookie says Terraform started this process.
     pub fn launched_by_terraform(&self) -> bool {
         self.magic_cookie.as_deref() == Some(MAGIC_COOKIE_VALUE)
     }
@@ -113,7 +118,9 @@ impl HandshakeEnv {
 /// Where the server listens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Address {
+    /// A Unix socket at this path.
     Unix(PathBuf),
+    /// A TCP address on loopback.
     Tcp(SocketAddr),
 }
 

@@ -23,10 +23,6 @@
 //! }
 //! ```
 
-// Not every public item of this crate is documented yet (issue 14): the workspace's
-// `missing_docs` is held off here until they are. New public items get their doc comment.
-#![allow(missing_docs)]
-
 mod convert;
 mod diagnostics;
 mod goplugin;

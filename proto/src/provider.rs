@@ -152,50 +152,66 @@ pub trait Provider: Send + Sync + 'static {
     }
 }
 
+/// `ConfigureProvider`: the provider block's configuration.
 #[derive(Clone, Debug, Default)]
 pub struct ConfigureRequest {
     /// Version of the Terraform (or OpenTofu) binary calling.
     pub terraform_version: String,
+    /// The `provider` block's values.
     pub config: Value,
 }
 
+/// `UpgradeResourceState`: state stored by an older schema version, to bring up to date.
 #[derive(Clone, Debug)]
 pub struct UpgradeRequest {
+    /// The resource type.
     pub type_name: String,
     /// Schema version the state was stored with.
     pub version: i64,
     /// Stored state as JSON; `None` for state from Terraform 0.11 and older,
     /// which only had a flat string map (`raw_flatmap`).
     pub raw_json: Option<Vec<u8>>,
+    /// The state of Terraform 0.11 and older, as a flat string map.
     pub raw_flatmap: std::collections::BTreeMap<String, String>,
     /// Type of the current schema, which the result must have.
     pub current_type: Type,
 }
 
+/// The state in the current schema's type.
 #[derive(Clone, Debug, Default)]
 pub struct UpgradeResponse {
+    /// The stored state, upgraded.
     pub upgraded_state: Value,
+    /// Problems found while upgrading.
     pub diagnostics: Diagnostics,
 }
 
+/// `ReadResource`: refresh one object from where it is kept.
 #[derive(Clone, Debug, Default)]
 pub struct ReadRequest {
+    /// The resource type.
     pub type_name: String,
+    /// The object as Terraform last stored it.
     pub current_state: Value,
     /// Opaque bytes the provider returned with this state last time.
     pub private: Vec<u8>,
 }
 
+/// The object as it is now.
 #[derive(Clone, Debug, Default)]
 pub struct ReadResponse {
     /// Null when the object no longer exists: Terraform then plans to create it.
     pub new_state: Value,
+    /// Opaque bytes Terraform keeps with the new state and gives back next time.
     pub private: Vec<u8>,
+    /// Problems found while reading.
     pub diagnostics: Diagnostics,
 }
 
+/// `PlanResourceChange`: what applying the configuration would make of one object.
 #[derive(Clone, Debug, Default)]
 pub struct PlanRequest {
+    /// The resource type.
     pub type_name: String,
     /// Null when creating.
     pub prior_state: Value,
@@ -203,84 +219,118 @@ pub struct PlanRequest {
     /// values, and for computed attributes left unset, their prior values
     /// (null on create).
     pub proposed_new_state: Value,
+    /// The configuration as written (unknown where it is not known yet).
     pub config: Value,
+    /// Opaque bytes returned with the prior state.
     pub prior_private: Vec<u8>,
 }
 
+/// The planned object.
 #[derive(Clone, Debug, Default)]
 pub struct PlanResponse {
     /// Unknown where the value will only be known after apply.
     pub planned_state: Value,
     /// Attributes whose change forces replacing the object.
     pub requires_replace: Vec<AttributePath>,
+    /// Opaque bytes Terraform hands to the apply of this plan.
     pub planned_private: Vec<u8>,
+    /// Problems found while planning.
     pub diagnostics: Diagnostics,
 }
 
+/// `ApplyResourceChange`: make the planned change.
 #[derive(Clone, Debug, Default)]
 pub struct ApplyRequest {
+    /// The resource type.
     pub type_name: String,
+    /// Null when creating.
     pub prior_state: Value,
+    /// Null when destroying.
     pub planned_state: Value,
+    /// The configuration as written.
     pub config: Value,
+    /// The bytes the plan returned.
     pub planned_private: Vec<u8>,
 }
 
+/// The object after the change.
 #[derive(Clone, Debug, Default)]
 pub struct ApplyResponse {
     /// Must be wholly known and agree with every known planned value.
     pub new_state: Value,
+    /// Opaque bytes Terraform keeps with the new state.
     pub private: Vec<u8>,
+    /// Problems found while applying.
     pub diagnostics: Diagnostics,
 }
 
+/// `ImportResourceState`: find an existing object by the ID a user gave.
 #[derive(Clone, Debug, Default)]
 pub struct ImportRequest {
+    /// The resource type.
     pub type_name: String,
     /// The ID the user gave to `terraform import` or an `import` block.
     pub id: String,
 }
 
+/// One object an import found.
 #[derive(Clone, Debug, Default)]
 pub struct ImportedResource {
+    /// Its resource type.
     pub type_name: String,
+    /// Its state, as a read would return it.
     pub state: Value,
+    /// Opaque bytes kept with that state.
     pub private: Vec<u8>,
 }
 
+/// What an import found.
 #[derive(Clone, Debug, Default)]
 pub struct ImportResponse {
+    /// The objects, usually one.
     pub imported: Vec<ImportedResource>,
+    /// Problems found while importing.
     pub diagnostics: Diagnostics,
 }
 
+/// `ReadDataSource`: read a data source.
 #[derive(Clone, Debug, Default)]
 pub struct ReadDataRequest {
+    /// The data source type.
     pub type_name: String,
+    /// The data source's configuration.
     pub config: Value,
 }
 
+/// What a data source read.
 #[derive(Clone, Debug, Default)]
 pub struct ReadDataResponse {
+    /// Its configuration with computed attributes filled in.
     pub state: Value,
+    /// Problems found while reading.
     pub diagnostics: Diagnostics,
 }
 
+/// `CallFunction`: one call of a provider-defined function.
 #[derive(Clone, Debug, Default)]
 pub struct FunctionRequest {
+    /// The function's name, without `provider::NAME::`.
     pub name: String,
     /// One value per parameter, in order.
     pub arguments: Vec<Value>,
 }
 
+/// A function's result, or why it failed.
 #[derive(Clone, Debug, Default)]
 pub struct FunctionResponse {
     /// Of the function's return type; ignored when `error` is set.
     pub result: Value,
+    /// Why the call failed, if it did.
     pub error: Option<FunctionError>,
 }
 
 impl FunctionResponse {
+    /// A call that returned `result`.
     pub fn ok(result: Value) -> Self {
         FunctionResponse {
             result,
@@ -304,13 +354,18 @@ impl FunctionResponse {
 /// argument at fault, when there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FunctionError {
+    /// What is wrong, in words.
     pub text: String,
+    /// The 0-based index of the argument at fault, if one is.
     pub argument: Option<usize>,
 }
 
+/// `InvokeAction`: run an action.
 #[derive(Clone, Debug, Default)]
 pub struct ActionRequest {
+    /// The action type.
     pub type_name: String,
+    /// Its `config` block's values.
     pub config: Value,
 }
 
@@ -329,6 +384,7 @@ impl ActionProgress {
         ActionProgress(tokio::sync::mpsc::unbounded_channel().0)
     }
 
+    /// Sends one line of progress; lost when Terraform stopped listening.
     pub fn report(&self, message: impl Into<String>) {
         // Terraform went away: the action still finishes its work.
         let _ = self.0.send(message.into());

@@ -11,7 +11,9 @@ use crate::value::Type;
 pub struct ProviderSchema {
     /// The `provider "name" { ... }` block.
     pub provider: Schema,
+    /// Resource types by name.
     pub resources: BTreeMap<String, Schema>,
+    /// Data source types by name.
     pub data_sources: BTreeMap<String, Schema>,
     /// Provider-defined functions (Terraform 1.8+), called as
     /// `provider::NAME::FUNCTION(...)`. Older clients never ask for them.
@@ -24,15 +26,20 @@ pub struct ProviderSchema {
 /// The signature and documentation of a provider-defined function.
 #[derive(Clone, Debug)]
 pub struct Function {
+    /// Its parameters, in order.
     pub parameters: Vec<Parameter>,
+    /// The type of its result.
     pub return_type: Type,
     /// One line, for the function listing.
     pub summary: String,
+    /// Longer documentation.
     pub description: String,
+    /// Whether `description` is plain text or Markdown.
     pub description_kind: DescriptionKind,
 }
 
 impl Function {
+    /// A function returning `return_type`, summarised in one line.
     pub fn new(return_type: Type, summary: impl Into<String>) -> Self {
         Function {
             parameters: Vec::new(),
@@ -43,11 +50,13 @@ impl Function {
         }
     }
 
+    /// Adds the next parameter.
     pub fn parameter(mut self, parameter: Parameter) -> Self {
         self.parameters.push(parameter);
         self
     }
 
+    /// Sets the longer documentation.
     pub fn description(mut self, text: impl Into<String>) -> Self {
         self.description = text.into();
         self
@@ -60,14 +69,20 @@ impl Function {
 /// provider.
 #[derive(Clone, Debug)]
 pub struct Parameter {
+    /// The parameter's name, shown in errors.
     pub name: String,
+    /// The type of the argument.
     pub ty: Type,
+    /// What it means.
     pub description: String,
+    /// Whether the provider is called with a null argument (else Terraform refuses it).
     pub allow_null: bool,
+    /// Whether the provider is called with an unknown argument (else the result is unknown).
     pub allow_unknown: bool,
 }
 
 impl Parameter {
+    /// A parameter that takes neither null nor unknown values.
     pub fn new(name: impl Into<String>, ty: Type, description: impl Into<String>) -> Self {
         Parameter {
             name: name.into(),
@@ -85,14 +100,17 @@ pub struct Schema {
     /// Bump when stored state needs upgrading; Terraform then calls
     /// `upgrade_resource_state` with the old version.
     pub version: i64,
+    /// The block's attributes and nested blocks.
     pub block: Block,
 }
 
 impl Schema {
+    /// The schema of `block` at version 0.
     pub fn new(block: Block) -> Self {
         Schema { version: 0, block }
     }
 
+    /// Sets the schema version.
     pub fn version(mut self, version: i64) -> Self {
         self.version = version;
         self
@@ -104,43 +122,56 @@ impl Schema {
     }
 }
 
+/// How a description is written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DescriptionKind {
+    /// Plain text.
     #[default]
     Plain,
+    /// Markdown.
     Markdown,
 }
 
 /// A configuration block: attributes and nested blocks.
 #[derive(Clone, Debug, Default)]
 pub struct Block {
+    /// Its attributes.
     pub attributes: Vec<Attribute>,
+    /// Its nested blocks.
     pub blocks: Vec<NestedBlock>,
+    /// What the block means.
     pub description: String,
+    /// Whether `description` is plain text or Markdown.
     pub description_kind: DescriptionKind,
+    /// Whether Terraform warns that it is deprecated.
     pub deprecated: bool,
 }
 
 impl Block {
+    /// A block with nothing in it.
     pub fn new() -> Self {
         Block::default()
     }
 
+    /// Adds an attribute.
     pub fn attribute(mut self, attribute: Attribute) -> Self {
         self.attributes.push(attribute);
         self
     }
 
+    /// Adds a nested block.
     pub fn block(mut self, block: NestedBlock) -> Self {
         self.blocks.push(block);
         self
     }
 
+    /// Sets the description.
     pub fn description(mut self, text: impl Into<String>) -> Self {
         self.description = text.into();
         self
     }
 
+    /// Marks the description as Markdown.
     pub fn markdown(mut self) -> Self {
         self.description_kind = DescriptionKind::Markdown;
         self
@@ -165,6 +196,7 @@ impl Block {
         Type::Object(attrs.chain(blocks).collect())
     }
 
+    /// The attribute called `name`, if there is one.
     pub fn attribute_named(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
@@ -174,29 +206,44 @@ impl Block {
 /// attributes with their own required/optional/computed flags.
 #[derive(Clone, Debug)]
 pub enum AttributeType {
+    /// A plain type.
     Type(Type),
+    /// Nested attributes.
     Nested(NestedAttributes),
 }
 
+/// Attributes nested in an attribute (protocol 6).
 #[derive(Clone, Debug)]
 pub struct NestedAttributes {
+    /// How the nested object repeats.
     pub nesting: ObjectNesting,
+    /// Its attributes.
     pub attributes: Vec<Attribute>,
 }
 
+/// How nested attributes repeat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ObjectNesting {
+    /// One object.
     Single,
+    /// A list of objects.
     List,
+    /// A set of objects.
     Set,
+    /// A map of objects.
     Map,
 }
 
+/// One attribute of a block.
 #[derive(Clone, Debug)]
 pub struct Attribute {
+    /// Its name.
     pub name: String,
+    /// What it holds.
     pub ty: AttributeType,
+    /// What it means.
     pub description: String,
+    /// Whether `description` is plain text or Markdown.
     pub description_kind: DescriptionKind,
     /// Must be set in configuration.
     pub required: bool,
@@ -206,6 +253,7 @@ pub struct Attribute {
     pub computed: bool,
     /// Redacted in Terraform's output.
     pub sensitive: bool,
+    /// Whether Terraform warns that it is deprecated.
     pub deprecated: bool,
     /// Never stored in state or plan (Terraform 1.11+).
     pub write_only: bool,
@@ -227,6 +275,7 @@ impl Attribute {
         }
     }
 
+    /// An attribute that must be set in configuration.
     pub fn required(name: impl Into<String>, ty: Type) -> Self {
         Attribute {
             required: true,
@@ -234,6 +283,7 @@ impl Attribute {
         }
     }
 
+    /// An attribute that may be set in configuration.
     pub fn optional(name: impl Into<String>, ty: Type) -> Self {
         Attribute {
             optional: true,
@@ -241,6 +291,7 @@ impl Attribute {
         }
     }
 
+    /// An attribute only the provider sets.
     pub fn computed(name: impl Into<String>, ty: Type) -> Self {
         Attribute {
             computed: true,
@@ -266,31 +317,37 @@ impl Attribute {
         self
     }
 
+    /// Sets the description.
     pub fn description(mut self, text: impl Into<String>) -> Self {
         self.description = text.into();
         self
     }
 
+    /// Marks the description as Markdown.
     pub fn markdown(mut self) -> Self {
         self.description_kind = DescriptionKind::Markdown;
         self
     }
 
+    /// Marks it sensitive: redacted in Terraform's output.
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
         self
     }
 
+    /// Marks it deprecated.
     pub fn deprecated(mut self) -> Self {
         self.deprecated = true;
         self
     }
 
+    /// Marks it write-only: never stored in state or plan.
     pub fn write_only(mut self) -> Self {
         self.write_only = true;
         self
     }
 
+    /// The type of its values.
     pub fn value_type(&self) -> Type {
         match &self.ty {
             AttributeType::Type(ty) => ty.clone(),
@@ -320,22 +377,31 @@ pub enum Nesting {
     Single,
     /// Exactly one, never null: absent means all attributes null.
     Group,
+    /// Any number of blocks, in order.
     List,
+    /// Any number of blocks, unordered, no two the same.
     Set,
     /// Labelled blocks, by label.
     Map,
 }
 
+/// A block nested in a block.
 #[derive(Clone, Debug)]
 pub struct NestedBlock {
+    /// Its name in configuration.
     pub type_name: String,
+    /// What it holds.
     pub block: Block,
+    /// How it repeats.
     pub nesting: Nesting,
+    /// Fewest blocks allowed (0: no minimum).
     pub min_items: i64,
+    /// Most blocks allowed (0: no maximum).
     pub max_items: i64,
 }
 
 impl NestedBlock {
+    /// A nested block `type_name` with no item limits.
     pub fn new(type_name: impl Into<String>, nesting: Nesting, block: Block) -> Self {
         NestedBlock {
             type_name: type_name.into(),

@@ -30,12 +30,14 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How to serve; [`ServeOptions::from_env`] is what Terraform expects.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
+    /// The go-plugin handshake variables.
     pub env: HandshakeEnv,
     /// After shutdown is requested, how long in-flight calls may still run.
     pub grace: Duration,
 }
 
 impl ServeOptions {
+    /// Options from this process's environment, as Terraform sets it.
     pub fn from_env() -> Self {
         ServeOptions {
             env: HandshakeEnv::from_env(),
@@ -44,12 +46,16 @@ impl ServeOptions {
     }
 }
 
+/// Why the server could not serve.
 #[derive(Debug)]
 pub enum ServeError {
     /// The magic cookie is missing: someone ran the binary by hand.
     NotLaunchedByTerraform,
+    /// TLS could not be set up.
     Tls(String),
+    /// The listener could not be made.
     Io(std::io::Error),
+    /// gRPC serving failed.
     Serve(tonic::transport::Error),
 }
 

@@ -25,16 +25,26 @@ pub use types::Type;
 /// specific and is always accepted back.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Value {
+    /// Null.
     #[default]
     Null,
+    /// Not known until apply.
     Unknown,
+    /// A bool.
     Bool(bool),
+    /// A number.
     Number(Number),
+    /// A string.
     String(String),
+    /// A list.
     List(Vec<Value>),
+    /// A set.
     Set(Vec<Value>),
+    /// A map.
     Map(BTreeMap<String, Value>),
+    /// An object.
     Object(BTreeMap<String, Value>),
+    /// A tuple.
     Tuple(Vec<Value>),
 }
 
@@ -44,6 +54,7 @@ impl Value {
         Value::Object(attrs.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
+    /// Whether the value is null.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
@@ -93,6 +104,7 @@ impl Value {
         }
     }
 
+    /// The string, if the value is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -100,6 +112,7 @@ impl Value {
         }
     }
 
+    /// The bool, if the value is one.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
@@ -107,6 +120,7 @@ impl Value {
         }
     }
 
+    /// The number, if the value is one.
     pub fn as_number(&self) -> Option<&Number> {
         match self {
             Value::Number(n) => Some(n),
@@ -207,7 +221,9 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// A value that does not fit its type or encoding, and where.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValueError {
+    /// Where in the value.
     pub path: AttributePath,
+    /// What is wrong.
     pub message: String,
 }
 

@@ -6,35 +6,47 @@ use std::fmt;
 
 use serde_json::Value as Json;
 
+/// A cty type, as Terraform's type system spells it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Type {
+    /// `bool`.
     Bool,
+    /// `number`.
     Number,
+    /// `string`.
     String,
     /// "Any type": the value carries its own type on the wire.
     Dynamic,
+    /// A list of one element type.
     List(Box<Type>),
+    /// A set of one element type.
     Set(Box<Type>),
+    /// A map of one element type.
     Map(Box<Type>),
     /// Attribute types by name. cty's optional-attribute markers are accepted
     /// when parsing but not kept: they do not change how values are encoded.
     Object(BTreeMap<String, Type>),
+    /// Element types by position.
     Tuple(Vec<Type>),
 }
 
 impl Type {
+    /// A list of `element`.
     pub fn list(element: Type) -> Type {
         Type::List(Box::new(element))
     }
 
+    /// A set of `element`.
     pub fn set(element: Type) -> Type {
         Type::Set(Box::new(element))
     }
 
+    /// A map of `element`.
     pub fn map(element: Type) -> Type {
         Type::Map(Box::new(element))
     }
 
+    /// An object of `(attribute, type)` pairs.
     pub fn object<K: Into<String>>(attrs: impl IntoIterator<Item = (K, Type)>) -> Type {
         Type::Object(attrs.into_iter().map(|(k, t)| (k.into(), t)).collect())
     }
@@ -68,12 +80,14 @@ impl Type {
         self.to_json_value().to_string().into_bytes()
     }
 
+    /// Parses a type from its JSON form (`"string"`, `["list","number"]`, ...).
     pub fn from_json(bytes: &[u8]) -> Result<Type, String> {
         let json: Json =
             serde_json::from_slice(bytes).map_err(|e| format!("invalid type JSON: {e}"))?;
         Type::from_json_value(&json)
     }
 
+    /// Reads a type from its parsed JSON form.
     pub fn from_json_value(json: &Json) -> Result<Type, String> {
         let bad = || format!("not a cty type: {json}");
         match json {
