@@ -47,6 +47,8 @@ pub(crate) fn run(args: CheckArgs) -> Result<u8> {
     require_existing_store(store.as_deref(), init_store)?;
     let signer = signing_key.as_deref().map(Signer::from_file).transpose()?;
     let ssh = sign_with.as_deref().map(SshSigner::from_file).transpose()?;
+    // Every plan read and parsed before any is judged: one that does not read fails the
+    // set, naming its file.
     let raws = plans
         .iter()
         .map(|p| read_plan(p))
@@ -94,6 +96,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<u8> {
         &loaded.model,
         ungoverned,
     )?;
+    // SARIF locates each plan's findings in its own workspace's files.
     let locators: Vec<Option<Locator>> = members
         .iter()
         .map(|m| {
@@ -110,13 +113,13 @@ pub(crate) fn run(args: CheckArgs) -> Result<u8> {
             dir,
         })
         .collect();
-    let options = RenderOptions {
-        color: false,
-        junit_escalations,
-        sources: None,
-    };
     write_reports(format, output.as_deref(), &also, |format, color| {
-        render_set(&set, format, RenderOptions { color, ..options }, &sources)
+        let options = RenderOptions {
+            color,
+            junit_escalations,
+            sources: None,
+        };
+        render_set(&set, format, options, &sources)
     })?;
     for (plan, targets) in set.plans.iter().zip(&targets) {
         let notification = plan_guard::notify::Notification::for_check(plan);

@@ -272,8 +272,13 @@ pub(crate) fn reader_finding(
     };
     Some(Finding {
         message: format!(
-            "{} {they} in the same set: {plans} made against the outputs before this change; apply this plan first, then plan and check workspace {} again",
+            "{} {they} in the same set: {plans} made against the outputs before this change; apply this plan first, then plan and check {} {} again",
             readers.join(", "),
+            if workspaces.len() == 1 {
+                "workspace"
+            } else {
+                "workspaces"
+            },
             workspaces.join(", ")
         ),
         outcome: Outcome::Warn,
@@ -281,4 +286,58 @@ pub(crate) fn reader_finding(
         source: "model".into(),
         waived_by: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn radius(addresses: &[&str]) -> BlastRadius {
+        BlastRadius {
+            addresses: addresses.iter().map(|a| a.to_string()).collect(),
+            ..BlastRadius::default()
+        }
+    }
+
+    fn changing(
+        of: &[(&str, &str, ActionClass)],
+    ) -> BTreeMap<String, BTreeMap<String, ActionClass>> {
+        let mut out: BTreeMap<String, BTreeMap<String, ActionClass>> = BTreeMap::new();
+        for (w, a, c) in of {
+            out.entry(w.to_string())
+                .or_default()
+                .insert(a.to_string(), *c);
+        }
+        out
+    }
+
+    #[test]
+    fn only_readers_that_change_in_the_set_are_named() {
+        let set = changing(&[
+            ("app", "aws_instance.a", ActionClass::Update),
+            ("web", "aws_lb.w", ActionClass::Replace),
+        ]);
+        // A reader that does not change, an element, and a workspace not in the set.
+        let quiet = radius(&["app:aws_instance.b", "element:db", "other:aws_instance.a"]);
+        assert_eq!(reader_finding(&quiet, &set), None);
+
+        let one =
+            reader_finding(&radius(&["app:aws_instance.a", "app:aws_instance.b"]), &set).unwrap();
+        assert_eq!(
+            one.message,
+            "app:aws_instance.a (update) reads what this change feeds and changes in the same set: its plan was made against the outputs before this change; apply this plan first, then plan and check workspace app again"
+        );
+        assert_eq!(
+            (one.outcome, one.source.as_str(), one.rule.as_str()),
+            (Outcome::Warn, "model", "set_reader")
+        );
+
+        let two = reader_finding(&radius(&["app:aws_instance.a", "web:aws_lb.w"]), &set).unwrap();
+        assert!(
+            two.message.starts_with("app:aws_instance.a (update), web:aws_lb.w (replace) read what this change feeds and change in the same set: their plans were made")
+                && two.message.ends_with("plan and check workspaces app, web again"),
+            "{}",
+            two.message
+        );
+    }
 }
