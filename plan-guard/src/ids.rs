@@ -53,6 +53,7 @@ pub fn now_rfc3339() -> String {
     rfc3339(secs)
 }
 
+/// `unix_secs` as an RFC 3339 UTC time (`2026-01-01T00:00:00Z`).
 pub fn rfc3339(unix_secs: u64) -> String {
     let days = (unix_secs / 86_400) as i64;
     let rem = unix_secs % 86_400;

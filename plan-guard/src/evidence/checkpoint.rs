@@ -31,6 +31,7 @@ pub struct Checkpoint {
     pub signature: String,
 }
 
+/// The `format` a checkpoint file carries, so another format is refused.
 pub const FORMAT: &str = "iom-ledger-checkpoint/1";
 
 impl Checkpoint {
@@ -58,6 +59,7 @@ impl Checkpoint {
         Ok(checkpoint)
     }
 
+    /// Reads a checkpoint file; an unreadable one or another format is an error.
     pub fn read(path: &Path) -> Result<Checkpoint> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the checkpoint {}", path.display()))?;

@@ -25,6 +25,7 @@ pub const SIGNATURE_FIELD: &str = "ssh_signature";
 pub struct SshSigner(PrivateKey);
 
 impl SshSigner {
+    /// Reads an unencrypted OpenSSH ed25519 private key.
     pub fn from_file(path: &Path) -> Result<SshSigner> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the SSH private key {}", path.display()))?;

@@ -26,16 +26,21 @@ use records::{
     RecordedBlastRadius, RecordedContract, RecordedFinding, Stored,
 };
 
+/// The ledger kind of a decision.
 pub const CHECK: &str = records::Kind::Check.as_str();
+/// The ledger kind of an approval.
 pub const APPROVAL: &str = records::Kind::Approval.as_str();
+/// The ledger kind of a governed apply.
 pub const APPLY: &str = records::Kind::Apply.as_str();
 
 /// Who may approve an escalation under one profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileApprovers {
+    /// The profile's name.
     pub profile: String,
     /// People, with `group:NAME` entries replaced by the group's members.
     pub approvers: Vec<String>,
+    /// Whether whoever ran the check is barred from approving it.
     pub require_distinct_approver: bool,
     /// Names bound to OpenSSH ed25519 public keys (`approver_keys`): a record by one of
     /// them counts only when signed with that key.
@@ -488,7 +493,9 @@ pub fn may_approve(
 
 /// A profile still short of approvals, and how many count so far.
 pub struct Pending {
+    /// The profile and who may approve under it.
     pub profile: ProfileApprovers,
+    /// How many distinct approvals count under it so far.
     pub have: usize,
 }
 

@@ -66,10 +66,15 @@ impl Kind {
 pub enum Record {
     /// Boxed: the whole decision is far larger than the other bodies.
     Check(Box<CheckRecord>),
+    /// An approval of an escalated decision.
     Approval(ApprovalRecord),
+    /// A governed apply and its probes.
     Apply(ApplyRecord),
+    /// A reconciliation of a workspace's drift.
     Reconcile(ReconcileRecord),
+    /// The provider's `iom_verify` probes.
     Verification(VerificationRecord),
+    /// A run the provider's `iom_record` recorded.
     Run(RunRecord),
     /// A kind this build does not know (a newer writer's): listed, never acted on.
     Other,
@@ -143,13 +148,16 @@ pub struct CheckRecord {
     pub actor: Option<String>,
     /// Who may approve under each escalating profile, resolved when the check ran.
     pub approvers: Vec<ProfileApprovers>,
+    /// Every judged change, in the report's order.
     pub changes: Vec<CheckedChange>,
     /// The contract sections the decision was given on; their digests are the contract
     /// versions an approval names.
     pub contracts: Vec<RecordedContract>,
     /// Findings about the whole plan.
     pub findings: Vec<RecordedFinding>,
+    /// The model the decision was judged against.
     pub model: ModelPin,
+    /// The plan it judged.
     pub plan: PlanPin,
     /// The report's counts, as written.
     pub summary: Value,
@@ -157,6 +165,7 @@ pub struct CheckRecord {
     pub ungoverned: Option<String>,
     /// `allow`, `warn`, `escalate` or `block`; anything else is an unreadable verdict.
     pub verdict: Option<String>,
+    /// The Terraform workspace it was checked for (`default` when absent).
     pub workspace: Option<String>,
     /// For a plan judged in a set (`check PLAN PLAN…`): the set's decision, whose verdict
     /// and approvals stand for every plan of the set.
@@ -171,6 +180,7 @@ pub struct CheckRecord {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SetLink {
+    /// The set's decision.
     pub decision_id: String,
     /// How many plans the set has.
     pub plans: usize,
@@ -182,10 +192,15 @@ pub struct SetLink {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SetMember {
+    /// The plan's own decision.
     pub decision_id: String,
+    /// SHA-256 of the plan document.
     pub plan_sha256: String,
+    /// Where the plan was read from.
     pub plan_source: String,
+    /// The plan's own verdict.
     pub verdict: Option<String>,
+    /// The workspace the plan is for.
     pub workspace: String,
 }
 
@@ -205,6 +220,7 @@ impl CheckRecord {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CheckedChange {
+    /// Who is accountable for a flagged change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accountable: Option<Vec<Accountable>>,
     /// The change's class (`create`, `replace`, …).
@@ -212,14 +228,20 @@ pub struct CheckedChange {
     /// Terraform's actions, for a flagged change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<String>>,
+    /// The instance address.
     pub address: String,
     /// The profiles whose approvers may approve this escalated change; empty: no one may.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approval_profiles: Option<Vec<String>>,
+    /// How far the change reaches.
     pub blast_radius: RecordedBlastRadius,
+    /// The deposed object's key, for a change of a deposed object.
     pub deposed: Option<String>,
+    /// What was found, waived findings included.
     pub findings: Vec<RecordedFinding>,
+    /// The intents governing the change.
     pub governed_by: Vec<String>,
+    /// The change's verdict.
     pub verdict: Option<String>,
 }
 
@@ -230,7 +252,9 @@ pub struct RecordedBlastRadius {
     /// Every address in it, for a flagged change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<String>>,
+    /// Instances one edge away.
     pub direct: usize,
+    /// Every instance it reaches.
     pub transitive: usize,
 }
 
@@ -238,9 +262,13 @@ pub struct RecordedBlastRadius {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RecordedFinding {
+    /// What was found, in words (never a value).
     pub message: String,
+    /// `allow`, `warn`, `escalate` or `block`.
     pub outcome: Option<String>,
+    /// The rule, as `source` names it.
     pub rule: String,
+    /// Who raised it: `profile:P`, `intent:I`, `blueprint:B@V`, `contract:C` or `model`.
     pub source: String,
     /// The waiver that turned the finding into an allow.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -254,6 +282,7 @@ pub struct RecordedFinding {
 pub struct RecordedContract {
     /// The module call, `""` for the root module.
     pub call: String,
+    /// The contract's name.
     pub contract: String,
     /// The contract's version: SHA-256 of it as declared.
     pub digest: String,
@@ -280,11 +309,13 @@ pub struct ModelPin {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PlanPin {
+    /// The plan document's `format_version`.
     pub format_version: Option<String>,
     /// SHA-256 of the plan document as read.
     pub sha256: Option<String>,
     /// Where it was read from.
     pub source: Option<String>,
+    /// The Terraform that made the plan.
     pub terraform_version: Option<String>,
 }
 
@@ -293,16 +324,21 @@ pub struct PlanPin {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ApprovalRecord {
+    /// The body's format; absent (1) in every body written so far.
     #[serde(default = "version_one", skip_serializing_if = "is_version_one")]
     pub version: u32,
+    /// Who approves.
     pub actor: Option<String>,
     /// The contract versions the approval was given on, as the check recorded them.
     pub contracts: Vec<ContractVersion>,
+    /// The decision approved.
     pub decision_id: Option<String>,
+    /// SHA-256 of the plan the check judged.
     pub plan_sha256: Option<String>,
     /// The escalating profiles it counts under, added once they are known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profiles: Option<Vec<String>>,
+    /// Why, for the record.
     pub reason: Option<String>,
 }
 
@@ -310,8 +346,11 @@ pub struct ApprovalRecord {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ContractVersion {
+    /// The module call, `""` for the root module.
     pub call: String,
+    /// The contract's name.
     pub contract: String,
+    /// SHA-256 of the contract as declared.
     pub digest: String,
 }
 
@@ -320,6 +359,7 @@ pub struct ContractVersion {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ApplyRecord {
+    /// The body's format; absent (1) in every body written so far.
     #[serde(default = "version_one", skip_serializing_if = "is_version_one")]
     pub version: u32,
     /// The command as run, with the plan's private copy substituted.
@@ -329,7 +369,9 @@ pub struct ApplyRecord {
     pub error: Option<String>,
     /// The command's exit code; none when a signal ended it or it did not run.
     pub exit_code: Option<i64>,
+    /// SHA-256 of the plan applied.
     pub plan_sha256: Option<String>,
+    /// The post-verify probes run after the command, but for `run_record_written`.
     pub probes: Vec<ProbeOutcome>,
     /// The run's id, as the apply claim names it.
     pub run: Option<String>,
@@ -355,11 +397,16 @@ impl ApplyRecord {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ReconcileRecord {
+    /// The body's format; absent (1) in every body written so far.
     #[serde(default = "version_one", skip_serializing_if = "is_version_one")]
     pub version: u32,
+    /// Who reconciled.
     pub actor: Option<String>,
+    /// Whether the drift was accepted (`--accept`), releasing the hold on the workspace.
     pub accepted: bool,
+    /// Why it was accepted.
     pub reason: Option<String>,
+    /// What the reconciliation found.
     pub reconciliation: Reconciliation,
 }
 
@@ -367,9 +414,12 @@ pub struct ReconcileRecord {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VerificationRecord {
+    /// The body's format; absent (1) in every body written so far.
     #[serde(default = "version_one")]
     pub version: u32,
+    /// The contract whose probes ran.
     pub contract: Option<String>,
+    /// Each probe's outcome.
     pub probes: Vec<ProbeOutcome>,
 }
 
@@ -381,6 +431,7 @@ pub struct ProbeOutcome {
     pub contract: String,
     /// `post_verify.PROBE`.
     pub probe: String,
+    /// Whether the probe held.
     pub ok: bool,
     /// Why it failed, or what answered.
     pub message: String,
@@ -401,9 +452,12 @@ impl From<&crate::evidence::verify::ProbeResult> for ProbeOutcome {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RunRecord {
+    /// The body's format; absent (1) in every body written so far.
     #[serde(default = "version_one")]
     pub version: u32,
+    /// What kind of run the configuration says it was.
     pub kind: Option<String>,
+    /// Its message.
     pub message: Option<String>,
 }
 
@@ -412,6 +466,7 @@ pub struct RunRecord {
 /// workspace's checks (`model / drift` findings) and applies.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DriftHold {
+    /// The governed addresses found drifted.
     pub addresses: Vec<String>,
 }
 

@@ -9,9 +9,11 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 
+/// An ed25519 key that signs ledger records' hashes.
 pub struct Signer(Ed25519KeyPair);
 
 impl Signer {
+    /// Reads a private key file `evidence keygen` wrote.
     pub fn from_file(path: &Path) -> Result<Signer> {
         let seed = read_hex(path, "private key")?;
         let pair = Ed25519KeyPair::from_seed_unchecked(&seed)
@@ -25,13 +27,16 @@ impl Signer {
     }
 }
 
+/// An ed25519 public key that checks ledger records' signatures.
 pub struct Verifier(Vec<u8>);
 
 impl Verifier {
+    /// Reads a public key file `evidence keygen` wrote.
     pub fn from_file(path: &Path) -> Result<Verifier> {
         Ok(Verifier(read_hex(path, "public key")?))
     }
 
+    /// Whether `signature` (hex) is this key's signature of `hash`.
     pub fn verify(&self, hash: &str, signature: &str) -> bool {
         let Some(sig) = unhex(signature) else {
             return false;

@@ -30,7 +30,9 @@ use serde::Deserialize as _;
 #[derive(Debug, thiserror::Error)]
 #[error("refused: {message}")]
 pub struct Refused {
+    /// Which rule refused.
     pub kind: Refusal,
+    /// What to do next.
     pub message: String,
 }
 
@@ -217,6 +219,7 @@ pub fn not_a_plan_of_a_set(check: &Evidence, actor: &str) -> Result<()> {
 
 /// An approval recorded by [`approve`].
 pub struct Approved {
+    /// The approval record appended.
     pub record: Evidence,
     /// The escalating profiles this approval is under.
     pub profiles: Vec<String>,
@@ -305,11 +308,13 @@ pub fn approve(
 
 /// What a governed apply did.
 pub struct Applied {
+    /// The decision applied.
     pub decision_id: String,
     /// The command's exit code (`None` when a signal ended it).
     pub exit_code: Option<i32>,
     /// The signal that ended the command, if one did.
     pub signal: Option<i32>,
+    /// The post-verify probes and their outcomes.
     pub probes: Vec<ProbeResult>,
 }
 

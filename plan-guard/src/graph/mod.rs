@@ -19,11 +19,15 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+/// One resource instance (or deposed object) of the plan or its prior state.
 #[derive(Debug, Clone, Serialize)]
 pub struct Node {
+    /// The instance address.
     pub address: String,
+    /// The deposed object's key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deposed: Option<String>,
+    /// The resource type.
     #[serde(rename = "type")]
     pub ty: String,
     /// The action class when the plan changes this instance; `None` for unchanged ones.
@@ -43,7 +47,9 @@ impl Node {
     }
 }
 
+/// The plan's instances and what depends on what.
 pub struct ChangeGraph {
+    /// Edges go from a dependency to its dependent.
     pub graph: DiGraph<Node, ()>,
     /// Current objects by address, and deposed ones by address and deposed key: two maps
     /// so that the common lookup borrows the address instead of building a key.
@@ -54,8 +60,11 @@ pub struct ChangeGraph {
 /// Instances that depend on one changed instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BlastRadius {
+    /// Every instance it reaches, sorted.
     pub addresses: Vec<String>,
+    /// Instances one edge away.
     pub direct: usize,
+    /// Every instance it reaches.
     pub transitive: usize,
 }
 
@@ -71,6 +80,7 @@ struct Target {
 }
 
 impl ChangeGraph {
+    /// The graph of `plan`: every change and prior-state instance, linked by references.
     pub fn build(plan: &Plan<'_>) -> ChangeGraph {
         let mut g = ChangeGraph {
             graph: DiGraph::new(),
@@ -306,6 +316,7 @@ impl ChangeGraph {
         };
     }
 
+    /// The node of the instance at `address` (a deposed object by its key).
     pub fn node(&self, address: &str, deposed: Option<&str>) -> Option<NodeIndex> {
         match deposed {
             None => self.current.get(address).copied(),
@@ -364,6 +375,7 @@ impl ChangeGraph {
         out
     }
 
+    /// Every node, in the natural order of addresses.
     pub fn nodes_sorted(&self) -> Vec<&Node> {
         let mut nodes: Vec<&Node> = self.graph.node_weights().collect();
         nodes.sort_by_key(|n| n.key());

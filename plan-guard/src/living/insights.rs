@@ -31,12 +31,18 @@ struct Escalations {
     addresses: BTreeSet<String>,
 }
 
+/// One suggested refinement of the model, with the ledger's evidence for it.
 #[derive(Debug, Serialize)]
 pub struct Insight {
+    /// What kind: `rule_never_fires`, `always_approved`, `repeated_escalation`, ...
     pub kind: &'static str,
+    /// What it is about: a rule, an intent, an address or a waiver.
     pub subject: String,
+    /// What the ledger shows.
     pub evidence: String,
+    /// What to do about it.
     pub suggestion: String,
+    /// HCL to start from, when there is some.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hcl: Option<String>,
 }
@@ -111,6 +117,7 @@ impl Tally {
     }
 }
 
+/// The refinements `ledger` suggests for `model`, at `now_unix`.
 pub fn insights(model: &Model, ledger: &[Evidence], now_unix: i64) -> Vec<Insight> {
     let tally = Tally::read(ledger);
     let mut out = Vec::new();
@@ -214,6 +221,7 @@ fn expiring_waivers(model: &Model, now_unix: i64, out: &mut Vec<Insight>) {
     }
 }
 
+/// Insights as lines of text.
 pub fn render_text(items: &[Insight]) -> String {
     if items.is_empty() {
         return "No suggestions: the ledger shows nothing to refine.\n".into();
@@ -238,6 +246,7 @@ pub fn render_text(items: &[Insight]) -> String {
     out
 }
 
+/// Insights as Markdown.
 pub fn render_markdown(items: &[Insight]) -> String {
     let mut out = String::from(
         "### plan-guard insights\n\n| kind | subject | evidence | suggestion |\n|---|---|---|---|\n",

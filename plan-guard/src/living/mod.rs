@@ -25,7 +25,9 @@ use crate::plan::{Plan, State, StateModule, StateValues};
 /// or a state file's `show -json` rendering) or a plan, whose `prior_state` is what was built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObservedFrom {
+    /// A `terraform show -json` of the state.
     State,
+    /// A plan: its `prior_state` is what was built.
     Plan,
 }
 
@@ -147,10 +149,15 @@ fn present<'de: 'a, 'a, D: serde::Deserializer<'de>>(
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Observation {
+    /// The Terraform that wrote the state.
     pub terraform_version: Option<String>,
+    /// Every resource, with a digest of its attributes.
     pub resources: Vec<ObservedResource>,
+    /// The root outputs' names.
     pub outputs: Vec<String>,
+    /// Where the workspace keeps its state (local backend), when known.
     pub state_file: Option<String>,
+    /// The workspace's remote-state reads of other workspaces.
     pub reads: Vec<RemoteStateRead>,
 }
 
@@ -158,7 +165,9 @@ pub struct Observation {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ObservedResource {
+    /// The instance address.
     pub address: String,
+    /// The resource type.
     #[serde(rename = "type")]
     pub ty: String,
     /// Its module's address, `""` for the root module.
@@ -653,6 +662,7 @@ pub fn digest_key(store: &iom_store::Store) -> Result<Vec<u8>> {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Reconciliation {
+    /// The workspace reconciled.
     pub workspace: String,
     /// Governed resources that changed outside Terraform.
     pub drifted: Vec<String>,
@@ -666,6 +676,7 @@ pub struct Reconciliation {
     pub stale: Option<String>,
 }
 
+/// Compares the model, the workspace's last observation (`built`) and a refresh-only plan's drift.
 pub fn reconcile(
     workspace: &str,
     model: &Model,
