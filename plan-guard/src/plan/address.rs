@@ -4,7 +4,9 @@
 /// One dotted step with its optional `[key]`, key text kept as written (`0`, `"k"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
+    /// The step's name: `module`, a call's name, a type or a resource name.
     pub name: String,
+    /// The `[key]` after it, as written (`0`, `"k"`).
     pub key: Option<String>,
 }
 
@@ -65,11 +67,13 @@ pub struct InstanceAddress {
     pub modules: Vec<Segment>,
     /// `aws_x.y` or `data.aws_x.y`.
     pub resource: String,
+    /// The instance key, as written.
     pub key: Option<String>,
 }
 
 impl InstanceAddress {
     // `segs[i]` and `segs[i + 1]` are behind `i + 1 < segs.len()`, and `i <= segs.len()`.
+    /// Parses an instance address; `None` when it is not one.
     #[allow(clippy::indexing_slicing)]
     pub fn parse(address: &str) -> Option<InstanceAddress> {
         let segs = segments(address)?;
@@ -118,6 +122,7 @@ impl InstanceAddress {
         parts.join(".")
     }
 
+    /// The names of the module calls from the root.
     pub fn module_names(&self) -> Vec<String> {
         self.modules.iter().map(|m| m.name.clone()).collect()
     }

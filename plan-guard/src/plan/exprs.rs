@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
+/// A configuration expression reduced to what judging needs: its references and constant.
 #[derive(Debug, Default, Clone)]
 pub struct Expr {
     /// References such as `aws_instance.web`, `var.x`, `module.m.out`, in order found.

@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Where a plan came from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanSource {
+    /// Standard input (`-`).
     Stdin,
+    /// A file.
     File(PathBuf),
 }
 
@@ -27,40 +29,64 @@ impl fmt::Display for PlanSource {
     }
 }
 
+/// Why a plan could not be read; each names where it came from.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    /// The input could not be read.
     #[error("{source_name}: cannot read plan: {error}")]
     Io {
+        /// Where the plan came from.
         source_name: PlanSource,
+        /// The read error.
         error: std::io::Error,
     },
+    /// The input is not JSON, at this line and column.
     #[error("{source_name}:{line}:{column}: invalid plan JSON: {message}")]
     Json {
+        /// Where the plan came from.
         source_name: PlanSource,
+        /// Line of the error, from 1.
         line: usize,
+        /// Column of the error, from 1.
         column: usize,
+        /// What serde found wrong.
         message: String,
     },
+    /// JSON that is not a Terraform plan.
     #[error("{source_name}: not a Terraform plan: {reason}")]
     NotAPlan {
+        /// Where the plan came from.
         source_name: PlanSource,
+        /// Why it is not one.
         reason: String,
     },
+    /// The input is larger than `--max-plan-bytes`.
     #[error(
         "{source_name}: the plan is larger than the limit of {limit} bytes; raise it with --max-plan-bytes or PLAN_GUARD_MAX_PLAN_BYTES if the plan is genuine"
     )]
-    TooLarge { source_name: PlanSource, limit: u64 },
+    TooLarge {
+        /// Where the plan came from.
+        source_name: PlanSource,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A binary plan that `terraform show -json` could not render.
     #[error("{source_name}: binary plan file, but `{binary} show -json` failed: {message}")]
     Show {
+        /// Where the plan came from.
         source_name: PlanSource,
+        /// The Terraform binary run.
         binary: String,
+        /// What it said.
         message: String,
     },
 }
 
 /// The plan document's text, decoded, with the SHA-256 of the bytes as given.
 pub struct RawPlan {
+    /// Where the plan came from.
     pub source: PlanSource,
+    /// The plan document, as JSON text.
     pub text: String,
     /// Hex SHA-256 of the bytes read. Set at once when `text` differs from those bytes
     /// (a binary plan, UTF-16, a byte-order mark); otherwise computed from `text`, on a
@@ -497,6 +523,7 @@ fn without_values(message: &str) -> String {
     out
 }
 
+/// Lower-case hex of `bytes`.
 pub fn hex_digest(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes

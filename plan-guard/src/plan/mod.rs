@@ -23,18 +23,25 @@ use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
+/// A `terraform show -json` plan document.
 #[derive(Debug, Deserialize)]
 pub struct Plan<'a> {
+    /// The JSON format's version (`1.2`); absent from trimmed documents.
     #[serde(default)]
     pub format_version: Option<String>,
+    /// The Terraform that made the plan.
     #[serde(default)]
     pub terraform_version: Option<String>,
+    /// Root module variables with their values.
     #[serde(default, borrow)]
     pub variables: BTreeMap<String, Variable<'a>>,
+    /// What the plan would leave; read only for whether it has a root module.
     #[serde(default)]
     pub planned_values: Option<PlannedValues>,
+    /// Changes made outside Terraform since the last apply.
     #[serde(default, borrow)]
     pub resource_drift: Vec<ResourceChange<'a>>,
+    /// What the apply would change.
     #[serde(default, borrow)]
     pub resource_changes: Vec<ResourceChange<'a>>,
     /// Changes Terraform put off to a later plan (a value it needs is not known yet);
@@ -45,20 +52,28 @@ pub struct Plan<'a> {
     /// resource's lifecycle.
     #[serde(default, borrow)]
     pub action_invocations: Vec<ActionInvocation<'a>>,
+    /// Action invocations Terraform put off to a later plan.
     #[serde(default, borrow)]
     pub deferred_action_invocations: Vec<DeferredActionInvocation<'a>>,
+    /// Root outputs' changes, by name.
     #[serde(default, borrow)]
     pub output_changes: BTreeMap<String, Change<'a>>,
+    /// The state the plan starts from.
     #[serde(default, borrow)]
     pub prior_state: Option<State<'a>>,
+    /// The configuration the plan was made from.
     #[serde(default)]
     pub configuration: Option<Configuration>,
+    /// Whether planning failed (the plan is incomplete and cannot be applied).
     #[serde(default)]
     pub errored: bool,
+    /// Whether the plan can be applied.
     #[serde(default)]
     pub applyable: Option<bool>,
+    /// Whether the plan holds every change (`false` with `-target` or deferred changes).
     #[serde(default)]
     pub complete: Option<bool>,
+    /// When the plan was made.
     #[serde(default)]
     pub timestamp: Option<String>,
 }
@@ -67,66 +82,89 @@ pub struct Plan<'a> {
 /// there (a document whose `planned_values` is not an object is not a plan).
 #[derive(Debug, Deserialize)]
 pub struct PlannedValues {
+    /// Present in every plan a Terraform writes.
     #[serde(default)]
     pub root_module: Option<IgnoredAny>,
 }
 
+/// A root module variable in a plan.
 #[derive(Debug, Deserialize)]
 pub struct Variable<'a> {
+    /// Its value, unparsed.
     #[serde(default, borrow)]
     pub value: Option<&'a RawValue>,
 }
 
+/// How a resource is managed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
+    /// A managed resource (`resource`).
     #[default]
     Managed,
+    /// A data source (`data`).
     Data,
     /// OpenTofu's (and Terraform 1.10+'s) ephemeral resources: opened for each run, never
     /// in the state or the changes, but in `configuration`, where others reference them.
     Ephemeral,
 }
 
+/// One planned change of a resource instance (or deposed object).
 #[derive(Debug, Deserialize)]
 pub struct ResourceChange<'a> {
     /// Some trimmed plans omit it; [`Plan::fill_addresses`] rebuilds it from the parts.
     #[serde(default)]
     pub address: String,
+    /// The address it had before a `moved` block.
     #[serde(default)]
     pub previous_address: Option<String>,
+    /// The module instance it is in; absent for the root module.
     #[serde(default)]
     pub module_address: Option<String>,
+    /// Managed resource or data source.
     #[serde(default)]
     pub mode: Mode,
+    /// The resource type.
     #[serde(rename = "type")]
     pub ty: String,
+    /// The resource name.
     #[serde(default)]
     pub name: String,
+    /// The `count` index or `for_each` key.
     #[serde(default)]
     pub index: Option<serde_json::Value>,
+    /// The provider's address.
     #[serde(default)]
     pub provider_name: Option<String>,
+    /// The deposed object's key.
     #[serde(default)]
     pub deposed: Option<String>,
+    /// What changes.
     #[serde(borrow)]
     pub change: Change<'a>,
+    /// Why Terraform chose the action (`replace_because_tainted`, ...).
     #[serde(default)]
     pub action_reason: Option<String>,
 }
 
+/// A change Terraform put off to a later plan.
 #[derive(Debug, Deserialize)]
 pub struct DeferredChange<'a> {
+    /// Why Terraform deferred it.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The change as far as it is planned.
     #[serde(borrow)]
     pub resource_change: ResourceChange<'a>,
 }
 
+/// An action invocation Terraform put off to a later plan.
 #[derive(Debug, Deserialize)]
 pub struct DeferredActionInvocation<'a> {
+    /// Why Terraform deferred it.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The invocation.
     #[serde(borrow)]
     pub action_invocation: ActionInvocation<'a>,
 }
@@ -135,29 +173,41 @@ pub struct DeferredActionInvocation<'a> {
 /// `after` (with `config_unknown` and `config_sensitive` as its masks).
 #[derive(Debug, Deserialize)]
 pub struct ActionInvocation<'a> {
+    /// The action's address.
     pub address: String,
+    /// The action type.
     #[serde(rename = "type", default)]
     pub ty: String,
+    /// The action's name.
     #[serde(default)]
     pub name: String,
+    /// The provider's address.
     #[serde(default)]
     pub provider_name: Option<String>,
+    /// The action's `config` values, unparsed.
     #[serde(default, borrow)]
     pub config_values: Option<&'a RawValue>,
+    /// Which of them are unknown until apply.
     #[serde(default, borrow, deserialize_with = "keep_null")]
     pub config_unknown: Option<&'a RawValue>,
+    /// Which of them are sensitive.
     #[serde(default, borrow, deserialize_with = "keep_null")]
     pub config_sensitive: Option<&'a RawValue>,
+    /// The resource event that triggers it, when its lifecycle does.
     #[serde(default)]
     pub lifecycle_action_trigger: Option<LifecycleActionTrigger>,
+    /// Present when `-invoke` asked for it.
     #[serde(default)]
     pub invoke_action_trigger: Option<IgnoredAny>,
 }
 
+/// The resource event that triggers an action.
 #[derive(Debug, Deserialize)]
 pub struct LifecycleActionTrigger {
+    /// The resource whose change triggers it.
     #[serde(default)]
     pub triggering_resource_address: String,
+    /// The event (`after_create`, `before_update`, ...).
     #[serde(default)]
     pub action_trigger_event: String,
 }
@@ -244,25 +294,34 @@ impl ActionInvocation<'_> {
     }
 }
 
+/// What a change does: its actions, and the object before and after, unparsed.
 #[derive(Debug, Deserialize)]
 pub struct Change<'a> {
+    /// Terraform's actions (`create`, `delete`, `update`, `read`, `no-op`, `forget`).
     pub actions: Vec<String>,
+    /// The object before, unparsed.
     #[serde(default, borrow)]
     pub before: Option<&'a RawValue>,
+    /// The object after, as far as known, unparsed.
     #[serde(default, borrow)]
     pub after: Option<&'a RawValue>,
     /// The masks keep an explicit `null` (as `Some`), which no writer puts there, so that
     /// it is refused as a malformed mask instead of read as an absent one.
     #[serde(default, borrow, deserialize_with = "keep_null")]
     pub after_unknown: Option<&'a RawValue>,
+    /// Which values before are sensitive.
     #[serde(default, borrow, deserialize_with = "keep_null")]
     pub before_sensitive: Option<&'a RawValue>,
+    /// Which values after are sensitive.
     #[serde(default, borrow, deserialize_with = "keep_null")]
     pub after_sensitive: Option<&'a RawValue>,
+    /// Which attributes force the replace.
     #[serde(default)]
     pub replace_paths: Option<IgnoredAny>,
+    /// Present when the change imports the object.
     #[serde(default)]
     pub importing: Option<Importing>,
+    /// HCL Terraform generated for an imported object (`-generate-config-out`).
     #[serde(default)]
     pub generated_config: Option<IgnoredAny>,
 }
@@ -273,44 +332,60 @@ fn keep_null<'de: 'a, 'a, D: serde::Deserializer<'de>>(
     <&'a RawValue>::deserialize(d).map(Some)
 }
 
+/// An import in a plan.
 #[derive(Debug, Deserialize)]
 pub struct Importing {
+    /// The ID imported, when the import names one.
     #[serde(default)]
     pub id: Option<String>,
 }
 
+/// The configuration part of a plan.
 #[derive(Debug, Default, Deserialize)]
 pub struct Configuration {
+    /// The root module.
     #[serde(default)]
     pub root_module: ConfigModule,
 }
 
+/// One module of the configuration.
 #[derive(Debug, Default, Deserialize)]
 pub struct ConfigModule {
+    /// Outputs by name.
     #[serde(default)]
     pub outputs: BTreeMap<String, ConfigOutput>,
+    /// Resource blocks.
     #[serde(default)]
     pub resources: Vec<ConfigResource>,
+    /// Module calls by name.
     #[serde(default)]
     pub module_calls: BTreeMap<String, ModuleCall>,
+    /// Variable declarations by name.
     #[serde(default)]
     pub variables: BTreeMap<String, ConfigVariable>,
 }
 
+/// A `resource` or `data` block of the configuration.
 #[derive(Debug, Deserialize)]
 pub struct ConfigResource {
     /// Relative to its module: `aws_instance.web` or `data.aws_ami.x`.
     pub address: String,
+    /// Managed resource or data source.
     #[serde(default)]
     pub mode: Mode,
+    /// The resource type.
     #[serde(rename = "type", default)]
     pub ty: String,
+    /// Its arguments' expressions.
     #[serde(default)]
     pub expressions: Expr,
+    /// Its `count` expression.
     #[serde(default)]
     pub count_expression: Option<Expr>,
+    /// Its `for_each` expression.
     #[serde(default)]
     pub for_each_expression: Option<Expr>,
+    /// Its `depends_on`, as written.
     #[serde(default)]
     pub depends_on: Vec<String>,
     /// Provisioners (`local-exec`, `remote-exec`, ...): what they reference is a
@@ -319,45 +394,61 @@ pub struct ConfigResource {
     pub provisioners: Vec<Provisioner>,
 }
 
+/// A provisioner of a resource block.
 #[derive(Debug, Deserialize)]
 pub struct Provisioner {
+    /// The provisioner type (`local-exec`, ...).
     #[serde(rename = "type", default)]
     pub ty: String,
+    /// Its arguments' expressions.
     #[serde(default)]
     pub expressions: Expr,
 }
 
+/// A `module` block of the configuration.
 #[derive(Debug, Deserialize)]
 pub struct ModuleCall {
+    /// The `source` as written.
     #[serde(default)]
     pub source: Option<String>,
     /// The `version` argument as written (registry sources only).
     #[serde(default)]
     pub version_constraint: Option<String>,
+    /// Its arguments' expressions, by input name.
     #[serde(default)]
     pub expressions: BTreeMap<String, Expr>,
+    /// Its `count` expression.
     #[serde(default)]
     pub count_expression: Option<Expr>,
+    /// Its `for_each` expression.
     #[serde(default)]
     pub for_each_expression: Option<Expr>,
+    /// The called module's configuration.
     #[serde(default)]
     pub module: ConfigModule,
+    /// Its `depends_on`, as written.
     #[serde(default)]
     pub depends_on: Vec<String>,
 }
 
+/// An `output` block.
 #[derive(Debug, Default, Deserialize)]
 pub struct ConfigOutput {
+    /// Its value expression.
     #[serde(default)]
     pub expression: Option<Expr>,
+    /// Whether it is declared sensitive.
     #[serde(default)]
     pub sensitive: bool,
+    /// Its `depends_on`, as written.
     #[serde(default)]
     pub depends_on: Vec<String>,
 }
 
+/// A `variable` block.
 #[derive(Debug, Default, Deserialize)]
 pub struct ConfigVariable {
+    /// Whether it is declared sensitive.
     #[serde(default)]
     pub sensitive: bool,
 }

@@ -15,6 +15,7 @@ use hcl_edit::Span;
 use crate::plan::address::InstanceAddress;
 use crate::plan::{ConfigModule, Plan};
 
+/// Finds where resources and module arguments are written in the workspace's `.tf` files.
 pub struct Locator {
     root: PathBuf,
     /// Module path (`a.b`) → directory relative to the root.
@@ -33,13 +34,21 @@ pub struct Locator {
 /// anything this does not know (or `any`) is [`VarType::Any`]: no conversion.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VarType {
+    /// `string`.
     String,
+    /// `number`.
     Number,
+    /// `bool`.
     Bool,
+    /// `list(T)` or `set(T)`.
     List(Box<VarType>),
+    /// `map(T)`.
     Map(Box<VarType>),
+    /// `object({...})`.
     Object(std::collections::BTreeMap<String, VarType>),
+    /// `tuple([...])`.
     Tuple(Vec<VarType>),
+    /// `any`, or a type this does not know: values are taken as given.
     Any,
 }
 
@@ -88,6 +97,7 @@ impl VarType {
 }
 
 impl Locator {
+    /// Reads the `.tf` files under `root` for the modules `plan` calls.
     pub fn new(root: &Path, plan: &Plan<'_>) -> Locator {
         let mut l = Locator {
             root: root.to_path_buf(),

@@ -71,8 +71,10 @@ pub struct StateModule<'a> {
     /// `module.a["k"]`; absent for the root module.
     #[serde(default)]
     pub address: Option<String>,
+    /// Its resources.
     #[serde(default, borrow)]
     pub resources: Vec<StateResource<'a>>,
+    /// Its child modules.
     #[serde(default, borrow)]
     pub child_modules: Vec<StateModule<'a>>,
 }
@@ -90,11 +92,15 @@ impl<'a> StateModule<'a> {
 /// One resource instance (or deposed object) in a state.
 #[derive(Debug, Deserialize)]
 pub struct StateResource<'a> {
+    /// The instance address.
     pub address: String,
+    /// Managed resource or data source.
     #[serde(default)]
     pub mode: Mode,
+    /// The resource type.
     #[serde(rename = "type", default)]
     pub ty: String,
+    /// The deposed object's key, for a deposed object.
     #[serde(default)]
     pub deposed_key: Option<String>,
     /// Its dependencies as the state records them (transitive); absent in some writers'
