@@ -324,6 +324,30 @@ fn ambiguous_sets_are_refused_before_anything_is_recorded() {
     );
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("are the same plan"), "{}", run.stderr);
+    // A truncated plan among good ones fails the whole set, naming its file and place.
+    let text = std::fs::read_to_string(fx.join("plan.json")).unwrap();
+    let truncated = root.join("truncated.json");
+    std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
+    let run = pg(
+        &fx,
+        &[
+            "check",
+            "upstream.json",
+            truncated.to_str().unwrap(),
+            "--model",
+            gov_s,
+            "--store",
+            &store,
+            "--init-store",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!("{}:1:", truncated.display()))
+            && run.stderr.contains("invalid plan JSON"),
+        "{}",
+        run.stderr
+    );
     // Nothing judged, nothing recorded.
     let listed = pg(&root, &["evidence", "list", "--store", &store]);
     assert!(listed.stdout.trim().is_empty(), "{}", listed.stdout);
