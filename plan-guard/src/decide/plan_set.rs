@@ -24,8 +24,11 @@ use crate::plan::{Plan, RawPlan};
 
 /// One plan of a set: its workspace, and where its configuration is.
 pub struct Member<'a, 'p> {
+    /// The workspace the plan is for: its intents, observations and apply.
     pub workspace: String,
+    /// The plan as read (its digest, its text).
     pub raw: &'a RawPlan,
+    /// The plan parsed.
     pub plan: &'a Plan<'p>,
     /// The workspace's `.tf` files (`--source-dir`): contracts read arguments from them,
     /// and the other plans' remote-state reads find this workspace's state file there.
@@ -36,9 +39,13 @@ pub struct Member<'a, 'p> {
 /// `SET.N`, the one `plan-guard apply` of that plan runs under), and the set's decision.
 #[derive(Debug, Clone, Serialize)]
 pub struct SetReport {
+    /// Who ran the check.
     pub actor: String,
+    /// The set's decision id: what `approve` takes for the whole set.
     pub decision_id: String,
+    /// When the check ran (every plan's report says the same).
     pub generated_at: String,
+    /// The model every plan was judged against.
     pub model: ModelInfo,
     /// In the order the plans were given.
     pub plans: Vec<Report>,
@@ -48,22 +55,33 @@ pub struct SetReport {
     pub verdict: Outcome,
 }
 
+/// Why a set of plans was not judged.
 #[derive(Debug, thiserror::Error)]
 pub enum SetError {
+    /// Two plans name one workspace.
     #[error(
         "{first} and {second} are both for workspace {workspace}: one plan per workspace (name each plan's workspace with --workspace, once per plan, in plan order)"
     )]
     SameWorkspace {
+        /// The workspace both name.
         workspace: String,
+        /// The first plan's file.
         first: String,
+        /// The second plan's file.
         second: String,
     },
+    /// One plan given twice.
     #[error("{first} and {second} are the same plan ({how}): a plan is judged once in a set")]
     SamePlan {
+        /// The first plan's file.
         first: String,
+        /// The second plan's file.
         second: String,
+        /// How they are one plan: the same digest, or the same document.
         how: String,
     },
+    /// A plan that cannot be judged (errored, an action list Terraform does not write, a
+    /// bad mask or value), naming its file.
     #[error(transparent)]
     Check(#[from] CheckError),
 }
