@@ -14,10 +14,6 @@
 //! exit codes ([`exit`]). The binary (`main.rs`, `cli/`, behind the `cli` feature) is a
 //! thin CLI over it.
 
-// Not every public item of this crate is documented yet (issue 14): the workspace's
-// `missing_docs` is held off here until they are. New public items get their doc comment.
-#![allow(missing_docs)]
-
 pub mod decide;
 pub mod evidence;
 pub mod exit;
@@ -26,6 +22,9 @@ pub mod ids;
 pub mod living;
 pub mod notify;
 pub mod plan;
+// The renderers' public items are not all documented yet (issue 14): `missing_docs` is
+// held off for `render` alone until they are. New public items get their doc comment.
+#[allow(missing_docs)]
 pub mod render;
 
 #[cfg(test)]

@@ -128,6 +128,7 @@ pub enum Unknown {
     Here,
     /// Known here, with something unknown below.
     Object(HashMap<String, Unknown>),
+    /// A list, each element's mask in its place.
     List(Vec<Unknown>),
 }
 

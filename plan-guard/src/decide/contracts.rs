@@ -40,9 +40,11 @@ use crate::plan::{ConfigModule, ModuleCall, Plan, ResourceChange};
 
 /// One contract applied to one module call (by configuration path, instance keys aside).
 pub struct Governed<'m> {
+    /// The contract.
     pub contract: &'m Contract,
     /// `module.a.module.b`, or `""` for the root module.
     pub call: String,
+    /// Each declared input's value, as the plan (or the source) gives it.
     pub inputs: BTreeMap<String, InputValue>,
     /// Inputs whose values must never be shown.
     pub sensitive: BTreeSet<String>,
@@ -62,6 +64,7 @@ pub struct Governed<'m> {
     pub(crate) pre_conditions: Vec<PreConditionSection>,
 }
 
+/// Every governed module call of a plan with its contract, judged once per check.
 pub struct Contracts<'m> {
     governed: Vec<Governed<'m>>,
     /// Index into `governed`, per configuration module path of the plan's changes.

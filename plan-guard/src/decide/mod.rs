@@ -30,12 +30,17 @@ use iom_model::{
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What a check is judged with besides the plan and the model.
 pub struct CheckOptions {
+    /// The Terraform workspace the plan is for (selects intents by their scope).
     pub workspace: String,
+    /// Who runs the check (`--actor`).
     pub actor: String,
     /// Outcome for a change no intent governs.
     pub ungoverned: Outcome,
+    /// `--model DIR` as given, or the store's URL.
     pub model_source: String,
+    /// The store's model revision, when the model came from the store.
     pub model_revision: Option<u64>,
     /// The workspace's configuration (`--source-dir`): arguments that pass a variable
     /// straight into a module call give contracts that variable's value.
@@ -62,30 +67,49 @@ pub struct Observed {
     pub set_changes: BTreeMap<String, BTreeMap<String, ActionClass>>,
 }
 
+/// Why a plan cannot be judged.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
+    /// Terraform marked the plan errored.
     #[error(
         "{source_name}: the plan is marked errored: Terraform could not finish planning, so it cannot be judged"
     )]
-    Errored { source_name: String },
+    Errored {
+        /// Where the plan came from.
+        source_name: String,
+    },
+    /// A change's action list is none Terraform writes.
     #[error("{source_name}: {address}: unsupported action list {actions:?}")]
     UnsupportedActions {
+        /// Where the plan came from.
         source_name: String,
+        /// The change's address.
         address: String,
+        /// Its actions.
         actions: Vec<String>,
     },
+    /// A change's unknown or sensitive mask does not read.
     #[error("{source_name}: {address}: `{field}` is not a valid mask: {message}")]
     BadMask {
+        /// Where the plan came from.
         source_name: String,
+        /// The change's address.
         address: String,
+        /// `after_unknown`, `before_sensitive` or `after_sensitive`.
         field: &'static str,
+        /// What is wrong with it.
         message: String,
     },
+    /// A change's `before` or `after` is not valid JSON.
     #[error("{source_name}: {address}: `{field}` is not valid JSON: {message}")]
     BadValue {
+        /// Where the plan came from.
         source_name: String,
+        /// The change's address.
         address: String,
+        /// `before` or `after`.
         field: &'static str,
+        /// What is wrong with it.
         message: String,
     },
 }

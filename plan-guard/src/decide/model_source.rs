@@ -11,6 +11,7 @@ use iom_store::{Store, StoreUrl};
 
 /// A compiled model and what the report says about its origin.
 pub struct LoadedModel {
+    /// The compiled model.
     pub model: Model,
     /// The directory or store URL.
     pub source: String,
@@ -18,6 +19,7 @@ pub struct LoadedModel {
     pub revision: Option<u64>,
 }
 
+/// Loads `--model DIR`, else the store's snapshot (`--store` or the default).
 pub fn load(dir: Option<&Path>, store: Option<&str>) -> Result<LoadedModel> {
     if let Some(dir) = dir {
         if !dir.is_dir() {

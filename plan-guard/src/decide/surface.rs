@@ -23,15 +23,19 @@ pub struct ContractSection {
     pub changes: usize,
     /// The constraints whose profile governs this workspace.
     pub constraints: Vec<ConstraintInForce>,
+    /// The contract's name.
     pub contract: String,
     /// SHA-256 of the contract as declared: the version an approval was given on.
     pub digest: String,
     /// Every input the contract declares, in its order.
     pub inputs: Vec<InputSection>,
+    /// Its post-verify probes.
     pub post_verify: Vec<PostVerifySection>,
+    /// Its pre-conditions and how each came out.
     pub pre_conditions: Vec<PreConditionSection>,
 }
 
+/// One contract input as an approver sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputSection {
     /// What the contract checks of it, in words: `type string`, `required`, `one of a, b`.
@@ -39,20 +43,24 @@ pub struct InputSection {
     /// Why it failed or could not be checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The input's name.
     pub name: String,
     /// Declared sensitive by the module or the variable it comes from: never shown.
     pub sensitive: bool,
+    /// How its checks came out.
     pub status: InputStatus,
     /// The value the module receives, when it is known and not sensitive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
 }
 
+/// How a contract input's checks came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InputStatus {
     /// Known, and every check passed.
     Passed,
+    /// Known, and a check failed.
     Failed,
     /// Unknown until apply; the governing profile's `on_unknown` decided.
     Unknown,
@@ -62,31 +70,43 @@ pub enum InputStatus {
     NotChecked,
 }
 
+/// One pre-condition and how it came out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PreConditionSection {
+    /// The check (`profile_active`, `http_ok`, ...).
     pub check: String,
     /// What it checked: `profile prod-safe`, `element ledger`, a `host:port` or a URL
     /// (without credentials); never a sensitive input's value.
     pub checked: String,
+    /// Why it failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// `allow` when it passed, else the outcome its failure gave.
     pub outcome: Outcome,
+    /// Whether it held.
     pub passed: bool,
 }
 
+/// A contract constraint whose profile governs the workspace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConstraintInForce {
+    /// The action classes it forbids.
     pub forbid_actions: Vec<String>,
+    /// The outcome of a forbidden action.
     pub outcome: Outcome,
+    /// The profile it applies under.
     pub profile: String,
 }
 
+/// One post-verify probe as declared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostVerifySection {
+    /// The HTTP status an `http` probe expects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_status: Option<u16>,
+    /// The probe (`http`, `tcp`, `state`, `run_record_written`).
     pub probe: String,
+    /// Attempts beyond the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<u32>,
     /// The URL, `host:port` or condition it checks, as far as known before apply.
@@ -97,6 +117,7 @@ pub struct PostVerifySection {
 /// The owner of an intent whose finding raised a change's verdict.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Accountable {
+    /// The intent whose finding raised the change's verdict.
     pub intent: String,
     /// The intent's `owner`, when it declares one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -82,10 +82,13 @@ struct TestCase {
 /// What a run found, for printing and the exit code.
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// How many cases passed.
     pub passed: usize,
+    /// How many failed.
     pub failed: usize,
     /// The test files read, in the order they ran.
     pub files: Vec<PathBuf>,
+    /// What to print.
     pub text: String,
 }
 
