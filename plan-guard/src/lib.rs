@@ -22,9 +22,6 @@ pub mod ids;
 pub mod living;
 pub mod notify;
 pub mod plan;
-// The renderers' public items are not all documented yet (issue 14): `missing_docs` is
-// held off for `render` alone until they are. New public items get their doc comment.
-#[allow(missing_docs)]
 pub mod render;
 
 #[cfg(test)]

@@ -8,8 +8,11 @@ use std::fmt::Write;
 /// The format of `plan-guard graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GraphFormat {
+    /// Graphviz DOT.
     Dot,
+    /// A Mermaid flowchart, as forges render in Markdown.
     Mermaid,
+    /// Nodes and edges as JSON.
     Json,
 }
 

@@ -68,6 +68,7 @@ const SCRIPT: &str = r#"(function () {
   document.body.dataset.ready = '1';
 })();"#;
 
+/// The report as one self-contained HTML page (no external resources, no links).
 pub fn render_html(r: &Report) -> String {
     let mut out = page_start(&format!("{} — {}", r.verdict, esc(&r.workspace)));
     let _ = write!(

@@ -4,6 +4,7 @@
 use crate::decide::plan_set::SetReport;
 use crate::decide::report::Report;
 
+/// The report as pretty-printed JSON with a final newline (docs/report.schema.json).
 // A report holds strings, numbers, lists and string-keyed maps: serializing it cannot fail.
 #[allow(clippy::expect_used)]
 pub fn render_json(report: &Report) -> String {

@@ -14,8 +14,10 @@ use crate::decide::report::{ChangeReport, Report};
 /// How an escalated change shows in JUnit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Escalations {
+    /// A failed test case, as a block is.
     #[default]
     Failure,
+    /// An errored test case, for CI that tells errors from failures.
     Error,
 }
 
@@ -49,6 +51,7 @@ fn xml(s: &str) -> String {
     out
 }
 
+/// The report as JUnit XML: a test suite of the plan, a test case per change.
 pub fn render_junit(r: &Report, escalations: Escalations) -> String {
     let suites = suites_of(r, escalations, None);
     document(&format!("plan-guard {}", r.workspace), &[suites])

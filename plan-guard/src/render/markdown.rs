@@ -58,6 +58,7 @@ pub(super) fn code(s: &str, in_table: bool) -> String {
     format!("{fence}{pad}{text}{pad}{fence}")
 }
 
+/// The report as a pull or merge request comment, cut to fit a forge's comment limit.
 pub fn render_markdown(r: &Report) -> String {
     markdown_within(r, "###", MAX_CHARS)
 }

@@ -32,11 +32,17 @@ use crate::decide::report::Report;
 /// A report's output format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// For a terminal or a CI log: one line per judged change, findings beneath.
     Text,
+    /// The report as data, as docs/report.schema.json describes it.
     Json,
+    /// A pull or merge request comment, kept under the forges' comment size.
     Markdown,
+    /// JUnit XML: one test case per change, for CI test tabs.
     Junit,
+    /// One self-contained page for the approver, with blast-radius graphs.
     Html,
+    /// SARIF 2.1.0 for code scanning, results placed at the `.tf` source lines.
     Sarif,
 }
 
@@ -68,8 +74,11 @@ impl Format {
 /// workspace's sources for SARIF locations.
 #[derive(Clone, Copy, Default)]
 pub struct Options<'a> {
+    /// Whether text may carry ANSI colour (a terminal, and no `NO_COLOR`).
     pub color: bool,
+    /// Whether JUnit shows an escalation as a failure or as an error.
     pub junit_escalations: Escalations,
+    /// The workspace's `.tf` files, for SARIF's file and line of each finding.
     pub sources: Option<&'a crate::plan::sources::Locator>,
 }
 

@@ -43,6 +43,8 @@ fn help(source: &str, rule: &str) -> String {
     )
 }
 
+/// The report as a SARIF 2.1.0 log: one result per finding, at its source line when
+/// `sources` finds the block that declares the change.
 pub fn render_sarif(r: &Report, sources: Option<&Locator>) -> String {
     let mut rules: BTreeMap<String, Value> = BTreeMap::new();
     let mut results = Vec::new();
@@ -58,7 +60,9 @@ pub fn render_sarif(r: &Report, sources: Option<&Locator>) -> String {
 /// One plan of a set for SARIF: its report, and its workspace's `.tf` files (read there
 /// by `sources`, at `dir` as the command line gave it).
 pub struct SetPlanSources<'a> {
+    /// The plan's workspace sources, when they were found.
     pub sources: Option<&'a Locator>,
+    /// The directory as given, which SARIF locations are relative to.
     pub dir: &'a str,
 }
 

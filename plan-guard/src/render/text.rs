@@ -42,6 +42,7 @@ impl Painter {
     }
 }
 
+/// The report for a terminal or a log; `color` adds ANSI styles.
 pub fn render_text(r: &Report, color: bool) -> String {
     let p = Painter { color };
     let mut out = String::new();
