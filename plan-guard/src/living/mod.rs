@@ -161,6 +161,14 @@ pub struct Observation {
     pub reads: Vec<RemoteStateRead>,
 }
 
+impl Observation {
+    /// An observation as the store keeps it. A body that does not read records nothing,
+    /// as each of its fields read on its own did before observations were typed.
+    pub fn read(body: &Value) -> Observation {
+        Observation::deserialize(body).unwrap_or_default()
+    }
+}
+
 /// One resource as an observation keeps it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -360,8 +368,8 @@ fn references_in<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
 /// readers: an over-approximation, since the state does not say which output is read.
 /// The remote-state data source itself is the edge, not counted.
 pub struct CrossWorkspace<'a> {
-    /// (reader's workspace, its observation, the read of this workspace's state).
-    reads: Vec<(&'a str, &'a Value, &'a Value)>,
+    /// (reader's workspace, its observed resources, the read of this workspace's state).
+    reads: Vec<(&'a str, Vec<ObservedResource>, RemoteStateRead)>,
     /// Each root output and the references its value expression makes.
     outputs: Vec<(&'a str, Vec<&'a str>)>,
 }
@@ -375,26 +383,22 @@ impl<'a> CrossWorkspace<'a> {
         this: impl IntoIterator<Item = &'a Value>,
         others: &'a [(String, Value)],
     ) -> Option<CrossWorkspace<'a>> {
-        let state_files: Vec<&str> = this
+        let state_files: Vec<String> = this
             .into_iter()
-            .filter_map(|o| o["state_file"].as_str())
+            .filter_map(|o| Observation::read(o).state_file)
             .collect();
         if state_files.is_empty() {
             return None;
         }
-        let reads: Vec<(&str, &Value, &Value)> = others
-            .iter()
-            .flat_map(|(w, o)| {
-                let read_here =
-                    |r: &&Value| r["path"].as_str().is_some_and(|p| state_files.contains(&p));
-                o["reads"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(read_here)
-                    .map(move |r| (w.as_str(), o, r))
-            })
-            .collect();
+        let mut reads = Vec::new();
+        for (w, o) in others {
+            let observation = Observation::read(o);
+            for read in observation.reads {
+                if read.path.as_ref().is_some_and(|p| state_files.contains(p)) {
+                    reads.push((w.as_str(), observation.resources.clone(), read));
+                }
+            }
+        }
         if reads.is_empty() {
             return None;
         }
@@ -438,8 +442,8 @@ impl<'a> CrossWorkspace<'a> {
         }
         let mut direct = BTreeSet::new();
         let mut reached = BTreeSet::new();
-        for (w, observation, read) in &self.reads {
-            let (d, t) = readers_reached(observation, read, &fed);
+        for (w, resources, read) in &self.reads {
+            let (d, t) = readers_reached(resources, read, &fed);
             direct.extend(d.into_iter().map(|a| format!("{w}:{a}")));
             reached.extend(t.into_iter().map(|a| format!("{w}:{a}")));
         }
@@ -470,12 +474,12 @@ impl<'a> ElementLinks<'a> {
         workspace: &str,
         others: &'a [(String, Value)],
     ) -> Option<ElementLinks<'a>> {
-        let observed = |w: &str| -> Vec<&str> {
+        let observed = |w: &str| -> Vec<String> {
             others
                 .iter()
                 .filter(|(o, _)| o == w)
-                .flat_map(|(_, body)| body["resources"].as_array().into_iter().flatten())
-                .filter_map(|r| r["address"].as_str())
+                .flat_map(|(_, body)| Observation::read(body).resources)
+                .map(|r| r.address)
                 .collect()
         };
         let mut remote: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
@@ -533,22 +537,15 @@ fn add_addresses(blast: &mut BlastRadius, new: Vec<String>) {
 /// change feeding outputs `fed` reaches, and everything it reaches there (direct ones
 /// included), as instance addresses of that workspace.
 fn readers_reached(
-    observation: &Value,
-    read: &Value,
+    observed: &[ObservedResource],
+    read: &RemoteStateRead,
     fed: &BTreeSet<&str>,
 ) -> (BTreeSet<String>, BTreeSet<String>) {
-    let resources: Vec<(&str, Vec<&str>)> = observation["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|x| {
-            let deps = x["depends_on"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            x["address"].as_str().map(|a| (a, deps))
+    let resources: Vec<(&str, Vec<&str>)> = observed
+        .iter()
+        .map(|x| {
+            let deps = x.depends_on.iter().flatten().map(String::as_str).collect();
+            (x.address.as_str(), deps)
         })
         .collect();
     let depends_on = |a: &str| -> &[&str] {
@@ -557,22 +554,11 @@ fn readers_reached(
             .find(|(x, _)| *x == a)
             .map_or(&[], |(_, d)| d.as_slice())
     };
-    let dependents: Vec<&str> = read["dependents"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    let direct: BTreeSet<String> = match read["readers"].as_object() {
+    let dependents: Vec<&str> = read.dependents.iter().map(String::as_str).collect();
+    let direct: BTreeSet<String> = match &read.readers {
         Some(readers) => readers
             .iter()
-            .filter(|(_, outs)| {
-                outs.as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .any(|o| o == "*" || fed.contains(o))
-            })
+            .filter(|(_, outs)| outs.iter().any(|o| o == "*" || fed.contains(o.as_str())))
             .map(|(a, _)| a.clone())
             .collect(),
         None => dependents
@@ -701,10 +687,10 @@ pub fn reconcile(
         }
     }
     let addresses: BTreeSet<String> = built
-        .and_then(|b| b["resources"].as_array())
+        .map(Observation::read)
         .into_iter()
-        .flatten()
-        .filter_map(|x| x["address"].as_str().map(String::from))
+        .flat_map(|b| b.resources)
+        .map(|x| x.address)
         .collect();
     r.ungoverned = addresses.iter().filter(|a| !governed(a)).cloned().collect();
     r.unmatched_elements = model
