@@ -204,13 +204,13 @@ pub(super) fn observed_around(ledger: &Store, workspace: &str) -> Result<Observe
         })?,
         None => Vec::new(),
     };
-    let this = ledger.latest_observation(workspace)?.map(|o| o.body);
+    let this = latest_observation(ledger, workspace)?;
     let mut others = Vec::new();
     for w in ledger.observed_workspaces()? {
         if w != workspace
-            && let Some(o) = ledger.latest_observation(&w)?
+            && let Some(body) = latest_observation(ledger, &w)?
         {
-            others.push((w, o.body));
+            others.push((w, body));
         }
     }
     Ok(Observed {
@@ -219,6 +219,24 @@ pub(super) fn observed_around(ledger: &Store, workspace: &str) -> Result<Observe
         others,
         ..Observed::default()
     })
+}
+
+/// The latest observation of `workspace`, refused when its body is not an observation's.
+pub(super) fn latest_observation(
+    ledger: &Store,
+    workspace: &str,
+) -> Result<Option<serde_json::Value>> {
+    let Some(observation) = ledger.latest_observation(workspace)? else {
+        return Ok(None);
+    };
+    plan_guard::living::Observation::parse(&observation.body).with_context(|| {
+        format!(
+            "store {}: observation {workspace:?}#{} does not read as an observation",
+            ledger.url(),
+            observation.id
+        )
+    })?;
+    Ok(Some(observation.body))
 }
 
 /// The addresses a drift record lists. A record without them is refused rather than read

@@ -46,7 +46,7 @@ pub(crate) fn run(args: ReconcileArgs) -> Result<u8> {
     let raw = read_plan(&plan_path)?;
     let _ = std::fs::remove_file(&scratch);
     let refresh = raw.parse()?;
-    let built = ledger.latest_observation(&workspace)?.map(|o| o.body);
+    let built = super::check::latest_observation(&ledger, &workspace)?;
     let found = plan_guard::living::reconcile(&workspace, &loaded.model, &refresh, built.as_ref());
     let now = plan_guard::ids::now_rfc3339();
     let actor = actor_or_default(actor)?;

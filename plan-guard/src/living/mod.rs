@@ -162,8 +162,15 @@ pub struct Observation {
 }
 
 impl Observation {
-    /// An observation as the store keeps it. A body that does not read records nothing,
-    /// as each of its fields read on its own did before observations were typed.
+    /// An observation as the store keeps it, or why it does not read. The commands read
+    /// every stored observation through this before judging with it: one that does not
+    /// read is an error, not "nothing built" (which would drop readers from a blast
+    /// radius, or report a built workspace as empty).
+    pub fn parse(body: &Value) -> Result<Observation, serde_json::Error> {
+        Observation::deserialize(body)
+    }
+
+    /// An observation [`Observation::parse`] has already accepted.
     pub fn read(body: &Value) -> Observation {
         Observation::deserialize(body).unwrap_or_default()
     }

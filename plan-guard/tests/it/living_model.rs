@@ -244,6 +244,49 @@ fn observe_refuses_documents_that_hold_no_state() {
     }
     db.execute("UPDATE drift SET body = ?1 WHERE workspace = 'ws'", [held])
         .unwrap();
+    // So is an observation that is JSON but not an observation's shape (here rewritten
+    // behind the store's back, its append-only triggers dropped first): reading it as
+    // "nothing built" would drop readers from blast radii.
+    // (plan-guard puts the triggers back whenever it opens the store.)
+    let drop_triggers = || {
+        let triggers: Vec<String> = db
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for t in triggers {
+            db.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
+        }
+    };
+    drop_triggers();
+    let observed: String = db
+        .query_row(
+            "SELECT body FROM observations WHERE workspace = 'ws'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    db.execute(
+        "UPDATE observations SET body = '{\"resources\": 5}' WHERE workspace = 'ws'",
+        [],
+    )
+    .unwrap();
+    let run = s.check(&s.gov, &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("observation \"ws\"#1 does not read as an observation"),
+        "{}",
+        run.stderr
+    );
+    drop_triggers();
+    db.execute(
+        "UPDATE observations SET body = ?1 WHERE workspace = 'ws'",
+        [observed],
+    )
+    .unwrap();
 
     // An empty but real state is a legitimate observation, and a plan's prior state too.
     let state = tf(&s.work, &["show", "-json"]);
