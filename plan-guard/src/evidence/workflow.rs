@@ -429,20 +429,37 @@ pub fn authorize(
         None => verdict_permits(&format!("decision {id}"), &id, (&check, &body), &records)?,
     }
     drift_since(store, &check, &body)?;
-    // A decision authorises one successful run; a failed one may be retried.
-    if let Some(done) = records
-        .iter()
-        .find(|e| matches!(Record::read(&e.kind, &e.body), Ok(Record::Apply(a)) if a.succeeded()))
-    {
-        return Err(anyhow!(Refused::new(
-            Refusal::AlreadyApplied,
-            format!(
-                "decision {id} was already applied (evidence record {} at {}, exit 0): plan again and check the new plan",
-                done.seq, done.recorded_at
-            )
-        )));
-    }
+    not_applied_yet(&id, &records)?;
     Ok(check)
+}
+
+/// A decision authorises one successful run; a failed one may be retried. An apply
+/// record that does not read is refused too: it may be the successful run.
+fn not_applied_yet(id: &str, records: &[Evidence]) -> Result<()> {
+    for e in records.iter().filter(|e| e.kind == APPLY) {
+        match Record::read(&e.kind, &e.body) {
+            Ok(Record::Apply(a)) if !a.succeeded() => {}
+            Ok(_) => {
+                return Err(anyhow!(Refused::new(
+                    Refusal::AlreadyApplied,
+                    format!(
+                        "decision {id} was already applied (evidence record {} at {}, exit 0): plan again and check the new plan",
+                        e.seq, e.recorded_at
+                    )
+                )));
+            }
+            Err(why) => {
+                return Err(anyhow!(Refused::new(
+                    Refusal::UnreadableRecord,
+                    format!(
+                        "decision {id} has an apply record that does not read (evidence record {}: {why}), so whether it was applied cannot be told: plan again and check the new plan",
+                        e.seq
+                    )
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether the verdict of decision `id` (`what`, as messages name it), with its approval
@@ -1010,5 +1027,40 @@ mod refusal_tests {
         assert_eq!(Refused::of(&unknown), Some(Refusal::NoCheck), "{unknown:#}");
         assert!(store.evidence().unwrap().records.is_empty());
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Whether a decision was applied is read from its apply records; one that does not
+    /// read may be the successful run, so it refuses as surely as a success does.
+    #[test]
+    fn an_unreadable_apply_record_refuses_like_a_successful_one() {
+        let apply = |seq: u64, body: serde_json::Value| iom_store::Evidence {
+            seq,
+            kind: super::APPLY.into(),
+            decision_id: "d-1".into(),
+            recorded_at: "2026-12-03T10:00:00Z".into(),
+            plan_sha256: None,
+            body,
+            prev_hash: String::new(),
+            hash: String::new(),
+            signature: None,
+        };
+        let failed = apply(
+            1,
+            serde_json::json!({ "command": ["terraform"], "exit_code": 1 }),
+        );
+        assert!(super::not_applied_yet("d-1", std::slice::from_ref(&failed)).is_ok());
+        let done = apply(
+            2,
+            serde_json::json!({ "command": ["terraform"], "exit_code": 0 }),
+        );
+        let refused = super::not_applied_yet("d-1", &[failed.clone(), done]).unwrap_err();
+        assert_eq!(Refused::of(&refused), Some(Refusal::AlreadyApplied));
+        let garbled = apply(2, serde_json::json!({ "exit_code": "zero" }));
+        let refused = super::not_applied_yet("d-1", &[failed, garbled]).unwrap_err();
+        assert_eq!(Refused::of(&refused), Some(Refusal::UnreadableRecord));
+        assert!(
+            refused.to_string().contains("evidence record 2"),
+            "{refused}"
+        );
     }
 }
