@@ -135,7 +135,7 @@ pub fn record_check(
 ) -> Result<Evidence> {
     let record = evidence::check_record(report, model, ungoverned);
     let at = (report.decision_id.as_str(), report.generated_at.as_str());
-    append_check(store, (signer, ssh), at, Some(&report.plan.sha256), &record)
+    append_check(store, (signer, ssh), at, Some(&report.plan.sha256), record)
 }
 
 /// Appends a `check` record, signed by `ssh` when given: with a key a profile binds to
@@ -145,9 +145,12 @@ fn append_check(
     (signer, ssh): (Option<&Signer>, Option<&SshSigner>),
     (decision_id, recorded_at): (&str, &str),
     plan_sha256: Option<&str>,
-    record: &CheckRecord,
+    record: CheckRecord,
 ) -> Result<Evidence> {
-    let body = signed_body(record, ssh, identity::CHECK_NAMESPACE)?;
+    let body = signed_body(&record, ssh, identity::CHECK_NAMESPACE)?;
+    // Gone before the store writes the body out as text: for a large plan the typed
+    // record, its JSON and that text would otherwise be in memory at once.
+    drop(record);
     append(
         store,
         signer,
@@ -174,12 +177,12 @@ pub fn record_set(
 ) -> Result<()> {
     let record = evidence::plan_set::set_check_record(set, model, ungoverned);
     let at = (set.decision_id.as_str(), set.generated_at.as_str());
-    append_check(store, (signer, ssh), at, None, &record)?;
+    append_check(store, (signer, ssh), at, None, record)?;
     for plan in &set.plans {
         let mut record = evidence::check_record(plan, model, ungoverned);
         record.set = Some(evidence::plan_set::set_link(set));
         let at = (plan.decision_id.as_str(), plan.generated_at.as_str());
-        append_check(store, (signer, ssh), at, Some(&plan.plan.sha256), &record)?;
+        append_check(store, (signer, ssh), at, Some(&plan.plan.sha256), record)?;
     }
     Ok(())
 }
