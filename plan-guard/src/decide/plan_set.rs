@@ -84,6 +84,14 @@ pub enum SetError {
     /// bad mask or value), naming its file.
     #[error(transparent)]
     Check(#[from] CheckError),
+    /// A plan whose prior state shows what its workspace built, but not as an observation.
+    #[error(
+        "{why}: what its workspace has built cannot be read, so its readers of the other plans cannot be found"
+    )]
+    Unobservable {
+        /// The plan's file and what does not read.
+        why: String,
+    },
 }
 
 impl SetReport {
@@ -107,7 +115,10 @@ pub fn check_set(
     opts: &CheckOptions,
 ) -> Result<SetReport, SetError> {
     refuse_ambiguity(members)?;
-    let built: Vec<Option<Value>> = members.iter().map(built_by).collect();
+    let built = members
+        .iter()
+        .map(built_by)
+        .collect::<Result<Vec<_>, _>>()?;
     let changing: BTreeMap<String, BTreeMap<String, ActionClass>> = members
         .iter()
         .map(|m| (m.workspace.clone(), changes_of(m.plan)))
@@ -212,7 +223,19 @@ const UNSTORED_DIGEST_KEY: &[u8] = b"plan-guard plan set: digests never stored";
 
 /// What a member's plan says its workspace has built (its `prior_state`), as an
 /// observation made at its configuration's directory; `None` when nothing is built yet.
-fn built_by(m: &Member<'_, '_>) -> Option<Value> {
+/// A built workspace whose observation cannot be made fails the set: read as "nothing
+/// built", its readers would drop out of the other plans' blast radii.
+fn built_by(m: &Member<'_, '_>) -> Result<Option<Value>, SetError> {
+    let nothing_built = m
+        .plan
+        .prior_state
+        .as_ref()
+        .and_then(|s| s.values.as_ref())
+        .and_then(|v| v.root_module.as_ref())
+        .is_none();
+    if nothing_built {
+        return Ok(None);
+    }
     let location = m.source_dir.as_deref().map(absolute);
     let mut body = observation_body(
         &m.raw.text,
@@ -222,7 +245,9 @@ fn built_by(m: &Member<'_, '_>) -> Option<Value> {
         None,
         UNSTORED_DIGEST_KEY,
     )
-    .ok()?;
+    .map_err(|why| SetError::Unobservable {
+        why: format!("{why:#}"),
+    })?;
     // In a Terraform workspace of that name, the local backend keeps the state apart.
     let own = location.map(|l| {
         l.join("terraform.tfstate.d")
@@ -233,7 +258,7 @@ fn built_by(m: &Member<'_, '_>) -> Option<Value> {
         let state_file = state_file.display().to_string();
         fields.insert("state_file".into(), Value::String(state_file));
     }
-    Some(body)
+    Ok(Some(body))
 }
 
 /// `dir` made absolute and normalised as `observe` records locations, so that a
